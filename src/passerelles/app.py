@@ -1,0 +1,57 @@
+"""The application factory: settings in, app out; nothing is built at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from passerelles import errors
+from passerelles.certifications import pages as certification_pages
+from passerelles.certifications import routes as certification_routes
+from passerelles.db import make_engine, make_sessionmaker
+from passerelles.occupations import pages as occupation_pages
+from passerelles.occupations import routes as occupation_routes
+from passerelles.search import pages as search_pages
+from passerelles.search import routes as search_routes
+from passerelles.settings import Settings
+from passerelles.sources import pages as source_pages
+from passerelles.web import make_templates
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Passerelles",
+        description="API des métiers du soin et de l'accompagnement : métiers, certifications, recherche.",
+        version="1.0.0",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.templates = make_templates()
+    app.state.search = None
+    errors.install(app)
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(occupation_routes.router)
+    api.include_router(certification_routes.router)
+    api.include_router(search_routes.router)
+
+    @api.get("/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """État du service."""
+        return {"status": "ok"}
+
+    app.include_router(api)
+    for module in (search_pages, occupation_pages, certification_pages, source_pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    return app

@@ -1,0 +1,255 @@
+"""The ``passerelles`` command line. Read commands take ``--json`` and print stable JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from passerelles.certifications.services import get_certification
+from passerelles.db import make_engine, make_sessionmaker, migrate, session_scope
+from passerelles.importing.report import ImportReport
+from passerelles.occupations.services import get_occupation
+from passerelles.places.importer import import_communes
+from passerelles.places.models import Commune
+from passerelles.reference.loader import load_reference
+from passerelles.reference.reader import InvalidReferenceData
+from passerelles.rome.importer import ImportRefused, detect_version, import_rome, loaded_checksum
+from passerelles.rome.importer import _checksum as rome_checksum
+from passerelles.rome.services import get_fiche
+from passerelles.search.services import build_index
+from passerelles.settings import Settings
+
+app = typer.Typer(help="Passerelles : métiers du soin et de l'accompagnement.", no_args_is_help=True,
+                  add_completion=False)
+import_app = typer.Typer(help="Importer des données ouvertes.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON stable.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Simuler : afficher le bilan sans rien écrire.")]
+
+
+def _engine() -> Any:
+    return make_engine(Settings().database_url)
+
+
+def _dump(obj: Any) -> None:
+    if isinstance(obj, BaseModel):
+        obj = obj.model_dump(mode="json")
+    elif isinstance(obj, list):
+        obj = [o.model_dump(mode="json") if isinstance(o, BaseModel) else o for o in obj]
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False))
+
+
+def _print_report(report: ImportReport, as_json: bool, rejects: Path | None) -> None:
+    if rejects:
+        report.write_rejects(rejects)
+    if as_json:
+        _dump(report)
+    else:
+        typer.echo(report.as_text())
+
+
+def _refuse(message: str) -> None:
+    typer.echo(f"Erreur : {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def init(
+    open_data: Annotated[bool, typer.Option(help="Importer aussi les données ouvertes du répertoire configuré.")] = True,
+) -> None:
+    """Créer ou migrer la base, charger les données de référence et les données ouvertes disponibles."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    typer.echo(f"Base : {engine.url.render_as_string(hide_password=True)}")
+    migrate(engine)
+    typer.echo("Schéma à jour.")
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            report = load_reference(session, settings.reference_dir)
+    except InvalidReferenceData as exc:
+        _refuse(f"données de référence invalides :\n{exc}")
+    t = report.totals
+    typer.echo(f"Données de référence : {t.created} créées, {t.updated} modifiées, {t.unchanged} inchangées.")
+    if not open_data:
+        return
+    if settings.data_dir is None:
+        typer.echo("Aucun répertoire de données ouvertes configuré (PASSERELLES_DATA_DIR) : "
+                   "ROME et communes non importés. Le site fonctionne avec les seules données de référence.")
+        return
+    if settings.rome_dir is None:
+        typer.echo(f"Pas d'export ROME dans {settings.data_dir}/rome_v460 : ROME non importé.")
+    else:
+        suffix, version = detect_version(settings.rome_dir)
+        if loaded_checksum(engine, version) == rome_checksum(settings.rome_dir, suffix):
+            typer.echo(f"ROME {version} déjà importé et inchangé.")
+        else:
+            typer.echo(f"Import du ROME {version} depuis {settings.rome_dir}…")
+            typer.echo(import_rome(engine, str(settings.rome_dir)).as_text(max_rejects=10))
+    if settings.geo_dir is None:
+        typer.echo(f"Pas de répertoire geo_fr dans {settings.data_dir} : communes non importées.")
+    else:
+        with engine.connect() as conn:
+            count = conn.scalar(select(func.count()).select_from(Commune)) or 0
+        if count:
+            typer.echo(f"{count} communes déjà en base (« passerelles import communes » pour mettre à jour).")
+        else:
+            typer.echo(f"Import des communes depuis {settings.geo_dir}…")
+            typer.echo(import_communes(engine, settings.geo_dir).as_text(max_rejects=10))
+
+
+@import_app.command("rome")
+def import_rome_cmd(
+    source: Annotated[str, typer.Argument(help="Répertoire, archive .zip ou URL de l'export ROME 4.")],
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+    rejects: Annotated[Path | None, typer.Option(help="Écrire les rejets dans ce fichier JSON Lines.")] = None,
+) -> None:
+    """Importer le référentiel ROME 4 (fiches, appellations, compétences, mobilités, textes)."""
+    engine = _engine()
+    migrate(engine)
+    try:
+        report = import_rome(engine, source, dry_run=dry_run,
+                             progress=None if as_json else lambda m: typer.echo(m, err=True))
+    except ImportRefused as exc:
+        _refuse(str(exc))
+    _print_report(report, as_json, rejects)
+
+
+@import_app.command("communes")
+def import_communes_cmd(
+    directory: Annotated[Path, typer.Argument(help="Répertoire contenant communes.json et laposte_hexasmal.csv.")],
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+    rejects: Annotated[Path | None, typer.Option(help="Écrire les rejets dans ce fichier JSON Lines.")] = None,
+) -> None:
+    """Importer les communes (COG INSEE) avec leurs coordonnées (base La Poste)."""
+    engine = _engine()
+    migrate(engine)
+    try:
+        report = import_communes(engine, directory, dry_run=dry_run)
+    except ImportRefused as exc:
+        _refuse(str(exc))
+    _print_report(report, as_json, rejects)
+
+
+@import_app.command("reference")
+def import_reference_cmd(
+    directory: Annotated[Path | None, typer.Argument(help="Répertoire des fichiers YAML (data/ par défaut).")] = None,
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Charger les faits rédigés par le projet (métiers, certifications, lieux, sources)."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            report = load_reference(session, directory or settings.reference_dir, dry_run=dry_run)
+    except InvalidReferenceData as exc:
+        _refuse(f"données de référence invalides :\n{exc}")
+    _print_report(report, as_json, None)
+
+
+def _find(session: Any, query: str, type_: str) -> str | None:
+    """Resolve a query to an id: exact slug first, then the best search result of that type."""
+    results = build_index(session).search(query, types={type_}, limit=1)
+    return results[0].id if results else None
+
+
+@app.command()
+def metier(query: str, as_json: JsonOpt = False) -> None:
+    """Afficher la fiche d'un métier (nom, sigle, ancien nom, slug ou code ROME)."""
+    engine = _engine()
+    with make_sessionmaker(engine)() as session:
+        detail: Any = get_occupation(session, query)
+        if detail is None:
+            found = _find(session, query, "occupation")
+            if found and found.startswith("rome:"):
+                detail = get_fiche(session, found.removeprefix("rome:"))
+            elif found:
+                detail = get_occupation(session, found)
+        if detail is None:
+            _refuse(f"aucun métier ne correspond à « {query} »")
+        if as_json:
+            _dump(detail)
+            return
+        if hasattr(detail, "slug"):
+            typer.echo(f"{detail.name}  [{', '.join(detail.rome_codes)}]  {detail.url}")
+            if detail.former_names:
+                typer.echo(f"Anciennement : {', '.join(detail.former_names)}")
+            typer.echo(detail.summary)
+            for group in detail.certifications_by_level:
+                typer.echo(f"{group.label} : " + ", ".join(
+                    c.certification.acronym or c.certification.name for c in group.certifications))
+        else:
+            typer.echo(f"{detail.libelle}  [ROME {detail.code_rome}]  {detail.url}")
+            typer.echo(" ".join(detail.definition))
+
+
+@app.command()
+def certification(query: str, as_json: JsonOpt = False) -> None:
+    """Afficher la fiche d'une certification (nom, sigle ou slug)."""
+    engine = _engine()
+    with make_sessionmaker(engine)() as session:
+        detail = get_certification(session, query)
+        if detail is None:
+            found = _find(session, query, "certification")
+            detail = get_certification(session, found) if found else None
+        if detail is None:
+            _refuse(f"aucune certification ne correspond à « {query} »")
+        if as_json:
+            _dump(detail)
+            return
+        typer.echo(f"{detail.name} ({detail.acronym or '-'})  niveau {detail.level_eu or '?'}  {detail.url}")
+        for r in detail.replaced_by:
+            typer.echo(f"Remplacé par {r.certification.name} le {r.date.isoformat()}")
+        for r in detail.replaces:
+            typer.echo(f"Remplace {r.certification.name} depuis le {r.date.isoformat()}")
+
+
+@app.command()
+def search(
+    query: str,
+    as_json: JsonOpt = False,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+) -> None:
+    """Rechercher métiers et certifications."""
+    engine = _engine()
+    with make_sessionmaker(engine)() as session:
+        results = build_index(session).search(query, limit=limit)
+    if as_json:
+        _dump(results)
+        return
+    if not results:
+        typer.echo("Aucun résultat.")
+    for r in results:
+        codes = f" [{', '.join(r.rome_codes)}]" if r.rome_codes else ""
+        typer.echo(f"{r.score:7.1f}  {r.type:13} {r.title}{codes}  {r.url}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Servir le site et l'API."""
+    import uvicorn
+
+    from passerelles.app import create_app
+
+    typer.echo(f"Passerelles sur http://{host}:{port}")
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(130)

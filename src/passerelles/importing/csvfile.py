@@ -1,0 +1,74 @@
+"""Reading delimited files defensively: explicit columns, per-row encoding and shape checks.
+
+A file is decoded with ``surrogateescape`` so that one badly encoded row does not stop the others: the
+row is rejected with its line number and the offending field instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from passerelles.importing.report import Reject
+
+csv.field_size_limit(1_000_000)
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    values: dict[str, str]
+
+
+class HeaderMismatch(Exception):
+    pass
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def read_rows(
+    path: Path, columns: tuple[str, ...], *, delimiter: str = ",", rejects: list[Reject]
+) -> Iterator[Row]:
+    """Yield each well-formed row as a dict of ``columns``; append a :class:`Reject` for the others.
+
+    Raises :class:`HeaderMismatch` when the header is not the expected column list: the file as a whole
+    is then not the one we think it is.
+    """
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise HeaderMismatch(f"{path.name} : fichier vide") from None
+    if tuple(h.strip() for h in header) != columns:
+        raise HeaderMismatch(
+            f"{path.name} : en-tête inattendu {header!r}, attendu {list(columns)!r}"
+        )
+    start = reader.line_num + 1
+    for raw in reader:
+        line = start
+        start = reader.line_num + 1
+        if not raw or raw == [""]:
+            continue
+        if len(raw) != len(columns):
+            rejects.append(Reject(source=path.name, position=f"ligne {line}", field="(ligne)",
+                                  reason=f"nombre de colonnes : {len(raw)} au lieu de {len(columns)}",
+                                  record=_preview(raw)))
+            continue
+        bad = next((c for c, v in zip(columns, raw, strict=True) if _has_surrogates(v)), None)
+        if bad is not None:
+            rejects.append(Reject(source=path.name, position=f"ligne {line}", field=bad,
+                                  reason="encodage invalide (UTF-8 attendu)", record=_preview(raw)))
+            continue
+        yield Row(line=line, values=dict(zip(columns, raw, strict=True)))
+
+
+def _preview(raw: list[str]) -> str:
+    text = ",".join(raw)
+    text = text.encode("utf-8", errors="replace").decode("utf-8", errors="replace")
+    return text[:200]

@@ -1,0 +1,12 @@
+"""Import every feature's models so that ``Base.metadata`` knows all tables (Alembic, tests)."""
+
+from passerelles.certifications import models as certifications
+from passerelles.occupations import models as occupations
+from passerelles.offers import models as offers
+from passerelles.places import models as places
+from passerelles.reference import models as reference
+from passerelles.rome import models as rome
+from passerelles.sources import models as sources
+from passerelles.trainings import models as trainings
+
+__all__ = ["certifications", "occupations", "offers", "places", "reference", "rome", "sources", "trainings"]

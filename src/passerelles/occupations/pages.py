@@ -1,0 +1,35 @@
+"""HTML pages for occupations and ROME fiches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from passerelles.errors import NotFound
+from passerelles.occupations import services
+from passerelles.rome.services import get_fiche
+from passerelles.web import DbSession, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/metiers")
+def occupations_page(request: Request, session: DbSession) -> Any:
+    return render(request, "occupations/list.html", {"occupations": services.list_occupations(session)})
+
+
+@router.get("/metiers/rome/{code_rome}")
+def rome_page(code_rome: str, request: Request, session: DbSession) -> Any:
+    fiche = get_fiche(session, code_rome)
+    if fiche is None:
+        raise NotFound(f"Fiche ROME inconnue : {code_rome}")
+    return render(request, "occupations/rome.html", {"fiche": fiche})
+
+
+@router.get("/metiers/{slug}")
+def occupation_page(slug: str, request: Request, session: DbSession) -> Any:
+    occ = services.get_occupation(session, slug)
+    if occ is None:
+        raise NotFound(f"Métier inconnu : {slug}")
+    return render(request, "occupations/detail.html", {"o": occ, "f": occ.facts})

@@ -1,0 +1,197 @@
+"""Read and validate the project's reference files (``data/*.yaml``): extract → read → validate.
+
+Validation is two-staged: each file against :class:`ReferenceFile`, then the whole set for
+cross-references (unknown source id, unknown slug, duplicate ids). Errors name file, record and field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from passerelles.reference.schemas import (
+    Certification,
+    Departement,
+    Occupation,
+    ReferenceFile,
+    Region,
+    Source,
+    StructureType,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceError_:
+    file: str
+    record: str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.record}: {self.field}: {self.reason}"
+
+
+class InvalidReferenceData(Exception):
+    def __init__(self, errors: list[ReferenceError_]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclasses.dataclass
+class ReferenceSet:
+    sources: dict[str, Source] = dataclasses.field(default_factory=dict)
+    occupations: dict[str, Occupation] = dataclasses.field(default_factory=dict)
+    certifications: dict[str, Certification] = dataclasses.field(default_factory=dict)
+    structure_types: dict[str, StructureType] = dataclasses.field(default_factory=dict)
+    regions: dict[str, Region] = dataclasses.field(default_factory=dict)
+    departements: dict[str, Departement] = dataclasses.field(default_factory=dict)
+    files: list[str] = dataclasses.field(default_factory=list)
+
+
+def _record_label(data: Any, loc: tuple[int | str, ...]) -> tuple[str, str]:
+    """Turn a pydantic error location into (record, field) using the record's slug/id/code when present."""
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        section = str(loc[0])
+        try:
+            item = data[section][loc[1]]
+            ident = item.get("slug") or item.get("id") or item.get("code") or f"#{loc[1]}"
+        except (KeyError, IndexError, TypeError, AttributeError):
+            ident = f"#{loc[1]}"
+        return f"{section}[{ident}]", ".".join(str(p) for p in loc[2:]) or "(record)"
+    return "(file)", ".".join(str(p) for p in loc) or "(file)"
+
+
+def read_file(path: Path) -> tuple[ReferenceFile | None, list[ReferenceError_]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return None, [ReferenceError_(path.name, "(file)", "(file)", f"YAML illisible : {exc}")]
+    if data is None:
+        data = {}
+    try:
+        return ReferenceFile.model_validate(data), []
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            record, field = _record_label(data, tuple(err["loc"]))
+            errors.append(ReferenceError_(path.name, record, field, err["msg"]))
+        return None, errors
+
+
+def _source_ids(obj: Any) -> Iterable[tuple[str, str]]:
+    """Yield (field path, source id) for every ``sources`` list nested in a model."""
+    if isinstance(obj, list):
+        for i, item in enumerate(obj):
+            for path, sid in _source_ids(item):
+                yield f"{i}.{path}" if path else str(i), sid
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            value = getattr(obj, name)
+            if name == "sources" and isinstance(value, list):
+                for sid in value:
+                    yield "sources", sid
+            else:
+                for path, sid in _source_ids(value):
+                    yield f"{name}.{path}", sid
+
+
+def read_directory(directory: Path) -> ReferenceSet:
+    """Read every ``*.yaml`` in ``directory``; raise :class:`InvalidReferenceData` listing every error."""
+    ref = ReferenceSet()
+    errors: list[ReferenceError_] = []
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise InvalidReferenceData([ReferenceError_(str(directory), "(dir)", "(dir)", "aucun fichier YAML")])
+    owners: dict[tuple[str, str], str] = {}
+    parsed: list[tuple[str, ReferenceFile]] = []
+    for path in files:
+        content, errs = read_file(path)
+        errors.extend(errs)
+        if content is None:
+            continue
+        ref.files.append(path.name)
+        parsed.append((path.name, content))
+        for section, key in (
+            ("sources", "id"),
+            ("occupations", "slug"),
+            ("certifications", "slug"),
+            ("structure_types", "slug"),
+            ("regions", "code"),
+            ("departements", "code"),
+        ):
+            target: dict[str, Any] = getattr(ref, section)
+            for item in getattr(content, section):
+                ident = getattr(item, key)
+                if ident in target:
+                    errors.append(
+                        ReferenceError_(path.name, f"{section}[{ident}]", key,
+                                        f"identifiant déjà défini dans {owners[(section, ident)]}")
+                    )
+                    continue
+                target[ident] = item
+                owners[(section, ident)] = path.name
+
+    def check(file: str, record: str, field: str, value: str | None, known: dict[str, Any], what: str) -> None:
+        if value is not None and value not in known:
+            errors.append(ReferenceError_(file, record, field, f"{what} inconnu : {value!r}"))
+
+    for file, content in parsed:
+        for section in ("occupations", "certifications", "structure_types"):
+            for item in getattr(content, section):
+                record = f"{section}[{item.slug}]"
+                for path, sid in _source_ids(item):
+                    check(file, record, path, sid, ref.sources, "source")
+        for occ in content.occupations:
+            record = f"occupations[{occ.slug}]"
+            for i, wp in enumerate(occ.workplaces):
+                check(file, record, f"workplaces.{i}.structure", wp.structure, ref.structure_types,
+                      "type de structure")
+            for i, oc in enumerate(occ.certifications):
+                check(file, record, f"certifications.{i}.certification", oc.certification,
+                      ref.certifications, "certification")
+            for i, ev in enumerate(occ.evolutions):
+                check(file, record, f"evolutions.{i}.occupation", ev.occupation, ref.occupations, "métier")
+                check(file, record, f"evolutions.{i}.certification", ev.certification,
+                      ref.certifications, "certification")
+            for i, rel in enumerate(occ.related):
+                check(file, record, f"related.{i}", rel, ref.occupations, "métier")
+            if not any(n.kind == "current" for n in occ.names):
+                errors.append(ReferenceError_(file, record, "names", "aucun nom actuel (kind: current)"))
+        for cert in content.certifications:
+            record = f"certifications[{cert.slug}]"
+            for i, slug in enumerate(cert.occupations):
+                check(file, record, f"occupations.{i}", slug, ref.occupations, "métier")
+            for i, rep in enumerate(cert.replaces):
+                check(file, record, f"replaces.{i}.certification", rep.certification, ref.certifications,
+                      "certification")
+            for i, ex in enumerate(cert.exemptions):
+                check(file, record, f"exemptions.{i}.from_certification", ex.from_certification,
+                      ref.certifications, "certification")
+        for dep in content.departements:
+            check(file, f"departements[{dep.code}]", "region", dep.region, ref.regions, "région")
+    if errors:
+        raise InvalidReferenceData(errors)
+    return ref
+
+
+if __name__ == "__main__":  # pragma: no cover - helper for authors of the YAML files
+    import sys
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "data")
+    try:
+        result = read_directory(target)
+    except InvalidReferenceData as exc:
+        print(f"{len(exc.errors)} erreur(s) :")
+        for e in exc.errors:
+            print(" -", e)
+        raise SystemExit(1) from None
+    print(
+        f"OK: {len(result.sources)} sources, {len(result.occupations)} métiers, "
+        f"{len(result.certifications)} certifications, {len(result.structure_types)} types de structure, "
+        f"{len(result.regions)} régions, {len(result.departements)} départements"
+    )

@@ -1,0 +1,479 @@
+"""ROME 4 importer: extract → read → validate → load, for France Travail's ``unix_*_vNNN_utf8.csv`` export.
+
+Columns are listed explicitly (the export's own headers; France Travail, ROME 4.0 open data on
+data.gouv.fr / francetravail.io). Every row is validated; a bad row is rejected with file, line, field
+and reason and never stops the import. Everything is written in one transaction, so an interrupted
+import leaves the store as it was. Re-importing the same export reports only ``unchanged`` rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.schema import Table
+
+from passerelles.importing.csvfile import HeaderMismatch, read_rows
+from passerelles.importing.report import ImportReport, Reject
+from passerelles.rome.models import RomeAppellation, RomeFiche, RomeFicheItem, RomeItem, RomeMobility, RomeText
+from passerelles.sources.models import Source
+
+CODE_ROME = re.compile(r"^[A-N][0-9]{4}$")
+DIGITS = re.compile(r"^[0-9]{1,9}$")
+RIASEC = {"", "R", "I", "A", "S", "E", "C"}
+MAX_DOWNLOAD = 300 * 1024 * 1024
+
+FILES: dict[str, tuple[str, ...]] = {
+    "referentiel_code_rome": (
+        "code_rome", "code_fiche_metier", "code_ogr", "libelle_rome", "transition_eco", "transition_num",
+        "transition_demo", "emploi_reglemente", "emploi_cadre", "code_rome_parent",
+    ),
+    "cr_gd_dp": (
+        "code_rome", "libelle_rome", "code_grand_domaine", "libelle_grand_domaine",
+        "code_domaine_professionel", "libelle_domaine_professionel",
+    ),
+    "referentiel_code_rome_riasec": ("code_rome", "riasec_majeur", "riasec_mineur"),
+    "referentiel_appellation": (
+        "code_ogr", "libelle_appellation_long", "libelle_appellation_court", "code_rome", "transition_eco",
+        "transition_num", "transition_demo", "emploi_reglemente", "emploi_cadre", "classification", "origine",
+        "code_rome_parent", "peu_usite",
+    ),
+    "item": ("code_ogr", "libelle", "code_rubrique"),
+    "referentiel_competence": (
+        "code_ogr", "nature", "libelle_competence", "definition", "code_ogr_macro_comp", "code_macro_comp",
+        "cat_comp", "sous_cat_comp", "transition_eco", "transition_num", "libelle_heterogeneite",
+        "libelle_origine",
+    ),
+    "referentiel_savoir": (
+        "code_ogr_savoir", "libelle_savoir", "categorie_savoir", "sous_categorie_savoir", "transition_eco",
+        "transition_num",
+    ),
+    "referentiel_contexte_travail": ("code_ogr", "libelle_cont_travail", "code_type_cont_trav",
+                                     "libelle_type_cont_trav"),
+    "liens_rome_referentiels": ("code_rome", "code_compo_bloc", "code_rubrique", "code_ogr"),
+    "coherence_item": ("code_rome", "code_ogr", "coeur_metier"),
+    "rubrique_mobilite": ("code_rome", "code_rome_cible", "numero_ordre"),
+    "texte": ("code_rome", "code_compo_bloc", "libelle_type_texte", "position_phrase", "libelle_texte"),
+}
+REQUIRED = {"referentiel_code_rome", "referentiel_appellation"}
+RUBRIQUE_KIND = {"1": "savoir_faire", "2": "savoir_etre", "3": "savoir"}
+
+
+class ImportRefused(Exception):
+    """The input as a whole cannot be imported (missing directory, missing file, wrong header)."""
+
+
+@dataclass
+class Entity:
+    table: Table
+    key: tuple[str, ...]
+    rows: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- extract
+
+
+def extract(source: str, workdir: Path | None = None) -> Path:
+    """Return a local directory holding the export: ``source`` is a directory, a .zip file or an URL."""
+    if source.startswith(("http://", "https://")):
+        target = Path(workdir or tempfile.mkdtemp(prefix="rome-"))
+        archive = target / "rome.zip"
+        size = 0
+        with httpx.stream("GET", source, follow_redirects=True, timeout=60) as response:
+            if response.status_code != 200:
+                raise ImportRefused(f"téléchargement refusé : HTTP {response.status_code} pour {source}")
+            with archive.open("wb") as fh:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_DOWNLOAD:
+                        raise ImportRefused(f"archive trop volumineuse (> {MAX_DOWNLOAD} octets) : {source}")
+                    fh.write(chunk)
+        return _unzip(archive, target / "export")
+    path = Path(source)
+    if path.is_file() and path.suffix == ".zip":
+        return _unzip(path, Path(workdir or tempfile.mkdtemp(prefix="rome-")) / "export")
+    if not path.is_dir():
+        raise ImportRefused(f"répertoire introuvable : {source}")
+    return path
+
+
+def _unzip(archive: Path, target: Path) -> Path:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            total = 0
+            for info in zf.infolist():
+                name = Path(info.filename)
+                if name.is_absolute() or ".." in name.parts:
+                    raise ImportRefused(f"chemin refusé dans l'archive : {info.filename}")
+                total += info.file_size
+                if total > MAX_DOWNLOAD * 4:
+                    raise ImportRefused("archive refusée : contenu décompressé trop volumineux")
+            target.mkdir(parents=True, exist_ok=True)
+            for info in zf.infolist():
+                if info.filename.endswith(".csv"):
+                    with zf.open(info) as src, (target / Path(info.filename).name).open("wb") as dst:
+                        shutil.copyfileobj(src, dst)
+    except zipfile.BadZipFile as exc:
+        raise ImportRefused(f"archive ZIP illisible : {exc}") from exc
+    return target
+
+
+def detect_version(directory: Path) -> tuple[str, str]:
+    """Return (file suffix such as ``v460``, ROME version such as ``4.60``)."""
+    found = sorted(directory.glob("unix_referentiel_code_rome_v*_utf8.csv"))
+    if not found:
+        raise ImportRefused(
+            f"aucun fichier unix_referentiel_code_rome_vNNN_utf8.csv dans {directory} : "
+            "est-ce bien un export ROME 4 ?"
+        )
+    match = re.search(r"_v([0-9]{3})_utf8\.csv$", found[-1].name)
+    if not match:
+        raise ImportRefused(f"version illisible dans le nom {found[-1].name}")
+    digits = match.group(1)
+    return f"v{digits}", f"{digits[0]}.{digits[1:]}"
+
+
+# ---------------------------------------------------------------- read + validate
+
+
+def _flag(value: str) -> bool:
+    return value.strip().upper() in {"O", "OUI", "Y", "1", "TRUE"}
+
+
+def _clean_text(value: str) -> str:
+    # The texte file doubles apostrophes (an SQL-escaping artefact of the export): "L''accompagnant".
+    return value.replace("''", "'").strip()
+
+
+def _none(value: str) -> str | None:
+    value = value.strip()
+    return value or None
+
+
+def read_export(directory: Path, version: str, suffix: str, report: ImportReport) -> dict[str, Entity]:
+    """Read and validate every file; return the entities to load, keyed by table name."""
+    rows: dict[str, list[Any]] = {}
+    rejects: list[Reject] = []
+    for name, columns in FILES.items():
+        path = directory / f"unix_{name}_{suffix}_utf8.csv"
+        if not path.is_file():
+            if name in REQUIRED:
+                raise ImportRefused(f"fichier obligatoire absent : {path.name}")
+            report.warnings.append(f"fichier absent, ignoré : {path.name}")
+            rows[name] = []
+            continue
+        try:
+            rows[name] = list(read_rows(path, columns, rejects=rejects))
+        except HeaderMismatch as exc:
+            if name in REQUIRED:
+                raise ImportRefused(str(exc)) from exc
+            report.warnings.append(str(exc))
+            rows[name] = []
+    entity_of_file = {
+        "referentiel_code_rome": "rome_fiche", "cr_gd_dp": "rome_fiche", "referentiel_code_rome_riasec":
+        "rome_fiche", "referentiel_appellation": "rome_appellation", "item": "rome_item",
+        "referentiel_competence": "rome_item", "referentiel_savoir": "rome_item",
+        "referentiel_contexte_travail": "rome_item", "liens_rome_referentiels": "rome_fiche_item",
+        "coherence_item": "rome_fiche_item", "rubrique_mobilite": "rome_mobility", "texte": "rome_text",
+    }
+    for r in rejects:
+        stem = r.source.removeprefix("unix_").removesuffix(f"_{suffix}_utf8.csv")
+        report.reject(entity_of_file.get(stem, stem), r)
+
+    def bad(entity: str, file: str, line: int, fld: str, reason: str, record: dict[str, str]) -> None:
+        report.reject(entity, Reject(source=f"unix_{file}_{suffix}_utf8.csv", position=f"ligne {line}",
+                                     field=fld, reason=reason, record=json.dumps(record, ensure_ascii=False)[:200]))
+
+    fiches = Entity(RomeFiche.__table__, ("rome_version", "code_rome"))  # type: ignore[arg-type]
+    for row in rows["referentiel_code_rome"]:
+        v = row.values
+        if not CODE_ROME.match(v["code_rome"]):
+            bad("rome_fiche", "referentiel_code_rome", row.line, "code_rome", "code ROME invalide", v)
+            continue
+        if not DIGITS.match(v["code_ogr"]):
+            bad("rome_fiche", "referentiel_code_rome", row.line, "code_ogr", "code OGR non numérique", v)
+            continue
+        if not v["libelle_rome"].strip():
+            bad("rome_fiche", "referentiel_code_rome", row.line, "libelle_rome", "libellé vide", v)
+            continue
+        key = (version, v["code_rome"])
+        if key in fiches.rows:
+            bad("rome_fiche", "referentiel_code_rome", row.line, "code_rome", "code ROME en double", v)
+            continue
+        fiches.rows[key] = {
+            "rome_version": version, "code_rome": v["code_rome"], "code_ogr": int(v["code_ogr"]),
+            "libelle": v["libelle_rome"].strip(), "code_fiche_metier": _none(v["code_fiche_metier"]),
+            "grand_domaine_code": None, "grand_domaine_libelle": None, "domaine_code": None,
+            "domaine_libelle": None, "riasec_majeur": None, "riasec_mineur": None,
+            "transition_eco": _none(v["transition_eco"]), "transition_num": _none(v["transition_num"]),
+            "transition_demo": _none(v["transition_demo"]), "emploi_reglemente": _flag(v["emploi_reglemente"]),
+            "emploi_cadre": _flag(v["emploi_cadre"]),
+        }
+    known = {code for (_, code) in fiches.rows}
+
+    def check_rome(entity: str, file: str, row: Any, fld: str = "code_rome") -> bool:
+        code = row.values[fld]
+        if code not in known:
+            reason = "code ROME invalide" if not CODE_ROME.match(code) else f"référence inconnue : fiche {code}"
+            bad(entity, file, row.line, fld, reason, row.values)
+            return False
+        return True
+
+    for row in rows["cr_gd_dp"]:
+        if check_rome("rome_fiche", "cr_gd_dp", row):
+            v = row.values
+            fiches.rows[(version, v["code_rome"])].update(
+                grand_domaine_code=_none(v["code_grand_domaine"]),
+                grand_domaine_libelle=_none(v["libelle_grand_domaine"]),
+                domaine_code=_none(v["code_domaine_professionel"]),
+                domaine_libelle=_none(v["libelle_domaine_professionel"]),
+            )
+    for row in rows["referentiel_code_rome_riasec"]:
+        if not check_rome("rome_fiche", "referentiel_code_rome_riasec", row):
+            continue
+        v = row.values
+        for fld in ("riasec_majeur", "riasec_mineur"):
+            if v[fld] not in RIASEC:
+                bad("rome_fiche", "referentiel_code_rome_riasec", row.line, fld, "lettre RIASEC inconnue", v)
+                break
+        else:
+            fiches.rows[(version, v["code_rome"])].update(
+                riasec_majeur=_none(v["riasec_majeur"]), riasec_mineur=_none(v["riasec_mineur"])
+            )
+
+    appellations = Entity(RomeAppellation.__table__, ("rome_version", "code_ogr"))  # type: ignore[arg-type]
+    for row in rows["referentiel_appellation"]:
+        v = row.values
+        if not DIGITS.match(v["code_ogr"]):
+            bad("rome_appellation", "referentiel_appellation", row.line, "code_ogr", "code OGR non numérique", v)
+            continue
+        if not v["libelle_appellation_long"].strip():
+            bad("rome_appellation", "referentiel_appellation", row.line, "libelle_appellation_long",
+                "libellé vide", v)
+            continue
+        if not check_rome("rome_appellation", "referentiel_appellation", row):
+            continue
+        key = (version, int(v["code_ogr"]))
+        if key in appellations.rows:
+            bad("rome_appellation", "referentiel_appellation", row.line, "code_ogr", "appellation en double", v)
+            continue
+        appellations.rows[key] = {
+            "rome_version": version, "code_ogr": int(v["code_ogr"]), "code_rome": v["code_rome"],
+            "libelle_long": v["libelle_appellation_long"].strip(),
+            "libelle_court": (v["libelle_appellation_court"] or v["libelle_appellation_long"]).strip(),
+            "classification": _none(v["classification"]), "emploi_reglemente": _flag(v["emploi_reglemente"]),
+            "emploi_cadre": _flag(v["emploi_cadre"]), "peu_usite": _flag(v["peu_usite"]),
+        }
+
+    items = Entity(RomeItem.__table__, ("rome_version", "code_ogr"))  # type: ignore[arg-type]
+    categories: dict[str, tuple[str | None, str | None]] = {}
+    for row in rows["referentiel_competence"]:
+        categories[row.values["code_ogr"]] = (_none(row.values["cat_comp"]), _none(row.values["sous_cat_comp"]))
+    for row in rows["referentiel_savoir"]:
+        categories[row.values["code_ogr_savoir"]] = (
+            _none(row.values["categorie_savoir"]), _none(row.values["sous_categorie_savoir"]))
+    contexts = {row.values["code_ogr"]: row.values["libelle_type_cont_trav"]
+                for row in rows["referentiel_contexte_travail"]}
+    for row in rows["item"]:
+        v = row.values
+        if not DIGITS.match(v["code_ogr"]):
+            bad("rome_item", "item", row.line, "code_ogr", "code OGR non numérique", v)
+            continue
+        if not v["libelle"].strip():
+            bad("rome_item", "item", row.line, "libelle", "libellé vide", v)
+            continue
+        if v["code_rubrique"] in RUBRIQUE_KIND:
+            kind = RUBRIQUE_KIND[v["code_rubrique"]]
+            cat, sub = categories.get(v["code_ogr"], (None, None))
+        elif v["code_rubrique"] == "" and v["code_ogr"] in contexts:
+            kind, cat, sub = "contexte", contexts[v["code_ogr"]], None
+        else:
+            bad("rome_item", "item", row.line, "code_rubrique", "rubrique inconnue", v)
+            continue
+        items.rows[(version, int(v["code_ogr"]))] = {
+            "rome_version": version, "code_ogr": int(v["code_ogr"]), "libelle": v["libelle"].strip(),
+            "kind": kind, "categorie": cat, "sous_categorie": sub,
+        }
+
+    coeur = {(r.values["code_rome"], r.values["code_ogr"]): _none(r.values["coeur_metier"])
+             for r in rows["coherence_item"]}
+    fiche_items = Entity(RomeFicheItem.__table__, ("rome_version", "code_rome", "code_ogr"))  # type: ignore[arg-type]
+    for row in rows["liens_rome_referentiels"]:
+        v = row.values
+        if v["code_compo_bloc"] not in {"5", "6"}:
+            continue  # blocs 1 and 2 restate the fiche and its appellations, loaded above
+        if not check_rome("rome_fiche_item", "liens_rome_referentiels", row):
+            continue
+        if not DIGITS.match(v["code_ogr"]) or (version, int(v["code_ogr"])) not in items.rows:
+            bad("rome_fiche_item", "liens_rome_referentiels", row.line, "code_ogr",
+                f"référence inconnue : item {v['code_ogr']}", v)
+            continue
+        key = (version, v["code_rome"], int(v["code_ogr"]))
+        fiche_items.rows[key] = {
+            "rome_version": version, "code_rome": v["code_rome"], "code_ogr": int(v["code_ogr"]),
+            "bloc": int(v["code_compo_bloc"]), "coeur_metier": coeur.get((v["code_rome"], v["code_ogr"])),
+        }
+
+    mobilities = Entity(RomeMobility.__table__, ("rome_version", "code_rome", "code_rome_cible"))  # type: ignore[arg-type]
+    for row in rows["rubrique_mobilite"]:
+        v = row.values
+        if not (check_rome("rome_mobility", "rubrique_mobilite", row)
+                and check_rome("rome_mobility", "rubrique_mobilite", row, "code_rome_cible")):
+            continue
+        if not DIGITS.match(v["numero_ordre"]):
+            bad("rome_mobility", "rubrique_mobilite", row.line, "numero_ordre", "ordre non numérique", v)
+            continue
+        mobilities.rows[(version, v["code_rome"], v["code_rome_cible"])] = {
+            "rome_version": version, "code_rome": v["code_rome"], "code_rome_cible": v["code_rome_cible"],
+            "ordre": int(v["numero_ordre"]),
+        }
+
+    texts = Entity(RomeText.__table__, ("rome_version", "code_rome", "kind", "position"))  # type: ignore[arg-type]
+    for row in rows["texte"]:
+        v = row.values
+        if not check_rome("rome_text", "texte", row):
+            continue
+        if v["libelle_type_texte"] not in {"definition", "acces_metier"}:
+            bad("rome_text", "texte", row.line, "libelle_type_texte", "type de texte inconnu", v)
+            continue
+        if not DIGITS.match(v["position_phrase"]):
+            bad("rome_text", "texte", row.line, "position_phrase", "position non numérique", v)
+            continue
+        texts.rows[(version, v["code_rome"], v["libelle_type_texte"], int(v["position_phrase"]))] = {
+            "rome_version": version, "code_rome": v["code_rome"], "kind": v["libelle_type_texte"],
+            "position": int(v["position_phrase"]), "text": _clean_text(v["libelle_texte"]),
+        }
+    return {e.table.name: e for e in (fiches, appellations, items, fiche_items, mobilities, texts)}
+
+
+# ---------------------------------------------------------------- load
+
+
+def _row_hash(values: dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(values, sort_keys=True, default=str).encode(), usedforsecurity=False).hexdigest()
+
+
+def load_entities(conn: Connection, version: str, entities: dict[str, Entity], report: ImportReport) -> None:
+    """Diff each entity against the store (same ROME version) and write the difference."""
+    order = list(entities)
+    plan: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[Any, ...]]]] = {}
+    for name in order:
+        ent = entities[name]
+        table = ent.table
+        key_cols = [table.c[k] for k in ent.key]
+        existing = {
+            tuple(r[:-1]): r[-1]
+            for r in conn.execute(select(*key_cols, table.c.row_hash).where(table.c.rome_version == version))
+        }
+        counts = report.entity(name)
+        to_insert, to_update = [], []
+        for key, values in ent.rows.items():
+            h = _row_hash(values)
+            old = existing.pop(key, None)
+            if old is None:
+                to_insert.append({**values, "row_hash": h})
+                counts.created += 1
+            elif old != h:
+                to_update.append({**values, "row_hash": h})
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+        counts.removed += len(existing)
+        plan[name] = (to_insert, to_update, list(existing))
+    if report.dry_run:
+        return
+    # Children first for deletions, parents first for inserts.
+    for name in reversed(order):
+        ent = entities[name]
+        removed = plan[name][2]
+        if removed:
+            cond = and_(*(ent.table.c[k] == bindparam(f"k_{k}") for k in ent.key))
+            conn.execute(delete(ent.table).where(cond), [dict(zip((f"k_{k}" for k in ent.key), key, strict=True))
+                                                          for key in removed])
+    for name in order:
+        ent = entities[name]
+        to_insert, to_update, _ = plan[name]
+        for start in range(0, len(to_insert), 5000):
+            conn.execute(insert(ent.table), to_insert[start : start + 5000])
+        if to_update:
+            cols = [c for c in to_update[0] if c not in ent.key]
+            stmt = (
+                update(ent.table)
+                .where(and_(*(ent.table.c[k] == bindparam(f"k_{k}") for k in ent.key)))
+                .values({c: bindparam(f"v_{c}") for c in cols})
+            )
+            params = [{**{f"k_{k}": r[k] for k in ent.key}, **{f"v_{c}": r[c] for c in cols}} for r in to_update]
+            conn.execute(stmt, params)
+
+
+def _checksum(directory: Path, suffix: str) -> str:
+    digest = hashlib.sha256()
+    for name in FILES:
+        path = directory / f"unix_{name}_{suffix}_utf8.csv"
+        if path.is_file():
+            digest.update(name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def import_rome(
+    engine: Engine,
+    source: str,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Import a ROME 4 export (directory, zip or URL). Raises :class:`ImportRefused` for unusable input."""
+    with tempfile.TemporaryDirectory(prefix="rome-") as tmp:
+        directory = extract(source, Path(tmp))
+        suffix, version = detect_version(directory)
+        report = ImportReport(importer="rome", source=source, version=version, dry_run=dry_run)
+        if progress:
+            progress(f"Lecture de l'export ROME {version}…")
+        entities = read_export(directory, version, suffix, report)
+        checksum = _checksum(directory, suffix)
+    if progress:
+        progress("Comparaison avec la base et écriture…")
+    with engine.begin() as conn:
+        load_entities(conn, version, entities, report)
+        if not dry_run:
+            _record_source(conn, version, source, checksum, report)
+    return report
+
+
+def _record_source(conn: Connection, version: str, source: str, checksum: str, report: ImportReport) -> None:
+    table = Source.__table__
+    slug = f"rome-{version.replace('.', '')}"
+    values = {
+        "title": f"Répertoire opérationnel des métiers et des emplois (ROME 4), version {version}",
+        "publisher": "France Travail", "kind": "open_data", "licence": "Licence Ouverte / Open Licence v2.0",
+        "url": "https://www.data.gouv.fr/fr/datasets/repertoire-operationnel-des-metiers-et-des-emplois-rome/",
+        "version": version, "checksum": checksum, "loaded_at": dt.datetime.now(dt.UTC),
+        "counts": {name: c.created + c.updated + c.unchanged for name, c in report.counts.items()},
+    }
+    exists = conn.execute(select(table.c.id).where(table.c.slug == slug)).scalar()
+    if exists is None:
+        conn.execute(insert(table).values(slug=slug, **values))
+    else:
+        conn.execute(update(table).where(table.c.id == exists).values(**values))
+
+
+def loaded_checksum(engine: Engine, version: str) -> str | None:
+    table = Source.__table__
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(table.c.checksum).where(table.c.slug == f"rome-{version.replace('.', '')}")
+        ).scalar()
+    return str(value) if value else None

@@ -1,0 +1,171 @@
+"""The search service behind one small interface (``SearchBackend``), used by pages, API and CLI.
+
+This first backend keeps an in-memory index of names, acronyms, former names, synonyms and every ROME
+appellation, built from the database (the system of record). The tantivy backend will implement the
+same interface.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from passerelles.certifications.models import Certification
+from passerelles.occupations.models import Occupation
+from passerelles.rome.models import RomeAppellation, RomeFiche
+from passerelles.rome.services import latest_version, rome_url
+from passerelles.search.schemas import ResultType, SearchResult
+from passerelles.search.text import fold, tokens
+
+TYPE_PRIORITY = {"occupation": 3, "certification": 2, "training": 1, "offer": 0}
+
+
+class SearchBackend(Protocol):
+    def search(self, query: str, *, types: set[str] | None = None, limit: int = 20) -> list[SearchResult]: ...
+
+
+@dataclass
+class _Field:
+    text: str
+    folded: str
+    tokens: tuple[str, ...]
+    weight: float
+    exact_only: bool = False
+
+
+@dataclass
+class _Doc:
+    type: ResultType
+    id: str
+    title: str
+    url: str
+    subtitle: str | None
+    rome_codes: list[str]
+    fields: list[_Field] = field(default_factory=list)
+
+    def add(self, text: str | None, weight: float, *, exact_only: bool = False) -> None:
+        if text:
+            self.fields.append(_Field(text, fold(text), tuple(tokens(text)), weight, exact_only))
+
+
+class MemoryIndex:
+    def __init__(self, docs: list[_Doc]) -> None:
+        self.docs = docs
+        self.postings: dict[str, set[int]] = defaultdict(set)
+        for i, doc in enumerate(docs):
+            for f in doc.fields:
+                for t in f.tokens:
+                    self.postings[t].add(i)
+                if f.exact_only:
+                    self.postings["=" + f.folded].add(i)
+        self.vocabulary = sorted(k for k in self.postings if not k.startswith("="))
+
+    def _candidates(self, qtokens: list[str], qfolded: str) -> set[int]:
+        found: set[int] = set(self.postings.get("=" + qfolded, set()))
+        for t in qtokens:
+            found |= self.postings.get(t, set())
+            if len(t) >= 3:
+                for word in self.vocabulary:
+                    if word.startswith(t):
+                        found |= self.postings[word]
+        return found
+
+    @staticmethod
+    def _score_field(f: _Field, qtokens: list[str], qfolded: str) -> float:
+        if f.exact_only:
+            return f.weight * 10 if f.folded == qfolded else 0.0
+        if f.folded == qfolded:
+            return f.weight * 8
+        if not qtokens or not f.tokens:
+            return 0.0
+        matched = 0.0
+        for qt in qtokens:
+            if qt in f.tokens:
+                matched += 1
+            elif len(qt) >= 3 and any(ft.startswith(qt) for ft in f.tokens):
+                matched += 0.7
+        if matched == 0:
+            return 0.0
+        coverage = matched / len(qtokens)
+        precision = min(1.0, len(qtokens) / len(f.tokens))
+        return f.weight * (3 * coverage + precision) * (1.0 if coverage == 1 else 0.5)
+
+    def search(self, query: str, *, types: set[str] | None = None, limit: int = 20) -> list[SearchResult]:
+        qfolded = fold(query)
+        qtokens = tokens(query)
+        if not qfolded:
+            return []
+        scored = []
+        for i in self._candidates(qtokens, qfolded):
+            doc = self.docs[i]
+            if types and doc.type not in types:
+                continue
+            best, best_field = 0.0, None
+            for f in doc.fields:
+                s = self._score_field(f, qtokens, qfolded)
+                if s > best:
+                    best, best_field = s, f
+            if best > 0:
+                scored.append((best, TYPE_PRIORITY[doc.type], doc, best_field))
+        scored.sort(key=lambda x: (-x[0], -x[1], x[2].title))
+        return [
+            SearchResult(type=doc.type, id=doc.id, title=doc.title, url=doc.url, score=round(score, 3),
+                         rome_codes=doc.rome_codes, subtitle=doc.subtitle,
+                         matched=f.text if f is not None and fold(f.text) != fold(doc.title) else None)
+            for score, _, doc, f in scored[:limit]
+        ]
+
+
+def build_index(session: Session) -> MemoryIndex:
+    docs: list[_Doc] = []
+    version = latest_version(session)
+    appellations: dict[str, list[str]] = defaultdict(list)
+    fiches: dict[str, str] = {}
+    if version:
+        for code, label in session.execute(
+            select(RomeAppellation.code_rome, RomeAppellation.libelle_long)
+            .where(RomeAppellation.rome_version == version)
+        ):
+            appellations[code].append(label)
+        fiches = dict(session.execute(select(RomeFiche.code_rome, RomeFiche.libelle)
+                                      .where(RomeFiche.rome_version == version)).all())
+    curated_codes: set[str] = set()
+    for occ in session.scalars(select(Occupation).options(selectinload(Occupation.names),
+                                                          selectinload(Occupation.rome_links))):
+        codes = [r.code_rome for r in occ.rome_links]
+        doc = _Doc("occupation", occ.slug, occ.name, f"/metiers/{occ.slug}", "Métier", codes)
+        for n in occ.names:
+            weight = {"current": 10.0, "former": 9.0, "synonym": 8.0}[n.kind]
+            doc.add(n.name, weight)
+            doc.add(n.feminine, weight)
+            doc.add(n.acronym, 12.0, exact_only=True)
+        for r in occ.rome_links:
+            doc.add(r.code_rome, 12.0, exact_only=True)
+            if r.main:
+                curated_codes.add(r.code_rome)
+                for label in appellations.get(r.code_rome, []):
+                    doc.add(label, 5.0)
+        doc.add(occ.summary, 1.0)
+        docs.append(doc)
+    for cert in session.scalars(select(Certification)):
+        doc = _Doc("certification", cert.slug, cert.name, f"/certifications/{cert.slug}",
+                   f"Certification{' (niveau ' + str(cert.level_eu) + ')' if cert.level_eu else ''}", [])
+        doc.add(cert.name, 9.0)
+        doc.add(cert.acronym, 11.0, exact_only=True)
+        summary = (cert.detail.get("summary") or {}).get("text")
+        doc.add(summary, 1.0)
+        docs.append(doc)
+    for code, label in fiches.items():
+        if code in curated_codes:
+            continue
+        doc = _Doc("occupation", f"rome:{code}", label, rome_url(code), f"Fiche ROME {code}", [code])
+        doc.add(label, 7.0)
+        doc.add(code, 12.0, exact_only=True)
+        for a in appellations.get(code, []):
+            doc.add(a, 5.0)
+        docs.append(doc)
+    return MemoryIndex(docs)

@@ -1,0 +1,56 @@
+"""Shared web plumbing: database session dependency, templates, search backend."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from passerelles.search.services import SearchBackend, build_index
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+_lock = threading.Lock()
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def get_search(request: Request, session: DbSession) -> SearchBackend:
+    state = request.app.state
+    if state.search is None:
+        with _lock:
+            if state.search is None:
+                state.search = build_index(session)
+    backend: SearchBackend = state.search
+    return backend
+
+
+Search = Annotated[SearchBackend, Depends(get_search)]
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.filters["eur"] = lambda v: f"{v:,}".replace(",", "\u202f") + "\u00a0€" if v is not None else ""
+    env.globals["route_labels"] = {
+        "initiale": "Formation initiale", "continue": "Formation continue", "apprentissage": "Apprentissage",
+        "vae": "VAE (validation des acquis de l'expérience)", "distance": "Formation à distance",
+    }
+    return templates
+
+
+def render(request: Request, name: str, context: dict[str, Any]) -> Any:
+    return request.app.state.templates.TemplateResponse(request, name, context)

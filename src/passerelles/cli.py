@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import BaseModel
@@ -25,8 +25,9 @@ from passerelles.rome.services import get_fiche
 from passerelles.search.services import build_index
 from passerelles.settings import Settings
 
-app = typer.Typer(help="Passerelles : métiers du soin et de l'accompagnement.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="Passerelles : métiers du soin et de l'accompagnement.", no_args_is_help=True, add_completion=False
+)
 import_app = typer.Typer(help="Importer des données ouvertes.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
@@ -55,14 +56,14 @@ def _print_report(report: ImportReport, as_json: bool, rejects: Path | None) -> 
         typer.echo(report.as_text())
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str) -> NoReturn:
     typer.echo(f"Erreur : {message}", err=True)
     raise typer.Exit(code=2)
 
 
 @app.command()
 def init(
-    open_data: Annotated[bool, typer.Option(help="Importer aussi les données ouvertes du répertoire configuré.")] = True,
+    open_data: Annotated[bool, typer.Option(help="Importer aussi les données ouvertes configurées.")] = True,
 ) -> None:
     """Créer ou migrer la base, charger les données de référence et les données ouvertes disponibles."""
     settings = Settings()
@@ -80,8 +81,10 @@ def init(
     if not open_data:
         return
     if settings.data_dir is None:
-        typer.echo("Aucun répertoire de données ouvertes configuré (PASSERELLES_DATA_DIR) : "
-                   "ROME et communes non importés. Le site fonctionne avec les seules données de référence.")
+        typer.echo(
+            "Aucun répertoire de données ouvertes configuré (PASSERELLES_DATA_DIR) : "
+            "ROME et communes non importés. Le site fonctionne avec les seules données de référence."
+        )
         return
     if settings.rome_dir is None:
         typer.echo(f"Pas d'export ROME dans {settings.data_dir}/rome_v460 : ROME non importé.")
@@ -115,8 +118,9 @@ def import_rome_cmd(
     engine = _engine()
     migrate(engine)
     try:
-        report = import_rome(engine, source, dry_run=dry_run,
-                             progress=None if as_json else lambda m: typer.echo(m, err=True))
+        report = import_rome(
+            engine, source, dry_run=dry_run, progress=None if as_json else lambda m: typer.echo(m, err=True)
+        )
     except ImportRefused as exc:
         _refuse(str(exc))
     _print_report(report, as_json, rejects)
@@ -186,8 +190,10 @@ def metier(query: str, as_json: JsonOpt = False) -> None:
                 typer.echo(f"Anciennement : {', '.join(detail.former_names)}")
             typer.echo(detail.summary)
             for group in detail.certifications_by_level:
-                typer.echo(f"{group.label} : " + ", ".join(
-                    c.certification.acronym or c.certification.name for c in group.certifications))
+                typer.echo(
+                    f"{group.label} : "
+                    + ", ".join(c.certification.acronym or c.certification.name for c in group.certifications)
+                )
         else:
             typer.echo(f"{detail.libelle}  [ROME {detail.code_rome}]  {detail.url}")
             typer.echo(" ".join(detail.definition))

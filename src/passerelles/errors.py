@@ -17,8 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("passerelles")
 
-CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 422: "invalid_request",
-         500: "internal_error"}
+CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 422: "invalid_request", 500: "internal_error"}
 MESSAGES = {404: "Ressource introuvable.", 405: "Méthode non autorisée.", 500: "Erreur interne du serveur."}
 
 
@@ -43,9 +42,10 @@ def _render(request: Request, status: int, message: str, details: list[Any] | No
     if _wants_json(request):
         return JSONResponse(error_body(status, message, details), status_code=status)
     templates = request.app.state.templates
-    return templates.TemplateResponse(
+    response: Response = templates.TemplateResponse(
         request, "error.html", {"status": status, "message": message}, status_code=status
     )
+    return response
 
 
 def install(app: FastAPI) -> None:
@@ -60,9 +60,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        details = [
-            {"field": ".".join(str(p) for p in err["loc"]), "reason": err["msg"]} for err in exc.errors()
-        ]
+        details = [{"field": ".".join(str(p) for p in err["loc"]), "reason": err["msg"]} for err in exc.errors()]
         return _render(request, 422, "Paramètres invalides.", details)
 
     @app.exception_handler(Exception)
@@ -70,5 +68,4 @@ def install(app: FastAPI) -> None:
         log.exception("Erreur non traitée sur %s", request.url.path)
         if _wants_json(request):
             return JSONResponse(error_body(500, MESSAGES[500]), status_code=500)
-        return HTMLResponse("<!doctype html><title>Erreur</title><h1>Erreur interne du serveur.</h1>",
-                            status_code=500)
+        return HTMLResponse("<!doctype html><title>Erreur</title><h1>Erreur interne du serveur.</h1>", status_code=500)

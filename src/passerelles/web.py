@@ -46,8 +46,11 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.filters["eur"] = lambda v: f"{v:,}".replace(",", "\u202f") + "\u00a0€" if v is not None else ""
     env.globals["route_labels"] = {
-        "initiale": "Formation initiale", "continue": "Formation continue", "apprentissage": "Apprentissage",
-        "vae": "VAE (validation des acquis de l'expérience)", "distance": "Formation à distance",
+        "initiale": "Formation initiale",
+        "continue": "Formation continue",
+        "apprentissage": "Apprentissage",
+        "vae": "VAE (validation des acquis de l'expérience)",
+        "distance": "Formation à distance",
     }
     return templates
 

@@ -18,8 +18,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/certifications")
 def certifications_page(request: Request, session: DbSession) -> Any:
     certs = services.list_certifications(session)
-    groups = [(level, LEVEL_LABELS.get(level) if level else None, list(items))
-              for level, items in groupby(certs, key=lambda c: c.level_eu)]
+    groups = [
+        (level, LEVEL_LABELS.get(level) if level else None, list(items))
+        for level, items in groupby(certs, key=lambda c: c.level_eu)
+    ]
     return render(request, "certifications/list.html", {"groups": groups})
 
 

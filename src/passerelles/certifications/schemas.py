@@ -8,8 +8,13 @@ from passerelles.reference.schemas import Certification as CertificationFacts
 from passerelles.sources.schemas import SourceOut
 
 LEVEL_LABELS = {3: "CAP, BEP", 4: "Bac", 5: "Bac + 2", 6: "Bac + 3 ou 4", 7: "Bac + 5", 8: "Doctorat"}
-ROUTE_LABELS = {"initiale": "Formation initiale", "continue": "Formation continue",
-                "apprentissage": "Apprentissage", "vae": "VAE", "distance": "À distance"}
+ROUTE_LABELS = {
+    "initiale": "Formation initiale",
+    "continue": "Formation continue",
+    "apprentissage": "Apprentissage",
+    "vae": "VAE",
+    "distance": "À distance",
+}
 
 
 class CertificationRef(BaseModel):

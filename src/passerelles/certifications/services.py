@@ -23,8 +23,15 @@ def certification_url(slug: str) -> str:
 
 
 def to_ref(c: Certification) -> CertificationRef:
-    return CertificationRef(slug=c.slug, name=c.name, acronym=c.acronym, level_eu=c.level_eu,
-                            level_fr=c.level_fr, status=c.status, url=certification_url(c.slug))
+    return CertificationRef(
+        slug=c.slug,
+        name=c.name,
+        acronym=c.acronym,
+        level_eu=c.level_eu,
+        level_fr=c.level_fr,
+        status=c.status,
+        url=certification_url(c.slug),
+    )
 
 
 def list_certifications(session: Session, *, level: int | None = None) -> list[CertificationRef]:
@@ -67,9 +74,17 @@ def get_certification(session: Session, slug: str) -> CertificationDetail | None
         )
     ]
     return CertificationDetail(
-        slug=cert.slug, name=cert.name, acronym=cert.acronym, url=certification_url(cert.slug),
-        level_eu=cert.level_eu, level_fr=cert.level_fr,
-        level_label=LEVEL_LABELS.get(cert.level_eu) if cert.level_eu else None, status=cert.status,
-        facts=CertificationFacts.model_validate(cert.detail), replaces=replaces, replaced_by=replaced_by,
-        occupations=occupations, sources=sources_by_slug(session, cited(cert.detail)),
+        slug=cert.slug,
+        name=cert.name,
+        acronym=cert.acronym,
+        url=certification_url(cert.slug),
+        level_eu=cert.level_eu,
+        level_fr=cert.level_fr,
+        level_label=LEVEL_LABELS.get(cert.level_eu) if cert.level_eu else None,
+        status=cert.status,
+        facts=CertificationFacts.model_validate(cert.detail),
+        replaces=replaces,
+        replaced_by=replaced_by,
+        occupations=occupations,
+        sources=sources_by_slug(session, cited(cert.detail)),
     )

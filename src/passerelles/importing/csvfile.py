@@ -31,9 +31,7 @@ def _has_surrogates(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
-def read_rows(
-    path: Path, columns: tuple[str, ...], *, delimiter: str = ",", rejects: list[Reject]
-) -> Iterator[Row]:
+def read_rows(path: Path, columns: tuple[str, ...], *, delimiter: str = ",", rejects: list[Reject]) -> Iterator[Row]:
     """Yield each well-formed row as a dict of ``columns``; append a :class:`Reject` for the others.
 
     Raises :class:`HeaderMismatch` when the header is not the expected column list: the file as a whole
@@ -46,9 +44,7 @@ def read_rows(
     except StopIteration:
         raise HeaderMismatch(f"{path.name} : fichier vide") from None
     if tuple(h.strip() for h in header) != columns:
-        raise HeaderMismatch(
-            f"{path.name} : en-tête inattendu {header!r}, attendu {list(columns)!r}"
-        )
+        raise HeaderMismatch(f"{path.name} : en-tête inattendu {header!r}, attendu {list(columns)!r}")
     start = reader.line_num + 1
     for raw in reader:
         line = start
@@ -56,14 +52,27 @@ def read_rows(
         if not raw or raw == [""]:
             continue
         if len(raw) != len(columns):
-            rejects.append(Reject(source=path.name, position=f"ligne {line}", field="(ligne)",
-                                  reason=f"nombre de colonnes : {len(raw)} au lieu de {len(columns)}",
-                                  record=_preview(raw)))
+            rejects.append(
+                Reject(
+                    source=path.name,
+                    position=f"ligne {line}",
+                    field="(ligne)",
+                    reason=f"nombre de colonnes : {len(raw)} au lieu de {len(columns)}",
+                    record=_preview(raw),
+                )
+            )
             continue
         bad = next((c for c, v in zip(columns, raw, strict=True) if _has_surrogates(v)), None)
         if bad is not None:
-            rejects.append(Reject(source=path.name, position=f"ligne {line}", field=bad,
-                                  reason="encodage invalide (UTF-8 attendu)", record=_preview(raw)))
+            rejects.append(
+                Reject(
+                    source=path.name,
+                    position=f"ligne {line}",
+                    field=bad,
+                    reason="encodage invalide (UTF-8 attendu)",
+                    record=_preview(raw),
+                )
+            )
             continue
         yield Row(line=line, values=dict(zip(columns, raw, strict=True)))
 

@@ -63,7 +63,8 @@ class ImportReport(BaseModel):
                 fh.write(json.dumps(r.model_dump(), ensure_ascii=False) + "\n")
 
     def as_text(self, max_rejects: int = 50) -> str:
-        lines = [f"Import {self.importer} depuis {self.source}" + (f" (version {self.version})" if self.version else "")]
+        version = f" (version {self.version})" if self.version else ""
+        lines = [f"Import {self.importer} depuis {self.source}{version}"]
         if self.dry_run:
             lines.append("Simulation (--dry-run) : rien n'a été écrit.")
         if self.status == "refused":

@@ -25,10 +25,14 @@ def occupation_url(slug: str) -> str:
 
 def _summary(o: Occupation) -> OccupationSummary:
     return OccupationSummary(
-        slug=o.slug, name=o.name, name_feminine=o.name_feminine,
+        slug=o.slug,
+        name=o.name,
+        name_feminine=o.name_feminine,
         acronyms=sorted({n.acronym for n in o.names if n.acronym and n.kind != "former"}),
         former_names=[n.name + (f" ({n.acronym})" if n.acronym else "") for n in o.names if n.kind == "former"],
-        summary=o.summary, rome_codes=[r.code_rome for r in o.rome_links], url=occupation_url(o.slug),
+        summary=o.summary,
+        rome_codes=[r.code_rome for r in o.rome_links],
+        url=occupation_url(o.slug),
     )
 
 
@@ -39,14 +43,18 @@ def list_occupations(session: Session) -> list[OccupationSummary]:
 
 def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
     occ = session.scalar(
-        select(Occupation).where(Occupation.slug == slug)
+        select(Occupation)
+        .where(Occupation.slug == slug)
         .options(selectinload(Occupation.names), selectinload(Occupation.rome_links))
     )
     if occ is None:
         return None
     facts = OccupationFacts.model_validate(occ.profile)
-    rome = [fiche_ref(f) for link in occ.rome_links
-            if (f := session.get(RomeFiche, (link.rome_version, link.code_rome))) is not None]
+    rome = [
+        fiche_ref(f)
+        for link in occ.rome_links
+        if (f := session.get(RomeFiche, (link.rome_version, link.code_rome))) is not None
+    ]
     main_link = next((r for r in occ.rome_links if r.main), None)
     rome_main = get_fiche(session, main_link.code_rome, main_link.rome_version) if main_link else None
 
@@ -63,8 +71,10 @@ def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
         LevelGroup(
             level_eu=level,
             label=f"Niveau {level} ({LEVEL_LABELS.get(level, '')})" if level else "Sans niveau, CQP, attestations",
-            certifications=sorted(items, key=lambda i: (ROLE_ORDER.get(i.role, 9), i.certification.status != "active",
-                                                        i.certification.name)),
+            certifications=sorted(
+                items,
+                key=lambda i: (ROLE_ORDER.get(i.role, 9), i.certification.status != "active", i.certification.name),
+            ),
         )
         for level, items in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
     ]
@@ -73,15 +83,25 @@ def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
     cert_names = {c.slug: c.name for c in session.scalars(select(Certification))}
     evolutions = []
     for ev in facts.evolutions:
-        url = (occupation_url(ev.occupation) if ev.occupation in names
-               else certification_url(ev.certification) if ev.certification in cert_names else None)
+        url = (
+            occupation_url(ev.occupation)
+            if ev.occupation in names
+            else certification_url(ev.certification)
+            if ev.certification in cert_names
+            else None
+        )
         evolutions.append(Link(title=ev.title, url=url, text=ev.text))
     related = [Link(title=names[s], url=occupation_url(s)) for s in facts.related if s in names]
     structure_labels = {s.slug: s.name for s in session.scalars(select(StructureType))}
     summary = _summary(occ)
     return OccupationDetail(
-        **summary.model_dump(), facts=facts, rome=rome, rome_main=rome_main,
-        certifications_by_level=by_level, evolutions=evolutions, related=related,
-        structure_labels=structure_labels, sources=sources_by_slug(session, cited(occ.profile) | (
-            {"rome-460"} if rome else set())),
+        **summary.model_dump(),
+        facts=facts,
+        rome=rome,
+        rome_main=rome_main,
+        certifications_by_level=by_level,
+        evolutions=evolutions,
+        related=related,
+        structure_labels=structure_labels,
+        sources=sources_by_slug(session, cited(occ.profile) | ({"rome-460"} if rome else set())),
     )

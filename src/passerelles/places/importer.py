@@ -10,20 +10,28 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.schema import Table
 
 from passerelles.importing.csvfile import HeaderMismatch, read_rows
 from passerelles.importing.report import ImportReport, Reject
 from passerelles.places.models import Commune, Departement
 from passerelles.rome.importer import ImportRefused
 
-LAPOSTE_COLUMNS = ("Code_commune_INSEE", "Nom_commune", "Code_postal", "Ligne_5", "Libellé_d_acheminement",
-                   "coordonnees_gps")
+LAPOSTE_COLUMNS = (
+    "Code_commune_INSEE",
+    "Nom_commune",
+    "Code_postal",
+    "Ligne_5",
+    "Libellé_d_acheminement",
+    "coordonnees_gps",
+)
 CODE_INSEE = re.compile(r"^(?:[0-9]{2}|2A|2B)[0-9]{3}$")
 COLLECTIVITES_OUTRE_MER = {"975", "977", "978", "984", "986", "987", "988", "989"}
+COMMUNE = cast(Table, Commune.__table__)
 KEPT_TYPES = {"commune-actuelle", "arrondissement-municipal"}
 
 
@@ -73,6 +81,10 @@ def import_communes(engine: Engine, directory: Path, *, dry_run: bool = False) -
         existing = dict(conn.execute(select(Commune.code_insee, Commune.row_hash)).all())
         rows: dict[str, dict[str, Any]] = {}
         missing_coords = 0
+        children: dict[str, list[str]] = {}
+        for rec in records:
+            if isinstance(rec, dict) and rec.get("type") == "arrondissement-municipal" and rec.get("commune"):
+                children.setdefault(str(rec["commune"]), []).append(str(rec.get("code")))
         overseas_collectivities = 0
         for i, rec in enumerate(records):
             if not isinstance(rec, dict) or rec.get("type") not in KEPT_TYPES:
@@ -93,25 +105,39 @@ def import_communes(engine: Engine, directory: Path, *, dry_run: bool = False) -
             elif code in rows:
                 problem = ("code", "commune en double")
             if problem:
-                report.reject("commune", Reject(source=communes_path.name, position=position, field=problem[0],
-                                                reason=problem[1], record=json.dumps(rec, ensure_ascii=False)[:200]))
+                report.reject(
+                    "commune",
+                    Reject(
+                        source=communes_path.name,
+                        position=position,
+                        field=problem[0],
+                        reason=problem[1],
+                        record=json.dumps(rec, ensure_ascii=False)[:200],
+                    ),
+                )
                 continue
             c = coords.get(code)
             if c is None:
-                olds = [coords[o] for o in rec.get("anciensCodes", []) if o in coords]
-                if olds:  # a commune created by merger: centre of the former communes
+                # A commune created by merger: centre of its former communes; Paris, Lyon and Marseille:
+                # centre of their arrondissements.
+                olds = [coords[o] for o in [*rec.get("anciensCodes", []), *children.get(code, [])] if o in coords]
+                if olds:
                     c = (sum(x for x, _ in olds) / len(olds), sum(y for _, y in olds) / len(olds))
             if c is None:
                 missing_coords += 1
             population = rec.get("population")
             values = {
-                "code_insee": code, "name": name, "departement_code": rec["departement"],
+                "code_insee": code,
+                "name": name,
+                "departement_code": rec["departement"],
                 "postcodes": sorted(str(p) for p in rec.get("codesPostaux", [])),
                 "population": population if isinstance(population, int) else None,
-                "latitude": round(c[0], 6) if c else None, "longitude": round(c[1], 6) if c else None,
+                "latitude": round(c[0], 6) if c else None,
+                "longitude": round(c[1], 6) if c else None,
             }
-            values["row_hash"] = hashlib.sha1(json.dumps(values, sort_keys=True).encode(),
-                                              usedforsecurity=False).hexdigest()
+            values["row_hash"] = hashlib.sha1(
+                json.dumps(values, sort_keys=True).encode(), usedforsecurity=False
+            ).hexdigest()
             rows[code] = values
         if overseas_collectivities:
             report.warnings.append(f"{overseas_collectivities} commune(s) de collectivités d'outre-mer ignorées")
@@ -135,7 +161,10 @@ def import_communes(engine: Engine, directory: Path, *, dry_run: bool = False) -
             conn.execute(insert(Commune), to_insert[start : start + 5000])
         if to_update:
             cols = [k for k in to_update[0] if k != "code_insee"]
-            stmt = (update(Commune.__table__).where(Commune.__table__.c.code_insee == bindparam("k_code"))
-                    .values({k: bindparam(f"v_{k}") for k in cols}))
+            stmt = (
+                update(COMMUNE)
+                .where(COMMUNE.c.code_insee == bindparam("k_code"))
+                .values({k: bindparam(f"v_{k}") for k in cols})
+            )
             conn.execute(stmt, [{"k_code": r["code_insee"], **{f"v_{k}": r[k] for k in cols}} for r in to_update])
     return report

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import (
     Certification,
-    CertificationRncp,
     CertificationReplacement,
+    CertificationRncp,
     CertificationRoute,
     OccupationCertification,
 )
@@ -62,8 +62,14 @@ def _load_sources(session: Session, ref: ReferenceSet, report: ImportReport) -> 
     existing = {s.slug: s for s in session.scalars(select(Source).where(Source.version.is_(None)))}
     for sid, src in ref.sources.items():
         row = existing.get(sid)
-        values = {"title": src.title, "publisher": src.publisher, "kind": src.kind, "url": src.url,
-                  "date": src.date, "licence": src.licence}
+        values = {
+            "title": src.title,
+            "publisher": src.publisher,
+            "kind": src.kind,
+            "url": src.url,
+            "date": src.date,
+            "licence": src.licence,
+        }
         if row is None:
             session.add(Source(slug=sid, **values))
             report.entity("source").created += 1
@@ -91,12 +97,12 @@ def _load_places(session: Session, ref: ReferenceSet, report: ImportReport) -> N
     session.flush()
     deps = {d.code: d for d in session.scalars(select(Departement))}
     for code, dep in ref.departements.items():
-        row = deps.get(code)
-        if row is None:
+        drow = deps.get(code)
+        if drow is None:
             session.add(Departement(code=code, name=dep.name, region_code=dep.region))
             report.entity("departement").created += 1
-        elif (row.name, row.region_code) != (dep.name, dep.region):
-            row.name, row.region_code = dep.name, dep.region
+        elif (drow.name, drow.region_code) != (dep.name, dep.region):
+            drow.name, drow.region_code = dep.name, dep.region
             report.entity("departement").updated += 1
         else:
             report.entity("departement").unchanged += 1
@@ -141,8 +147,10 @@ def _load_certifications(session: Session, ref: ReferenceSet, report: ImportRepo
         row.min_age = cert.admission.min_age if cert.admission else None
         row.detail = cert.model_dump(mode="json")
         row.row_hash = h
-        row.routes = [CertificationRoute(position=i, route=r.route, available=r.available, note=r.note)
-                      for i, r in enumerate(cert.routes)]
+        row.routes = [
+            CertificationRoute(position=i, route=r.route, available=r.available, note=r.note)
+            for i, r in enumerate(cert.routes)
+        ]
         row.rncp_codes = [CertificationRncp(code=r.code, verified=r.verified) for r in cert.rncp]
     session.flush()
     return {slug: row.id for slug, row in rows.items()}
@@ -166,11 +174,16 @@ def _load_occupations(session: Session, ref: ReferenceSet, report: ImportReport)
         row.weekends = occ.conditions.weekends if occ.conditions else None
         row.profile = occ.model_dump(mode="json")
         row.row_hash = h
-        row.names = [OccupationName(position=i, name=n.name, feminine=n.feminine, acronym=n.acronym,
-                                    kind=n.kind, until=n.until) for i, n in enumerate(occ.names)]
-        row.rome_links = [OccupationRome(position=i, rome_version=r.version, code_rome=r.code,
-                                         appellation_ogr=r.appellation_ogr, main=r.main)
-                          for i, r in enumerate(occ.rome)]
+        row.names = [
+            OccupationName(position=i, name=n.name, feminine=n.feminine, acronym=n.acronym, kind=n.kind, until=n.until)
+            for i, n in enumerate(occ.names)
+        ]
+        row.rome_links = [
+            OccupationRome(
+                position=i, rome_version=r.version, code_rome=r.code, appellation_ogr=r.appellation_ogr, main=r.main
+            )
+            for i, r in enumerate(occ.rome)
+        ]
     session.flush()
     return {slug: row.id for slug, row in rows.items()}
 
@@ -192,8 +205,11 @@ def _load_links(session: Session, ref: ReferenceSet, cert_ids: dict[str, int], o
     )
     for cslug, cert in ref.certifications.items():
         for rep in cert.replaces:
-            session.add(CertificationReplacement(replaced_id=cert_ids[rep.certification],
-                                                 replacing_id=cert_ids[cslug], date=rep.date, note=rep.note))
+            session.add(
+                CertificationReplacement(
+                    replaced_id=cert_ids[rep.certification], replacing_id=cert_ids[cslug], date=rep.date, note=rep.note
+                )
+            )
     session.flush()
 
 

@@ -129,8 +129,12 @@ def read_directory(directory: Path) -> ReferenceSet:
                 ident = getattr(item, key)
                 if ident in target:
                     errors.append(
-                        ReferenceError_(path.name, f"{section}[{ident}]", key,
-                                        f"identifiant déjà défini dans {owners[(section, ident)]}")
+                        ReferenceError_(
+                            path.name,
+                            f"{section}[{ident}]",
+                            key,
+                            f"identifiant déjà défini dans {owners[(section, ident)]}",
+                        )
                     )
                     continue
                 target[ident] = item
@@ -138,42 +142,72 @@ def read_directory(directory: Path) -> ReferenceSet:
 
     def check(file: str, record: str, field: str, value: str | None, known: dict[str, Any], what: str) -> None:
         if value is not None and value not in known:
-            errors.append(ReferenceError_(file, record, field, f"{what} inconnu : {value!r}"))
+            errors.append(ReferenceError_(file, record, field, f"{what} : {value!r}"))
 
     for file, content in parsed:
         for section in ("occupations", "certifications", "structure_types"):
             for item in getattr(content, section):
                 record = f"{section}[{item.slug}]"
-                for path, sid in _source_ids(item):
-                    check(file, record, path, sid, ref.sources, "source")
+                for field_path, sid in _source_ids(item):
+                    check(file, record, field_path, sid, ref.sources, "source inconnue")
         for occ in content.occupations:
             record = f"occupations[{occ.slug}]"
             for i, wp in enumerate(occ.workplaces):
-                check(file, record, f"workplaces.{i}.structure", wp.structure, ref.structure_types,
-                      "type de structure")
+                check(
+                    file,
+                    record,
+                    f"workplaces.{i}.structure",
+                    wp.structure,
+                    ref.structure_types,
+                    "type de structure inconnu",
+                )
             for i, oc in enumerate(occ.certifications):
-                check(file, record, f"certifications.{i}.certification", oc.certification,
-                      ref.certifications, "certification")
+                check(
+                    file,
+                    record,
+                    f"certifications.{i}.certification",
+                    oc.certification,
+                    ref.certifications,
+                    "certification inconnue",
+                )
             for i, ev in enumerate(occ.evolutions):
-                check(file, record, f"evolutions.{i}.occupation", ev.occupation, ref.occupations, "métier")
-                check(file, record, f"evolutions.{i}.certification", ev.certification,
-                      ref.certifications, "certification")
+                check(file, record, f"evolutions.{i}.occupation", ev.occupation, ref.occupations, "métier inconnu")
+                check(
+                    file,
+                    record,
+                    f"evolutions.{i}.certification",
+                    ev.certification,
+                    ref.certifications,
+                    "certification inconnue",
+                )
             for i, rel in enumerate(occ.related):
-                check(file, record, f"related.{i}", rel, ref.occupations, "métier")
+                check(file, record, f"related.{i}", rel, ref.occupations, "métier inconnu")
             if not any(n.kind == "current" for n in occ.names):
                 errors.append(ReferenceError_(file, record, "names", "aucun nom actuel (kind: current)"))
         for cert in content.certifications:
             record = f"certifications[{cert.slug}]"
             for i, slug in enumerate(cert.occupations):
-                check(file, record, f"occupations.{i}", slug, ref.occupations, "métier")
+                check(file, record, f"occupations.{i}", slug, ref.occupations, "métier inconnu")
             for i, rep in enumerate(cert.replaces):
-                check(file, record, f"replaces.{i}.certification", rep.certification, ref.certifications,
-                      "certification")
+                check(
+                    file,
+                    record,
+                    f"replaces.{i}.certification",
+                    rep.certification,
+                    ref.certifications,
+                    "certification inconnue",
+                )
             for i, ex in enumerate(cert.exemptions):
-                check(file, record, f"exemptions.{i}.from_certification", ex.from_certification,
-                      ref.certifications, "certification")
+                check(
+                    file,
+                    record,
+                    f"exemptions.{i}.from_certification",
+                    ex.from_certification,
+                    ref.certifications,
+                    "certification inconnue",
+                )
         for dep in content.departements:
-            check(file, f"departements[{dep.code}]", "region", dep.region, ref.regions, "région")
+            check(file, f"departements[{dep.code}]", "region", dep.region, ref.regions, "région inconnue")
     if errors:
         raise InvalidReferenceData(errors)
     return ref

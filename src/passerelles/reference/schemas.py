@@ -179,8 +179,19 @@ class Certification(Strict):
     name: str
     acronym: str | None = None
     kind: Literal[
-        "diplome_etat", "cqp", "bac_pro", "bts", "but", "dut", "licence_pro", "deust", "certificat",
-        "titre_pro", "attestation", "mention_complementaire", "autre",
+        "diplome_etat",
+        "cqp",
+        "bac_pro",
+        "bts",
+        "but",
+        "dut",
+        "licence_pro",
+        "deust",
+        "certificat",
+        "titre_pro",
+        "attestation",
+        "mention_complementaire",
+        "autre",
     ]
     certifier: str | None = None
     status: Literal["active", "abolished"] = "active"

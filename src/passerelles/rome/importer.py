@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
@@ -37,31 +37,70 @@ MAX_DOWNLOAD = 300 * 1024 * 1024
 
 FILES: dict[str, tuple[str, ...]] = {
     "referentiel_code_rome": (
-        "code_rome", "code_fiche_metier", "code_ogr", "libelle_rome", "transition_eco", "transition_num",
-        "transition_demo", "emploi_reglemente", "emploi_cadre", "code_rome_parent",
+        "code_rome",
+        "code_fiche_metier",
+        "code_ogr",
+        "libelle_rome",
+        "transition_eco",
+        "transition_num",
+        "transition_demo",
+        "emploi_reglemente",
+        "emploi_cadre",
+        "code_rome_parent",
     ),
     "cr_gd_dp": (
-        "code_rome", "libelle_rome", "code_grand_domaine", "libelle_grand_domaine",
-        "code_domaine_professionel", "libelle_domaine_professionel",
+        "code_rome",
+        "libelle_rome",
+        "code_grand_domaine",
+        "libelle_grand_domaine",
+        "code_domaine_professionel",
+        "libelle_domaine_professionel",
     ),
     "referentiel_code_rome_riasec": ("code_rome", "riasec_majeur", "riasec_mineur"),
     "referentiel_appellation": (
-        "code_ogr", "libelle_appellation_long", "libelle_appellation_court", "code_rome", "transition_eco",
-        "transition_num", "transition_demo", "emploi_reglemente", "emploi_cadre", "classification", "origine",
-        "code_rome_parent", "peu_usite",
+        "code_ogr",
+        "libelle_appellation_long",
+        "libelle_appellation_court",
+        "code_rome",
+        "transition_eco",
+        "transition_num",
+        "transition_demo",
+        "emploi_reglemente",
+        "emploi_cadre",
+        "classification",
+        "origine",
+        "code_rome_parent",
+        "peu_usite",
     ),
     "item": ("code_ogr", "libelle", "code_rubrique"),
     "referentiel_competence": (
-        "code_ogr", "nature", "libelle_competence", "definition", "code_ogr_macro_comp", "code_macro_comp",
-        "cat_comp", "sous_cat_comp", "transition_eco", "transition_num", "libelle_heterogeneite",
+        "code_ogr",
+        "nature",
+        "libelle_competence",
+        "definition",
+        "code_ogr_macro_comp",
+        "code_macro_comp",
+        "cat_comp",
+        "sous_cat_comp",
+        "transition_eco",
+        "transition_num",
+        "libelle_heterogeneite",
         "libelle_origine",
     ),
     "referentiel_savoir": (
-        "code_ogr_savoir", "libelle_savoir", "categorie_savoir", "sous_categorie_savoir", "transition_eco",
+        "code_ogr_savoir",
+        "libelle_savoir",
+        "categorie_savoir",
+        "sous_categorie_savoir",
+        "transition_eco",
         "transition_num",
     ),
-    "referentiel_contexte_travail": ("code_ogr", "libelle_cont_travail", "code_type_cont_trav",
-                                     "libelle_type_cont_trav"),
+    "referentiel_contexte_travail": (
+        "code_ogr",
+        "libelle_cont_travail",
+        "code_type_cont_trav",
+        "libelle_type_cont_trav",
+    ),
     "liens_rome_referentiels": ("code_rome", "code_compo_bloc", "code_rubrique", "code_ogr"),
     "coherence_item": ("code_rome", "code_ogr", "coeur_metier"),
     "rubrique_mobilite": ("code_rome", "code_rome_cible", "numero_ordre"),
@@ -135,8 +174,7 @@ def detect_version(directory: Path) -> tuple[str, str]:
     found = sorted(directory.glob("unix_referentiel_code_rome_v*_utf8.csv"))
     if not found:
         raise ImportRefused(
-            f"aucun fichier unix_referentiel_code_rome_vNNN_utf8.csv dans {directory} : "
-            "est-ce bien un export ROME 4 ?"
+            f"aucun fichier unix_referentiel_code_rome_vNNN_utf8.csv dans {directory} : est-ce bien un export ROME 4 ?"
         )
     match = re.search(r"_v([0-9]{3})_utf8\.csv$", found[-1].name)
     if not match:
@@ -182,19 +220,34 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
             report.warnings.append(str(exc))
             rows[name] = []
     entity_of_file = {
-        "referentiel_code_rome": "rome_fiche", "cr_gd_dp": "rome_fiche", "referentiel_code_rome_riasec":
-        "rome_fiche", "referentiel_appellation": "rome_appellation", "item": "rome_item",
-        "referentiel_competence": "rome_item", "referentiel_savoir": "rome_item",
-        "referentiel_contexte_travail": "rome_item", "liens_rome_referentiels": "rome_fiche_item",
-        "coherence_item": "rome_fiche_item", "rubrique_mobilite": "rome_mobility", "texte": "rome_text",
+        "referentiel_code_rome": "rome_fiche",
+        "cr_gd_dp": "rome_fiche",
+        "referentiel_code_rome_riasec": "rome_fiche",
+        "referentiel_appellation": "rome_appellation",
+        "item": "rome_item",
+        "referentiel_competence": "rome_item",
+        "referentiel_savoir": "rome_item",
+        "referentiel_contexte_travail": "rome_item",
+        "liens_rome_referentiels": "rome_fiche_item",
+        "coherence_item": "rome_fiche_item",
+        "rubrique_mobilite": "rome_mobility",
+        "texte": "rome_text",
     }
     for r in rejects:
         stem = r.source.removeprefix("unix_").removesuffix(f"_{suffix}_utf8.csv")
         report.reject(entity_of_file.get(stem, stem), r)
 
     def bad(entity: str, file: str, line: int, fld: str, reason: str, record: dict[str, str]) -> None:
-        report.reject(entity, Reject(source=f"unix_{file}_{suffix}_utf8.csv", position=f"ligne {line}",
-                                     field=fld, reason=reason, record=json.dumps(record, ensure_ascii=False)[:200]))
+        report.reject(
+            entity,
+            Reject(
+                source=f"unix_{file}_{suffix}_utf8.csv",
+                position=f"ligne {line}",
+                field=fld,
+                reason=reason,
+                record=json.dumps(record, ensure_ascii=False)[:200],
+            ),
+        )
 
     fiches = Entity(RomeFiche.__table__, ("rome_version", "code_rome"))  # type: ignore[arg-type]
     for row in rows["referentiel_code_rome"]:
@@ -213,12 +266,21 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
             bad("rome_fiche", "referentiel_code_rome", row.line, "code_rome", "code ROME en double", v)
             continue
         fiches.rows[key] = {
-            "rome_version": version, "code_rome": v["code_rome"], "code_ogr": int(v["code_ogr"]),
-            "libelle": v["libelle_rome"].strip(), "code_fiche_metier": _none(v["code_fiche_metier"]),
-            "grand_domaine_code": None, "grand_domaine_libelle": None, "domaine_code": None,
-            "domaine_libelle": None, "riasec_majeur": None, "riasec_mineur": None,
-            "transition_eco": _none(v["transition_eco"]), "transition_num": _none(v["transition_num"]),
-            "transition_demo": _none(v["transition_demo"]), "emploi_reglemente": _flag(v["emploi_reglemente"]),
+            "rome_version": version,
+            "code_rome": v["code_rome"],
+            "code_ogr": int(v["code_ogr"]),
+            "libelle": v["libelle_rome"].strip(),
+            "code_fiche_metier": _none(v["code_fiche_metier"]),
+            "grand_domaine_code": None,
+            "grand_domaine_libelle": None,
+            "domaine_code": None,
+            "domaine_libelle": None,
+            "riasec_majeur": None,
+            "riasec_mineur": None,
+            "transition_eco": _none(v["transition_eco"]),
+            "transition_num": _none(v["transition_num"]),
+            "transition_demo": _none(v["transition_demo"]),
+            "emploi_reglemente": _flag(v["emploi_reglemente"]),
             "emploi_cadre": _flag(v["emploi_cadre"]),
         }
     known = {code for (_, code) in fiches.rows}
@@ -260,8 +322,7 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
             bad("rome_appellation", "referentiel_appellation", row.line, "code_ogr", "code OGR non numérique", v)
             continue
         if not v["libelle_appellation_long"].strip():
-            bad("rome_appellation", "referentiel_appellation", row.line, "libelle_appellation_long",
-                "libellé vide", v)
+            bad("rome_appellation", "referentiel_appellation", row.line, "libelle_appellation_long", "libellé vide", v)
             continue
         if not check_rome("rome_appellation", "referentiel_appellation", row):
             continue
@@ -270,11 +331,15 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
             bad("rome_appellation", "referentiel_appellation", row.line, "code_ogr", "appellation en double", v)
             continue
         appellations.rows[key] = {
-            "rome_version": version, "code_ogr": int(v["code_ogr"]), "code_rome": v["code_rome"],
+            "rome_version": version,
+            "code_ogr": int(v["code_ogr"]),
+            "code_rome": v["code_rome"],
             "libelle_long": v["libelle_appellation_long"].strip(),
             "libelle_court": (v["libelle_appellation_court"] or v["libelle_appellation_long"]).strip(),
-            "classification": _none(v["classification"]), "emploi_reglemente": _flag(v["emploi_reglemente"]),
-            "emploi_cadre": _flag(v["emploi_cadre"]), "peu_usite": _flag(v["peu_usite"]),
+            "classification": _none(v["classification"]),
+            "emploi_reglemente": _flag(v["emploi_reglemente"]),
+            "emploi_cadre": _flag(v["emploi_cadre"]),
+            "peu_usite": _flag(v["peu_usite"]),
         }
 
     items = Entity(RomeItem.__table__, ("rome_version", "code_ogr"))  # type: ignore[arg-type]
@@ -283,9 +348,12 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
         categories[row.values["code_ogr"]] = (_none(row.values["cat_comp"]), _none(row.values["sous_cat_comp"]))
     for row in rows["referentiel_savoir"]:
         categories[row.values["code_ogr_savoir"]] = (
-            _none(row.values["categorie_savoir"]), _none(row.values["sous_categorie_savoir"]))
-    contexts = {row.values["code_ogr"]: row.values["libelle_type_cont_trav"]
-                for row in rows["referentiel_contexte_travail"]}
+            _none(row.values["categorie_savoir"]),
+            _none(row.values["sous_categorie_savoir"]),
+        )
+    contexts = {
+        row.values["code_ogr"]: row.values["libelle_type_cont_trav"] for row in rows["referentiel_contexte_travail"]
+    }
     for row in rows["item"]:
         v = row.values
         if not DIGITS.match(v["code_ogr"]):
@@ -303,12 +371,17 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
             bad("rome_item", "item", row.line, "code_rubrique", "rubrique inconnue", v)
             continue
         items.rows[(version, int(v["code_ogr"]))] = {
-            "rome_version": version, "code_ogr": int(v["code_ogr"]), "libelle": v["libelle"].strip(),
-            "kind": kind, "categorie": cat, "sous_categorie": sub,
+            "rome_version": version,
+            "code_ogr": int(v["code_ogr"]),
+            "libelle": v["libelle"].strip(),
+            "kind": kind,
+            "categorie": cat,
+            "sous_categorie": sub,
         }
 
-    coeur = {(r.values["code_rome"], r.values["code_ogr"]): _none(r.values["coeur_metier"])
-             for r in rows["coherence_item"]}
+    coeur = {
+        (r.values["code_rome"], r.values["code_ogr"]): _none(r.values["coeur_metier"]) for r in rows["coherence_item"]
+    }
     fiche_items = Entity(RomeFicheItem.__table__, ("rome_version", "code_rome", "code_ogr"))  # type: ignore[arg-type]
     for row in rows["liens_rome_referentiels"]:
         v = row.values
@@ -317,26 +390,38 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
         if not check_rome("rome_fiche_item", "liens_rome_referentiels", row):
             continue
         if not DIGITS.match(v["code_ogr"]) or (version, int(v["code_ogr"])) not in items.rows:
-            bad("rome_fiche_item", "liens_rome_referentiels", row.line, "code_ogr",
-                f"référence inconnue : item {v['code_ogr']}", v)
+            bad(
+                "rome_fiche_item",
+                "liens_rome_referentiels",
+                row.line,
+                "code_ogr",
+                f"référence inconnue : item {v['code_ogr']}",
+                v,
+            )
             continue
-        key = (version, v["code_rome"], int(v["code_ogr"]))
-        fiche_items.rows[key] = {
-            "rome_version": version, "code_rome": v["code_rome"], "code_ogr": int(v["code_ogr"]),
-            "bloc": int(v["code_compo_bloc"]), "coeur_metier": coeur.get((v["code_rome"], v["code_ogr"])),
+        fiche_items.rows[(version, v["code_rome"], int(v["code_ogr"]))] = {
+            "rome_version": version,
+            "code_rome": v["code_rome"],
+            "code_ogr": int(v["code_ogr"]),
+            "bloc": int(v["code_compo_bloc"]),
+            "coeur_metier": coeur.get((v["code_rome"], v["code_ogr"])),
         }
 
     mobilities = Entity(RomeMobility.__table__, ("rome_version", "code_rome", "code_rome_cible"))  # type: ignore[arg-type]
     for row in rows["rubrique_mobilite"]:
         v = row.values
-        if not (check_rome("rome_mobility", "rubrique_mobilite", row)
-                and check_rome("rome_mobility", "rubrique_mobilite", row, "code_rome_cible")):
+        if not (
+            check_rome("rome_mobility", "rubrique_mobilite", row)
+            and check_rome("rome_mobility", "rubrique_mobilite", row, "code_rome_cible")
+        ):
             continue
         if not DIGITS.match(v["numero_ordre"]):
             bad("rome_mobility", "rubrique_mobilite", row.line, "numero_ordre", "ordre non numérique", v)
             continue
         mobilities.rows[(version, v["code_rome"], v["code_rome_cible"])] = {
-            "rome_version": version, "code_rome": v["code_rome"], "code_rome_cible": v["code_rome_cible"],
+            "rome_version": version,
+            "code_rome": v["code_rome"],
+            "code_rome_cible": v["code_rome_cible"],
             "ordre": int(v["numero_ordre"]),
         }
 
@@ -352,8 +437,11 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
             bad("rome_text", "texte", row.line, "position_phrase", "position non numérique", v)
             continue
         texts.rows[(version, v["code_rome"], v["libelle_type_texte"], int(v["position_phrase"]))] = {
-            "rome_version": version, "code_rome": v["code_rome"], "kind": v["libelle_type_texte"],
-            "position": int(v["position_phrase"]), "text": _clean_text(v["libelle_texte"]),
+            "rome_version": version,
+            "code_rome": v["code_rome"],
+            "kind": v["libelle_type_texte"],
+            "position": int(v["position_phrase"]),
+            "text": _clean_text(v["libelle_texte"]),
         }
     return {e.table.name: e for e in (fiches, appellations, items, fiche_items, mobilities, texts)}
 
@@ -400,8 +488,10 @@ def load_entities(conn: Connection, version: str, entities: dict[str, Entity], r
         removed = plan[name][2]
         if removed:
             cond = and_(*(ent.table.c[k] == bindparam(f"k_{k}") for k in ent.key))
-            conn.execute(delete(ent.table).where(cond), [dict(zip((f"k_{k}" for k in ent.key), key, strict=True))
-                                                          for key in removed])
+            conn.execute(
+                delete(ent.table).where(cond),
+                [dict(zip((f"k_{k}" for k in ent.key), key, strict=True)) for key in removed],
+            )
     for name in order:
         ent = entities[name]
         to_insert, to_update, _ = plan[name]
@@ -454,13 +544,17 @@ def import_rome(
 
 
 def _record_source(conn: Connection, version: str, source: str, checksum: str, report: ImportReport) -> None:
-    table = Source.__table__
+    table = cast(Table, Source.__table__)
     slug = f"rome-{version.replace('.', '')}"
     values = {
         "title": f"Répertoire opérationnel des métiers et des emplois (ROME 4), version {version}",
-        "publisher": "France Travail", "kind": "open_data", "licence": "Licence Ouverte / Open Licence v2.0",
+        "publisher": "France Travail",
+        "kind": "open_data",
+        "licence": "Licence Ouverte / Open Licence v2.0",
         "url": "https://www.data.gouv.fr/fr/datasets/repertoire-operationnel-des-metiers-et-des-emplois-rome/",
-        "version": version, "checksum": checksum, "loaded_at": dt.datetime.now(dt.UTC),
+        "version": version,
+        "checksum": checksum,
+        "loaded_at": dt.datetime.now(dt.UTC),
         "counts": {name: c.created + c.updated + c.unchanged for name, c in report.counts.items()},
     }
     exists = conn.execute(select(table.c.id).where(table.c.slug == slug)).scalar()
@@ -471,7 +565,7 @@ def _record_source(conn: Connection, version: str, source: str, checksum: str, r
 
 
 def loaded_checksum(engine: Engine, version: str) -> str | None:
-    table = Source.__table__
+    table = cast(Table, Source.__table__)
     with engine.connect() as conn:
         value = conn.execute(
             select(table.c.checksum).where(table.c.slug == f"rome-{version.replace('.', '')}")

@@ -63,61 +63,101 @@ class MemoryIndex:
                 if f.exact_only:
                     self.postings["=" + f.folded].add(i)
         self.vocabulary = sorted(k for k in self.postings if not k.startswith("="))
+        self._fuzzy_cache: dict[str, set[str]] = {}
 
-    def _candidates(self, qtokens: list[str], qfolded: str) -> set[int]:
+    def corrections(self, token: str) -> set[str]:
+        """Known words one edit away (up to 7 letters) or two (longer): for words the index lacks."""
+        if token in self.postings or len(token) < 4 or token.isdigit():
+            return set()
+        if token not in self._fuzzy_cache:
+            limit = 1 if len(token) <= 7 else 2
+            best: dict[str, int] = {}
+            for word in self.vocabulary:
+                if abs(len(word) - len(token)) <= limit and word[0] == token[0]:
+                    d = edit_distance(token, word, limit)
+                    if d <= limit:
+                        best[word] = d
+            low = min(best.values(), default=0)
+            self._fuzzy_cache[token] = {w for w, d in best.items() if d == low}
+        return self._fuzzy_cache[token]
+
+    def _candidates(self, qterms: list[set[str]], qfolded: str) -> set[int]:
         found: set[int] = set(self.postings.get("=" + qfolded, set()))
-        for t in qtokens:
-            found |= self.postings.get(t, set())
-            if len(t) >= 3:
-                for word in self.vocabulary:
-                    if word.startswith(t):
-                        found |= self.postings[word]
+        for alternatives in qterms:
+            for t in alternatives:
+                found |= self.postings.get(t, set())
+                if len(t) >= 3:
+                    for word in self.vocabulary:
+                        if word.startswith(t):
+                            found |= self.postings[word]
         return found
 
     @staticmethod
-    def _score_field(f: _Field, qtokens: list[str], qfolded: str) -> float:
+    def _score_field(f: _Field, qterms: list[tuple[str, set[str]]], qfolded: str) -> float:
         if f.exact_only:
             return f.weight * 10 if f.folded == qfolded else 0.0
         if f.folded == qfolded:
             return f.weight * 8
-        if not qtokens or not f.tokens:
+        if not qterms or not f.tokens:
             return 0.0
         matched = 0.0
-        for qt in qtokens:
-            if qt in f.tokens:
+        for token, corrected in qterms:
+            if token in f.tokens:
                 matched += 1
-            elif len(qt) >= 3 and any(ft.startswith(qt) for ft in f.tokens):
+            elif any(c in f.tokens for c in corrected):
+                matched += 0.9
+            elif len(token) >= 3 and any(ft.startswith(token) for ft in f.tokens):
                 matched += 0.7
         if matched == 0:
             return 0.0
-        coverage = matched / len(qtokens)
-        precision = min(1.0, len(qtokens) / len(f.tokens))
-        return f.weight * (3 * coverage + precision) * (1.0 if coverage == 1 else 0.5)
+        coverage = matched / len(qterms)
+        precision = min(1.0, len(qterms) / len(f.tokens))
+        return f.weight * (3 * coverage + precision) * (1.0 if coverage >= 0.9 else 0.5)
 
     def search(self, query: str, *, types: set[str] | None = None, limit: int = 20) -> list[SearchResult]:
         qfolded = fold(query)
-        qtokens = tokens(query)
         if not qfolded:
             return []
+        qterms = [(t, self.corrections(t)) for t in tokens(query)]
         scored = []
-        for i in self._candidates(qtokens, qfolded):
+        for i in self._candidates([{t, *c} for t, c in qterms], qfolded):
             doc = self.docs[i]
             if types and doc.type not in types:
                 continue
             best, best_field = 0.0, None
             for f in doc.fields:
-                s = self._score_field(f, qtokens, qfolded)
+                s = self._score_field(f, qterms, qfolded)
                 if s > best:
                     best, best_field = s, f
             if best > 0:
                 scored.append((best, TYPE_PRIORITY[doc.type], doc, best_field))
         scored.sort(key=lambda x: (-x[0], -x[1], x[2].title))
         return [
-            SearchResult(type=doc.type, id=doc.id, title=doc.title, url=doc.url, score=round(score, 3),
-                         rome_codes=doc.rome_codes, subtitle=doc.subtitle,
-                         matched=f.text if f is not None and fold(f.text) != fold(doc.title) else None)
+            SearchResult(
+                type=doc.type,
+                id=doc.id,
+                title=doc.title,
+                url=doc.url,
+                score=round(score, 3),
+                rome_codes=doc.rome_codes,
+                subtitle=doc.subtitle,
+                matched=f.text if f is not None and fold(f.text) != fold(doc.title) else None,
+            )
             for score, _, doc, f in scored[:limit]
         ]
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, giving up (returning limit + 1) once every path exceeds ``limit``."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
 
 
 def build_index(session: Session) -> MemoryIndex:
@@ -127,15 +167,20 @@ def build_index(session: Session) -> MemoryIndex:
     fiches: dict[str, str] = {}
     if version:
         for code, label in session.execute(
-            select(RomeAppellation.code_rome, RomeAppellation.libelle_long)
-            .where(RomeAppellation.rome_version == version)
+            select(RomeAppellation.code_rome, RomeAppellation.libelle_long).where(
+                RomeAppellation.rome_version == version
+            )
         ):
             appellations[code].append(label)
-        fiches = dict(session.execute(select(RomeFiche.code_rome, RomeFiche.libelle)
-                                      .where(RomeFiche.rome_version == version)).all())
+        fiches = dict(
+            session.execute(
+                select(RomeFiche.code_rome, RomeFiche.libelle).where(RomeFiche.rome_version == version)
+            ).all()
+        )
     curated_codes: set[str] = set()
-    for occ in session.scalars(select(Occupation).options(selectinload(Occupation.names),
-                                                          selectinload(Occupation.rome_links))):
+    for occ in session.scalars(
+        select(Occupation).options(selectinload(Occupation.names), selectinload(Occupation.rome_links))
+    ):
         codes = [r.code_rome for r in occ.rome_links]
         doc = _Doc("occupation", occ.slug, occ.name, f"/metiers/{occ.slug}", "Métier", codes)
         for n in occ.names:
@@ -152,8 +197,14 @@ def build_index(session: Session) -> MemoryIndex:
         doc.add(occ.summary, 1.0)
         docs.append(doc)
     for cert in session.scalars(select(Certification)):
-        doc = _Doc("certification", cert.slug, cert.name, f"/certifications/{cert.slug}",
-                   f"Certification{' (niveau ' + str(cert.level_eu) + ')' if cert.level_eu else ''}", [])
+        doc = _Doc(
+            "certification",
+            cert.slug,
+            cert.name,
+            f"/certifications/{cert.slug}",
+            f"Certification{' (niveau ' + str(cert.level_eu) + ')' if cert.level_eu else ''}",
+            [],
+        )
         doc.add(cert.name, 9.0)
         doc.add(cert.acronym, 11.0, exact_only=True)
         summary = (cert.detail.get("summary") or {}).get("text")

@@ -1,0 +1,36 @@
+# Passerelles — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint setup init serve clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+init: setup
+	$(BIN)/passerelles init
+
+## Set up, load the reference and open data into the embedded SQLite database, serve on :8000.
+run: init
+	$(BIN)/passerelles serve --host 127.0.0.1 --port 8000
+
+## Set up, then run the whole suite (SQLite always; PostgreSQL at 127.0.0.1:5432 when reachable, required under CI=true).
+test: setup
+	$(BIN)/pytest
+
+## Format check, lint, types, and no model change without its migration.
+lint: setup
+	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+	$(BIN)/python -m passerelles.checks migrations
+
+clean:
+	rm -rf $(VENV) var

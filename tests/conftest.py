@@ -1,0 +1,147 @@
+"""Test fixtures: real databases built from the Alembic migrations, on SQLite and on PostgreSQL.
+
+PostgreSQL runs against the server at 127.0.0.1:5432 (user postgres, trust auth). Outside CI a missing
+server skips those tests; under CI=true it is an error, so the PostgreSQL run cannot silently vanish.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from passerelles.app import create_app
+from passerelles.db import make_engine, make_sessionmaker, migrate
+from passerelles.reference.loader import load_reference
+from passerelles.settings import PROJECT_ROOT, Settings
+
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+ROME_DIR = SHARED_DATA / "rome_v460"
+GEO_DIR = SHARED_DATA / "geo_fr"
+REFERENCE_DIR = PROJECT_ROOT / "data"
+PG_ADMIN_URL = os.environ.get("PASSERELLES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_available() -> bool:
+    try:
+        eng = create_engine(PG_ADMIN_URL)
+        with eng.connect() as conn:
+            conn.execute(text("select 1"))
+        eng.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_ok() -> bool:
+    ok = _pg_available()
+    if not ok and os.environ.get("CI") == "true":
+        pytest.fail("PostgreSQL à 127.0.0.1:5432 injoignable : sous CI=true, les tests PostgreSQL doivent tourner")
+    return ok
+
+
+class DatabaseFactory:
+    """Creates empty migrated databases of a given backend, and drops them at the end."""
+
+    def __init__(self, tmp: Path, pg_ok: bool) -> None:
+        self.tmp = tmp
+        self.pg_ok = pg_ok
+        self.created: list[tuple[str, Engine]] = []
+
+    def url(self, backend: str) -> str:
+        name = f"passerelles_test_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            return f"sqlite:///{self.tmp / (name + '.sqlite3')}"
+        if not self.pg_ok:
+            pytest.skip("PostgreSQL indisponible")
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+    def __call__(self, backend: str) -> Engine:
+        url = self.url(backend)
+        engine = make_engine(url)
+        migrate(engine)
+        self.created.append((backend, engine))
+        return engine
+
+    def close(self) -> None:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT") if self.pg_ok else None
+        for backend, engine in self.created:
+            name = engine.url.database
+            engine.dispose()
+            if backend == "postgresql" and admin is not None:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if admin is not None:
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory, pg_ok: bool) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("db"), pg_ok)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def empty_engine(request: pytest.FixtureRequest, databases: DatabaseFactory) -> Engine:
+    """A fresh migrated database for tests that write (importers); parametrised by ``backend``."""
+    return databases(request.param)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def loaded_engine(request: pytest.FixtureRequest, databases: DatabaseFactory) -> Engine:
+    """A database with the reference data, the whole ROME 4.60 export and the communes, shared read-only."""
+    from passerelles.places.importer import import_communes
+    from passerelles.rome.importer import import_rome
+
+    engine = databases(request.param)
+    with make_sessionmaker(engine)() as session:
+        load_reference(session, REFERENCE_DIR)
+        session.commit()
+    import_rome(engine, str(ROME_DIR))
+    import_communes(engine, GEO_DIR)
+    return engine
+
+
+@pytest.fixture
+def session(loaded_engine: Engine) -> Iterator[Session]:
+    """A session on the loaded database whose writes are rolled back after the test."""
+    connection = loaded_engine.connect()
+    transaction = connection.begin()
+    sess = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield sess
+    finally:
+        sess.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def client_factory(loaded_engine: Engine):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    settings = Settings(database_url=loaded_engine.url.render_as_string(hide_password=False), environment="test")
+    app = create_app(settings, engine=loaded_engine)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(client_factory):  # type: ignore[no-untyped-def]
+    return client_factory
+
+
+@pytest.fixture
+def backend_name(loaded_engine: Engine) -> str:
+    return loaded_engine.dialect.name

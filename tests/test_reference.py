@@ -99,7 +99,7 @@ def test_every_fact_cites_a_known_source(ref) -> None:  # type: ignore[no-untype
     # read_directory already refuses unknown ids; here: every occupation and certification cites some.
     for occ in ref.occupations.values():
         assert occ.summary.sources
-    assert all(s.url or s.kind == "seed" for s in ref.sources.values() if s.kind in {"official", "open_data"})
+    assert all(s.url for s in ref.sources.values() if s.kind == "open_data")
 
 
 def test_places_match_the_insee_cog(ref) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,8 @@ from passerelles.certifications import routes as certification_routes
 from passerelles.db import make_engine, make_sessionmaker
 from passerelles.occupations import pages as occupation_pages
 from passerelles.occupations import routes as occupation_routes
+from passerelles.pathways import pages as pathway_pages
+from passerelles.pathways import routes as pathway_routes
 from passerelles.search import pages as search_pages
 from passerelles.search import routes as search_routes
 from passerelles.settings import Settings
@@ -38,12 +40,14 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.templates = make_templates()
     app.state.search = None
+    app.state.rulebook = None
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(occupation_routes.router)
     api.include_router(certification_routes.router)
     api.include_router(search_routes.router)
+    api.include_router(pathway_routes.router)
 
     @api.get("/health", tags=["service"])
     def health() -> dict[str, str]:
@@ -51,7 +55,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         return {"status": "ok"}
 
     app.include_router(api)
-    for module in (search_pages, occupation_pages, certification_pages, source_pages):
+    for module in (search_pages, occupation_pages, certification_pages, source_pages, pathway_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return app

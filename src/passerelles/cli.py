@@ -35,8 +35,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON stable.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Simuler : afficher le bilan sans rien écrire.")]
 
 
-def _engine() -> Any:
-    return make_engine(Settings().database_url)
+def _engine(ctx: typer.Context, url: str | None = None) -> Any:
+    """An engine disposed when the command ends (no connection left to the garbage collector)."""
+    engine = make_engine(url or Settings().database_url)
+    ctx.call_on_close(engine.dispose)
+    return engine
 
 
 def _dump(obj: Any) -> None:
@@ -63,11 +66,12 @@ def _refuse(message: str) -> NoReturn:
 
 @app.command()
 def init(
+    ctx: typer.Context,
     open_data: Annotated[bool, typer.Option(help="Importer aussi les données ouvertes configurées.")] = True,
 ) -> None:
     """Créer ou migrer la base, charger les données de référence et les données ouvertes disponibles."""
     settings = Settings()
-    engine = make_engine(settings.database_url)
+    engine = _engine(ctx, settings.database_url)
     typer.echo(f"Base : {engine.url.render_as_string(hide_password=True)}")
     migrate(engine)
     typer.echo("Schéma à jour.")
@@ -109,13 +113,14 @@ def init(
 
 @import_app.command("rome")
 def import_rome_cmd(
+    ctx: typer.Context,
     source: Annotated[str, typer.Argument(help="Répertoire, archive .zip ou URL de l'export ROME 4.")],
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
     rejects: Annotated[Path | None, typer.Option(help="Écrire les rejets dans ce fichier JSON Lines.")] = None,
 ) -> None:
     """Importer le référentiel ROME 4 (fiches, appellations, compétences, mobilités, textes)."""
-    engine = _engine()
+    engine = _engine(ctx)
     migrate(engine)
     try:
         report = import_rome(
@@ -128,13 +133,14 @@ def import_rome_cmd(
 
 @import_app.command("communes")
 def import_communes_cmd(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="Répertoire contenant communes.json et laposte_hexasmal.csv.")],
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
     rejects: Annotated[Path | None, typer.Option(help="Écrire les rejets dans ce fichier JSON Lines.")] = None,
 ) -> None:
     """Importer les communes (COG INSEE) avec leurs coordonnées (base La Poste)."""
-    engine = _engine()
+    engine = _engine(ctx)
     migrate(engine)
     try:
         report = import_communes(engine, directory, dry_run=dry_run)
@@ -145,13 +151,14 @@ def import_communes_cmd(
 
 @import_app.command("reference")
 def import_reference_cmd(
+    ctx: typer.Context,
     directory: Annotated[Path | None, typer.Argument(help="Répertoire des fichiers YAML (data/ par défaut).")] = None,
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Charger les faits rédigés par le projet (métiers, certifications, lieux, sources)."""
     settings = Settings()
-    engine = make_engine(settings.database_url)
+    engine = _engine(ctx, settings.database_url)
     migrate(engine)
     try:
         with session_scope(make_sessionmaker(engine)) as session:
@@ -168,9 +175,9 @@ def _find(session: Any, query: str, type_: str) -> str | None:
 
 
 @app.command()
-def metier(query: str, as_json: JsonOpt = False) -> None:
+def metier(ctx: typer.Context, query: str, as_json: JsonOpt = False) -> None:
     """Afficher la fiche d'un métier (nom, sigle, ancien nom, slug ou code ROME)."""
-    engine = _engine()
+    engine = _engine(ctx)
     with make_sessionmaker(engine)() as session:
         detail: Any = get_occupation(session, query)
         if detail is None:
@@ -200,9 +207,9 @@ def metier(query: str, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def certification(query: str, as_json: JsonOpt = False) -> None:
+def certification(ctx: typer.Context, query: str, as_json: JsonOpt = False) -> None:
     """Afficher la fiche d'une certification (nom, sigle ou slug)."""
-    engine = _engine()
+    engine = _engine(ctx)
     with make_sessionmaker(engine)() as session:
         detail = get_certification(session, query)
         if detail is None:
@@ -222,12 +229,13 @@ def certification(query: str, as_json: JsonOpt = False) -> None:
 
 @app.command()
 def search(
+    ctx: typer.Context,
     query: str,
     as_json: JsonOpt = False,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
 ) -> None:
     """Rechercher métiers et certifications."""
-    engine = _engine()
+    engine = _engine(ctx)
     with make_sessionmaker(engine)() as session:
         results = build_index(session).search(query, limit=limit)
     if as_json:
@@ -238,6 +246,98 @@ def search(
     for r in results:
         codes = f" [{', '.join(r.rome_codes)}]" if r.rome_codes else ""
         typer.echo(f"{r.score:7.1f}  {r.type:13} {r.title}{codes}  {r.url}")
+
+
+@app.command()
+def parcours(
+    ctx: typer.Context,
+    diplome: Annotated[
+        list[str] | None, typer.Option("--diplome", help="Diplôme obtenu (sigle ou slug), répétable.")
+    ] = None,
+    experience: Annotated[
+        list[str] | None, typer.Option("--experience", help="MÉTIER:ANNÉES, répétable (slug ou nom du métier).")
+    ] = None,
+    age: Annotated[int | None, typer.Option(min=14, max=80)] = None,
+    commune: Annotated[str | None, typer.Option(help="Code INSEE ou nom de commune.")] = None,
+    cible: Annotated[str | None, typer.Option(help="Métier visé (nom, sigle ou slug) ; absent : suggestions.")] = None,
+    max_mois: Annotated[float | None, typer.Option("--max-mois", help="Durée totale maximale.")] = None,
+    apprentissage: Annotated[bool, typer.Option(help="Apprentissage souhaité.")] = False,
+    distance: Annotated[bool, typer.Option(help="Formation à distance acceptée.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Construire un parcours : de la situation d'une personne à un métier, étape par étape."""
+    from passerelles.pathways.schemas import Profile
+    from passerelles.pathways.services import build_rulebook, plan, resolve_diploma
+
+    engine = _engine(ctx)
+    with make_sessionmaker(engine)() as session:
+        book = build_rulebook(session)
+        diplomas = []
+        for d in diplome or []:
+            slug = resolve_diploma(book, d) or _find(session, d, "certification")
+            if slug is None:
+                _refuse(f"diplôme inconnu : « {d} »")
+            diplomas.append({"slug": slug})
+        exp = []
+        for item in experience or []:
+            name, sep, years = item.rpartition(":")
+            if not sep:
+                _refuse(f"--experience attend MÉTIER:ANNÉES, reçu « {item} »")
+            occ = name if name in book.occupations else _find(session, name, "occupation")
+            if occ is None or occ not in book.occupations:
+                _refuse(f"métier inconnu : « {name} »")
+            try:
+                exp.append({"occupation": occ, "years": float(years.replace(",", "."))})
+            except ValueError:
+                _refuse(f"nombre d'années invalide : « {years} »")
+        target = None
+        if cible:
+            target = cible if cible in book.occupations else _find(session, cible, "occupation")
+            if target is None or target not in book.occupations:
+                _refuse(f"métier visé inconnu : « {cible} »")
+        code_insee = _commune_code(session, commune) if commune else None
+        profile = Profile.model_validate(
+            {
+                "diplomas": diplomas,
+                "experience": exp,
+                "age": age,
+                "commune": code_insee,
+                "target": target,
+                "max_months": max_mois,
+                "apprenticeship": apprentissage,
+                "distance_learning": distance,
+            }
+        )
+        result = plan(session, profile, book)
+    if result is None:
+        _refuse("métier visé inconnu")
+    if as_json:
+        _dump(result)
+        return
+    typer.echo(result.message or f"Parcours vers {result.target_name} :")
+    for r in result.routes:
+        typer.echo(f"\n{r.rank}. {r.target_name} — {r.summary} — {r.total_months:g} mois")
+        for s in r.steps:
+            typer.echo(f"   - {s.title}" + (f" ({s.months:g} mois)" if s.months else ""))
+            for w in s.why:
+                typer.echo(f"       pourquoi : {w.text}" + (f" [{', '.join(w.sources)}]" if w.sources else ""))
+    for b in result.blocked:
+        typer.echo(f"\nBloqué — {b.option} : il faudrait {' ; '.join(b.failing)}")
+
+
+def _commune_code(session: Any, text: str) -> str:
+    from passerelles.places.models import Commune
+
+    if session.get(Commune, text) is not None:
+        return text
+    found = session.scalars(
+        select(Commune)
+        .where(func.lower(Commune.name) == text.strip().lower())
+        .order_by(Commune.population.desc().nulls_last())
+    ).first()
+    if found is None:
+        _refuse(f"commune inconnue : « {text} »")
+    return str(found.code_insee)
 
 
 @app.command()

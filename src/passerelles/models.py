@@ -3,10 +3,11 @@
 from passerelles.certifications import models as certifications
 from passerelles.occupations import models as occupations
 from passerelles.offers import models as offers
+from passerelles.pathways import models as pathways
 from passerelles.places import models as places
 from passerelles.reference import models as reference
 from passerelles.rome import models as rome
 from passerelles.sources import models as sources
 from passerelles.trainings import models as trainings
 
-__all__ = ["certifications", "occupations", "offers", "places", "reference", "rome", "sources", "trainings"]
+__all__ = ["certifications", "occupations", "offers", "pathways", "places", "reference", "rome", "sources", "trainings"]

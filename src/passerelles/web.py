@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from passerelles.pathways.services import RuleBook, build_rulebook
 from passerelles.search.services import SearchBackend, build_index
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -39,6 +40,19 @@ def get_search(request: Request, session: DbSession) -> SearchBackend:
 
 
 Search = Annotated[SearchBackend, Depends(get_search)]
+
+
+def get_rules(request: Request, session: DbSession) -> RuleBook:
+    state = request.app.state
+    if state.rulebook is None:
+        with _lock:
+            if state.rulebook is None:
+                state.rulebook = build_rulebook(session)
+    book: RuleBook = state.rulebook
+    return book
+
+
+Rules = Annotated[RuleBook, Depends(get_rules)]
 
 
 def make_templates() -> Jinja2Templates:

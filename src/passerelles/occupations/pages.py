@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 
 from passerelles.errors import NotFound
 from passerelles.occupations import services
+from passerelles.pathways.services import how_to_become, what_next
 from passerelles.rome.services import get_fiche
-from passerelles.web import DbSession, render
+from passerelles.web import DbSession, Rules, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,8 +29,18 @@ def rome_page(code_rome: str, request: Request, session: DbSession) -> Any:
 
 
 @router.get("/metiers/{slug}")
-def occupation_page(slug: str, request: Request, session: DbSession) -> Any:
+def occupation_page(slug: str, request: Request, session: DbSession, book: Rules) -> Any:
     occ = services.get_occupation(session, slug)
     if occ is None:
         raise NotFound(f"Métier inconnu : {slug}")
-    return render(request, "occupations/detail.html", {"o": occ, "f": occ.facts})
+    return render(
+        request,
+        "occupations/detail.html",
+        {
+            "o": occ,
+            "f": occ.facts,
+            "become": how_to_become(book, slug),
+            "next_routes": what_next(book, slug),
+            "book": book,
+        },
+    )

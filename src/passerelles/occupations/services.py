@@ -31,7 +31,7 @@ def _summary(o: Occupation) -> OccupationSummary:
         acronyms=sorted({n.acronym for n in o.names if n.acronym and n.kind != "former"}),
         former_names=[n.name + (f" ({n.acronym})" if n.acronym else "") for n in o.names if n.kind == "former"],
         summary=o.summary,
-        rome_codes=[r.code_rome for r in o.rome_links],
+        rome_codes=list(dict.fromkeys(r.code_rome for r in o.rome_links)),
         url=occupation_url(o.slug),
     )
 
@@ -50,11 +50,8 @@ def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
     if occ is None:
         return None
     facts = OccupationFacts.model_validate(occ.profile)
-    rome = [
-        fiche_ref(f)
-        for link in occ.rome_links
-        if (f := session.get(RomeFiche, (link.rome_version, link.code_rome))) is not None
-    ]
+    keys = dict.fromkeys((link.rome_version, link.code_rome) for link in occ.rome_links)
+    rome = [fiche_ref(f) for key in keys if (f := session.get(RomeFiche, key)) is not None]
     main_link = next((r for r in occ.rome_links if r.main), None)
     rome_main = get_fiche(session, main_link.code_rome, main_link.rome_version) if main_link else None
 

@@ -20,6 +20,7 @@ from passerelles.certifications.models import (
 )
 from passerelles.importing.report import ImportReport
 from passerelles.occupations.models import Occupation, OccupationName, OccupationRome
+from passerelles.pathways.models import PathwayRule
 from passerelles.places.models import Departement, Region
 from passerelles.reference import schemas
 from passerelles.reference.models import StructureType
@@ -41,6 +42,7 @@ def load_reference(session: Session, directory: Path, *, dry_run: bool = False) 
     cert_ids = _load_certifications(session, ref, report)
     occ_ids = _load_occupations(session, ref, report)
     _load_links(session, ref, cert_ids, occ_ids)
+    _load_pathway_rules(session, ref, report)
     if dry_run:
         session.rollback()
     return report
@@ -59,7 +61,7 @@ def _counted(report: ImportReport, entity: str, existing: Any, new_hash: str) ->
 
 
 def _load_sources(session: Session, ref: ReferenceSet, report: ImportReport) -> None:
-    existing = {s.slug: s for s in session.scalars(select(Source).where(Source.version.is_(None)))}
+    existing = {s.slug: s for s in session.scalars(select(Source))}
     for sid, src in ref.sources.items():
         row = existing.get(sid)
         values = {
@@ -73,6 +75,9 @@ def _load_sources(session: Session, ref: ReferenceSet, report: ImportReport) -> 
         if row is None:
             session.add(Source(slug=sid, **values))
             report.entity("source").created += 1
+        elif row.version is not None or not any(getattr(row, k) != v for k, v in values.items()):
+            # An imported dataset (ROME…) describes itself, with its version: the importer owns that row.
+            report.entity("source").unchanged += 1
         elif any(getattr(row, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(row, k, v)
@@ -214,3 +219,32 @@ def _load_links(session: Session, ref: ReferenceSet, cert_ids: dict[str, int], o
 
 
 __all__ = ["load_reference", "schemas"]
+
+
+def _load_pathway_rules(session: Session, ref: ReferenceSet, report: ImportReport) -> None:
+    """Rules are small and read whole by the planner: replaced as a set, counted by kind."""
+    wanted = [
+        (kind, i, item.model_dump(mode="json"))
+        for kind, items in (
+            ("general_diploma", list(ref.general_diplomas.values())),
+            ("occupation_access", ref.occupation_access),
+            ("admission", ref.admissions),
+            ("reduction", ref.reductions),
+            ("equivalence", ref.equivalences),
+            ("vae", ref.vae_rules),
+        )
+        for i, item in enumerate(items)
+    ]
+    existing = [(r.kind, r.position, r.payload) for r in session.scalars(select(PathwayRule).order_by(PathwayRule.id))]
+    counts = report.entity("pathway_rule")
+    if existing == wanted:
+        counts.unchanged += len(wanted)
+        return
+    old = {(k, json.dumps(p, sort_keys=True)) for k, _, p in existing}
+    new = {(k, json.dumps(p, sort_keys=True)) for k, _, p in wanted}
+    counts.created += len(new - old)
+    counts.removed += len(old - new)
+    counts.unchanged += len(new & old)
+    session.execute(delete(PathwayRule))
+    session.add_all(PathwayRule(kind=k, position=i, payload=p) for k, i, p in wanted)
+    session.flush()

@@ -16,12 +16,19 @@ from pydantic import BaseModel, ValidationError
 
 from passerelles.reference.schemas import (
     Certification,
+    CertificationAdmission,
+    Condition,
     Departement,
+    Equivalence,
+    GeneralDiploma,
     Occupation,
+    OccupationAccess,
+    Reduction,
     ReferenceFile,
     Region,
     Source,
     StructureType,
+    VaeRule,
 )
 
 
@@ -50,6 +57,12 @@ class ReferenceSet:
     structure_types: dict[str, StructureType] = dataclasses.field(default_factory=dict)
     regions: dict[str, Region] = dataclasses.field(default_factory=dict)
     departements: dict[str, Departement] = dataclasses.field(default_factory=dict)
+    general_diplomas: dict[str, GeneralDiploma] = dataclasses.field(default_factory=dict)
+    occupation_access: list[OccupationAccess] = dataclasses.field(default_factory=list)
+    admissions: list[CertificationAdmission] = dataclasses.field(default_factory=list)
+    reductions: list[Reduction] = dataclasses.field(default_factory=list)
+    equivalences: list[Equivalence] = dataclasses.field(default_factory=list)
+    vae_rules: list[VaeRule] = dataclasses.field(default_factory=list)
     files: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -123,6 +136,7 @@ def read_directory(directory: Path) -> ReferenceSet:
             ("structure_types", "slug"),
             ("regions", "code"),
             ("departements", "code"),
+            ("general_diplomas", "slug"),
         ):
             target: dict[str, Any] = getattr(ref, section)
             for item in getattr(content, section):
@@ -139,6 +153,8 @@ def read_directory(directory: Path) -> ReferenceSet:
                     continue
                 target[ident] = item
                 owners[(section, ident)] = path.name
+        for section in ("occupation_access", "admissions", "reductions", "equivalences", "vae_rules"):
+            getattr(ref, section).extend(getattr(content, section))
 
     def check(file: str, record: str, field: str, value: str | None, known: dict[str, Any], what: str) -> None:
         if value is not None and value not in known:
@@ -208,9 +224,69 @@ def read_directory(directory: Path) -> ReferenceSet:
                 )
         for dep in content.departements:
             check(file, f"departements[{dep.code}]", "region", dep.region, ref.regions, "région inconnue")
+    _check_rules(parsed, ref, errors)
     if errors:
         raise InvalidReferenceData(errors)
     return ref
+
+
+def _check_rules(parsed: list[tuple[str, ReferenceFile]], ref: ReferenceSet, errors: list[ReferenceError_]) -> None:
+    """Cross-references of the pathway rules: every slug and source id must exist."""
+    diplomas = {**ref.certifications, **ref.general_diplomas}
+
+    def need(file: str, record: str, field: str, value: str | None, known: dict[str, Any], label: str) -> None:
+        if value is not None and value not in known:
+            errors.append(ReferenceError_(file, record, field, f"{label} : {value!r}"))
+
+    def condition(file: str, record: str, prefix: str, cond: Condition) -> None:
+        for i, slug in enumerate(cond.certifications_any):
+            need(file, record, f"{prefix}.certifications_any.{i}", slug, diplomas, "diplôme inconnu")
+        for i, slug in enumerate(cond.experience_any):
+            need(file, record, f"{prefix}.experience_any.{i}", slug, ref.occupations, "métier inconnu")
+
+    def sources(file: str, record: str, model: Any) -> None:
+        for field_path, sid in _source_ids(model):
+            need(file, record, field_path, sid, ref.sources, "source inconnue")
+
+    for file, content in parsed:
+        for gd in content.general_diplomas:
+            sources(file, f"general_diplomas[{gd.slug}]", gd)
+        for acc in content.occupation_access:
+            record = f"occupation_access[{acc.occupation}]"
+            need(file, record, "occupation", acc.occupation, ref.occupations, "métier inconnu")
+            for j, opt in enumerate(acc.options):
+                condition(file, record, f"options.{j}.condition", opt.condition)
+                need(
+                    file,
+                    record,
+                    f"options.{j}.then_certification",
+                    opt.then_certification,
+                    ref.certifications,
+                    "certification inconnue",
+                )
+            sources(file, record, acc)
+        for adm in content.admissions:
+            record = f"admissions[{adm.certification}]"
+            need(file, record, "certification", adm.certification, ref.certifications, "certification inconnue")
+            for j, aopt in enumerate(adm.options):
+                condition(file, record, f"options.{j}.condition", aopt.condition)
+            sources(file, record, adm)
+        for red in content.reductions:
+            record = f"reductions[{red.holder_of}->{red.certification}]"
+            need(file, record, "certification", red.certification, ref.certifications, "certification inconnue")
+            need(file, record, "holder_of", red.holder_of, diplomas, "diplôme inconnu")
+            sources(file, record, red)
+        for eq in content.equivalences:
+            record = f"equivalences[{eq.holder_of}->{eq.gives}]"
+            need(file, record, "holder_of", eq.holder_of, ref.certifications, "certification inconnue")
+            need(file, record, "gives", eq.gives, ref.certifications, "certification inconnue")
+            sources(file, record, eq)
+        for vae in content.vae_rules:
+            record = f"vae_rules[{vae.certification}]"
+            need(file, record, "certification", vae.certification, ref.certifications, "certification inconnue")
+            for j, occ in enumerate(vae.experience_any):
+                need(file, record, f"experience_any.{j}", occ, ref.occupations, "métier inconnu")
+            sources(file, record, vae)
 
 
 if __name__ == "__main__":  # pragma: no cover - helper for authors of the YAML files

@@ -227,6 +227,88 @@ class Departement(Strict):
     region: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
 
 
+# ---------------------------------------------------------------- pathways (rules between certifications)
+
+
+class GeneralDiploma(Strict):
+    """A general diploma people hold (brevet, CAP, bac, licence…), counted by its level in the rules."""
+
+    slug: Slug
+    name: str
+    level: int = Field(ge=2, le=8)
+    sources: SourceIds
+
+
+class Condition(Strict):
+    """All the given fields must hold together (AND). An empty condition always holds."""
+
+    certifications_any: list[Slug] = []  # holds one of these (certification or general diploma)
+    min_level: int | None = Field(default=None, ge=2, le=8)  # holds any diploma of at least this level
+    experience_any: list[Slug] = []  # experience in one of these occupations…
+    min_experience_years: float | None = Field(default=None, ge=0)  # …for at least this long (in total)
+    min_age: int | None = Field(default=None, ge=14, le=30)
+    note: str | None = None
+
+
+class AccessOption(Strict):
+    """One way to hold a post in an occupation; ``then_certification`` must be obtained once in post."""
+
+    label: str
+    condition: Condition
+    then_certification: Slug | None = None
+    then_within_years: int | None = None
+    sources: SourceIds
+
+
+class OccupationAccess(Strict):
+    occupation: Slug
+    options: Annotated[list[AccessOption], Field(min_length=1)]
+
+
+class AdmissionOption(Strict):
+    """One way into the training towards a certification (any option suffices)."""
+
+    label: str
+    condition: Condition
+    routes: list[Route] = []  # routes this option opens (empty: every route the certification has)
+    sources: SourceIds
+
+
+class CertificationAdmission(Strict):
+    certification: Slug
+    options: Annotated[list[AdmissionOption], Field(min_length=1)]
+
+
+class Reduction(Strict):
+    """Holding ``holder_of`` shortens the training towards ``certification`` (allègement, dispense)."""
+
+    certification: Slug
+    holder_of: Slug
+    months: float | None = Field(default=None, ge=0)
+    hours: int | None = Field(default=None, ge=0)
+    text: str
+    sources: SourceIds
+
+
+class Equivalence(Strict):
+    """Holding ``holder_of`` means holding ``gives`` (replaced diplomas: DEAMP → DEAES)."""
+
+    holder_of: Slug
+    gives: Slug
+    text: str
+    sources: SourceIds
+
+
+class VaeRule(Strict):
+    certification: Slug
+    experience_any: Annotated[list[Slug], Field(min_length=1)]
+    min_experience_years: float = Field(ge=0)
+    months: float = Field(gt=0)  # typical length of the procedure
+    partial_then_training: bool = True
+    text: str
+    sources: SourceIds
+
+
 class ReferenceFile(Strict):
     """One YAML file under ``data/``; each section is optional so facts can be split across files."""
 
@@ -236,3 +318,9 @@ class ReferenceFile(Strict):
     structure_types: list[StructureType] = []
     regions: list[Region] = []
     departements: list[Departement] = []
+    general_diplomas: list[GeneralDiploma] = []
+    occupation_access: list[OccupationAccess] = []
+    admissions: list[CertificationAdmission] = []
+    reductions: list[Reduction] = []
+    equivalences: list[Equivalence] = []
+    vae_rules: list[VaeRule] = []

@@ -93,16 +93,13 @@ def get_fiche(session: Session, code: str, version: str | None = None) -> RomeFi
                 occupation_name=occ.name if occ else None,
             )
         )
-    occupations = [
-        {"slug": o.slug, "name": o.name, "url": f"/metiers/{o.slug}"}
-        for o in session.scalars(
-            select(Occupation)
-            .join(OccupationRome)
-            .where(OccupationRome.code_rome == fiche.code_rome, OccupationRome.rome_version == version)
-            .order_by(Occupation.name)
-            .distinct()
-        )
-    ]
+    linked = session.execute(
+        select(Occupation.slug, Occupation.name)
+        .join(OccupationRome)
+        .where(OccupationRome.code_rome == fiche.code_rome, OccupationRome.rome_version == version)
+        .order_by(Occupation.name)
+    ).all()
+    occupations = [{"slug": slug, "name": name, "url": f"/metiers/{slug}"} for slug, name in dict.fromkeys(linked)]
     return RomeFicheDetail(
         code_rome=fiche.code_rome,
         rome_version=version,

@@ -164,36 +164,38 @@ def build_index(session: Session) -> MemoryIndex:
     docs: list[_Doc] = []
     version = latest_version(session)
     appellations: dict[str, list[str]] = defaultdict(list)
+    appellation_by_ogr: dict[int, str] = {}
     fiches: dict[str, str] = {}
     if version:
-        for code, label in session.execute(
-            select(RomeAppellation.code_rome, RomeAppellation.libelle_long).where(
+        for code, ogr, label in session.execute(
+            select(RomeAppellation.code_rome, RomeAppellation.code_ogr, RomeAppellation.libelle_long).where(
                 RomeAppellation.rome_version == version
             )
         ):
             appellations[code].append(label)
+            appellation_by_ogr[ogr] = label
         fiches = dict(
             session.execute(
                 select(RomeFiche.code_rome, RomeFiche.libelle).where(RomeFiche.rome_version == version)
             ).all()
         )
-    curated_codes: set[str] = set()
     for occ in session.scalars(
         select(Occupation).options(selectinload(Occupation.names), selectinload(Occupation.rome_links))
     ):
-        codes = [r.code_rome for r in occ.rome_links]
+        codes = list(dict.fromkeys(r.code_rome for r in occ.rome_links))
         doc = _Doc("occupation", occ.slug, occ.name, f"/metiers/{occ.slug}", "Métier", codes)
         for n in occ.names:
             weight = {"current": 10.0, "former": 9.0, "synonym": 8.0}[n.kind]
             doc.add(n.name, weight)
             doc.add(n.feminine, weight)
             doc.add(n.acronym, 12.0, exact_only=True)
+        for code in codes:
+            doc.add(code, 12.0, exact_only=True)
+        # Only the appellations the project tied to this occupation: a ROME fiche is often wider than
+        # the occupation (J1303 also covers dental assistants), and keeps its own result below.
         for r in occ.rome_links:
-            doc.add(r.code_rome, 12.0, exact_only=True)
-            if r.main:
-                curated_codes.add(r.code_rome)
-                for label in appellations.get(r.code_rome, []):
-                    doc.add(label, 5.0)
+            if r.appellation_ogr in appellation_by_ogr:
+                doc.add(appellation_by_ogr[r.appellation_ogr], 6.0)
         doc.add(occ.summary, 1.0)
         docs.append(doc)
     for cert in session.scalars(select(Certification)):
@@ -211,11 +213,9 @@ def build_index(session: Session) -> MemoryIndex:
         doc.add(summary, 1.0)
         docs.append(doc)
     for code, label in fiches.items():
-        if code in curated_codes:
-            continue
         doc = _Doc("occupation", f"rome:{code}", label, rome_url(code), f"Fiche ROME {code}", [code])
         doc.add(label, 7.0)
-        doc.add(code, 12.0, exact_only=True)
+        doc.add(code, 11.0, exact_only=True)
         for a in appellations.get(code, []):
             doc.add(a, 5.0)
         docs.append(doc)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 16:42:24.805955
+Create Date: 2026-11-23 16:54:59.262453
 """
 
 from collections.abc import Sequence
@@ -54,6 +54,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_occupation")),
         sa.UniqueConstraint("slug", name=op.f("uq_occupation_slug")),
     )
+    op.create_table(
+        "pathway_rule",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pathway_rule")),
+    )
+    with op.batch_alter_table("pathway_rule", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pathway_rule_kind"), ["kind"], unique=False)
+
     op.create_table(
         "region",
         sa.Column("code", sa.String(length=3), nullable=False),
@@ -523,6 +534,10 @@ def downgrade() -> None:
     op.drop_table("rome_item")
     op.drop_table("rome_fiche")
     op.drop_table("region")
+    with op.batch_alter_table("pathway_rule", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pathway_rule_kind"))
+
+    op.drop_table("pathway_rule")
     op.drop_table("occupation")
     with op.batch_alter_table("certification", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_certification_level_eu"))

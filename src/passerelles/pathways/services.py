@@ -25,6 +25,8 @@ from passerelles.trainings.models import TrainingSession
 
 MAX_STEPS = 3  # training or VAE steps in one route
 MAX_WAIT_MONTHS = 36
+MAX_POPS = 3000  # search budget: bounds the time spent on a target that cannot be reached
+STATE_VISITS = 2  # paths kept through one set of diplomas: enough for distinct routes, bounded work
 ROUTE_LABELS = {
     "initiale": "formation initiale",
     "continue": "formation continue",
@@ -61,6 +63,37 @@ class RuleBook:
     reductions: dict[str, list[rs.Reduction]] = field(default_factory=dict)
     equivalences: list[rs.Equivalence] = field(default_factory=list)
     vae: dict[str, list[rs.VaeRule]] = field(default_factory=dict)
+    levels: dict[str, int] = field(default_factory=dict)
+    vae_conditions: dict[str, list[tuple[rs.VaeRule, rs.Condition]]] = field(default_factory=dict)
+    default_admissions: dict[str, list[rs.AdmissionOption]] = field(default_factory=dict)
+    planner: Planner = field(init=False)
+
+    def finish(self) -> RuleBook:
+        """Precompute what the search reads on every expansion."""
+        self.levels = {s: c.level for s, c in self.certs.items() if c.level}
+        self.levels.update({s: g.level for s, g in self.general.items()})
+        self.vae_conditions = {
+            slug: [
+                (r, rs.Condition(experience_any=r.experience_any, min_experience_years=r.min_experience_years))
+                for r in rules
+            ]
+            for slug, rules in self.vae.items()
+        }
+        self.default_admissions = {
+            slug: [
+                rs.AdmissionOption(
+                    label="Admission sur dossier et entretien",
+                    condition=rs.Condition(min_age=c.min_age),
+                    sources=list(c.admission_sources) or ["rome-460"],
+                )
+            ]
+            for slug, c in self.certs.items()
+        }
+        self.planner = Planner(self)
+        return self
+
+    def admission_options(self, slug: str) -> list[rs.AdmissionOption]:
+        return self.admissions.get(slug) or self.default_admissions[slug]
 
     def label(self, slug: str) -> str:
         if slug in self.certs:
@@ -129,7 +162,7 @@ def build_rulebook(session: Session) -> RuleBook:
         elif rule.kind == "vae":
             v = rs.VaeRule.model_validate(p)
             book.vae.setdefault(v.certification, []).append(v)
-    return book
+    return book.finish()
 
 
 # ---------------------------------------------------------------- conditions
@@ -146,40 +179,65 @@ def _fmt_years(y: float) -> str:
     return f"{y:g} an" + ("s" if y >= 2 else "")
 
 
+def _experience(cond: rs.Condition, person: Person) -> float:
+    pool = cond.experience_any or list(person.experience)
+    return sum(person.experience.get(o, 0.0) for o in pool)
+
+
+def holds(
+    book: RuleBook,
+    cond: rs.Condition,
+    held: frozenset[str],
+    person: Person,
+    elapsed: float,
+    *,
+    ignore_age: bool = False,
+) -> bool:
+    """Fast check used by the search; ``failures`` says the same thing in words."""
+    if cond.certifications_any and held.isdisjoint(cond.certifications_any):
+        return False
+    if cond.min_level is not None and max((book.levels.get(s, 0) for s in held), default=0) < cond.min_level:
+        return False
+    if cond.min_experience_years is not None or cond.experience_any:
+        have = _experience(cond, person)
+        needed = cond.min_experience_years or 0.0
+        if have < needed or (cond.experience_any and have == 0):
+            return False
+    return not (
+        not ignore_age
+        and cond.min_age is not None
+        and person.age is not None
+        and person.age + elapsed / 12 < cond.min_age
+    )
+
+
 def failures(book: RuleBook, cond: rs.Condition, held: frozenset[str], person: Person, elapsed: float) -> list[str]:
     """What does not hold in ``cond`` for this person holding ``held`` after ``elapsed`` months."""
     out: list[str] = []
-    if cond.certifications_any and not (held & set(cond.certifications_any)):
+    if cond.certifications_any and held.isdisjoint(cond.certifications_any):
         names = ", ".join(book.label(s) for s in cond.certifications_any)
         out.append(f"détenir l'un de ces diplômes : {names}")
     if cond.min_level is not None:
-        best = max((lv for s in held if (lv := book.level(s)) is not None), default=None)
-        if best is None or best < cond.min_level:
+        best = max((book.levels.get(s, 0) for s in held), default=0)
+        if best < cond.min_level:
             out.append(
                 f"un diplôme de niveau {cond.min_level} au moins" + (f" (niveau actuel : {best})" if best else "")
             )
     if cond.min_experience_years is not None or cond.experience_any:
         needed = cond.min_experience_years or 0.0
-        pool = cond.experience_any or list(person.experience)
-        have = sum(person.experience.get(o, 0.0) for o in pool)
-        if have < needed or (cond.experience_any and have == 0 and needed == 0):
+        have = _experience(cond, person)
+        if have < needed or (cond.experience_any and have == 0):
             where = " ou ".join(book.label(o) for o in cond.experience_any) if cond.experience_any else "un emploi"
-            out.append(
-                f"{_fmt_years(needed) if needed else 'de l’expérience'} comme {where} (vous : {_fmt_years(have)})"
-            )
-    if cond.min_age is not None and person.age is not None:
-        age_then = person.age + elapsed / 12
-        if age_then < cond.min_age:
-            out.append(f"avoir au moins {cond.min_age} ans (vous : {person.age} ans)")
+            amount = _fmt_years(needed) if needed else "de l'expérience"
+            out.append(f"{amount} comme {where} (vous : {_fmt_years(have)})")
+    if cond.min_age is not None and person.age is not None and person.age + elapsed / 12 < cond.min_age:
+        out.append(f"avoir au moins {cond.min_age} ans (vous : {person.age} ans)")
     return out
 
 
 def _age_wait(book: RuleBook, cond: rs.Condition, held: frozenset[str], person: Person, elapsed: float) -> float | None:
     """Months to wait when age is the only condition that fails (None: not an age-only failure)."""
-    if cond.min_age is None or person.age is None:
-        return None
-    relaxed = cond.model_copy(update={"min_age": None})
-    if failures(book, relaxed, held, person, elapsed):
+    if cond.min_age is None or person.age is None or not holds(book, cond, held, person, elapsed, ignore_age=True):
         return None
     missing = cond.min_age - (person.age + elapsed / 12)
     if missing <= 0:
@@ -192,30 +250,58 @@ def _age_wait(book: RuleBook, cond: rs.Condition, held: frozenset[str], person: 
 
 
 @dataclass(frozen=True)
+class StepSpec:
+    """A step as the search sees it; turned into a documented :class:`Step` only for the routes kept."""
+
+    kind: str
+    months: float
+    certification: str | None = None
+    occupation: str | None = None
+    route: str | None = None
+    rule: Any = None  # AdmissionOption, VaeRule, AccessOption or Equivalence
+    reduction: rs.Reduction | None = None
+    min_age: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.certification or self.occupation or ''}:{self.route or ''}"
+
+
+@dataclass(frozen=True)
 class Partial:
     months: float
-    steps: tuple[Step, ...]
+    effort: float  # ranking key: training months, a VAE counting half since it is done while in work
+    steps: tuple[StepSpec, ...]
     held: frozenset[str]
+    signature: tuple[str, ...]
+    trainings: int
 
-    @property
-    def signature(self) -> tuple[str, ...]:
-        return tuple(f"{s.kind}:{s.certification or s.occupation or ''}:{s.route or ''}" for s in self.steps)
-
-    @property
-    def trainings(self) -> int:
-        return sum(1 for s in self.steps if s.kind in {"formation", "vae"})
-
-    @property
-    def effort(self) -> float:
-        """Ranking key: months spent training, a VAE counting half since it is done while in work."""
-        return sum(
-            s.months * (0.5 if s.kind == "vae" else 1.0) for s in self.steps if s.kind != "certification_en_poste"
+    def then(self, steps: list[StepSpec], held: frozenset[str]) -> Partial:
+        months = effort = 0.0
+        trainings = 0
+        for s in steps:
+            months += s.months
+            if s.kind == "vae":
+                effort += s.months * 0.5
+                trainings += 1
+            else:
+                effort += s.months
+                trainings += s.kind == "formation"
+        return Partial(
+            self.months + months,
+            self.effort + effort,
+            self.steps + tuple(steps),
+            held,
+            self.signature + tuple(s.key for s in steps),
+            self.trainings + trainings,
         )
 
 
 class Planner:
     def __init__(self, book: RuleBook) -> None:
         self.book = book
+        self._relevant: dict[str, set[str]] = {}
+        self._bound_cache: dict[str, list[tuple[frozenset[str], float]]] = {}
 
     # -- helpers
     def closure(self, held: frozenset[str]) -> tuple[frozenset[str], list[rs.Equivalence]]:
@@ -231,103 +317,89 @@ class Planner:
                     changed = True
         return frozenset(current), used
 
+    def _cheapest(self, slug: str) -> float:
+        """A lower bound of the effort to obtain ``slug`` (shortest training, reduction or half a VAE)."""
+        c = self.book.certs[slug]
+        costs = [c.months if c.months is not None else 12.0]
+        costs += [r.months for r in self.book.reductions.get(slug, ()) if r.months is not None]
+        costs += [v.months * 0.5 for v in self.book.vae.get(slug, ())]
+        return min(costs)
+
+    def _bounds(self, target: str) -> list[tuple[frozenset[str], float]]:
+        if target not in self._bound_cache:
+            self._bound_cache[target] = [
+                (
+                    frozenset(o.condition.certifications_any),
+                    min(
+                        (self._cheapest(c) for c in o.condition.certifications_any if c in self.book.certs), default=0.0
+                    ),
+                )
+                for o in self.book.access.get(target, [])
+            ]
+        return self._bound_cache[target]
+
+    def remaining(self, targets: set[str], held: frozenset[str]) -> float:
+        """Admissible estimate of the effort still needed to reach the nearest open target (A*)."""
+        best = math.inf
+        for t in targets:
+            for certs, cost in self._bounds(t):
+                if not certs or not held.isdisjoint(certs):
+                    return 0.0
+                best = min(best, cost)
+        return 0.0 if best is math.inf else best
+
     def relevant(self, target: str) -> set[str]:
         """Certifications that can matter for the target: backward closure over the conditions."""
+        if target in self._relevant:
+            return self._relevant[target]
         wanted: set[str] = set()
         frontier: list[rs.Condition] = [o.condition for o in self.book.access.get(target, [])]
-        min_levels: set[int] = set()
         while frontier:
             cond = frontier.pop()
             new = {s for s in cond.certifications_any if s in self.book.certs} - wanted
             if cond.min_level:
-                min_levels.add(cond.min_level)
                 new |= {
                     s
                     for s, c in self.book.certs.items()
-                    if c.active and c.level and c.level >= cond.min_level and c.level <= cond.min_level + 1
+                    if c.active and c.level and cond.min_level <= c.level <= cond.min_level + 1
                 } - wanted
             for slug in sorted(new):
                 wanted.add(slug)
                 frontier.extend(o.condition for o in self.book.admissions.get(slug, []))
+        self._relevant[target] = wanted
         return wanted
 
     def _training_options(
         self, slug: str, held: frozenset[str], person: Person, profile: Profile, elapsed: float
-    ) -> list[tuple[float, list[Step]]]:
+    ) -> list[list[StepSpec]]:
         book, cert = self.book, self.book.certs[slug]
-        options = self.book.admissions.get(slug) or [
-            rs.AdmissionOption(
-                label="Admission sur dossier et entretien",
-                condition=rs.Condition(min_age=cert.min_age),
-                sources=list(cert.admission_sources) or ["rome-460"],
-            )
-        ]
-        results: list[tuple[float, list[Step]]] = []
-        for opt in options:
+        results: list[list[StepSpec]] = []
+        for opt in book.admission_options(slug):
             wait = 0.0
-            fails = failures(book, opt.condition, held, person, elapsed)
-            if fails:
+            if not holds(book, opt.condition, held, person, elapsed):
                 w = _age_wait(book, opt.condition, held, person, elapsed)
                 if w is None:
                     continue
                 wait = w
             routes: set[str] = {str(r) for r in opt.routes} & cert.routes if opt.routes else set(cert.routes)
             routes.discard("vae")
-            if not routes:
-                routes = {"initiale"} if not cert.routes else set()
+            if not routes and not cert.routes:
+                routes = {"initiale"}
             if not routes:
                 continue
             route = self._choose_route(routes, person, profile, elapsed + wait)
             months = cert.months if cert.months is not None else 12.0
-            why = [Reason(text=f"Admission : {opt.label}", sources=list(opt.sources))]
             reduction = None
-            for red in self.book.reductions.get(slug, []):
+            for red in book.reductions.get(slug, ()):
                 if red.holder_of in held and (reduction is None or (red.months or 99) < (reduction.months or 99)):
                     reduction = red
-            if reduction is not None:
-                if reduction.months is not None and reduction.months < months:
-                    months = reduction.months
-                why.append(
-                    Reason(
-                        text=f"Parcours allégé ({book.label(reduction.holder_of)}) : {reduction.text}",
-                        sources=list(reduction.sources),
-                    )
-                )
-            why.append(
-                Reason(
-                    text=f"Durée : {cert.months_text}"
-                    + (f", ramenée à {months:g} mois" if reduction and reduction.months is not None else ""),
-                    sources=list(cert.duration_sources),
-                )
-            )
-            steps: list[Step] = []
+            if reduction is not None and reduction.months is not None and reduction.months < months:
+                months = reduction.months
+            steps = []
             if wait:
-                steps.append(
-                    Step(
-                        kind="attente",
-                        title=f"Attendre d'avoir {opt.condition.min_age} ans",
-                        months=wait,
-                        certification=slug,
-                        why=[
-                            Reason(
-                                text=f"L'entrée en formation au {book.label(slug)} demande {opt.condition.min_age}"
-                                f" ans au moins ; vous avez {person.age} ans.",
-                                sources=list(opt.sources),
-                            )
-                        ],
-                    )
-                )
-            steps.append(
-                Step(
-                    kind="formation",
-                    title=f"Se former au {cert.name}",
-                    months=months,
-                    certification=slug,
-                    route=route,
-                    why=why,
-                )
-            )
-            results.append((wait + months, steps))
+                steps.append(StepSpec("attente", wait, certification=slug, rule=opt, min_age=opt.condition.min_age))
+            steps.append(StepSpec("formation", months, certification=slug, route=route, rule=opt, reduction=reduction))
+            results.append(steps)
         return results
 
     @staticmethod
@@ -344,119 +416,124 @@ class Planner:
                 return r
         return sorted(routes)[0]
 
-    def _vae_options(self, slug: str, held: frozenset[str], person: Person) -> list[tuple[float, list[Step]]]:
+    def _vae_options(self, slug: str, held: frozenset[str], person: Person) -> list[list[StepSpec]]:
         out = []
-        for rule in self.book.vae.get(slug, []):
-            cond = rs.Condition(experience_any=rule.experience_any, min_experience_years=rule.min_experience_years)
-            if failures(self.book, cond, held, person, 0):
-                continue
-            have = sum(person.experience.get(o, 0.0) for o in rule.experience_any)
-            why = [
-                Reason(text=rule.text, sources=list(rule.sources)),
-                Reason(
-                    text=f"Votre expérience : {_fmt_years(have)} comme "
-                    f"{' ou '.join(self.book.label(o) for o in rule.experience_any if o in person.experience)}"
-                    f" (minimum retenu : {_fmt_years(rule.min_experience_years)})."
-                ),
-            ]
-            if rule.partial_then_training:
-                why.append(Reason(text="Une validation partielle se complète par une formation aux blocs manquants."))
-            out.append(
-                (
-                    rule.months,
-                    [
-                        Step(
-                            kind="vae",
-                            title=f"Obtenir le {self.book.label(slug)} par la VAE",
-                            months=rule.months,
-                            certification=slug,
-                            route="vae",
-                            why=why,
-                        )
-                    ],
-                )
-            )
+        for rule, cond in self.book.vae_conditions.get(slug, ()):
+            if holds(self.book, cond, held, person, 0):
+                out.append([StepSpec("vae", rule.months, certification=slug, route="vae", rule=rule)])
         return out
 
     def _arrive(self, target: str, partial: Partial, person: Person) -> list[Partial]:
         done = []
         for opt in self.book.access.get(target, []):
-            if failures(self.book, opt.condition, partial.held, person, partial.months):
+            if not holds(self.book, opt.condition, partial.held, person, partial.months):
                 continue
-            steps = list(partial.steps)
-            steps.append(
-                Step(
-                    kind="poste",
-                    title=f"Exercer comme {self.book.occupations.get(target, target)}",
-                    months=0,
-                    occupation=target,
-                    why=[Reason(text=opt.label, sources=list(opt.sources))],
-                )
-            )
+            steps = [StepSpec("poste", 0.0, occupation=target, rule=opt)]
             if opt.then_certification and opt.then_certification not in partial.held:
                 c = self.book.certs.get(opt.then_certification)
-                within = f" dans les {opt.then_within_years} ans" if opt.then_within_years else ""
                 steps.append(
-                    Step(
-                        kind="certification_en_poste",
-                        title=f"Obtenir en poste le {c.name if c else opt.then_certification}{within}",
-                        months=c.months or 0 if c else 0,
+                    StepSpec(
+                        "certification_en_poste",
+                        (c.months or 0.0) if c else 0.0,
                         certification=opt.then_certification,
-                        why=[Reason(text=opt.label, sources=list(opt.sources))],
+                        rule=opt,
                     )
                 )
-            done.append(Partial(partial.months, tuple(steps), partial.held))
+            arrived = partial.then(steps, partial.held)
+            # Time in post does not delay the hiring: keep months and effort of the way in.
+            done.append(
+                Partial(
+                    partial.months, partial.effort, arrived.steps, arrived.held, arrived.signature, partial.trainings
+                )
+            )
         return done
 
     def routes(self, profile: Profile, target: str, k: int = 5) -> list[Partial]:
+        return self.routes_to(profile, [target], k)[target]
+
+    def routes_to(self, profile: Profile, targets: list[str], k: int) -> dict[str, list[Partial]]:
+        """The k best routes to each target, from one search over the union of their relevant diplomas."""
         person = person_of(profile)
         start, used = self.closure(frozenset(d.slug for d in profile.diplomas))
-        relevant = self.relevant(target)
-        first_steps = tuple(
-            Step(
-                kind="equivalence",
-                title=f"Votre {self.book.label(eq.holder_of)} vaut {self.book.label(eq.gives)}",
-                months=0,
-                certification=eq.gives,
-                why=[Reason(text=eq.text, sources=list(eq.sources))],
-            )
-            for eq in used
+        relevant: set[str] = set()
+        for t in targets:
+            relevant |= self.relevant(t)
+        candidates = sorted(s for s in relevant if self.book.certs[s].active)
+        root = Partial(0.0, 0.0, (), start, (), 0).then(
+            [StepSpec("equivalence", 0.0, certification=eq.gives, rule=eq) for eq in used], start
         )
         tie = count()
-        heap: list[tuple[float, int, tuple[str, ...], int, Partial]] = []
-        root = Partial(0.0, first_steps, start)
-        heapq.heappush(heap, (0.0, 0, root.signature, next(tie), root))  # ordered by effort
+        # Heap entries are (estimate, trainings, tie, parent, steps, held): a successor becomes a Partial
+        # only when popped; ties fall back on insertion order, itself deterministic.
+        Entry = tuple[float, int, int, Partial | None, tuple[StepSpec, ...], frozenset[str]]
+        heap: list[Entry] = [(0.0, 0, next(tie), None, (), root.held)]
+        entry: Entry
         visits: dict[frozenset[str], int] = {}
-        found: list[Partial] = []
+        found: dict[str, list[Partial]] = {t: [] for t in targets}
         seen: set[tuple[str, ...]] = set()
-        while heap and len(found) < k:
-            _, _, _, _, partial = heapq.heappop(heap)
+        open_targets = set(targets)
+        memo: dict[
+            tuple[frozenset[str], float], list[tuple[frozenset[str], tuple[StepSpec, ...], float, float, int]]
+        ] = {}
+        estimates: dict[frozenset[str], float] = {}
+        pops = 0
+        while heap and open_targets and pops < MAX_POPS:
+            _, _, _, parent, steps, held_now = heapq.heappop(heap)
+            pops += 1
+            partial = root if parent is None else parent.then(list(steps), held_now)
             visits[partial.held] = visits.get(partial.held, 0) + 1
-            if visits[partial.held] > k:
+            if visits[partial.held] > STATE_VISITS:
                 continue
-            arrived = self._arrive(target, partial, person)
-            if arrived:
-                for a in arrived:
-                    sig = tuple(s for s in a.signature if not s.startswith("equivalence"))
+            arrived_somewhere = False
+            for t in sorted(open_targets):
+                for a in self._arrive(t, partial, person):
+                    arrived_somewhere = True
+                    sig = tuple(x for x in a.signature if not x.startswith("equivalence"))
                     if sig not in seen:
                         seen.add(sig)
-                        found.append(a)
+                        found[t].append(a)
+                if len(found[t]) >= k:
+                    open_targets.discard(t)
+                    estimates.clear()
+            if (arrived_somewhere and len(targets) == 1) or partial.trainings >= MAX_STEPS:
                 continue
-            if partial.trainings >= MAX_STEPS:
-                continue
-            for slug in sorted(relevant - partial.held):
-                if not self.book.certs[slug].active:
-                    continue
-                for months, steps in self._training_options(
-                    slug, partial.held, person, profile, partial.months
-                ) + self._vae_options(slug, partial.held, person):
-                    held, _ = self.closure(partial.held | {slug})
-                    nxt = Partial(partial.months + months, partial.steps + tuple(steps), held)
-                    if profile.max_months is not None and nxt.months > profile.max_months:
+            # Paths reaching the same diplomas at the same time have the same next steps: computed once.
+            memo_key = (partial.held, partial.months if person.age is not None else 0.0)
+            successors = memo.get(memo_key)
+            if successors is None:
+                successors = []
+                for slug in candidates:
+                    if slug in partial.held:
                         continue
-                    heapq.heappush(heap, (nxt.effort, nxt.trainings, nxt.signature, next(tie), nxt))
-        found.sort(key=lambda p: (p.effort, p.months, p.trainings, p.signature))
-        return found[:k]
+                    options = self._training_options(slug, partial.held, person, profile, partial.months)
+                    options += self._vae_options(slug, partial.held, person)
+                    if options:
+                        nxt_held = self.closure(partial.held | {slug})[0]
+                        for option in options:
+                            probe = Partial(0.0, 0.0, (), nxt_held, (), 0).then(option, nxt_held)
+                            successors.append((nxt_held, tuple(option), probe.months, probe.effort, probe.trainings))
+                memo[memo_key] = successors
+            for nxt_held, opt_steps, months, effort, trainings in successors:
+                if visits.get(nxt_held, 0) >= STATE_VISITS:
+                    continue
+                if profile.max_months is not None and partial.months + months > profile.max_months:
+                    continue
+                estimate = estimates.get(nxt_held)
+                if estimate is None:
+                    estimate = estimates[nxt_held] = self.remaining(open_targets, nxt_held)
+                entry = (
+                    partial.effort + effort + estimate,
+                    partial.trainings + trainings,
+                    next(tie),
+                    partial,
+                    opt_steps,
+                    nxt_held,
+                )
+                heapq.heappush(heap, entry)
+        for routes in found.values():
+            routes.sort(key=lambda p: (p.effort, p.months, p.trainings, p.signature))
+            del routes[k:]
+        return found
 
     def blockers(self, profile: Profile, target: str) -> list[Blocker]:
         person = person_of(profile)
@@ -484,6 +561,101 @@ class Planner:
             unique.setdefault((b.option, tuple(b.failing)), b)
         return list(unique.values())
 
+    # -- turning a kept route into documented steps
+    def document(self, spec: StepSpec, person: Person) -> Step:
+        book = self.book
+        label = book.label(spec.certification) if spec.certification else ""
+        if spec.kind == "equivalence":
+            eq: rs.Equivalence = spec.rule
+            return Step(
+                kind="equivalence",
+                title=f"Votre {book.label(eq.holder_of)} vaut {book.label(eq.gives)}",
+                months=0,
+                certification=eq.gives,
+                why=[Reason(text=eq.text, sources=list(eq.sources))],
+            )
+        if spec.kind == "attente":
+            return Step(
+                kind="attente",
+                title=f"Attendre d'avoir {spec.min_age} ans",
+                months=spec.months,
+                certification=spec.certification,
+                why=[
+                    Reason(
+                        text=f"L'entrée en formation au {label} demande {spec.min_age} ans au moins ; "
+                        f"vous avez {person.age} ans.",
+                        sources=list(spec.rule.sources),
+                    )
+                ],
+            )
+        if spec.kind == "formation":
+            cert = book.certs[spec.certification or ""]
+            opt: rs.AdmissionOption = spec.rule
+            why = [Reason(text=f"Admission : {opt.label}", sources=list(opt.sources))]
+            red = spec.reduction
+            if red is not None:
+                why.append(
+                    Reason(
+                        text=f"Parcours allégé ({book.label(red.holder_of)}) : {red.text}", sources=list(red.sources)
+                    )
+                )
+            shortened = (
+                red is not None and red.months is not None and cert.months is not None and red.months < cert.months
+            )
+            why.append(
+                Reason(
+                    text=f"Durée : {cert.months_text}" + (f", ramenée à {spec.months:g} mois" if shortened else ""),
+                    sources=list(cert.duration_sources),
+                )
+            )
+            return Step(
+                kind="formation",
+                title=f"Se former au {cert.name}",
+                months=spec.months,
+                certification=spec.certification,
+                route=spec.route,
+                why=why,
+            )
+        if spec.kind == "vae":
+            rule: rs.VaeRule = spec.rule
+            have = sum(person.experience.get(o, 0.0) for o in rule.experience_any)
+            where = " ou ".join(book.label(o) for o in rule.experience_any if o in person.experience)
+            why = [
+                Reason(text=rule.text, sources=list(rule.sources)),
+                Reason(
+                    text=f"Votre expérience : {_fmt_years(have)} comme {where} "
+                    f"(minimum retenu : {_fmt_years(rule.min_experience_years)})."
+                ),
+            ]
+            if rule.partial_then_training:
+                why.append(Reason(text="Une validation partielle se complète par une formation aux blocs manquants."))
+            return Step(
+                kind="vae",
+                title=f"Obtenir le {label} par la VAE",
+                months=spec.months,
+                certification=spec.certification,
+                route="vae",
+                why=why,
+            )
+        acc: rs.AccessOption = spec.rule
+        if spec.kind == "poste":
+            return Step(
+                kind="poste",
+                title=f"Exercer comme {book.occupations.get(spec.occupation or '', spec.occupation)}",
+                months=0,
+                occupation=spec.occupation,
+                why=[Reason(text=acc.label, sources=list(acc.sources))],
+            )
+        c = book.certs.get(spec.certification or "")
+        within = f" dans les {acc.then_within_years} ans" if acc.then_within_years else ""
+        return Step(
+            kind="certification_en_poste",
+            title=f"Obtenir en poste le {c.name if c else label}{within}",
+            months=spec.months,
+            certification=spec.certification,
+            why=[Reason(text=acc.label, sources=list(acc.sources))],
+        )
+
 
 def person_of(profile: Profile) -> Person:
     exp: dict[str, float] = {}
@@ -506,37 +678,43 @@ def _summary(book: RuleBook, partial: Partial) -> str:
     return " → ".join(parts) if parts else "accès direct"
 
 
-def _attach_sessions(session: Session, steps: list[Step], profile: Profile) -> None:
+def _attach_sessions(session: Session, routes: list[Route], profile: Profile) -> None:
+    """The earliest upcoming session near the person for every training step, in one query."""
+    wanted = {s.certification for r in routes for s in r.steps if s.kind == "formation" and s.certification}
+    if not wanted:
+        return
     origin = session.get(Commune, profile.commune) if profile.commune else None
-    today = dt.date.today()
-    for step in steps:
-        if step.kind != "formation" or not step.certification:
+    rows = session.execute(
+        select(TrainingSession, Certification.slug, Commune)
+        .join(Certification, Certification.id == TrainingSession.certification_id)
+        .outerjoin(Commune, Commune.code_insee == TrainingSession.commune_code)
+        .where(Certification.slug.in_(sorted(wanted)), TrainingSession.start_date >= dt.date.today())
+        .order_by(TrainingSession.start_date, TrainingSession.id)
+        .limit(2000)
+    ).all()
+    first: dict[str, SessionHint] = {}
+    for ts, slug, commune in rows:
+        if slug in first:
             continue
-        rows = session.execute(
-            select(TrainingSession, Commune)
-            .join(Certification, Certification.id == TrainingSession.certification_id)
-            .outerjoin(Commune, Commune.code_insee == TrainingSession.commune_code)
-            .where(Certification.slug == step.certification, TrainingSession.start_date >= today)
-            .order_by(TrainingSession.start_date, TrainingSession.id)
-            .limit(200)
-        ).all()
-        for ts, commune in rows:
-            distance = None
-            if origin is not None and commune is not None:
-                points = (origin.latitude, origin.longitude, commune.latitude, commune.longitude)
-                if all(v is not None for v in points):
-                    distance = haversine_km(*(float(v or 0) for v in points))
-            if profile.max_distance_km is not None and (distance is None or distance > profile.max_distance_km):
-                continue
-            step.session = SessionHint(
-                title=ts.title,
-                start_date=ts.start_date.isoformat() if ts.start_date else None,
-                commune=commune.name if commune else None,
-                distance_km=round(distance, 1) if distance is not None else None,
-                url=f"/formations/sessions/{ts.id}",
-                is_demo=ts.is_demo,
-            )
-            break
+        distance = None
+        if origin is not None and commune is not None:
+            points = (origin.latitude, origin.longitude, commune.latitude, commune.longitude)
+            if all(v is not None for v in points):
+                distance = haversine_km(*(float(v or 0) for v in points))
+        if profile.max_distance_km is not None and (distance is None or distance > profile.max_distance_km):
+            continue
+        first[slug] = SessionHint(
+            title=ts.title,
+            start_date=ts.start_date.isoformat() if ts.start_date else None,
+            commune=commune.name if commune else None,
+            distance_km=round(distance, 1) if distance is not None else None,
+            url=f"/formations/sessions/{ts.id}",
+            is_demo=ts.is_demo,
+        )
+    for r in routes:
+        for s in r.steps:
+            if s.kind == "formation" and s.certification in first:
+                s.session = first[s.certification]
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -549,14 +727,14 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def plan(session: Session, profile: Profile, book: RuleBook | None = None, k: int = 5) -> PlanResult | None:
     """Routes for ``profile``; ``None`` when the target occupation is unknown."""
     book = book or build_rulebook(session)
-    planner = Planner(book)
+    planner = book.planner
+    person = person_of(profile)
     if profile.target is not None:
         if profile.target not in book.occupations:
             return None
         partials = planner.routes(profile, profile.target, k)
-        routes = [_route(book, i + 1, profile.target, p) for i, p in enumerate(partials)]
-        for r in routes:
-            _attach_sessions(session, r.steps, profile)
+        routes = [_route(planner, person, i + 1, profile.target, p) for i, p in enumerate(partials)]
+        _attach_sessions(session, routes, profile)
         blocked = planner.blockers(profile, profile.target)
         message = None
         if not routes:
@@ -574,16 +752,15 @@ def plan(session: Session, profile: Profile, book: RuleBook | None = None, k: in
         )
     held, _ = planner.closure(frozenset(d.slug for d in profile.diplomas))
     best: list[tuple[float, int, int, str, Partial]] = []
-    for slug in sorted(book.access):
-        if slug not in book.occupations:
-            continue
-        found = planner.routes(profile, slug, 1)
+    targets = sorted(t for t in book.access if t in book.occupations)
+    for slug, found in planner.routes_to(profile, targets, 1).items():
         if found:
             # Among equally quick routes, occupations that use the person's own diplomas come first.
             uses_diploma = any(held & set(o.condition.certifications_any) for o in book.access[slug])
             best.append((found[0].effort, 0 if uses_diploma else 1, found[0].trainings, slug, found[0]))
     best.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
-    routes = [_route(book, i + 1, slug, p) for i, (_, _, _, slug, p) in enumerate(best[:k])]
+    routes = [_route(planner, person, i + 1, slug, p) for i, (_, _, _, slug, p) in enumerate(best[:k])]
+    _attach_sessions(session, routes, profile)
     return PlanResult(
         target=None,
         target_name=None,
@@ -593,13 +770,14 @@ def plan(session: Session, profile: Profile, book: RuleBook | None = None, k: in
     )
 
 
-def _route(book: RuleBook, rank: int, target: str, partial: Partial) -> Route:
+def _route(planner: Planner, person: Person, rank: int, target: str, partial: Partial) -> Route:
+    book = planner.book
     return Route(
         rank=rank,
         target=target,
         target_name=book.occupations.get(target, target),
         total_months=partial.months,
-        steps=[s.model_copy(deep=True) for s in partial.steps],
+        steps=[planner.document(s, person) for s in partial.steps],
         summary=_summary(book, partial),
     )
 
@@ -672,13 +850,11 @@ def what_next(book: RuleBook, occupation: str, k: int = 6) -> list[Route]:
         diplomas=[{"slug": s} for s in held[:1]],
         experience=[{"occupation": occupation, "years": 3}],
     )
-    planner = Planner(book)
+    planner, person = book.planner, person_of(profile)
+    targets = sorted(t for t in book.access if t != occupation and t in book.occupations)
     found = []
-    for slug in sorted(book.access):
-        if slug == occupation or slug not in book.occupations:
-            continue
-        routes = planner.routes(profile, slug, 1)
+    for slug, routes in planner.routes_to(profile, targets, 1).items():
         if routes and any(s.kind in {"formation", "vae", "certification_en_poste"} for s in routes[0].steps):
             found.append((routes[0].months, slug, routes[0]))
     found.sort(key=lambda x: (x[0], x[1]))
-    return [_route(book, i + 1, slug, p) for i, (_, slug, p) in enumerate(found[:k])]
+    return [_route(planner, person, i + 1, slug, p) for i, (_, slug, p) in enumerate(found[:k])]

@@ -57,10 +57,13 @@ def main() -> None:
             for p in batch[:20]:  # warm-up
                 plan(session, p, book)
             timings, routes = [], 0
+            by_kind: dict[str, list[float]] = {"cible": [], "suggestions": []}
             for p in batch:
                 start = time.perf_counter()
                 result = plan(session, p, book)
-                timings.append((time.perf_counter() - start) * 1000)
+                elapsed = (time.perf_counter() - start) * 1000
+                timings.append(elapsed)
+                by_kind["cible" if p.target else "suggestions"].append(elapsed)
                 routes += len(result.routes) if result else 0
     timings.sort()
     q = statistics.quantiles(timings, n=100)
@@ -72,6 +75,11 @@ def main() -> None:
                   "equivalences": len(book.equivalences), "vae": sum(len(v) for v in book.vae.values())},
         "ms": {"p50": round(q[49], 3), "p95": round(q[94], 3), "p99": round(q[98], 3), "max": round(timings[-1], 3),
                "mean": round(statistics.fmean(timings), 3)},
+        "by_kind_ms": {
+            kind: {"count": len(v), "p50": round(statistics.median(v), 3),
+                   "p95": round(sorted(v)[max(0, int(len(v) * 0.95) - 1)], 3)}
+            for kind, v in by_kind.items() if v
+        },
         "target_p95_ms": 10, "database": url.split(":")[0], "python": platform.python_version(),
         "machine": platform.machine(), "date": time.strftime("%Y-%m-%d"),
     }

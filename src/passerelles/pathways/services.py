@@ -26,7 +26,16 @@ from passerelles.trainings.models import TrainingSession
 MAX_STEPS = 3  # training or VAE steps in one route
 MAX_WAIT_MONTHS = 36
 MAX_POPS = 3000  # search budget: bounds the time spent on a target that cannot be reached
-STATE_VISITS = 2  # paths kept through one set of diplomas: enough for distinct routes, bounded work
+STATE_VISITS = 2
+
+
+def LONGER_ROUTES(best: float) -> float:
+    """Alternative routes are searched up to half again the best one's effort, or a year more."""
+    return max(
+        best * 1.5, best + 12.0
+    )  # paths kept through one set of diplomas: enough for distinct routes, bounded work
+
+
 ROUTE_LABELS = {
     "initiale": "formation initiale",
     "continue": "formation continue",
@@ -66,6 +75,7 @@ class RuleBook:
     levels: dict[str, int] = field(default_factory=dict)
     vae_conditions: dict[str, list[tuple[rs.VaeRule, rs.Condition]]] = field(default_factory=dict)
     default_admissions: dict[str, list[rs.AdmissionOption]] = field(default_factory=dict)
+    max_min_age: int = 0
     planner: Planner = field(init=False)
 
     def finish(self) -> RuleBook:
@@ -89,6 +99,9 @@ class RuleBook:
             ]
             for slug, c in self.certs.items()
         }
+        ages = [o.condition.min_age for opts in self.admissions.values() for o in opts if o.condition.min_age]
+        ages += [c.min_age for c in self.certs.values() if c.min_age]
+        self.max_min_age = max(ages, default=0)
         self.planner = Planner(self)
         return self
 
@@ -301,6 +314,8 @@ class Planner:
     def __init__(self, book: RuleBook) -> None:
         self.book = book
         self._relevant: dict[str, set[str]] = {}
+        self._goals: dict[tuple[str, ...], tuple[frozenset[str], frozenset[str], tuple[int, ...]]] = {}
+        self._admission_cache: dict[str, list[tuple[rs.AdmissionOption, frozenset[str]]]] = {}
         self._bound_cache: dict[str, list[tuple[frozenset[str], float]]] = {}
 
     # -- helpers
@@ -348,6 +363,40 @@ class Planner:
                 best = min(best, cost)
         return 0.0 if best is math.inf else best
 
+    def goals(self, targets: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], tuple[int, ...]]:
+        """What is worth obtaining for these targets: the diplomas their posts ask for, the diplomas those
+        trainings ask for (transitively), and the levels some condition on that chain requires."""
+        key = targets
+        if key not in self._goals:
+            direct: set[str] = set()
+            levels: set[int] = set()
+            for t in targets:
+                for o in self.book.access.get(t, []):
+                    direct |= {c for c in o.condition.certifications_any if c in self.book.certs}
+                    if o.condition.min_level:
+                        levels.add(o.condition.min_level)
+            prereq: set[str] = set()
+            frontier = sorted(direct)
+            while frontier:
+                slug = frontier.pop()
+                for adm in self.book.admissions.get(slug, []):
+                    if adm.condition.min_level:
+                        levels.add(adm.condition.min_level)
+                    for c in adm.condition.certifications_any:
+                        if c in self.book.certs and c not in prereq and c not in direct:
+                            prereq.add(c)
+                            frontier.append(c)
+            self._goals[key] = (frozenset(direct), frozenset(prereq), tuple(sorted(levels)))
+        return self._goals[key]
+
+    def useful(self, slug: str, level_now: int, goals: tuple[frozenset[str], frozenset[str], tuple[int, ...]]) -> bool:
+        """Obtaining ``slug`` changes something: a diploma asked for, or a level still missing."""
+        direct, prereq, levels = goals
+        if slug in direct or slug in prereq:
+            return True
+        level = self.book.levels.get(slug, 0)
+        return any(level_now < needed <= level for needed in levels)
+
     def relevant(self, target: str) -> set[str]:
         """Certifications that can matter for the target: backward closure over the conditions."""
         if target in self._relevant:
@@ -369,32 +418,42 @@ class Planner:
         self._relevant[target] = wanted
         return wanted
 
+    def _admission_plan(self, slug: str) -> list[tuple[rs.AdmissionOption, frozenset[str]]]:
+        """Admission options of a certification with the routes each opens (VAE apart), computed once."""
+        cached = self._admission_cache.get(slug)
+        if cached is None:
+            cert = self.book.certs[slug]
+            cached = []
+            for opt in self.book.admission_options(slug):
+                routes = {str(r) for r in opt.routes} & cert.routes if opt.routes else set(cert.routes)
+                routes.discard("vae")
+                if not routes and not cert.routes:
+                    routes = {"initiale"}
+                if routes:
+                    cached.append((opt, frozenset(routes)))
+            self._admission_cache[slug] = cached
+        return cached
+
     def _training_options(
         self, slug: str, held: frozenset[str], person: Person, profile: Profile, elapsed: float
     ) -> list[list[StepSpec]]:
         book, cert = self.book, self.book.certs[slug]
         results: list[list[StepSpec]] = []
-        for opt in book.admission_options(slug):
+        reduction = None
+        for red in book.reductions.get(slug, ()):
+            if red.holder_of in held and (reduction is None or (red.months or 99) < (reduction.months or 99)):
+                reduction = red
+        months = cert.months if cert.months is not None else 12.0
+        if reduction is not None and reduction.months is not None and reduction.months < months:
+            months = reduction.months
+        for opt, routes in self._admission_plan(slug):
             wait = 0.0
             if not holds(book, opt.condition, held, person, elapsed):
                 w = _age_wait(book, opt.condition, held, person, elapsed)
                 if w is None:
                     continue
                 wait = w
-            routes: set[str] = {str(r) for r in opt.routes} & cert.routes if opt.routes else set(cert.routes)
-            routes.discard("vae")
-            if not routes and not cert.routes:
-                routes = {"initiale"}
-            if not routes:
-                continue
             route = self._choose_route(routes, person, profile, elapsed + wait)
-            months = cert.months if cert.months is not None else 12.0
-            reduction = None
-            for red in book.reductions.get(slug, ()):
-                if red.holder_of in held and (reduction is None or (red.months or 99) < (reduction.months or 99)):
-                    reduction = red
-            if reduction is not None and reduction.months is not None and reduction.months < months:
-                months = reduction.months
             steps = []
             if wait:
                 steps.append(StepSpec("attente", wait, certification=slug, rule=opt, min_age=opt.condition.min_age))
@@ -403,7 +462,7 @@ class Planner:
         return results
 
     @staticmethod
-    def _choose_route(routes: set[str], person: Person, profile: Profile, elapsed: float) -> str:
+    def _choose_route(routes: frozenset[str], person: Person, profile: Profile, elapsed: float) -> str:
         if profile.apprenticeship and "apprentissage" in routes:
             return "apprentissage"
         if profile.distance_learning and "distance" in routes:
@@ -451,14 +510,21 @@ class Planner:
     def routes(self, profile: Profile, target: str, k: int = 5) -> list[Partial]:
         return self.routes_to(profile, [target], k)[target]
 
-    def routes_to(self, profile: Profile, targets: list[str], k: int) -> dict[str, list[Partial]]:
-        """The k best routes to each target, from one search over the union of their relevant diplomas."""
+    def routes_to(
+        self, profile: Profile, targets: list[str], k: int, *, first_targets: int | None = None
+    ) -> dict[str, list[Partial]]:
+        """The k best routes to each target, from one search over the union of their relevant diplomas.
+
+        With ``first_targets``, stop once that many targets are reached and nothing cheaper can follow:
+        the search runs in order of effort, so those are the quickest to reach. Routes much longer than
+        the best one found (``LONGER_ROUTES``) are not looked for: they would not be shown anyway."""
         person = person_of(profile)
         start, used = self.closure(frozenset(d.slug for d in profile.diplomas))
         relevant: set[str] = set()
         for t in targets:
             relevant |= self.relevant(t)
         candidates = sorted(s for s in relevant if self.book.certs[s].active)
+        goals = self.goals(tuple(sorted(targets)))
         root = Partial(0.0, 0.0, (), start, (), 0).then(
             [StepSpec("equivalence", 0.0, certification=eq.gives, rule=eq) for eq in used], start
         )
@@ -476,8 +542,15 @@ class Planner:
             tuple[frozenset[str], float], list[tuple[frozenset[str], tuple[StepSpec, ...], float, float, int]]
         ] = {}
         estimates: dict[frozenset[str], float] = {}
+        # Once older than every minimum age in the rules, time spent no longer changes what is open.
+        age_sensitive = person.age is not None and person.age < self.book.max_min_age
         pops = 0
         while heap and open_targets and pops < MAX_POPS:
+            reached = sorted(r[0].effort for r in found.values() if r)
+            if first_targets is not None and len(reached) >= first_targets and heap[0][0] > reached[first_targets - 1]:
+                break
+            if first_targets is None and reached and heap[0][0] > LONGER_ROUTES(reached[0]):
+                break
             _, _, _, parent, steps, held_now = heapq.heappop(heap)
             pops += 1
             partial = root if parent is None else parent.then(list(steps), held_now)
@@ -498,12 +571,13 @@ class Planner:
             if (arrived_somewhere and len(targets) == 1) or partial.trainings >= MAX_STEPS:
                 continue
             # Paths reaching the same diplomas at the same time have the same next steps: computed once.
-            memo_key = (partial.held, partial.months if person.age is not None else 0.0)
+            memo_key = (partial.held, partial.months if age_sensitive else 0.0)
             successors = memo.get(memo_key)
             if successors is None:
                 successors = []
+                level_now = max((self.book.levels.get(h, 0) for h in partial.held), default=0)
                 for slug in candidates:
-                    if slug in partial.held:
+                    if slug in partial.held or not self.useful(slug, level_now, goals):
                         continue
                     options = self._training_options(slug, partial.held, person, profile, partial.months)
                     options += self._vae_options(slug, partial.held, person)
@@ -675,7 +749,12 @@ def _summary(book: RuleBook, partial: Partial) -> str:
             parts.append(f"équivalence {book.label(s.certification or '')}")
         elif s.kind == "attente":
             parts.append(f"attente {s.months:g} mois")
-    return " → ".join(parts) if parts else "accès direct"
+    summary = " → ".join(parts) if parts else "accès direct"
+    later = [book.label(s.certification or "") for s in partial.steps if s.kind == "certification_en_poste"]
+    return summary + "".join(f", puis {c} en poste" for c in later)
+
+
+_ANY_SESSION = select(TrainingSession.id).limit(1)
 
 
 def _attach_sessions(session: Session, routes: list[Route], profile: Profile) -> None:
@@ -683,6 +762,8 @@ def _attach_sessions(session: Session, routes: list[Route], profile: Profile) ->
     wanted = {s.certification for r in routes for s in r.steps if s.kind == "formation" and s.certification}
     if not wanted:
         return
+    if session.execute(_ANY_SESSION).first() is None:
+        return  # no training offer loaded: nothing to attach (cheap check before the full query)
     origin = session.get(Commune, profile.commune) if profile.commune else None
     rows = session.execute(
         select(TrainingSession, Certification.slug, Commune)
@@ -753,7 +834,7 @@ def plan(session: Session, profile: Profile, book: RuleBook | None = None, k: in
     held, _ = planner.closure(frozenset(d.slug for d in profile.diplomas))
     best: list[tuple[float, int, int, str, Partial]] = []
     targets = sorted(t for t in book.access if t in book.occupations)
-    for slug, found in planner.routes_to(profile, targets, 1).items():
+    for slug, found in planner.routes_to(profile, targets, 1, first_targets=k).items():
         if found:
             # Among equally quick routes, occupations that use the person's own diplomas come first.
             uses_diploma = any(held & set(o.condition.certifications_any) for o in book.access[slug])
@@ -853,7 +934,7 @@ def what_next(book: RuleBook, occupation: str, k: int = 6) -> list[Route]:
     planner, person = book.planner, person_of(profile)
     targets = sorted(t for t in book.access if t != occupation and t in book.occupations)
     found = []
-    for slug, routes in planner.routes_to(profile, targets, 1).items():
+    for slug, routes in planner.routes_to(profile, targets, 1, first_targets=k + 4).items():
         if routes and any(s.kind in {"formation", "vae", "certification_en_poste"} for s in routes[0].steps):
             found.append((routes[0].months, slug, routes[0]))
     found.sort(key=lambda x: (x[0], x[1]))

@@ -145,3 +145,25 @@ def client(client_factory):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def backend_name(loaded_engine: Engine) -> str:
     return loaded_engine.dialect.name
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly how many tests ran on each database engine (CI logs must show PostgreSQL ran)."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if outcome == "passed" and getattr(report, "when", "call") != "call":
+                continue
+            for engine in BACKENDS:
+                if f"[{engine}" in nodeid or f"-{engine}]" in nodeid or f"-{engine}-" in nodeid:
+                    counts.setdefault(engine, {}).setdefault(outcome, 0)
+                    counts[engine][outcome] += 1
+    for engine in BACKENDS:
+        c = counts.get(engine, {})
+        terminalreporter.write_line(
+            f"Tests sur {engine} : {c.get('passed', 0)} réussis, {c.get('failed', 0)} en échec, "
+            f"{c.get('skipped', 0)} sautés"
+        )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -108,37 +110,67 @@ def test_planner_is_deterministic(session: Session) -> None:
 
 
 def test_every_seed_occupation_page_has_how_to_become_and_what_next(client: TestClient) -> None:
-    for slug in (
-        "accompagnant-educatif-et-social",
-        "assistant-medical",
-        "mediateur-social",
-        "aide-soignant",
-        "infirmier",
-        "auxiliaire-de-puericulture",
-        "educateur-specialise",
-        "moniteur-educateur",
-    ):
-        html = client.get(f"/metiers/{slug}").text
-        assert re.search(r'<section id="comment-devenir"><h2>Comment devenir', html), slug
-        become = html.split('id="comment-devenir"')[1].split("</section>")[0]
+    from .test_reference import SEED_OCCUPATIONS
+
+    for slug in SEED_OCCUPATIONS:
+        text = client.get(f"/metiers/{slug}").text
+        assert re.search(r'<section id="comment-devenir"><h2>Comment devenir', text), slug
+        become = text.split('id="comment-devenir"')[1].split("</section>")[0]
         assert "<li><strong>" in become, slug
-        assert '<section id="et-apres"><h2>Et après ?</h2>' in html, slug
+        after = text.split('<section id="et-apres"><h2>Et après ?</h2>')[1].split("</section>")[0]
+        assert '<li><a href="/metiers/' in after or "Aucune passerelle" in after, slug
+    # At least the care and educational occupations lead somewhere.
+    text = client.get("/metiers/accompagnant-educatif-et-social").text
+    after = text.split('<section id="et-apres">')[1].split("</section>")[0]
+    assert after.count('<li><a href="/metiers/') >= 3
 
 
-def test_cli_api_and_page_give_the_same_routes(client: TestClient, loaded_engine: Engine, session: Session) -> None:
-    api = client.post("/api/v1/parcours", json={"diplomas": [{"slug": "deas"}], "target": "assistant-medical"})
+@pytest.mark.parametrize(
+    ("profile", "cli_args", "query"),
+    [
+        (
+            {"diplomas": [{"slug": "deas"}], "target": "assistant-medical"},
+            ["--diplome", "DEAS", "--cible", "assistant médical"],
+            {"diplome": "deas", "cible": "assistant-medical"},
+        ),
+        (
+            {
+                "experience": [{"occupation": "accompagnant-educatif-et-social", "years": 3}],
+                "age": 35,
+                "target": "accompagnant-educatif-et-social",
+            },
+            ["--experience", "accompagnant-educatif-et-social:3", "--age", "35", "--cible", "AES"],
+            {
+                "experience_metier": "accompagnant-educatif-et-social",
+                "experience_annees": "3",
+                "age": "35",
+                "cible": "accompagnant-educatif-et-social",
+            },
+        ),
+        (
+            {"diplomas": [{"slug": "deaes"}], "age": 30, "target": "educateur-specialise"},
+            ["--diplome", "deaes", "--age", "30", "--cible", "educateur specialise"],
+            {"diplome": "deaes", "age": "30", "cible": "educateur-specialise"},
+        ),
+    ],
+)
+def test_cli_api_and_page_give_the_same_routes(
+    client: TestClient, loaded_engine: Engine, profile: dict[str, object], cli_args: list[str], query: dict[str, str]
+) -> None:
+    api = client.post("/api/v1/parcours", json=profile)
     assert api.status_code == 200
-    api_routes = [r["summary"] for r in api.json()["routes"]]
+    api_routes = [(r["summary"], r["total_months"]) for r in api.json()["routes"]]
     env = {"PASSERELLES_DATABASE_URL": loaded_engine.url.render_as_string(hide_password=False)}
-    out = CliRunner().invoke(
-        cli_app, ["parcours", "--diplome", "DEAS", "--cible", "assistant médical", "--json"], env=env
-    )
+    out = CliRunner().invoke(cli_app, ["parcours", *cli_args, "--json"], env=env)
     assert out.exit_code == 0, out.output
-    cli_routes = [r["summary"] for r in json.loads(out.output)["routes"]]
-    page = client.get("/parcours", params={"diplome": "deas", "cible": "assistant-medical"}).text
-    page_routes = [re.sub(r"\s+", " ", m) for m in re.findall(r"Parcours \d+ — [^:]+ : ([^<]+)</h3>", page)]
-    assert api_routes == cli_routes == [p.replace("&#39;", "'").strip() for p in page_routes]
+    cli_routes = [(r["summary"], r["total_months"]) for r in json.loads(out.output)["routes"]]
+    page = client.get("/parcours", params=query).text
+    page_summaries = [
+        html.unescape(re.sub(r"\s+", " ", m)).strip() for m in re.findall(r"Parcours \d+ — [^:]+ : ([^<]+)</h3>", page)
+    ]
     assert api_routes
+    assert api_routes == cli_routes
+    assert [summary for summary, _ in api_routes] == page_summaries
 
 
 def test_api_errors(client: TestClient) -> None:

@@ -316,6 +316,7 @@ class Planner:
         self._relevant: dict[str, set[str]] = {}
         self._goals: dict[tuple[str, ...], tuple[frozenset[str], frozenset[str], tuple[int, ...]]] = {}
         self._admission_cache: dict[str, list[tuple[rs.AdmissionOption, frozenset[str]]]] = {}
+        self._mention_cache: dict[str, tuple[frozenset[str], int]] = {}
         self._bound_cache: dict[str, list[tuple[frozenset[str], float]]] = {}
 
     # -- helpers
@@ -461,6 +462,18 @@ class Planner:
             results.append(steps)
         return results
 
+    def _mentions(self, slug: str) -> tuple[frozenset[str], int]:
+        """Diplomas named by a certification's admission and reduction rules, and the highest level asked."""
+        cached = self._mention_cache.get(slug)
+        if cached is None:
+            names: set[str] = {r.holder_of for r in self.book.reductions.get(slug, ())}
+            top = 0
+            for opt, _ in self._admission_plan(slug):
+                names |= set(opt.condition.certifications_any)
+                top = max(top, opt.condition.min_level or 0)
+            cached = self._mention_cache[slug] = (frozenset(names), top)
+        return cached
+
     @staticmethod
     def _choose_route(routes: frozenset[str], person: Person, profile: Profile, elapsed: float) -> str:
         if profile.apprenticeship and "apprentissage" in routes:
@@ -542,6 +555,7 @@ class Planner:
             tuple[frozenset[str], float], list[tuple[frozenset[str], tuple[StepSpec, ...], float, float, int]]
         ] = {}
         estimates: dict[frozenset[str], float] = {}
+        option_memo: dict[tuple[str, frozenset[str], int, float], list[list[StepSpec]]] = {}
         # Once older than every minimum age in the rules, time spent no longer changes what is open.
         age_sensitive = person.age is not None and person.age < self.book.max_min_age
         pops = 0
@@ -579,8 +593,15 @@ class Planner:
                 for slug in candidates:
                     if slug in partial.held or not self.useful(slug, level_now, goals):
                         continue
-                    options = self._training_options(slug, partial.held, person, profile, partial.months)
-                    options += self._vae_options(slug, partial.held, person)
+                    # What a training's options depend on: the diplomas its rules name, the level reached
+                    # (capped at what they ask) and, for the young, the time elapsed.
+                    mentioned, top_level = self._mentions(slug)
+                    option_key = (slug, partial.held & mentioned, min(level_now, top_level), memo_key[1])
+                    options = option_memo.get(option_key)
+                    if options is None:
+                        options = self._training_options(slug, partial.held, person, profile, partial.months)
+                        options += self._vae_options(slug, partial.held, person)
+                        option_memo[option_key] = options
                     if options:
                         nxt_held = self.closure(partial.held | {slug})[0]
                         for option in options:

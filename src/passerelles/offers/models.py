@@ -1,10 +1,11 @@
-"""Employers and job offers (filled by the offers importers; see issue on open data)."""
+"""Employers and job offers: France Travail Offres d'emploi v2, schema.org JobPosting, employers' own
+offers. An offer that disappears from a full feed or passes its end date is closed, never deleted."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passerelles.db import Base
@@ -17,21 +18,49 @@ class Employer(Base):
     siret: Mapped[str | None] = mapped_column(String(14), unique=True)
     name: Mapped[str] = mapped_column(Text)
     structure_type: Mapped[str | None] = mapped_column(String(40), index=True)  # ehpad, ime, mas…
-    commune_code: Mapped[str | None] = mapped_column(ForeignKey("commune.code_insee"), index=True)
+    naf: Mapped[str | None] = mapped_column(String(10))
+    commune_code: Mapped[str | None] = mapped_column(String(5), index=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class JobOffer(Base):
     __tablename__ = "job_offer"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        Index("ix_job_offer_open_rome", "closed_at", "code_rome"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
-    external_id: Mapped[str] = mapped_column(String(120), unique=True)
+    source: Mapped[str] = mapped_column(String(40))  # france_travail | jobposting | employeur | demo
+    external_id: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
     code_rome: Mapped[str | None] = mapped_column(String(5), index=True)
-    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"))
-    contract_type: Mapped[str | None] = mapped_column(String(20))
-    commune_code: Mapped[str | None] = mapped_column(ForeignKey("commune.code_insee"), index=True)
+    appellation: Mapped[str | None] = mapped_column(Text)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"), index=True)
+    employer_name: Mapped[str | None] = mapped_column(Text)
+    structure_type: Mapped[str | None] = mapped_column(String(40))
+    contract_type: Mapped[str | None] = mapped_column(String(10), index=True)  # CDI, CDD, MIS, SAI, LIB, APP…
+    contract_text: Mapped[str | None] = mapped_column(Text)
+    working_time: Mapped[str | None] = mapped_column(String(20))  # temps_plein | temps_partiel
+    hours_per_week: Mapped[float | None] = mapped_column(Float)
+    salary_min: Mapped[float | None] = mapped_column(Float)
+    salary_max: Mapped[float | None] = mapped_column(Float)
+    salary_period: Mapped[str | None] = mapped_column(String(10))  # mois | an | heure
+    salary_text: Mapped[str | None] = mapped_column(Text)
+    night_work: Mapped[bool | None] = mapped_column(Boolean)
+    weekend_work: Mapped[bool | None] = mapped_column(Boolean)
+    commune_code: Mapped[str | None] = mapped_column(String(5), index=True)
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    positions: Mapped[int | None] = mapped_column(Integer)
+    url: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_through: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(String(40))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    row_hash: Mapped[str] = mapped_column(String(40))

@@ -1,10 +1,26 @@
-"""Training providers and sessions (filled by the LHÉO importer; see issue on open data)."""
+"""Training offer, as the Carif-Oref network exchanges it in LHÉO: an organisation (provider) offers
+a formation (title, objective, certification), run as actions (place, modality, duration, cost, access
+conditions) with sessions (dates, recruitment state). We keep the formation and flatten action+session
+into ``TrainingSession``: one row per session a person can join."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passerelles.db import Base
@@ -12,30 +28,82 @@ from passerelles.db import Base
 
 class Provider(Base):
     __tablename__ = "provider"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    source: Mapped[str] = mapped_column(String(40), default="lheo")
+    external_id: Mapped[str] = mapped_column(String(120))
     siret: Mapped[str | None] = mapped_column(String(14), index=True)
     name: Mapped[str] = mapped_column(Text)
-    commune_code: Mapped[str | None] = mapped_column(ForeignKey("commune.code_insee"))
-    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
+    address: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(200))
+    commune_code: Mapped[str | None] = mapped_column(String(5), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(Text)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    row_hash: Mapped[str] = mapped_column(String(40))
+
+
+class Training(Base):
+    __tablename__ = "training"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(40), default="lheo")
+    external_id: Mapped[str] = mapped_column(String(120))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    objective: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    certification_id: Mapped[int | None] = mapped_column(ForeignKey("certification.id"), index=True)
+    rncp: Mapped[list[str]] = mapped_column(JSON, default=list)
+    certifinfo: Mapped[list[str]] = mapped_column(JSON, default=list)
+    formacodes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    nsf: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rome_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    level_eu: Mapped[int | None] = mapped_column(Integer)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    row_hash: Mapped[str] = mapped_column(String(40))
 
 
 class TrainingSession(Base):
     __tablename__ = "training_session"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
+    source: Mapped[str] = mapped_column(String(40), default="lheo")
+    external_id: Mapped[str] = mapped_column(String(160))
+    training_id: Mapped[int] = mapped_column(ForeignKey("training.id"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
     certification_id: Mapped[int | None] = mapped_column(ForeignKey("certification.id"), index=True)
     title: Mapped[str] = mapped_column(Text)
     start_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
-    commune_code: Mapped[str | None] = mapped_column(ForeignKey("commune.code_insee"), index=True)
+    registration_start: Mapped[dt.date | None] = mapped_column(Date)
+    registration_end: Mapped[dt.date | None] = mapped_column(Date)
+    address: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(200))
+    commune_code: Mapped[str | None] = mapped_column(String(5), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     modality: Mapped[str | None] = mapped_column(String(20))  # presentiel | distance | mixte
-    route: Mapped[str | None] = mapped_column(String(20))  # initiale | continue | apprentissage | vae
+    routes: Mapped[list[str]] = mapped_column(JSON, default=list)  # initiale, continue, apprentissage, vae
     duration_hours: Mapped[int | None] = mapped_column(Integer)
+    duration_text: Mapped[str | None] = mapped_column(Text)
+    rhythm: Mapped[str | None] = mapped_column(Text)
     cost_eur: Mapped[float | None] = mapped_column(Numeric(10, 2))
-    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
+    cost_text: Mapped[str | None] = mapped_column(Text)
+    funding: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cpf_eligible: Mapped[bool | None] = mapped_column(Boolean)
+    admission: Mapped[str | None] = mapped_column(Text)
+    prerequisites: Mapped[str | None] = mapped_column(Text)
+    recruitment_state: Mapped[str | None] = mapped_column(String(40))
+    places: Mapped[int | None] = mapped_column(Integer)
+    contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    row_hash: Mapped[str] = mapped_column(String(40))

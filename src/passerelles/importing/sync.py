@@ -1,0 +1,114 @@
+"""Loading helpers shared by the record importers (LHÉO, offers): diff a batch against the store by
+natural key and row hash, write only what changed, and close what a full feed no longer carries.
+
+Each importer calls these inside one transaction per batch (``with engine.begin() as conn``), so an
+interrupted import (even ``kill -9``) leaves every batch either fully written or not at all, and a
+re-run converges on the same store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select, tuple_, update
+
+from passerelles.importing.report import EntityCounts
+
+CHUNK = 900  # stays under SQLite's bound-parameter limit for two-column keys
+
+
+def row_hash(values: dict[str, Any]) -> str:
+    payload = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()
+
+
+def sync_rows(
+    conn: Connection,
+    table: Table,
+    key: Sequence[str],
+    rows: Iterable[dict[str, Any]],
+    counts: EntityCounts,
+    *,
+    dry_run: bool = False,
+) -> dict[tuple[Any, ...], int | None]:
+    """Insert new rows, update changed ones (by ``row_hash``), count the unchanged; return key → id.
+
+    ``rows`` hold every column but ``id`` and ``row_hash``; the last row wins for a duplicated key.
+    In a dry run nothing is written and new rows map to ``None``.
+    """
+    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        values = dict(r)
+        values["row_hash"] = row_hash(values)
+        by_key[tuple(values[k] for k in key)] = values
+    existing: dict[tuple[Any, ...], tuple[int, str]] = {}
+    keys = list(by_key)
+    key_cols = [table.c[k] for k in key]
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        cond = tuple_(*key_cols).in_(chunk) if len(key) > 1 else key_cols[0].in_([k[0] for k in chunk])
+        for row in conn.execute(select(table.c.id, table.c.row_hash, *key_cols).where(cond)):
+            existing[tuple(row[2:])] = (row[0], row[1])
+    to_insert, to_update = [], []
+    ids: dict[tuple[Any, ...], int | None] = {}
+    for k, values in by_key.items():
+        old = existing.get(k)
+        if old is None:
+            to_insert.append(values)
+            counts.created += 1
+            ids[k] = None
+        else:
+            ids[k] = old[0]
+            if old[1] != values["row_hash"]:
+                to_update.append({"_id": old[0], **values})
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+    if dry_run:
+        return ids
+    if to_insert:
+        for start in range(0, len(to_insert), 1000):
+            conn.execute(insert(table), to_insert[start : start + 1000])
+        for start in range(0, len(keys), CHUNK):
+            chunk = [k for k in keys[start : start + CHUNK] if ids[k] is None]
+            if not chunk:
+                continue
+            cond = tuple_(*key_cols).in_(chunk) if len(key) > 1 else key_cols[0].in_([k[0] for k in chunk])
+            for row in conn.execute(select(table.c.id, *key_cols).where(cond)):
+                ids[tuple(row[1:])] = row[0]
+    if to_update:
+        cols = [c for c in to_update[0] if c != "_id"]
+        stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(f"v_{c}") for c in cols})
+        conn.execute(stmt, [{"_id": r["_id"], **{f"v_{c}": r[c] for c in cols}} for r in to_update])
+    return ids
+
+
+def close_missing(
+    conn: Connection,
+    table: Table,
+    source: str,
+    seen: set[str],
+    counts: EntityCounts,
+    *,
+    reason: str = "absente du flux",
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+) -> int:
+    """Close (``closed_at``) the open rows of ``source`` whose ``external_id`` a full feed did not carry."""
+    now = now or dt.datetime.now(dt.UTC)
+    open_ids = conn.execute(
+        select(table.c.id, table.c.external_id).where(and_(table.c.source == source, table.c.closed_at.is_(None)))
+    ).all()
+    gone = [row_id for row_id, ext in open_ids if ext not in seen]
+    counts.removed += len(gone)
+    if not dry_run:
+        values: dict[str, Any] = {"closed_at": now}
+        if "closed_reason" in table.c:
+            values["closed_reason"] = reason
+        for start in range(0, len(gone), CHUNK):
+            conn.execute(update(table).where(table.c.id.in_(gone[start : start + CHUNK])).values(**values))
+    return len(gone)

@@ -30,6 +30,8 @@ app = typer.Typer(
 )
 import_app = typer.Typer(help="Importer des données ouvertes.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+data_app = typer.Typer(help="Jeux de données ouverts officiels : téléchargement et état.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON stable.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Simuler : afficher le bilan sans rien écrire.")]
@@ -99,6 +101,14 @@ def init(
         else:
             typer.echo(f"Import du ROME {version} depuis {settings.rome_dir}…")
             typer.echo(import_rome(engine, str(settings.rome_dir)).as_text(max_rejects=10))
+    onisep = settings.data_dir / "onisep" / "romeMetier_onisep_rome.csv"
+    if onisep.is_file():
+        from passerelles.occupations.onisep import import_onisep
+
+        t = import_onisep(engine, onisep).totals
+        typer.echo(
+            f"Correspondance Onisep ↔ ROME : {t.created} créées, {t.updated} modifiées, {t.unchanged} inchangées."
+        )
     if settings.geo_dir is None:
         typer.echo(f"Pas de répertoire geo_fr dans {settings.data_dir} : communes non importées.")
     else:
@@ -128,7 +138,7 @@ def import_rome_cmd(
         )
     except ImportRefused as exc:
         _refuse(str(exc))
-    _print_report(report, as_json, rejects)
+    _finish_import(report, as_json, rejects)
 
 
 @import_app.command("communes")
@@ -146,7 +156,7 @@ def import_communes_cmd(
         report = import_communes(engine, directory, dry_run=dry_run)
     except ImportRefused as exc:
         _refuse(str(exc))
-    _print_report(report, as_json, rejects)
+    _finish_import(report, as_json, rejects)
 
 
 @import_app.command("reference")
@@ -166,6 +176,157 @@ def import_reference_cmd(
     except InvalidReferenceData as exc:
         _refuse(f"données de référence invalides :\n{exc}")
     _print_report(report, as_json, None)
+
+
+def _finish_import(report: ImportReport, as_json: bool, rejects: Path | None) -> None:
+    """Print the report; rejects always go to a JSON Lines file (``var/rejects/`` unless --rejects)."""
+    if report.rejects and rejects is None:
+        from passerelles.settings import PROJECT_ROOT
+
+        folder = PROJECT_ROOT / "var" / "rejects"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = __import__("datetime").datetime.now().strftime("%Y%m%d-%H%M%S")
+        rejects = folder / f"{report.importer}-{stamp}.jsonl"
+    _print_report(report, as_json, rejects)
+    if rejects and report.rejects and not as_json:
+        typer.echo(f"Rejets écrits dans {rejects}")
+
+
+@import_app.command("onisep")
+def import_onisep_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Fichier romeMetier_onisep_rome.csv ou son répertoire.")],
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+    rejects: Annotated[Path | None, typer.Option(help="Fichier JSON Lines des rejets.")] = None,
+) -> None:
+    """Importer la correspondance métiers Onisep ↔ ROME."""
+    from passerelles.occupations.onisep import import_onisep
+
+    engine = _engine(ctx)
+    migrate(engine)
+    try:
+        report = import_onisep(engine, path, dry_run=dry_run)
+    except ImportRefused as exc:
+        _refuse(str(exc))
+    _finish_import(report, as_json, rejects)
+
+
+@import_app.command("lheo")
+def import_lheo_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Catalogue LHÉO (XML 1.3, 2.2 ou 2.3).")],
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+    full: Annotated[bool, typer.Option(help="Flux complet : fermer les sessions absentes.")] = False,
+    demo: Annotated[bool, typer.Option(help="Données de démonstration.")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="Fichier JSON Lines des rejets.")] = None,
+) -> None:
+    """Importer une offre de formation au format LHÉO."""
+    from passerelles.trainings.lheo import import_lheo
+
+    engine = _engine(ctx)
+    migrate(engine)
+    try:
+        report = import_lheo(engine, path, dry_run=dry_run, full=full, is_demo=demo)
+    except ImportRefused as exc:
+        _refuse(str(exc))
+    _finish_import(report, as_json, rejects)
+
+
+def _import_offers(
+    ctx: typer.Context, path: Path, fmt: str, dry_run: bool, as_json: bool, full: bool, demo: bool, rejects: Path | None
+) -> None:
+    from passerelles.offers.importer import import_offers
+
+    engine = _engine(ctx)
+    migrate(engine)
+    try:
+        report = import_offers(engine, path, fmt=fmt, dry_run=dry_run, full=full, is_demo=demo)
+    except ImportRefused as exc:
+        _refuse(str(exc))
+    _finish_import(report, as_json, rejects)
+
+
+@import_app.command("offres")
+def import_offres_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Offres France Travail v2 (JSON, {resultats: […]} ou JSON Lines).")],
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+    full: Annotated[bool, typer.Option(help="Flux complet : fermer les offres absentes.")] = False,
+    demo: Annotated[bool, typer.Option(help="Données de démonstration.")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="Fichier JSON Lines des rejets.")] = None,
+) -> None:
+    """Importer des offres d'emploi au format France Travail « Offres d'emploi v2 »."""
+    _import_offers(ctx, path, "france_travail", dry_run, as_json, full, demo, rejects)
+
+
+@import_app.command("jobposting")
+def import_jobposting_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Offres schema.org JobPosting (JSON-LD ou JSON Lines).")],
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+    full: Annotated[bool, typer.Option(help="Flux complet : fermer les offres absentes.")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="Fichier JSON Lines des rejets.")] = None,
+) -> None:
+    """Importer des offres d'emploi schema.org JobPosting."""
+    _import_offers(ctx, path, "jobposting", dry_run, as_json, full, False, rejects)
+
+
+@data_app.command("fetch")
+def data_fetch(
+    dataset: Annotated[
+        str | None, typer.Argument(help="Identifiant du jeu (rome, cog, laposte, onisep…) ; tous sinon.")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="Adresse de la version à télécharger.")] = None,
+) -> None:
+    """Télécharger un jeu de données officiel dans le répertoire de données (reprise possible)."""
+    from passerelles.opendata.fetch import FetchError, fetch
+    from passerelles.opendata.registry import load_registry
+
+    settings = Settings()
+    registry = load_registry(settings.reference_dir / "opendata" / "registry.yaml")
+    if settings.data_dir is None:
+        _refuse("aucun répertoire de données configuré (PASSERELLES_DATA_DIR)")
+    chosen = [registry.get(dataset)] if dataset else registry.datasets
+    if dataset and chosen[0] is None:
+        _refuse(f"jeu inconnu : {dataset} (connus : {', '.join(d.id for d in registry.datasets)})")
+    failed = False
+    for d in chosen:
+        assert d is not None
+        try:
+            result = fetch(d, settings.data_dir, url=url if dataset else None)
+        except FetchError as exc:
+            typer.echo(f"Erreur : {exc}", err=True)
+            failed = True
+            continue
+        resumed = f", repris à l'octet {result.resumed_from}" if result.resumed_from else ""
+        typer.echo(f"{d.id} : {result.bytes} octets → {result.path}{resumed}")
+    if failed:
+        raise typer.Exit(code=2)
+
+
+@data_app.command("status")
+def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """État de chaque jeu de données : fichiers, version, date de chargement, volumes, fraîcheur."""
+    from passerelles.opendata.registry import load_registry
+    from passerelles.opendata.status import dataset_status
+
+    settings = Settings()
+    engine = _engine(ctx, settings.database_url)
+    migrate(engine)
+    rows = dataset_status(
+        load_registry(settings.reference_dir / "opendata" / "registry.yaml"), settings.data_dir, engine
+    )
+    if as_json:
+        _dump(rows)
+        return
+    for r in rows:
+        fresh = {True: "à jour", False: "à rafraîchir", None: "jamais chargé"}[r.fresh]
+        counts = ", ".join(f"{k} {v}" for k, v in r.records.items()) or "-"
+        typer.echo(f"{r.id:10} {fresh:14} version {r.version or '-':6} chargé {r.loaded_at or '-':25} {counts}")
 
 
 def _find(session: Any, query: str, type_: str) -> str | None:

@@ -62,3 +62,15 @@ class OccupationRome(Base):
     main: Mapped[bool] = mapped_column(Boolean, default=True)
 
     occupation: Mapped[Occupation] = relationship(back_populates="rome_links")
+
+
+class OnisepMetier(Base):
+    """Onisep's occupation (``MET.xxx``) linked to a ROME 4 fiche: the Onisep ↔ ROME correspondence."""
+
+    __tablename__ = "onisep_metier"
+
+    onisep_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    code_rome: Mapped[str] = mapped_column(String(5), primary_key=True)
+    libelle: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    row_hash: Mapped[str] = mapped_column(String(40))

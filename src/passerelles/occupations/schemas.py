@@ -45,4 +45,5 @@ class OccupationDetail(OccupationSummary):
     evolutions: list[Link]
     related: list[Link]
     structure_labels: dict[str, str]
+    onisep: list[Link] = []
     sources: list[SourceOut]

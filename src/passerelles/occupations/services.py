@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.certifications.schemas import LEVEL_LABELS
 from passerelles.certifications.services import certification_url, to_ref
-from passerelles.occupations.models import Occupation
+from passerelles.occupations.models import Occupation, OnisepMetier
 from passerelles.occupations.schemas import LevelGroup, Link, LinkedCertification, OccupationDetail, OccupationSummary
 from passerelles.reference.models import StructureType
 from passerelles.reference.schemas import Occupation as OccupationFacts
@@ -90,6 +90,12 @@ def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
         evolutions.append(Link(title=ev.title, url=url, text=ev.text))
     related = [Link(title=names[s], url=occupation_url(s)) for s in facts.related if s in names]
     structure_labels = {s.slug: s.name for s in session.scalars(select(StructureType))}
+    onisep = [
+        Link(title=m.libelle, url=m.url)
+        for m in session.scalars(
+            select(OnisepMetier).where(OnisepMetier.onisep_id.in_(facts.onisep)).order_by(OnisepMetier.libelle)
+        )
+    ]
     summary = _summary(occ)
     return OccupationDetail(
         **summary.model_dump(),
@@ -100,5 +106,6 @@ def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
         evolutions=evolutions,
         related=related,
         structure_labels=structure_labels,
+        onisep=list({link.title: link for link in onisep}.values()),
         sources=sources_by_slug(session, cited(occ.profile) | ({"rome-460"} if rome else set())),
     )

@@ -30,12 +30,20 @@ def profiles(book, n: int, seed: int = 7) -> list[Profile]:  # type: ignore[no-u
     out = []
     for _ in range(n):
         held = rng.sample(diplomas, rng.choice([0, 0, 1, 1, 2]))
-        exp = [{"occupation": o, "years": rng.choice([0.5, 1, 2, 3, 5])}
-               for o in rng.sample(occupations, rng.choice([0, 1, 1, 2]))]
-        out.append(Profile.model_validate({
-            "diplomas": [{"slug": s} for s in held], "experience": exp, "age": rng.randint(16, 55),
-            "target": rng.choice([*occupations, None]) if rng.random() < 0.9 else None,
-        }))
+        exp = [
+            {"occupation": o, "years": rng.choice([0.5, 1, 2, 3, 5])}
+            for o in rng.sample(occupations, rng.choice([0, 1, 1, 2]))
+        ]
+        out.append(
+            Profile.model_validate(
+                {
+                    "diplomas": [{"slug": s} for s in held],
+                    "experience": exp,
+                    "age": rng.randint(16, 55),
+                    "target": rng.choice([*occupations, None]) if rng.random() < 0.9 else None,
+                }
+            )
+        )
     return out
 
 
@@ -68,20 +76,38 @@ def main() -> None:
     timings.sort()
     q = statistics.quantiles(timings, n=100)
     report = {
-        "benchmark": "parcours", "profiles": len(timings), "routes_found": routes,
-        "rules": {"certifications": len(book.certs), "occupations": len(book.occupations),
-                  "admissions": sum(len(v) for v in book.admissions.values()),
-                  "reductions": sum(len(v) for v in book.reductions.values()),
-                  "equivalences": len(book.equivalences), "vae": sum(len(v) for v in book.vae.values())},
-        "ms": {"p50": round(q[49], 3), "p95": round(q[94], 3), "p99": round(q[98], 3), "max": round(timings[-1], 3),
-               "mean": round(statistics.fmean(timings), 3)},
-        "by_kind_ms": {
-            kind: {"count": len(v), "p50": round(statistics.median(v), 3),
-                   "p95": round(sorted(v)[max(0, int(len(v) * 0.95) - 1)], 3)}
-            for kind, v in by_kind.items() if v
+        "benchmark": "parcours",
+        "profiles": len(timings),
+        "routes_found": routes,
+        "rules": {
+            "certifications": len(book.certs),
+            "occupations": len(book.occupations),
+            "admissions": sum(len(v) for v in book.admissions.values()),
+            "reductions": sum(len(v) for v in book.reductions.values()),
+            "equivalences": len(book.equivalences),
+            "vae": sum(len(v) for v in book.vae.values()),
         },
-        "target_p95_ms": 10, "database": url.split(":")[0], "python": platform.python_version(),
-        "machine": platform.machine(), "date": time.strftime("%Y-%m-%d"),
+        "ms": {
+            "p50": round(q[49], 3),
+            "p95": round(q[94], 3),
+            "p99": round(q[98], 3),
+            "max": round(timings[-1], 3),
+            "mean": round(statistics.fmean(timings), 3),
+        },
+        "by_kind_ms": {
+            kind: {
+                "count": len(v),
+                "p50": round(statistics.median(v), 3),
+                "p95": round(sorted(v)[max(0, int(len(v) * 0.95) - 1)], 3),
+            }
+            for kind, v in by_kind.items()
+            if v
+        },
+        "target_p95_ms": 10,
+        "database": url.split(":")[0],
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "date": time.strftime("%Y-%m-%d"),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

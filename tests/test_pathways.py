@@ -178,6 +178,16 @@ def test_api_errors(client: TestClient) -> None:
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
     invalid = client.post("/api/v1/parcours", json={"age": 3})
     assert invalid.status_code == 422 and invalid.json()["error"]["details"][0]["field"] == "body.age"
+    unknown_diploma = client.post("/api/v1/parcours", json={"diplomas": [{"slug": "licence-de-peche"}]})
+    assert unknown_diploma.status_code == 422
+    assert unknown_diploma.json()["error"]["details"] == [
+        {"field": "diplomas.0.slug", "reason": "diplôme inconnu : licence-de-peche"}
+    ]
+    by_acronym = client.post("/api/v1/parcours", json={"diplomas": [{"slug": "DEAS"}], "target": "assistant-medical"})
+    by_slug = client.post("/api/v1/parcours", json={"diplomas": [{"slug": "deas"}], "target": "assistant-medical"})
+    assert by_acronym.json() == by_slug.json()
+    page = client.get("/parcours", params={"age": "douze", "cible": "infirmier"})
+    assert "Âge : un nombre est attendu" in page.text and "Traceback" not in page.text
 
 
 def test_rulebook_reads_every_rule(session: Session) -> None:

@@ -132,3 +132,33 @@ def test_import_from_url_of_a_zip_served_locally(tmp_path: Path, empty_engine: E
         server.server_close()
     assert report.version == "4.60"
     assert count(empty_engine, RomeAppellation) == 13120
+
+
+@pytest.mark.parametrize("empty_engine", BACKENDS, indirect=True)
+def test_a_broken_fiche_or_missing_files_never_delete_what_is_stored(tmp_path: Path, empty_engine: Engine) -> None:
+    import_rome(empty_engine, str(ROME_DIR))
+    before = {m: count(empty_engine, m) for m in (RomeFiche, RomeAppellation, RomeFicheItem, RomeMobility, RomeText)}
+    export = tmp_path / "partial"
+    export.mkdir()
+    (export / APPELLATIONS).symlink_to(ROME_DIR / APPELLATIONS)
+    lines = (ROME_DIR / FICHES).read_text("utf-8").splitlines(keepends=True)
+    k1306 = next(i for i, line in enumerate(lines) if line.startswith('"K1306"'))
+    lines[k1306] = lines[k1306].rsplit(",", 2)[0] + "\n"  # two columns short: the row is broken
+    long_row = next(i for i, line in enumerate(lines) if line.startswith('"J1501"'))
+    cells = lines[long_row].rstrip("\n").split('","')
+    cells[4] = "x" * 500  # transition_eco: longer than its column
+    lines[long_row] = '","'.join(cells) + "\n"
+    (export / FICHES).write_text("".join(lines), "utf-8")
+
+    report = import_rome(empty_engine, str(export))
+
+    positions = {(r.source, r.field): r for r in report.rejects if r.source == FICHES}
+    assert len(positions) == 2, report.rejects
+    assert positions[(FICHES, "(ligne)")].position == f"ligne {k1306 + 1}"
+    assert positions[(FICHES, "transition_eco")].position == f"ligne {long_row + 1}"
+    assert "valeur trop longue (500 caractères" in positions[(FICHES, "transition_eco")].reason
+    assert any("K1306" in w and "conservées" in w for w in report.warnings)
+    assert any("fichier absent" in w for w in report.warnings)
+    assert report.totals.removed == 0 and report.totals.updated == 0
+    after = {m: count(empty_engine, m) for m in before}
+    assert after == before  # nothing lost: the rejected fiches and the unread files' rows are kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import typer
 from pydantic import BaseModel
@@ -95,12 +95,15 @@ def init(
     if settings.rome_dir is None:
         typer.echo(f"Pas d'export ROME dans {settings.data_dir}/rome_v460 : ROME non importé.")
     else:
-        suffix, version = detect_version(settings.rome_dir)
-        if loaded_checksum(engine, version) == rome_checksum(settings.rome_dir, suffix):
-            typer.echo(f"ROME {version} déjà importé et inchangé.")
-        else:
-            typer.echo(f"Import du ROME {version} depuis {settings.rome_dir}…")
-            typer.echo(import_rome(engine, str(settings.rome_dir)).as_text(max_rejects=10))
+        try:
+            suffix, version = detect_version(settings.rome_dir)
+            if loaded_checksum(engine, version) == rome_checksum(settings.rome_dir, suffix):
+                typer.echo(f"ROME {version} déjà importé et inchangé.")
+            else:
+                typer.echo(f"Import du ROME {version} depuis {settings.rome_dir}…")
+                typer.echo(import_rome(engine, str(settings.rome_dir)).as_text(max_rejects=10))
+        except ImportRefused as exc:
+            _refuse(f"export ROME refusé : {exc}")
     onisep = settings.data_dir / "onisep" / "romeMetier_onisep_rome.csv"
     if onisep.is_file():
         from passerelles.occupations.onisep import import_onisep
@@ -235,7 +238,14 @@ def import_lheo_cmd(
 
 
 def _import_offers(
-    ctx: typer.Context, path: Path, fmt: str, dry_run: bool, as_json: bool, full: bool, demo: bool, rejects: Path | None
+    ctx: typer.Context,
+    path: Path,
+    fmt: Literal["france_travail", "jobposting"],
+    dry_run: bool,
+    as_json: bool,
+    full: bool,
+    demo: bool,
+    rejects: Path | None,
 ) -> None:
     from passerelles.offers.importer import import_offers
 

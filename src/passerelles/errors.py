@@ -68,4 +68,8 @@ def install(app: FastAPI) -> None:
         log.exception("Erreur non traitée sur %s", request.url.path)
         if _wants_json(request):
             return JSONResponse(error_body(500, MESSAGES[500]), status_code=500)
-        return HTMLResponse("<!doctype html><title>Erreur</title><h1>Erreur interne du serveur.</h1>", status_code=500)
+        return HTMLResponse(
+            '<!doctype html><html lang="fr"><meta charset="utf-8"><title>Erreur</title>'
+            '<h1>Erreur interne du serveur.</h1><p><a href="/">Retour à l\'accueil</a></p></html>',
+            status_code=500,
+        )

@@ -58,6 +58,7 @@ Rules = Annotated[RuleBook, Depends(get_rules)]
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
+    env.filters["http_url"] = lambda v: v if isinstance(v, str) and v.startswith(("http://", "https://")) else None
     env.filters["eur"] = lambda v: f"{v:,}".replace(",", "\u202f") + "\u00a0€" if v is not None else ""
     env.globals["route_labels"] = {
         "initiale": "Formation initiale",

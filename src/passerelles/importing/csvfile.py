@@ -11,10 +11,11 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from passerelles.importing.report import Reject
 
-csv.field_size_limit(1_000_000)
+FIELD_LIMIT = 16 * 1024 * 1024  # one field; a longer one is rejected with its line, not fatal
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,25 @@ def read_rows(path: Path, columns: tuple[str, ...], *, delimiter: str = ",", rej
     if tuple(h.strip() for h in header) != columns:
         raise HeaderMismatch(f"{path.name} : en-tête inattendu {header!r}, attendu {list(columns)!r}")
     start = reader.line_num + 1
-    for raw in reader:
+    previous_limit = csv.field_size_limit(FIELD_LIMIT)
+    try:
+        yield from _rows(reader, path, columns, start, rejects)
+    finally:
+        csv.field_size_limit(previous_limit)
+
+
+def _rows(reader: Any, path: Path, columns: tuple[str, ...], start: int, rejects: list[Reject]) -> Iterator[Row]:
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            rejects.append(
+                Reject(source=path.name, position=f"ligne {start}", field="(ligne)", reason=f"ligne illisible : {exc}")
+            )
+            start = reader.line_num + 1
+            continue
         line = start
         start = reader.line_num + 1
         if not raw or raw == [""]:

@@ -8,10 +8,32 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
 from passerelles.pathways.schemas import Profile
-from passerelles.pathways.services import plan, resolve_diploma
+from passerelles.pathways.services import InvalidProfile, normalise_profile, plan, resolve_diploma
 from passerelles.web import DbSession, Rules, render
 
 router = APIRouter(include_in_schema=False)
+
+FIELD_LABELS = {
+    "age": "Âge",
+    "max_months": "Durée maximale",
+    "commune": "Commune",
+    "experience": "Expérience",
+    "diplomas": "Diplômes",
+    "target": "Métier visé",
+}
+
+
+def _french(error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    if "ge" in ctx:
+        return f"au moins {ctx['ge']}"
+    if "le" in ctx:
+        return f"au plus {ctx['le']}"
+    if "gt" in ctx:
+        return f"plus de {ctx['gt']}"
+    if "max_length" in ctx:
+        return f"{ctx['max_length']} au plus"
+    return "format inattendu"
 
 
 @router.get("/parcours")
@@ -48,25 +70,34 @@ def parcours_page(
                 errors.append(f"Durée d'expérience invalide : {years}")
     submitted = bool(diplome or experience_metier or age or cible)
     result = None
-    profile = None
+    numbers: dict[str, float | None] = {}
+    for field, raw, label in (("age", age, "Âge"), ("max_months", max_mois, "Durée maximale")):
+        try:
+            numbers[field] = float(raw.replace(",", ".")) if raw.strip() else None
+        except ValueError:
+            errors.append(f"{label} : un nombre est attendu (reçu « {raw[:40]} »).")
     if submitted and not errors:
         try:
-            profile = Profile(
-                diplomas=diplomas,
-                experience=experience,
-                age=int(age) if age else None,
-                commune=commune or None,
-                target=cible or None,
-                max_months=float(max_mois) if max_mois else None,
-                apprenticeship=bool(apprentissage),
-                distance_learning=bool(distance),
+            profile = Profile.model_validate(
+                {
+                    "diplomas": diplomas,
+                    "experience": experience,
+                    "age": None if (age_years := numbers.get("age")) is None else int(age_years),
+                    "commune": commune.strip() or None,
+                    "target": cible or None,
+                    "max_months": numbers.get("max_months"),
+                    "apprenticeship": bool(apprentissage),
+                    "distance_learning": bool(distance),
+                }
             )
-        except (ValidationError, ValueError) as exc:
-            errors.append(f"Profil invalide : {exc}")
-        if profile is not None:
-            result = plan(session, profile, book)
-            if result is None:
-                errors.append(f"Métier visé inconnu : {cible}")
+            result = plan(session, normalise_profile(session, book, profile), book)
+        except ValidationError as exc:
+            errors.extend(
+                f"{FIELD_LABELS.get(str(e['loc'][0]), e['loc'][0])} : valeur refusée ({_french(e)})."
+                for e in exc.errors()
+            )
+        except InvalidProfile as exc:
+            errors.extend(e["reason"].capitalize() + "." for e in exc.errors)
     diploma_choices = sorted(
         [(s, c.acronym or c.name, c.name) for s, c in book.certs.items()]
         + [(s, g.name, g.name) for s, g in book.general.items()],

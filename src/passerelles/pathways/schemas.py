@@ -22,8 +22,8 @@ class Experience(BaseModel):
 class Profile(BaseModel):
     """A person's situation, as a counsellor would fill it in with them."""
 
-    diplomas: list[HeldDiploma] = []
-    experience: list[Experience] = []
+    diplomas: list[HeldDiploma] = Field(default=[], max_length=20)
+    experience: list[Experience] = Field(default=[], max_length=20)
     age: int | None = Field(default=None, ge=14, le=80)
     commune: str | None = Field(default=None, description="Code INSEE de la commune")
     target: str | None = Field(default=None, description="Slug du métier visé ; vide pour des suggestions")

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from passerelles.certifications.models import Certification
+from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.occupations.models import Occupation
 from passerelles.pathways.models import PathwayRule
 from passerelles.pathways.schemas import Blocker, PlanResult, Profile, Reason, Route, SessionHint, Step
@@ -76,6 +76,7 @@ class RuleBook:
     vae_conditions: dict[str, list[tuple[rs.VaeRule, rs.Condition]]] = field(default_factory=dict)
     default_admissions: dict[str, list[rs.AdmissionOption]] = field(default_factory=dict)
     max_min_age: int = 0
+    principal: dict[str, list[str]] = field(default_factory=dict)  # occupation → its principal diplomas
     planner: Planner = field(init=False)
 
     def finish(self) -> RuleBook:
@@ -127,13 +128,13 @@ class RuleBook:
 def _months(detail: dict[str, Any]) -> tuple[float | None, str]:
     d = detail.get("duration") or {}
     lo, hi, hours = d.get("months_min"), d.get("months_max"), d.get("hours")
-    first = lo or hi
-    if first:
-        text = f"{lo} à {hi} mois" if lo and hi and lo != hi else f"{first} mois"
-        return float(first), text
+    if lo:
+        return float(lo), f"{lo} à {hi} mois" if hi and hi != lo else f"{lo} mois"
     if hours:
         months = round(hours / 140)  # about 35 h a week, 4 weeks a month
         return float(max(months, 1)), f"{hours} heures (environ {max(months, 1)} mois)"
+    if hi:
+        return float(hi), f"jusqu'à {hi} mois"
     return None, "durée non précisée"
 
 
@@ -156,6 +157,14 @@ def build_rulebook(session: Session) -> RuleBook:
             admission_sources=tuple(admission.get("sources") or ()),
         )
     book.occupations = dict(session.execute(select(Occupation.slug, Occupation.name)).all())
+    for occ_slug, cert_slug in session.execute(
+        select(Occupation.slug, Certification.slug)
+        .join(OccupationCertification, OccupationCertification.occupation_id == Occupation.id)
+        .join(Certification, Certification.id == OccupationCertification.certification_id)
+        .where(OccupationCertification.role == "principale")
+        .order_by(Occupation.slug, Certification.slug)
+    ):
+        book.principal.setdefault(occ_slug, []).append(cert_slug)
     for rule in session.scalars(select(PathwayRule).order_by(PathwayRule.kind, PathwayRule.position)):
         p = rule.payload
         if rule.kind == "general_diploma":
@@ -255,7 +264,7 @@ def _age_wait(book: RuleBook, cond: rs.Condition, held: frozenset[str], person: 
     missing = cond.min_age - (person.age + elapsed / 12)
     if missing <= 0:
         return None
-    months = math.ceil(missing) * 12.0
+    months = float(math.ceil(missing * 12))
     return months if months <= MAX_WAIT_MONTHS else None
 
 
@@ -447,7 +456,10 @@ class Planner:
         months = cert.months if cert.months is not None else 12.0
         if reduction is not None and reduction.months is not None and reduction.months < months:
             months = reduction.months
-        for opt, routes in self._admission_plan(slug):
+        # Several admission options may open the same route: keep one per route, the one needing no wait
+        # and naming the person's situation most precisely (so the step cites the most relevant rule).
+        best: dict[str, tuple[tuple[float, int, int], rs.AdmissionOption, float]] = {}
+        for index, (opt, routes) in enumerate(self._admission_plan(slug)):
             wait = 0.0
             if not holds(book, opt.condition, held, person, elapsed):
                 w = _age_wait(book, opt.condition, held, person, elapsed)
@@ -455,6 +467,16 @@ class Planner:
                     continue
                 wait = w
             route = self._choose_route(routes, person, profile, elapsed + wait)
+            c = opt.condition
+            specificity = (
+                bool(c.certifications_any)
+                + (c.min_level is not None)
+                + bool(c.experience_any or c.min_experience_years)
+            )
+            rank = (wait, -specificity, index)
+            if route not in best or rank < best[route][0]:
+                best[route] = (rank, opt, wait)
+        for route, (_, opt, wait) in sorted(best.items(), key=lambda kv: kv[1][0]):
             steps = []
             if wait:
                 steps.append(StepSpec("attente", wait, certification=slug, rule=opt, min_age=opt.condition.min_age))
@@ -625,9 +647,9 @@ class Planner:
                     nxt_held,
                 )
                 heapq.heappush(heap, entry)
-        for routes in found.values():
+        for target, routes in found.items():
             routes.sort(key=lambda p: (p.effort, p.months, p.trainings, p.signature))
-            del routes[k:]
+            found[target] = _undominated(routes)[:k]
         return found
 
     def blockers(self, profile: Profile, target: str) -> list[Blocker]:
@@ -686,7 +708,12 @@ class Planner:
         if spec.kind == "formation":
             cert = book.certs[spec.certification or ""]
             opt: rs.AdmissionOption = spec.rule
-            why = [Reason(text=f"Admission : {opt.label}", sources=list(opt.sources))]
+            why = [
+                Reason(
+                    text=f"Admission : {opt.label}" + (f" ({opt.condition.note})" if opt.condition.note else ""),
+                    sources=list(opt.sources),
+                )
+            ]
             red = spec.reduction
             if red is not None:
                 why.append(
@@ -734,12 +761,18 @@ class Planner:
             )
         acc: rs.AccessOption = spec.rule
         if spec.kind == "poste":
+            reasons = [
+                Reason(
+                    text=acc.label + (f" ({acc.condition.note})" if acc.condition.note else ""),
+                    sources=list(acc.sources),
+                )
+            ]
             return Step(
                 kind="poste",
                 title=f"Exercer comme {book.occupations.get(spec.occupation or '', spec.occupation)}",
                 months=0,
                 occupation=spec.occupation,
-                why=[Reason(text=acc.label, sources=list(acc.sources))],
+                why=reasons,
             )
         c = book.certs.get(spec.certification or "")
         within = f" dans les {acc.then_within_years} ans" if acc.then_within_years else ""
@@ -750,6 +783,20 @@ class Planner:
             certification=spec.certification,
             why=[Reason(text=acc.label, sources=list(acc.sources))],
         )
+
+
+def _undominated(routes: list[Partial]) -> list[Partial]:
+    """Drop a route that does everything a better one does and more (same steps plus extra ones),
+    or the same diplomas in another order."""
+    kept: list[Partial] = []
+    kept_sets: list[frozenset[str]] = []
+    for route in routes:
+        steps = frozenset(s.rsplit(":", 1)[0] for s in route.signature if not s.startswith(("equivalence", "poste")))
+        if any(other <= steps for other in kept_sets):
+            continue
+        kept.append(route)
+        kept_sets.append(steps)
+    return kept
 
 
 def person_of(profile: Profile) -> Person:
@@ -826,6 +873,36 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
+class InvalidProfile(Exception):
+    """Values of a profile that name nothing known: each error names its field."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{e['field']} : {e['reason']}" for e in errors))
+        self.errors = errors
+
+
+def normalise_profile(session: Session, book: RuleBook, profile: Profile) -> Profile:
+    """Accept acronyms for diplomas (``DEAS``), refuse unknown diplomas, occupations and communes."""
+    errors: list[dict[str, str]] = []
+    diplomas = []
+    for i, d in enumerate(profile.diplomas):
+        slug = resolve_diploma(book, d.slug)
+        if slug is None:
+            errors.append({"field": f"diplomas.{i}.slug", "reason": f"diplôme inconnu : {d.slug}"})
+        else:
+            diplomas.append(d.model_copy(update={"slug": slug}))
+    for i, e in enumerate(profile.experience):
+        if e.occupation not in book.occupations:
+            errors.append({"field": f"experience.{i}.occupation", "reason": f"métier inconnu : {e.occupation}"})
+    if profile.target is not None and profile.target not in book.occupations:
+        errors.append({"field": "target", "reason": f"métier visé inconnu : {profile.target}"})
+    if profile.commune is not None and session.get(Commune, profile.commune) is None:
+        errors.append({"field": "commune", "reason": f"commune inconnue (code INSEE attendu) : {profile.commune}"})
+    if errors:
+        raise InvalidProfile(errors)
+    return profile.model_copy(update={"diplomas": diplomas})
+
+
 def plan(session: Session, profile: Profile, book: RuleBook | None = None, k: int = 5) -> PlanResult | None:
     """Routes for ``profile``; ``None`` when the target occupation is unknown."""
     book = book or build_rulebook(session)
@@ -837,14 +914,27 @@ def plan(session: Session, profile: Profile, book: RuleBook | None = None, k: in
         partials = planner.routes(profile, profile.target, k)
         routes = [_route(planner, person, i + 1, profile.target, p) for i, p in enumerate(partials)]
         _attach_sessions(session, routes, profile)
-        blocked = planner.blockers(profile, profile.target)
+        used = {w.text for r in routes for st in r.steps if st.kind == "poste" for w in st.why}
+        blocked = [
+            b for b in planner.blockers(profile, profile.target) if not any(u.startswith(b.option) for u in used)
+        ]
         message = None
         if not routes:
-            message = (
-                "Aucun parcours possible"
-                + (f" en moins de {profile.max_months:g} mois" if profile.max_months else "")
-                + " : voici les conditions qui bloquent."
-            )
+            message = "Aucun parcours possible : voici les conditions qui bloquent."
+            if profile.max_months is not None:
+                unbounded = planner.routes(profile.model_copy(update={"max_months": None}), profile.target, 1)
+                if unbounded:
+                    message = f"Aucun parcours en moins de {profile.max_months:g} mois."
+                    blocked.insert(
+                        0,
+                        Blocker(
+                            option=f"Durée maximale de {profile.max_months:g} mois",
+                            failing=[
+                                f"accepter {unbounded[0].months:g} mois : c'est la durée du parcours le plus court "
+                                f"({_summary(book, unbounded[0])})"
+                            ],
+                        ),
+                    )
         return PlanResult(
             target=profile.target,
             target_name=book.occupations[profile.target],
@@ -940,7 +1030,7 @@ def how_to_become(book: RuleBook, occupation: str) -> list[dict[str, Any]]:
 
 def what_next(book: RuleBook, occupation: str, k: int = 6) -> list[Route]:
     """Where one can go from this occupation: routes for a holder of its diplomas with 3 years in post."""
-    held = sorted(
+    held = [s for s in book.principal.get(occupation, []) if s in book.certs and book.certs[s].active] or sorted(
         {
             s
             for opt in book.access.get(occupation, [])

@@ -120,7 +120,7 @@ def import_communes(engine: Engine, directory: Path, *, dry_run: bool = False) -
             if c is None:
                 # A commune created by merger: centre of its former communes; Paris, Lyon and Marseille:
                 # centre of their arrondissements.
-                olds = [coords[o] for o in [*rec.get("anciensCodes", []), *children.get(code, [])] if o in coords]
+                olds = [coords[o] for o in [*(rec.get("anciensCodes") or []), *children.get(code, [])] if o in coords]
                 if olds:
                     c = (sum(x for x, _ in olds) / len(olds), sum(y for _, y in olds) / len(olds))
             if c is None:
@@ -130,7 +130,7 @@ def import_communes(engine: Engine, directory: Path, *, dry_run: bool = False) -
                 "code_insee": code,
                 "name": name,
                 "departement_code": rec["departement"],
-                "postcodes": sorted(str(p) for p in rec.get("codesPostaux", [])),
+                "postcodes": sorted(str(p) for p in (rec.get("codesPostaux") or [])),
                 "population": population if isinstance(population, int) else None,
                 "latitude": round(c[0], 6) if c else None,
                 "longitude": round(c[1], 6) if c else None,

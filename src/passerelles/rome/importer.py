@@ -119,6 +119,10 @@ class Entity:
     table: Table
     key: tuple[str, ...]
     rows: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    origin: dict[tuple[Any, ...], tuple[str, int]] = field(default_factory=dict)  # key → (file, line)
+    complete: bool = True  # every source file was read: rows absent from the export may be removed
+    kept_columns: tuple[str, ...] = ()  # filled from the store: their source file was not read
+    protected: frozenset[str] = frozenset()  # fiches whose row was rejected: their stored rows stay
 
 
 # ---------------------------------------------------------------- extract
@@ -204,21 +208,24 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
     """Read and validate every file; return the entities to load, keyed by table name."""
     rows: dict[str, list[Any]] = {}
     rejects: list[Reject] = []
+    unread: set[str] = set()  # optional files missing or unreadable: what they feed is kept as stored
     for name, columns in FILES.items():
         path = directory / f"unix_{name}_{suffix}_utf8.csv"
         if not path.is_file():
             if name in REQUIRED:
                 raise ImportRefused(f"fichier obligatoire absent : {path.name}")
-            report.warnings.append(f"fichier absent, ignoré : {path.name}")
+            report.warnings.append(f"fichier absent, ignoré (données déjà en base conservées) : {path.name}")
             rows[name] = []
+            unread.add(name)
             continue
         try:
             rows[name] = list(read_rows(path, columns, rejects=rejects))
         except HeaderMismatch as exc:
             if name in REQUIRED:
                 raise ImportRefused(str(exc)) from exc
-            report.warnings.append(str(exc))
+            report.warnings.append(f"{exc} (données déjà en base conservées)")
             rows[name] = []
+            unread.add(name)
     entity_of_file = {
         "referentiel_code_rome": "rome_fiche",
         "cr_gd_dp": "rome_fiche",
@@ -265,6 +272,7 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
         if key in fiches.rows:
             bad("rome_fiche", "referentiel_code_rome", row.line, "code_rome", "code ROME en double", v)
             continue
+        fiches.origin[key] = (f"unix_referentiel_code_rome_{suffix}_utf8.csv", row.line)
         fiches.rows[key] = {
             "rome_version": version,
             "code_rome": v["code_rome"],
@@ -283,10 +291,22 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
             "emploi_reglemente": _flag(v["emploi_reglemente"]),
             "emploi_cadre": _flag(v["emploi_cadre"]),
         }
+    too_long = _check_lengths(fiches, report)
     known = {code for (_, code) in fiches.rows}
+    # Fiches whose own row was rejected: their dependent rows are skipped (not rejected one by one) and
+    # what the store already holds for them is kept.
+    rejected_codes = {
+        code
+        for r in report.rejects
+        if r.source.startswith("unix_referentiel_code_rome_") and (code := _code_in(r.record)) and code not in known
+    } | {code for (_, code) in too_long}
+    skipped: dict[str, int] = {}
 
     def check_rome(entity: str, file: str, row: Any, fld: str = "code_rome") -> bool:
         code = row.values[fld]
+        if code in rejected_codes:
+            skipped[code] = skipped.get(code, 0) + 1
+            return False
         if code not in known:
             reason = "code ROME invalide" if not CODE_ROME.match(code) else f"référence inconnue : fiche {code}"
             bad(entity, file, row.line, fld, reason, row.values)
@@ -330,6 +350,7 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
         if key in appellations.rows:
             bad("rome_appellation", "referentiel_appellation", row.line, "code_ogr", "appellation en double", v)
             continue
+        appellations.origin[key] = (f"unix_referentiel_appellation_{suffix}_utf8.csv", row.line)
         appellations.rows[key] = {
             "rome_version": version,
             "code_ogr": int(v["code_ogr"]),
@@ -370,6 +391,7 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
         else:
             bad("rome_item", "item", row.line, "code_rubrique", "rubrique inconnue", v)
             continue
+        items.origin[(version, int(v["code_ogr"]))] = (f"unix_item_{suffix}_utf8.csv", row.line)
         items.rows[(version, int(v["code_ogr"]))] = {
             "rome_version": version,
             "code_ogr": int(v["code_ogr"]),
@@ -399,6 +421,10 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
                 v,
             )
             continue
+        fiche_items.origin[(version, v["code_rome"], int(v["code_ogr"]))] = (
+            f"unix_liens_rome_referentiels_{suffix}_utf8.csv",
+            row.line,
+        )
         fiche_items.rows[(version, v["code_rome"], int(v["code_ogr"]))] = {
             "rome_version": version,
             "code_rome": v["code_rome"],
@@ -418,6 +444,10 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
         if not DIGITS.match(v["numero_ordre"]):
             bad("rome_mobility", "rubrique_mobilite", row.line, "numero_ordre", "ordre non numérique", v)
             continue
+        mobilities.origin[(version, v["code_rome"], v["code_rome_cible"])] = (
+            f"unix_rubrique_mobilite_{suffix}_utf8.csv",
+            row.line,
+        )
         mobilities.rows[(version, v["code_rome"], v["code_rome_cible"])] = {
             "rome_version": version,
             "code_rome": v["code_rome"],
@@ -436,6 +466,10 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
         if not DIGITS.match(v["position_phrase"]):
             bad("rome_text", "texte", row.line, "position_phrase", "position non numérique", v)
             continue
+        texts.origin[(version, v["code_rome"], v["libelle_type_texte"], int(v["position_phrase"]))] = (
+            f"unix_texte_{suffix}_utf8.csv",
+            row.line,
+        )
         texts.rows[(version, v["code_rome"], v["libelle_type_texte"], int(v["position_phrase"]))] = {
             "rome_version": version,
             "code_rome": v["code_rome"],
@@ -443,7 +477,63 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
             "position": int(v["position_phrase"]),
             "text": _clean_text(v["libelle_texte"]),
         }
-    return {e.table.name: e for e in (fiches, appellations, items, fiche_items, mobilities, texts)}
+    for code, n in sorted(skipped.items()):
+        report.warnings.append(
+            f"fiche {code} rejetée : {n} ligne(s) qui en dépendent ignorées, données déjà en base conservées"
+        )
+    fiches.kept_columns = tuple(
+        col
+        for name, cols in (
+            ("cr_gd_dp", ("grand_domaine_code", "grand_domaine_libelle", "domaine_code", "domaine_libelle")),
+            ("referentiel_code_rome_riasec", ("riasec_majeur", "riasec_mineur")),
+        )
+        if name in unread
+        for col in cols
+    )
+    items.complete = not (
+        {"item", "referentiel_competence", "referentiel_savoir", "referentiel_contexte_travail"} & unread
+    )
+    fiche_items.complete = not ({"liens_rome_referentiels", "coherence_item"} & unread) and items.complete
+    mobilities.complete = "rubrique_mobilite" not in unread
+    texts.complete = "texte" not in unread
+    entities = (fiches, appellations, items, fiche_items, mobilities, texts)
+    for ent in entities[1:]:
+        _check_lengths(ent, report)
+    for ent in entities:
+        ent.protected = frozenset(rejected_codes)
+    return {e.table.name: e for e in entities}
+
+
+def _code_in(record: str | None) -> str | None:
+    """The ROME code in a rejected fiche row's preview (JSON or raw CSV), if it has one."""
+    match = re.search(r"\b([A-N][0-9]{4})\b", record or "")
+    return match.group(1) if match else None
+
+
+def _check_lengths(entity: Entity, report: ImportReport) -> list[tuple[Any, ...]]:
+    """A value longer than its column would be refused by PostgreSQL: reject that row, not the import."""
+    limits: dict[str, int] = {c.name: n for c in entity.table.columns if (n := getattr(c.type, "length", None))}
+    removed: list[tuple[Any, ...]] = []
+    for key in list(entity.rows):
+        values = entity.rows[key]
+        for column, limit in limits.items():
+            value = values.get(column)
+            if isinstance(value, str) and len(value) > limit:
+                file, line = entity.origin.get(key, ("?", 0))
+                report.reject(
+                    entity.table.name,
+                    Reject(
+                        source=file,
+                        position=f"ligne {line}",
+                        field=column,
+                        reason=f"valeur trop longue ({len(value)} caractères, {limit} au plus)",
+                        record=value[:200],
+                    ),
+                )
+                del entity.rows[key]
+                removed.append(key)
+                break
+    return removed
 
 
 # ---------------------------------------------------------------- load
@@ -454,20 +544,36 @@ def _row_hash(values: dict[str, Any]) -> str:
 
 
 def load_entities(conn: Connection, version: str, entities: dict[str, Entity], report: ImportReport) -> None:
-    """Diff each entity against the store (same ROME version) and write the difference."""
+    """Diff each entity against the store (same ROME version) and write the difference.
+
+    Rows absent from the export are removed only when the entity's files were all read, and never for a
+    fiche whose own row was rejected."""
     order = list(entities)
     plan: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[Any, ...]]]] = {}
     for name in order:
         ent = entities[name]
         table = ent.table
         key_cols = [table.c[k] for k in ent.key]
-        existing = {
-            tuple(r[:-1]): r[-1]
-            for r in conn.execute(select(*key_cols, table.c.row_hash).where(table.c.rome_version == version))
-        }
+        has_code = "code_rome" in table.c
+        extra = [table.c.code_rome] if has_code else []
+        kept = [table.c[c] for c in ent.kept_columns]
+        existing: dict[tuple[Any, ...], str] = {}
+        code_of: dict[tuple[Any, ...], str] = {}
+        stored: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for r in conn.execute(
+            select(*key_cols, table.c.row_hash, *extra, *kept).where(table.c.rome_version == version)
+        ):
+            k = tuple(r[: len(key_cols)])
+            existing[k] = r[len(key_cols)]
+            if has_code:
+                code_of[k] = r[len(key_cols) + 1]
+            if kept:
+                stored[k] = dict(zip(ent.kept_columns, r[len(key_cols) + 1 + len(extra) :], strict=True))
         counts = report.entity(name)
         to_insert, to_update = [], []
         for key, values in ent.rows.items():
+            if key in stored:
+                values.update(stored[key])
             h = _row_hash(values)
             old = existing.pop(key, None)
             if old is None:
@@ -478,8 +584,9 @@ def load_entities(conn: Connection, version: str, entities: dict[str, Entity], r
                 counts.updated += 1
             else:
                 counts.unchanged += 1
-        counts.removed += len(existing)
-        plan[name] = (to_insert, to_update, list(existing))
+        removed = [k for k in existing if ent.complete and code_of.get(k) not in ent.protected]
+        counts.removed += len(removed)
+        plan[name] = (to_insert, to_update, removed)
     if report.dry_run:
         return
     # Children first for deletions, parents first for inserts.

@@ -21,6 +21,9 @@ from passerelles.rome.services import latest_version, rome_url
 from passerelles.search.schemas import ResultType, SearchResult
 from passerelles.search.text import fold, tokens
 
+MAX_QUERY_CHARS = 200
+MAX_QUERY_TOKENS = 8
+FUZZY_CACHE_SIZE = 4096
 TYPE_PRIORITY = {"occupation": 3, "certification": 2, "training": 1, "offer": 0}
 
 
@@ -78,6 +81,8 @@ class MemoryIndex:
                     if d <= limit:
                         best[word] = d
             low = min(best.values(), default=0)
+            if len(self._fuzzy_cache) >= FUZZY_CACHE_SIZE:
+                self._fuzzy_cache.pop(next(iter(self._fuzzy_cache)))  # oldest first: a bounded cache
             self._fuzzy_cache[token] = {w for w, d in best.items() if d == low}
         return self._fuzzy_cache[token]
 
@@ -118,7 +123,8 @@ class MemoryIndex:
         qfolded = fold(query)
         if not qfolded:
             return []
-        qterms = [(t, self.corrections(t)) for t in tokens(query)]
+        # A query is a few words: extra or repeated tokens only cost time (and could be used to).
+        qterms = [(t, self.corrections(t)) for t in dict.fromkeys(tokens(query[:MAX_QUERY_CHARS]))][:MAX_QUERY_TOKENS]
         scored = []
         for i in self._candidates([{t, *c} for t, c in qterms], qfolded):
             doc = self.docs[i]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 
@@ -133,15 +134,8 @@ def import_rome_cmd(
     rejects: Annotated[Path | None, typer.Option(help="Écrire les rejets dans ce fichier JSON Lines.")] = None,
 ) -> None:
     """Importer le référentiel ROME 4 (fiches, appellations, compétences, mobilités, textes)."""
-    engine = _engine(ctx)
-    migrate(engine)
-    try:
-        report = import_rome(
-            engine, source, dry_run=dry_run, progress=None if as_json else lambda m: typer.echo(m, err=True)
-        )
-    except ImportRefused as exc:
-        _refuse(str(exc))
-    _finish_import(report, as_json, rejects)
+    progress = None if as_json else lambda m: typer.echo(m, err=True)
+    _run_import(ctx, lambda engine: import_rome(engine, source, dry_run=dry_run, progress=progress), as_json, rejects)
 
 
 @import_app.command("communes")
@@ -153,13 +147,7 @@ def import_communes_cmd(
     rejects: Annotated[Path | None, typer.Option(help="Écrire les rejets dans ce fichier JSON Lines.")] = None,
 ) -> None:
     """Importer les communes (COG INSEE) avec leurs coordonnées (base La Poste)."""
-    engine = _engine(ctx)
-    migrate(engine)
-    try:
-        report = import_communes(engine, directory, dry_run=dry_run)
-    except ImportRefused as exc:
-        _refuse(str(exc))
-    _finish_import(report, as_json, rejects)
+    _run_import(ctx, lambda engine: import_communes(engine, directory, dry_run=dry_run), as_json, rejects)
 
 
 @import_app.command("reference")
@@ -179,6 +167,17 @@ def import_reference_cmd(
     except InvalidReferenceData as exc:
         _refuse(f"données de référence invalides :\n{exc}")
     _print_report(report, as_json, None)
+
+
+def _run_import(ctx: typer.Context, run: Callable[[Any], ImportReport], as_json: bool, rejects: Path | None) -> None:
+    """Migrate, run one importer, print its report; an input refused as a whole exits with status 2."""
+    engine = _engine(ctx)
+    migrate(engine)
+    try:
+        report = run(engine)
+    except ImportRefused as exc:
+        _refuse(str(exc))
+    _finish_import(report, as_json, rejects)
 
 
 def _finish_import(report: ImportReport, as_json: bool, rejects: Path | None) -> None:
@@ -206,13 +205,7 @@ def import_onisep_cmd(
     """Importer la correspondance métiers Onisep ↔ ROME."""
     from passerelles.occupations.onisep import import_onisep
 
-    engine = _engine(ctx)
-    migrate(engine)
-    try:
-        report = import_onisep(engine, path, dry_run=dry_run)
-    except ImportRefused as exc:
-        _refuse(str(exc))
-    _finish_import(report, as_json, rejects)
+    _run_import(ctx, lambda engine: import_onisep(engine, path, dry_run=dry_run), as_json, rejects)
 
 
 @import_app.command("lheo")
@@ -228,13 +221,9 @@ def import_lheo_cmd(
     """Importer une offre de formation au format LHÉO."""
     from passerelles.trainings.lheo import import_lheo
 
-    engine = _engine(ctx)
-    migrate(engine)
-    try:
-        report = import_lheo(engine, path, dry_run=dry_run, full=full, is_demo=demo)
-    except ImportRefused as exc:
-        _refuse(str(exc))
-    _finish_import(report, as_json, rejects)
+    _run_import(
+        ctx, lambda engine: import_lheo(engine, path, dry_run=dry_run, full=full, is_demo=demo), as_json, rejects
+    )
 
 
 def _import_offers(
@@ -249,13 +238,12 @@ def _import_offers(
 ) -> None:
     from passerelles.offers.importer import import_offers
 
-    engine = _engine(ctx)
-    migrate(engine)
-    try:
-        report = import_offers(engine, path, fmt=fmt, dry_run=dry_run, full=full, is_demo=demo)
-    except ImportRefused as exc:
-        _refuse(str(exc))
-    _finish_import(report, as_json, rejects)
+    _run_import(
+        ctx,
+        lambda engine: import_offers(engine, path, fmt=fmt, dry_run=dry_run, full=full, is_demo=demo),
+        as_json,
+        rejects,
+    )
 
 
 @import_app.command("offres")

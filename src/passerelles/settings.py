@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         description="Directory of open data (ROME export in rome_v460/, COG in geo_fr/).",
     )
     reference_dir: Path = Field(default=PROJECT_ROOT / "data", description="The project's own YAML facts.")
+    demo: bool = Field(default=True, description="`init` loads generated demonstration offers and sessions.")
+    demo_sessions: int = Field(default=3000, ge=0, le=1_000_000)
+    demo_offers: int = Field(default=5000, ge=0, le=2_000_000)
     environment: str = Field(default="development", pattern="^(development|test|production)$")
     debug: bool = False
 

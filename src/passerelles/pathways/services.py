@@ -25,6 +25,7 @@ from passerelles.trainings.models import TrainingSession
 
 MAX_STEPS = 3  # training or VAE steps in one route
 MAX_WAIT_MONTHS = 36
+NEAR_KM = 60.0  # "near the person" when they gave no maximum distance
 MAX_POPS = 3000  # search budget: bounds the time spent on a target that cannot be reached
 STATE_VISITS = 2
 
@@ -841,25 +842,32 @@ def _attach_sessions(session: Session, routes: list[Route], profile: Profile) ->
         .order_by(TrainingSession.start_date, TrainingSession.id)
         .limit(2000)
     ).all()
-    first: dict[str, SessionHint] = {}
+    # The earliest session within reach (the person's maximum distance, else NEAR_KM); failing that, and
+    # only when the person set no maximum, the earliest anywhere, with its distance said.
+    radius = profile.max_distance_km if profile.max_distance_km is not None else NEAR_KM
+    near: dict[str, SessionHint] = {}
+    anywhere: dict[str, SessionHint] = {}
     for ts, slug, commune in rows:
-        if slug in first:
+        if slug in near:
             continue
         distance = None
         if origin is not None and commune is not None:
             points = (origin.latitude, origin.longitude, commune.latitude, commune.longitude)
             if all(v is not None for v in points):
                 distance = haversine_km(*(float(v or 0) for v in points))
-        if profile.max_distance_km is not None and (distance is None or distance > profile.max_distance_km):
-            continue
-        first[slug] = SessionHint(
+        hint = SessionHint(
             title=ts.title,
             start_date=ts.start_date.isoformat() if ts.start_date else None,
             commune=commune.name if commune else None,
             distance_km=round(distance, 1) if distance is not None else None,
-            url=f"/formations/sessions/{ts.id}",
+            url=None,  # the session page arrives with the training search
             is_demo=ts.is_demo,
         )
+        if origin is None or (distance is not None and distance <= radius):
+            near[slug] = hint
+        elif profile.max_distance_km is None:
+            anywhere.setdefault(slug, hint)
+    first = {**anywhere, **near}
     for r in routes:
         for s in r.steps:
             if s.kind == "formation" and s.certification in first:

@@ -115,14 +115,49 @@ def init(
         )
     if settings.geo_dir is None:
         typer.echo(f"Pas de répertoire geo_fr dans {settings.data_dir} : communes non importées.")
+        return  # demonstration sessions and offers are placed in real communes
+    with engine.connect() as conn:
+        count = conn.scalar(select(func.count()).select_from(Commune)) or 0
+    if count:
+        typer.echo(f"{count} communes déjà en base (« passerelles import communes » pour mettre à jour).")
     else:
-        with engine.connect() as conn:
-            count = conn.scalar(select(func.count()).select_from(Commune)) or 0
-        if count:
-            typer.echo(f"{count} communes déjà en base (« passerelles import communes » pour mettre à jour).")
-        else:
-            typer.echo(f"Import des communes depuis {settings.geo_dir}…")
-            typer.echo(import_communes(engine, settings.geo_dir).as_text(max_rejects=10))
+        typer.echo(f"Import des communes depuis {settings.geo_dir}…")
+        typer.echo(import_communes(engine, settings.geo_dir).as_text(max_rejects=10))
+    if settings.demo:
+        _load_demo(engine, settings)
+
+
+def _load_demo(engine: Any, settings: Settings) -> None:
+    """Generated training sessions and job offers, labelled as demonstration data, loaded once."""
+    from passerelles.demo.generator import write_lheo_catalogue, write_offers
+    from passerelles.offers.importer import import_offers
+    from passerelles.settings import PROJECT_ROOT
+    from passerelles.trainings.lheo import import_lheo
+    from passerelles.trainings.models import TrainingSession
+
+    with engine.connect() as conn:
+        if conn.scalar(select(func.count()).select_from(TrainingSession).where(TrainingSession.is_demo)):
+            typer.echo("Données de démonstration déjà chargées (PASSERELLES_DEMO=0 pour s'en passer).")
+            return
+    folder = PROJECT_ROOT / "var" / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    catalogue, offers = folder / "catalogue-demo.xml", folder / "offres-demo.jsonl"
+    write_lheo_catalogue(catalogue, sessions=settings.demo_sessions, seed=1, data_dir=settings.data_dir)
+    write_offers(offers, offers=settings.demo_offers, seed=1, data_dir=settings.data_dir)
+    for label, report in (
+        (
+            "sessions de formation",
+            import_lheo(
+                engine,
+                catalogue,
+                is_demo=True,
+                xsd=settings.data_dir / "lheo" / "lheo-2.3.xsd" if settings.data_dir else None,
+            ),
+        ),
+        ("offres d'emploi", import_offers(engine, offers, fmt="france_travail", is_demo=True)),
+    ):
+        t = report.totals
+        typer.echo(f"Démonstration, {label} : {t.created} créées, {t.rejected} rejetées.")
 
 
 @import_app.command("rome")
@@ -192,6 +227,8 @@ def _finish_import(report: ImportReport, as_json: bool, rejects: Path | None) ->
     _print_report(report, as_json, rejects)
     if rejects and report.rejects and not as_json:
         typer.echo(f"Rejets écrits dans {rejects}")
+    if report.status == "refused":
+        raise typer.Exit(code=2)  # what was complete is loaded, but the input as a whole was refused
 
 
 @import_app.command("onisep")
@@ -221,8 +258,13 @@ def import_lheo_cmd(
     """Importer une offre de formation au format LHÉO."""
     from passerelles.trainings.lheo import import_lheo
 
+    settings = Settings()
+    xsd = settings.data_dir / "lheo" / "lheo-2.3.xsd" if settings.data_dir else None
     _run_import(
-        ctx, lambda engine: import_lheo(engine, path, dry_run=dry_run, full=full, is_demo=demo), as_json, rejects
+        ctx,
+        lambda engine: import_lheo(engine, path, dry_run=dry_run, full=full, is_demo=demo, xsd=xsd),
+        as_json,
+        rejects,
     )
 
 

@@ -14,7 +14,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from passerelles.importing.report import EntityCounts
 
@@ -26,6 +27,23 @@ def row_hash(values: dict[str, Any]) -> str:
     return hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()
 
 
+def _key_in(key_cols: list[Any], chunk: list[tuple[Any, ...]]) -> ColumnElement[bool]:
+    """``key IN chunk`` that SQLite can answer from the key's index: a row-value IN list makes it scan the
+    whole index for every chunk. Keys are grouped by their leading columns (one group per source)."""
+    if len(key_cols) == 1:
+        single: ColumnElement[bool] = key_cols[0].in_([k[0] for k in chunk])
+        return single
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for k in chunk:
+        groups.setdefault(k[:-1], []).append(k[-1])
+    return or_(
+        *(
+            and_(*(c == v for c, v in zip(key_cols[:-1], prefix, strict=True)), key_cols[-1].in_(last))
+            for prefix, last in groups.items()
+        )
+    )
+
+
 def sync_rows(
     conn: Connection,
     table: Table,
@@ -34,6 +52,7 @@ def sync_rows(
     counts: EntityCounts,
     *,
     dry_run: bool = False,
+    return_ids: bool = True,
 ) -> dict[tuple[Any, ...], int | None]:
     """Insert new rows, update changed ones (by ``row_hash``), count the unchanged; return key → id.
 
@@ -50,7 +69,7 @@ def sync_rows(
     key_cols = [table.c[k] for k in key]
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
-        cond = tuple_(*key_cols).in_(chunk) if len(key) > 1 else key_cols[0].in_([k[0] for k in chunk])
+        cond = _key_in(key_cols, chunk)
         for row in conn.execute(select(table.c.id, table.c.row_hash, *key_cols).where(cond)):
             existing[tuple(row[2:])] = (row[0], row[1])
     to_insert, to_update = [], []
@@ -73,11 +92,12 @@ def sync_rows(
     if to_insert:
         for start in range(0, len(to_insert), 1000):
             conn.execute(insert(table), to_insert[start : start + 1000])
+    if to_insert and return_ids:  # ids of new rows, for their children (not needed by leaf tables)
         for start in range(0, len(keys), CHUNK):
             chunk = [k for k in keys[start : start + CHUNK] if ids[k] is None]
             if not chunk:
                 continue
-            cond = tuple_(*key_cols).in_(chunk) if len(key) > 1 else key_cols[0].in_([k[0] for k in chunk])
+            cond = _key_in(key_cols, chunk)
             for row in conn.execute(select(table.c.id, *key_cols).where(cond)):
                 ids[tuple(row[1:])] = row[0]
     if to_update:

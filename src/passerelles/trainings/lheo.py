@@ -1324,7 +1324,7 @@ class Loader:
                 for s in f.sessions
             ]
             closed = self._closed(conn, [s["external_id"] for s in sessions])
-            sync_rows(conn, SESSION, KEY, sessions, counts["training_session"], dry_run=self.dry_run)
+            sync_rows(conn, SESSION, KEY, sessions, counts["training_session"], dry_run=self.dry_run, return_ids=False)
             if closed:
                 # Back in the feed: reopen. A row whose content did not change was counted unchanged.
                 for s in sessions:

@@ -1,0 +1,183 @@
+"""Shapes of the job-offer feeds, validated record by record at the import boundary.
+
+Field names are the feeds' own (French camelCase for France Travail, schema.org for JobPosting), so that a
+rejected record names the field as the producer wrote it.
+
+- France Travail « Offres d'emploi v2 », object ``offre`` of ``GET /partenaire/offresdemploi/v2/offres/search``
+  (francetravail.io, API Offres d'emploi v2): ``id``, ``intitule``, ``description``, ``dateCreation``,
+  ``dateActualisation``, ``lieuTravail``, ``romeCode``, ``appellationlibelle``, ``entreprise``, ``typeContrat``,
+  ``natureContrat``, ``salaire``, ``dureeTravailLibelle``, ``dureeTravailLibelleConverti``, ``alternance``,
+  ``nombrePostes``, ``origineOffre``…
+- schema.org ``JobPosting`` (https://schema.org/JobPosting), as JSON-LD. Several of its properties take
+  either text or an object (``hiringOrganization``, ``jobLocation``, ``identifier``, ``baseSalary``…): those
+  stay untyped here and are read by the importer with the small models below.
+
+Unknown fields are ignored: both feeds grow new fields over time. Characters a database cannot store (NUL,
+lone surrogates) are checked by the importer on the values it keeps, which is much cheaper than here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+MAX_ID = 120  # job_offer.external_id is VARCHAR(120)
+MAX_TITLE = 500
+MAX_SHORT = 1_000
+MAX_URL = 2_000
+MAX_DESCRIPTION = 100_000  # France Travail caps its descriptions far below; a bigger one is not an offer text
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _iso_text(value: Any) -> Any:
+    # Dates come as ISO 8601 text in both feeds; a bare number is more likely a mistake than a timestamp.
+    if value is not None and not isinstance(value, str):
+        raise ValueError("date attendue sous forme de texte ISO 8601 (ex. 2024-03-01T08:00:00Z)")
+    return value
+
+
+def _to_utc(value: dt.datetime) -> dt.datetime:
+    if not 1900 <= value.year <= 2200:
+        raise ValueError(f"date hors bornes : année {value.year}")
+    if value.tzinfo is None:
+        # A date without offset is French local time: both feeds describe jobs in France.
+        value = value.replace(tzinfo=PARIS)
+    return value.astimezone(dt.UTC)
+
+
+Timestamp = Annotated[dt.datetime, BeforeValidator(_iso_text), AfterValidator(_to_utc)]
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_SHORT)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_URL)]
+LongText = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)]
+
+
+class FeedModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------- France Travail « Offres d'emploi v2 »
+
+
+class FtLieuTravail(FeedModel):
+    libelle: Short | None = None  # "51 - REIMS"
+    latitude: float | None = None
+    longitude: float | None = None
+    codePostal: Short | None = None
+    commune: Short | None = None  # code INSEE
+
+
+class FtEntreprise(FeedModel):
+    nom: Short | None = None
+    description: LongText | None = None
+    siret: Short | None = None
+    entrepriseAdaptee: bool | None = None
+
+
+class FtSalaire(FeedModel):
+    libelle: Short | None = None  # "Mensuel de 1800.00 Euros à 2000.00 Euros sur 12 mois"
+    commentaire: Short | None = None
+    complement1: Short | None = None
+    complement2: Short | None = None
+
+
+class FtOrigineOffre(FeedModel):
+    origine: Short | None = None
+    urlOrigine: Url | None = None
+
+
+class FtOffre(FeedModel):
+    id: Identifier
+    intitule: Title
+    description: LongText | None = None
+    dateCreation: Timestamp | None = None
+    dateActualisation: Timestamp | None = None
+    lieuTravail: FtLieuTravail | None = None
+    romeCode: Short | None = None
+    romeLibelle: Short | None = None
+    appellationlibelle: Short | None = None
+    entreprise: FtEntreprise | None = None
+    typeContrat: Short | None = None  # CDI, CDD, MIS, SAI, LIB…
+    typeContratLibelle: Short | None = None
+    natureContrat: Short | None = None  # "Contrat travail", "Contrat apprentissage"…
+    experienceExige: Short | None = None
+    experienceLibelle: Short | None = None
+    salaire: FtSalaire | None = None
+    dureeTravailLibelle: Short | None = None  # "35H/semaine Travail en journée"
+    dureeTravailLibelleConverti: Short | None = None  # "Temps plein" | "Temps partiel"
+    complementExercice: Short | None = None
+    conditionExercice: Short | None = None
+    alternance: bool | None = None
+    nombrePostes: int | None = None
+    origineOffre: FtOrigineOffre | None = None
+    secteurActivite: Short | None = None  # NAF division, "87"
+    secteurActiviteLibelle: Short | None = None
+    qualificationLibelle: Short | None = None
+
+
+# ---------------------------------------------------------------- schema.org JobPosting
+
+
+class PropertyValue(FeedModel):
+    name: Short | None = None
+    value: Short | None = None
+
+
+class Organization(FeedModel):
+    name: Short | None = None
+    sameAs: Url | list[Url] | None = None
+    identifier: Short | PropertyValue | list[PropertyValue] | None = None
+    taxID: Short | None = None
+
+
+class PostalAddress(FeedModel):
+    streetAddress: Short | None = None
+    postalCode: Short | None = None
+    addressLocality: Short | None = None
+    addressRegion: Short | None = None
+    addressCountry: Any = None
+
+
+class GeoCoordinates(FeedModel):
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class Place(FeedModel):
+    address: PostalAddress | Short | None = None
+    geo: GeoCoordinates | None = None
+
+
+class QuantitativeValue(FeedModel):
+    value: float | None = None
+    minValue: float | None = None
+    maxValue: float | None = None
+    unitText: Short | None = None  # HOUR | DAY | WEEK | MONTH | YEAR
+
+
+class MonetaryAmount(FeedModel):
+    currency: Short | None = None
+    value: float | QuantitativeValue | None = None
+
+
+class JobPosting(FeedModel):
+    type_: Any = Field(default=None, alias="@type")
+    id_: Url | None = Field(default=None, alias="@id")
+    identifier: Any = None  # text or PropertyValue
+    title: Title
+    description: LongText | None = None
+    datePosted: Timestamp | None = None
+    validThrough: Timestamp | None = None
+    employmentType: Short | list[Short] | None = None
+    hiringOrganization: Any = None  # text or Organization
+    jobLocation: Any = None  # Place or list of Place
+    baseSalary: Any = None  # MonetaryAmount
+    occupationalCategory: Any = None  # text (possibly a ROME code) or CategoryCode
+    url: Url | None = None
+    totalJobOpenings: int | None = None
+    workHours: Short | None = None

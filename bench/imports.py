@@ -42,9 +42,11 @@ else:
     report = import_offers(engine, path, fmt="france_travail", is_demo=True)
 elapsed = time.perf_counter() - start
 t = report.totals
+# VmHWM is this process's own peak (ru_maxrss can carry the parent's peak across fork + exec).
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
 print(json.dumps({"seconds": round(elapsed, 2), "created": t.created, "updated": t.updated,
                   "rejected": t.rejected, "counts": {k: v.model_dump() for k, v in report.counts.items()},
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+                  "peak_rss_mb": round(hwm / 1024, 1)}))
 """
 
 
@@ -88,6 +90,8 @@ def main() -> None:
         write_offers(offers, offers=args.offers, seed=1)
         gen_offers = time.perf_counter() - t0
         for kind, path, n in (("lheo", catalogue, args.sessions), ("offres", offers, args.offers)):
+            if n == 0:
+                continue
             url = args.database_url or f"sqlite:///{work / (kind + '.sqlite3')}"
             r = run_child(kind, path, url, geo)
             seconds = float(r["seconds"])  # type: ignore[arg-type]

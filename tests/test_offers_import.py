@@ -21,7 +21,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.schema import Table
 
 from passerelles.db import make_engine, make_sessionmaker
-from passerelles.importing.report import ImportReport
+from passerelles.importing.report import ImportRefused, ImportReport
 from passerelles.offers.client import FranceTravailClient, FranceTravailError
 from passerelles.offers.importer import (
     FeedReader,
@@ -38,7 +38,6 @@ from passerelles.offers.importer import (
 from passerelles.offers.models import Employer, JobOffer
 from passerelles.places.models import Commune
 from passerelles.reference.loader import load_reference
-from passerelles.rome.importer import ImportRefused
 from passerelles.settings import PROJECT_ROOT
 
 from .conftest import BACKENDS, PG_ADMIN_URL, DatabaseFactory

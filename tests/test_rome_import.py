@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from passerelles.rome.importer import ImportRefused, import_rome
+from passerelles.importing.report import ImportRefused
+from passerelles.rome.importer import import_rome
 from passerelles.rome.models import RomeAppellation, RomeFiche, RomeFicheItem, RomeMobility, RomeText
 
 from .conftest import BACKENDS, ROME_DIR

@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 
 from passerelles.certifications.services import get_certification
 from passerelles.db import make_engine, make_sessionmaker, migrate, session_scope
-from passerelles.importing.report import ImportReport
+from passerelles.importing.report import ImportRefused, ImportReport
 from passerelles.occupations.services import get_occupation
 from passerelles.places.importer import import_communes
 from passerelles.places.models import Commune
 from passerelles.reference.loader import load_reference
 from passerelles.reference.reader import InvalidReferenceData
-from passerelles.rome.importer import ImportRefused, detect_version, import_rome, loaded_checksum
 from passerelles.rome.importer import _checksum as rome_checksum
+from passerelles.rome.importer import detect_version, import_rome, loaded_checksum
 from passerelles.rome.services import get_fiche
 from passerelles.search.services import build_index
 from passerelles.settings import Settings

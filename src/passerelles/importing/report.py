@@ -9,6 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class ImportRefused(Exception):
+    """The input as a whole cannot be imported (missing, unreadable, hostile, wrong format)."""
+
+
 class Reject(BaseModel):
     """A record that was not loaded: where it is (file and line or element), which field, and why."""
 

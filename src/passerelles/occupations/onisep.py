@@ -14,10 +14,9 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
 
 from passerelles.importing.csvfile import HeaderMismatch, read_rows
-from passerelles.importing.report import ImportReport, Reject
+from passerelles.importing.report import ImportRefused, ImportReport, Reject
 from passerelles.importing.sync import row_hash
 from passerelles.occupations.models import OnisepMetier
-from passerelles.rome.importer import ImportRefused
 from passerelles.rome.models import RomeFiche
 
 COLUMNS = (

@@ -34,19 +34,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar, cast
 
-import httpx
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.schema import Table
 from unidecode import unidecode
 
-from passerelles.importing.report import ImportReport, Reject
+from passerelles.importing.download import download
+from passerelles.importing.report import ImportRefused, ImportReport, Reject
 from passerelles.importing.sync import CHUNK, close_missing, sync_rows
 from passerelles.offers import schemas
 from passerelles.offers.models import Employer, JobOffer
 from passerelles.places.models import Commune
-from passerelles.rome.importer import ImportRefused
 
 Format = Literal["france_travail", "jobposting"]
 FORMATS: tuple[str, ...] = ("france_travail", "jobposting")
@@ -416,21 +415,7 @@ def extract(source: str | Path, workdir: Path) -> Path:
     """A local file for ``source``: a path, or an http(s) URL downloaded into ``workdir``."""
     url = str(source)
     if url.startswith(("http://", "https://")):
-        target = workdir / "offres.json"
-        size = 0
-        try:
-            with httpx.stream("GET", url, follow_redirects=True, timeout=60) as response:
-                if response.status_code != 200:
-                    raise ImportRefused(f"téléchargement refusé : HTTP {response.status_code} pour {url}")
-                with target.open("wb") as fh:
-                    for chunk in response.iter_bytes():
-                        size += len(chunk)
-                        if size > MAX_DOWNLOAD:
-                            raise ImportRefused(f"fichier trop volumineux (> {MAX_DOWNLOAD} octets) : {url}")
-                        fh.write(chunk)
-        except httpx.HTTPError as exc:
-            raise ImportRefused(f"téléchargement impossible : {exc}") from exc
-        return target
+        return download(url, workdir / "offres.json", MAX_DOWNLOAD)
     path = Path(source)
     if not path.is_file():
         raise ImportRefused(f"fichier introuvable : {source}")

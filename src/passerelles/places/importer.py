@@ -17,9 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.schema import Table
 
 from passerelles.importing.csvfile import HeaderMismatch, read_rows
-from passerelles.importing.report import ImportReport, Reject
+from passerelles.importing.report import ImportRefused, ImportReport, Reject
 from passerelles.places.models import Commune, Departement
-from passerelles.rome.importer import ImportRefused
 
 LAPOSTE_COLUMNS = (
     "Code_commune_INSEE",

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-import httpx
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.schema import Table
 
 from passerelles.importing.csvfile import HeaderMismatch, read_rows
-from passerelles.importing.report import ImportReport, Reject
+from passerelles.importing.download import download
+from passerelles.importing.report import ImportRefused, ImportReport, Reject
 from passerelles.rome.models import RomeAppellation, RomeFiche, RomeFicheItem, RomeItem, RomeMobility, RomeText
 from passerelles.sources.models import Source
 
@@ -110,10 +110,6 @@ REQUIRED = {"referentiel_code_rome", "referentiel_appellation"}
 RUBRIQUE_KIND = {"1": "savoir_faire", "2": "savoir_etre", "3": "savoir"}
 
 
-class ImportRefused(Exception):
-    """The input as a whole cannot be imported (missing directory, missing file, wrong header)."""
-
-
 @dataclass
 class Entity:
     table: Table
@@ -132,18 +128,7 @@ def extract(source: str, workdir: Path | None = None) -> Path:
     """Return a local directory holding the export: ``source`` is a directory, a .zip file or an URL."""
     if source.startswith(("http://", "https://")):
         target = Path(workdir or tempfile.mkdtemp(prefix="rome-"))
-        archive = target / "rome.zip"
-        size = 0
-        with httpx.stream("GET", source, follow_redirects=True, timeout=60) as response:
-            if response.status_code != 200:
-                raise ImportRefused(f"téléchargement refusé : HTTP {response.status_code} pour {source}")
-            with archive.open("wb") as fh:
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_DOWNLOAD:
-                        raise ImportRefused(f"archive trop volumineuse (> {MAX_DOWNLOAD} octets) : {source}")
-                    fh.write(chunk)
-        return _unzip(archive, target / "export")
+        return _unzip(download(source, target / "rome.zip", MAX_DOWNLOAD), target / "export")
     path = Path(source)
     if path.is_file() and path.suffix == ".zip":
         return _unzip(path, Path(workdir or tempfile.mkdtemp(prefix="rome-")) / "export")

@@ -69,7 +69,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, TypeVar, cast
 
-import httpx
 from lxml import etree
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table, select, update
@@ -78,10 +77,10 @@ from sqlalchemy.exc import DBAPIError
 from unidecode import unidecode
 
 from passerelles.certifications.models import Certification, CertificationRncp
-from passerelles.importing.report import EntityCounts, ImportReport, Reject
+from passerelles.importing.download import download
+from passerelles.importing.report import EntityCounts, ImportRefused, ImportReport, Reject
 from passerelles.importing.sync import CHUNK, close_missing, row_hash, sync_rows
 from passerelles.places.models import Commune
-from passerelles.rome.importer import ImportRefused
 from passerelles.settings import PROJECT_ROOT
 from passerelles.trainings.models import Provider, Training, TrainingSession
 from passerelles.trainings.schemas import ProviderRecord, SessionRecord, TrainingRecord
@@ -160,7 +159,7 @@ def extract(source: str | Path) -> Iterator[IO[bytes]]:
     with tempfile.TemporaryDirectory(prefix="lheo-") as tmp:
         if text.startswith(("http://", "https://")):
             path = Path(tmp) / "catalogue"
-            _download(text, path)
+            download(text, path, MAX_DOWNLOAD)
         else:
             path = Path(source)
             if not path.is_file():
@@ -176,19 +175,6 @@ def extract(source: str | Path) -> Iterator[IO[bytes]]:
         else:
             with path.open("rb") as stream:
                 yield stream
-
-
-def _download(url: str, target: Path) -> None:
-    size = 0
-    with httpx.stream("GET", url, follow_redirects=True, timeout=60) as response:
-        if response.status_code != 200:
-            raise ImportRefused(f"téléchargement refusé : HTTP {response.status_code} pour {url}")
-        with target.open("wb") as fh:
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_DOWNLOAD:
-                    raise ImportRefused(f"fichier trop volumineux (> {MAX_DOWNLOAD} octets) : {url}")
-                fh.write(chunk)
 
 
 @contextmanager

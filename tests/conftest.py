@@ -7,6 +7,7 @@ server skips those tests; under CI=true it is an error, so the PostgreSQL run ca
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,6 +72,26 @@ class DatabaseFactory:
         url = self.url(backend)
         engine = make_engine(url)
         migrate(engine)
+        self.created.append((backend, engine))
+        return engine
+
+    def clone(self, backend: str, template: Engine) -> Engine:
+        """A copy of a prepared database (file copy, or CREATE DATABASE … TEMPLATE), dropped at the end.
+
+        ``template`` must have no open connection (dispose it after preparing it)."""
+        name = f"passerelles_test_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            source = Path(str(template.url.database))
+            target = source.with_name(name + ".sqlite3")
+            shutil.copyfile(source, target)
+            url = f"sqlite:///{target}"
+        else:
+            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.url.database}"'))
+            admin.dispose()
+            url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        engine = make_engine(url)
         self.created.append((backend, engine))
         return engine
 

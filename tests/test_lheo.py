@@ -12,13 +12,11 @@ import http.server
 import io
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -28,17 +26,17 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy import Engine, func, insert, select, text
 
 from passerelles.certifications.models import Certification
-from passerelles.db import make_engine, make_sessionmaker
+from passerelles.db import make_sessionmaker
 from passerelles.importing.sync import row_hash
 from passerelles.places.models import Commune
 from passerelles.reference.loader import load_reference
 from passerelles.trainings.lheo import MAX_TEXT_BYTES, TRUNCATED, ImportRefused, XmlGuard, import_lheo
 from passerelles.trainings.models import Provider, Training, TrainingSession
 
-from .conftest import BACKENDS, PG_ADMIN_URL, REFERENCE_DIR, SHARED_DATA, DatabaseFactory
+from .conftest import BACKENDS, REFERENCE_DIR, SHARED_DATA, DatabaseFactory
 
 LHEO_DIR = SHARED_DATA / "lheo"
 NS_23 = "http://lheo.gouv.fr/2.3"
@@ -64,7 +62,6 @@ class Clones:
         self.databases = databases
         self.tmp = tmp
         self.templates: dict[str, Engine] = {}
-        self.created: list[tuple[str, Engine]] = []
 
     def template(self, backend: str) -> Engine:
         if backend not in self.templates:
@@ -94,38 +91,12 @@ class Clones:
         return self.templates[backend]
 
     def __call__(self, backend: str) -> Engine:
-        template = self.template(backend)
-        name = f"lheo_{uuid.uuid4().hex[:12]}"
-        if backend == "sqlite":
-            target = self.tmp / f"{name}.sqlite3"
-            shutil.copyfile(str(template.url.database), target)
-            engine = make_engine(f"sqlite:///{target}")
-        else:
-            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.url.database}"'))
-            admin.dispose()
-            engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
-        self.created.append((backend, engine))
-        return engine
-
-    def close(self) -> None:
-        admin = None
-        for backend, engine in self.created:
-            engine.dispose()
-            if backend == "postgresql":
-                admin = admin or create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{engine.url.database}" WITH (FORCE)'))
-        if admin is not None:
-            admin.dispose()
+        return self.databases.clone(backend, self.template(backend))  # dropped with the others at the end
 
 
 @pytest.fixture(scope="module")
 def clones(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clones]:
-    factory = Clones(databases, tmp_path_factory.mktemp("lheo"))
-    yield factory
-    factory.close()
+    yield Clones(databases, tmp_path_factory.mktemp("lheo"))  # the DatabaseFactory drops the clones
 
 
 @pytest.fixture

@@ -10,17 +10,16 @@ import json
 import shutil
 import threading
 import urllib.parse
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.schema import Table
 
-from passerelles.db import make_engine, make_sessionmaker
+from passerelles.db import make_sessionmaker
 from passerelles.importing.report import ImportRefused, ImportReport
 from passerelles.offers.client import FranceTravailClient, FranceTravailError
 from passerelles.offers.importer import (
@@ -40,7 +39,7 @@ from passerelles.places.models import Commune
 from passerelles.reference.loader import load_reference
 from passerelles.settings import PROJECT_ROOT
 
-from .conftest import BACKENDS, PG_ADMIN_URL, DatabaseFactory
+from .conftest import BACKENDS, DatabaseFactory
 
 FIXTURES = Path(__file__).parent / "fixtures" / "offres"
 FT_FEED = FIXTURES / "ft_resultats.json"
@@ -91,21 +90,7 @@ class Templates:
             template = prepare(self.databases(backend))  # skips when PostgreSQL is unavailable
             template.dispose()  # SQLite checkpoints its WAL; PostgreSQL copies only an unused template
             self.built[backend] = template
-        template = self.built[backend]
-        name = f"passerelles_test_{uuid.uuid4().hex[:12]}"
-        if backend == "sqlite":
-            source = Path(str(template.url.database))
-            shutil.copyfile(source, source.with_name(name + ".sqlite3"))
-            url = f"sqlite:///{source.with_name(name + '.sqlite3')}"
-        else:
-            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.url.database}"'))
-            admin.dispose()
-            url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        engine = make_engine(url)
-        self.databases.created.append((backend, engine))  # dropped with the others at the end
-        return engine
+        return self.databases.clone(backend, self.built[backend])
 
 
 @pytest.fixture(scope="module")

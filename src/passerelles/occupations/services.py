@@ -76,8 +76,9 @@ def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
         for level, items in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
     ]
 
-    names = {o.slug: o.name for o in session.scalars(select(Occupation))}
-    cert_names = {c.slug: c.name for c in session.scalars(select(Certification))}
+    # Slugs and names only: the full rows carry each fiche's JSON profile, not needed here.
+    names = {slug: name for slug, name in session.execute(select(Occupation.slug, Occupation.name))}
+    cert_names = {slug: name for slug, name in session.execute(select(Certification.slug, Certification.name))}
     evolutions = []
     for ev in facts.evolutions:
         url = (

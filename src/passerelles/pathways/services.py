@@ -78,6 +78,7 @@ class RuleBook:
     default_admissions: dict[str, list[rs.AdmissionOption]] = field(default_factory=dict)
     max_min_age: int = 0
     principal: dict[str, list[str]] = field(default_factory=dict)  # occupation → its principal diplomas
+    next_routes: dict[tuple[str, int], list[Route]] = field(default_factory=dict)  # what_next, memoised
     planner: Planner = field(init=False)
 
     def finish(self) -> RuleBook:
@@ -1037,7 +1038,16 @@ def how_to_become(book: RuleBook, occupation: str) -> list[dict[str, Any]]:
 
 
 def what_next(book: RuleBook, occupation: str, k: int = 6) -> list[Route]:
-    """Where one can go from this occupation: routes for a holder of its diplomas with 3 years in post."""
+    """Where one can go from this occupation: routes for a holder of its diplomas with 3 years in post.
+
+    Depends only on the rule book, so it is computed once per occupation, not on every page view."""
+    key = (occupation, k)
+    if key not in book.next_routes:
+        book.next_routes[key] = _what_next(book, occupation, k)
+    return [r.model_copy(deep=True) for r in book.next_routes[key]]
+
+
+def _what_next(book: RuleBook, occupation: str, k: int) -> list[Route]:
     held = [s for s in book.principal.get(occupation, []) if s in book.certs and book.certs[s].active] or sorted(
         {
             s

@@ -9,12 +9,16 @@ re-run converges on the same store.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from passerelles.importing.report import EntityCounts
@@ -23,8 +27,89 @@ CHUNK = 900  # stays under SQLite's bound-parameter limit for two-column keys
 
 
 def row_hash(values: dict[str, Any]) -> str:
-    payload = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()
+    """SHA-1 of the row's values as canonical JSON (keys sorted; dates in ISO 8601, decimals as text).
+
+    orjson does it about five times faster than ``json``; what it cannot encode (a lone surrogate, an
+    integer over 64 bits) falls back to ``json``, so that every row gets a hash."""
+    try:
+        payload = orjson.dumps(values, default=str, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        payload = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return hashlib.sha1(payload, usedforsecurity=False).hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_plan(
+    table: Table, dialect: Dialect, columns: tuple[str, ...]
+) -> tuple[str, list[tuple[int, Callable[[Any], Any]]], dict[str, Any]] | None:
+    """(statement, bind processors by position, constant defaults) for :func:`insert_rows`, or ``None``
+    when the driver path does not apply (another driver, a column default computed in Python)."""
+    if dialect.name not in ("sqlite", "postgresql") or dialect.driver not in ("pysqlite", "psycopg"):
+        return None
+    defaults: dict[str, Any] = {}
+    for col in table.c:
+        if col.name in columns or (col.primary_key and col.autoincrement in (True, "auto")):
+            continue
+        if col.default is None:
+            continue  # the database's own default, or NULL: what SQLAlchemy would do too
+        if not col.default.is_scalar:
+            return None
+        defaults[col.name] = getattr(col.default, "arg", None)
+    names = [*columns, *defaults]
+    quote = dialect.identifier_preparer.quote
+    cols = ", ".join(quote(n) for n in names)
+    if dialect.name == "postgresql":
+        sql = f"COPY {quote(table.name)} ({cols}) FROM STDIN"
+    else:
+        # Table and column names come from the model (quoted); values are bound parameters.
+        sql = f"INSERT INTO {quote(table.name)} ({cols}) VALUES ({', '.join('?' for _ in names)})"  # noqa: S608
+    processors: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, name in enumerate(names):
+        proc = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if proc is not None:
+            processors.append((i, proc))
+    return sql, processors, defaults
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (dicts with the same keys) in the connection's transaction, fast.
+
+    SQLAlchemy's ``executemany`` spends more time building parameters than SQLite spends writing: here
+    the values go through the columns' own bind processors (the same conversions SQLAlchemy applies), then
+    straight to the driver: ``executemany`` on SQLite, ``COPY … FROM STDIN`` on PostgreSQL (psycopg)."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    plan = _insert_plan(table, conn.dialect, columns)
+    if plan is None or any(len(r) != len(columns) for r in rows):
+        for start in range(0, len(rows), 1000):
+            conn.execute(insert(table), rows[start : start + 1000])
+        return
+    sql, processors, defaults = plan
+    tail = list(defaults.values())
+    data = []
+    for r in rows:
+        values = [r[c] for c in columns]
+        values += tail
+        for i, proc in processors:
+            values[i] = proc(values[i])
+        data.append(values)
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    driver_error = conn.dialect.loaded_dbapi.Error
+    cursor = dbapi.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(sql) as copy:
+                for values in data:
+                    copy.write_row(values)
+        else:
+            cursor.executemany(sql, data)
+    except driver_error as err:
+        # The same exception SQLAlchemy raises, so that callers handle both paths alike.
+        raise DBAPIError.instance(sql, None, err, driver_error, dialect=conn.dialect) from err
+    finally:
+        cursor.close()
 
 
 def _key_in(key_cols: list[Any], chunk: list[tuple[Any, ...]]) -> ColumnElement[bool]:
@@ -89,9 +174,7 @@ def sync_rows(
                 counts.unchanged += 1
     if dry_run:
         return ids
-    if to_insert:
-        for start in range(0, len(to_insert), 1000):
-            conn.execute(insert(table), to_insert[start : start + 1000])
+    insert_rows(conn, table, to_insert)
     if to_insert and return_ids:  # ids of new rows, for their children (not needed by leaf tables)
         for start in range(0, len(keys), CHUNK):
             chunk = [k for k in keys[start : start + CHUNK] if ids[k] is None]

@@ -743,6 +743,87 @@ class ParsedFormation:
     sessions: list[SessionRecord]
 
 
+class _Node:
+    """One element of a record as the reader needs it: local tag, text, children by local tag.
+
+    A record is turned into these in one pass (:func:`_tree`): the reader then finds its fields with
+    dictionary look-ups instead of lxml's ElementPath, which costs a few microseconds a call and made
+    reading a record slower than parsing and validating it. ``el`` is the lxml element, for attributes
+    and line numbers (alive until the record is cleared)."""
+
+    __slots__ = ("el", "kids", "tag", "text")
+
+    def __init__(self, el: Any, tag: str, text: str | None, kids: dict[str, list[_Node]]) -> None:
+        self.el = el
+        self.tag = tag
+        self.text = text
+        self.kids = kids
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self.el.get(name, default)
+        return None if value is None else str(value)
+
+    @property
+    def sourceline(self) -> int | None:
+        line = self.el.sourceline
+        return None if line is None else int(line)
+
+    def findall(self, path: str) -> list[_Node]:
+        """ElementPath's subset used by the layouts: ``a/b``, ``.``, ``a[@attr='value']``."""
+        nodes = [self]
+        for tag, attr, value in _steps(path):
+            if tag == ".":
+                continue
+            found: list[_Node] = []
+            for n in nodes:
+                kids = n.kids.get(tag)
+                if kids:
+                    found.extend(kids if attr is None else [k for k in kids if k.el.get(attr) == value])
+            if not found:
+                return found
+            nodes = found
+        return nodes
+
+    def find(self, path: str) -> _Node | None:
+        kids = self.kids.get(path)  # the common case: one plain step
+        if kids is not None:
+            return kids[0]
+        if "/" not in path and "[" not in path and path != ".":
+            return None
+        found = self.findall(path)
+        return found[0] if found else None
+
+
+_STEP = re.compile(r"^([^\[/]+)(?:\[@([^=\]]+)='([^']*)'\])?$")
+
+
+@functools.lru_cache(maxsize=512)
+def _steps(path: str) -> tuple[tuple[str, str | None, str | None], ...]:
+    steps = []
+    for part in path.split("/"):
+        m = _STEP.match(part)
+        if m is None:
+            raise ValueError(f"chemin non pris en charge : {path!r}")
+        steps.append((m.group(1), m.group(2), m.group(3)))
+    return tuple(steps)
+
+
+def _tree(el: Any) -> _Node:
+    """``el`` and its descendants as :class:`_Node` (namespaces dropped, comments and PIs skipped)."""
+    kids: dict[str, list[_Node]] = {}
+    for child in el:
+        tag = child.tag
+        if type(tag) is not str:
+            continue
+        node = _tree(child) if len(child) else _Node(child, tag.rpartition("}")[2], child.text, {})
+        same = kids.get(node.tag)
+        if same is None:
+            kids[node.tag] = [node]
+        else:
+            same.append(node)
+    return _Node(el, el.tag.rpartition("}")[2], el.text, kids)
+
+
 def _text(el: Any) -> str | None:
     if el is None or el.text is None:
         return None
@@ -1455,9 +1536,7 @@ class _Stream:
         if problem is not None:
             self.reader.reject("training", position, problem[0], problem[1])
             return None
-        for el in rec.iter(tag=etree.Element):
-            el.tag = el.tag.rpartition("}")[2]
-        return self.reader.read(rec, line)
+        return self.reader.read(_tree(rec), line)
 
     def _hostile(self, rec: Any) -> tuple[str, str] | None:
         for el in rec.iter():

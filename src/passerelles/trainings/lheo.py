@@ -62,7 +62,7 @@ import hashlib
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -78,6 +78,7 @@ from unidecode import unidecode
 
 from passerelles.certifications.models import Certification, CertificationRncp
 from passerelles.importing.download import download
+from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import EntityCounts, ImportRefused, ImportReport, Reject
 from passerelles.importing.sync import CHUNK, close_missing, row_hash, sync_rows
 from passerelles.places.models import Commune
@@ -155,6 +156,13 @@ class RecordError(Exception):
 @contextmanager
 def extract(source: str | Path) -> Iterator[IO[bytes]]:
     """Open the catalogue as a binary stream: a file (``.xml``, ``.gz``, ``.zip``) or an http(s) URL."""
+    with local_file(source) as path, open_catalogue(path) as stream:
+        yield stream
+
+
+@contextmanager
+def local_file(source: str | Path) -> Iterator[Path]:
+    """The catalogue as a local file: the path itself, or an http(s) URL downloaded for the import."""
     text = str(source)
     with tempfile.TemporaryDirectory(prefix="lheo-") as tmp:
         if text.startswith(("http://", "https://")):
@@ -164,17 +172,23 @@ def extract(source: str | Path) -> Iterator[IO[bytes]]:
             path = Path(source)
             if not path.is_file():
                 raise ImportRefused(f"fichier introuvable : {source}")
-        with path.open("rb") as fh:
-            magic = fh.read(4)
-        if magic.startswith(b"\x1f\x8b"):
-            with gzip.open(path, "rb") as stream:
-                yield cast(IO[bytes], stream)
-        elif magic.startswith(b"PK\x03\x04"):
-            with _zip_member(path) as stream:
-                yield stream
-        else:
-            with path.open("rb") as stream:
-                yield stream
+        yield path
+
+
+@contextmanager
+def open_catalogue(path: Path) -> Iterator[IO[bytes]]:
+    """A binary stream of the XML in ``path``: plain, gzip, or the one ``.xml`` of a zip archive."""
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic.startswith(b"\x1f\x8b"):
+        with gzip.open(path, "rb") as stream:
+            yield cast(IO[bytes], stream)
+    elif magic.startswith(b"PK\x03\x04"):
+        with _zip_member(path) as stream:
+            yield stream
+    else:
+        with path.open("rb") as stream:
+            yield stream
 
 
 @contextmanager
@@ -734,13 +748,31 @@ V13 = Layout(
 # ---------------------------------------------------------------- read: one record
 
 
-@dataclass
+@dataclass(slots=True)
+class SessionOutcome:
+    """A session read from a record (``session`` set), or a reject (``reason`` set), in document order."""
+
+    entity: str
+    position: str
+    field: str
+    session: SessionRecord | None = None
+    reason: str | None = None
+    count: int = 1
+
+
+@dataclass(slots=True)
 class ParsedFormation:
+    """One record, read and checked on its own. Duplicates (of a formation or a session read earlier in
+    the file) are decided later, in file order, by :func:`_deduplicated`: the records may be read by
+    several processes (:mod:`passerelles.importing.pipeline`)."""
+
     line: int
     label: str
     provider: ProviderRecord
     training: TrainingRecord
-    sessions: list[SessionRecord]
+    duplicate_field: str
+    outcomes: list[SessionOutcome]
+    sessions: list[SessionRecord] = field(default_factory=list)
 
 
 class _Node:
@@ -983,6 +1015,41 @@ def _short_hash(*parts: Any) -> str:
     return hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()
 
 
+def _reject(
+    report: ImportReport, file_name: str, entity: str, position: str, field: str, reason: str, count: int = 1
+) -> None:
+    report.reject(entity, Reject(source=file_name, position=position, field=field, reason=reason))
+    report.entity(entity).rejected += count - 1
+
+
+class _Dedup:
+    """First occurrence wins: a formation or session identifier read a second time is rejected. Applied
+    in file order, after the records were read (possibly by several processes)."""
+
+    def __init__(self, report: ImportReport, file_name: str) -> None:
+        self.report = report
+        self.file_name = file_name
+        self.trainings: dict[str, int] = {}
+        self.sessions: set[str] = set()
+
+    def __call__(self, f: ParsedFormation) -> ParsedFormation | None:
+        first = self.trainings.setdefault(f.training.external_id, f.line)
+        if first != f.line:
+            reason = f"formation en double : déjà lue ligne {first}"
+            _reject(self.report, self.file_name, "training", f"{f.label} (ligne {f.line})", f.duplicate_field, reason)
+            return None
+        for o in f.outcomes:
+            if o.session is None:
+                _reject(self.report, self.file_name, o.entity, o.position, o.field, o.reason or "", o.count)
+            elif o.session.external_id in self.sessions:
+                _reject(self.report, self.file_name, o.entity, o.position, o.field, "session en double")
+            else:
+                self.sessions.add(o.session.external_id)
+                f.sessions.append(o.session)
+        f.outcomes = []
+        return f
+
+
 class RecordReader:
     """Turns one LHÉO record into validated provider, training and session records (or rejects).
 
@@ -1003,13 +1070,11 @@ class RecordReader:
         self.report = report
         self.file_name = file_name
         self.true_line = true_line
-        self.seen_trainings: dict[str, int] = {}
-        self.seen_sessions: set[str] = set()
         self.unlinked_rncp: dict[str, int] = {}
+        self.pending: list[Reject] = []  # the current record's rejects (formations), until taken
 
     def reject(self, entity: str, position: str, field: str, reason: str, count: int = 1) -> None:
-        self.report.reject(entity, Reject(source=self.file_name, position=position, field=field, reason=reason))
-        self.report.entity(entity).rejected += count - 1
+        self.pending.append(Reject(source=self.file_name, position=position, field=field, reason=reason))
 
     def read(self, rec: Any, line: int) -> ParsedFormation | None:
         L = self.layout
@@ -1023,15 +1088,10 @@ class RecordReader:
         except RecordError as err:
             self.reject("training", position, err.field, err.reason)
             return None
-        first = self.seen_trainings.setdefault(training.external_id, line)
-        if first != line:
-            field = "@numero" if numero else L.title
-            self.reject("training", position, field, f"formation en double : déjà lue ligne {first}")
-            return None
-        sessions: list[SessionRecord] = []
+        outcomes: list[SessionOutcome] = []
         for index, action in enumerate(rec.findall(L.actions), start=1):
-            sessions.extend(self._action_sessions(rec, action, index, training, label, line))
-        return ParsedFormation(line, label, provider, training, sessions)
+            outcomes.extend(self._action_sessions(rec, action, index, training, label, line))
+        return ParsedFormation(line, label, provider, training, "@numero" if numero else L.title, outcomes)
 
     def _provider(self, el: Any) -> ProviderRecord:
         p = self.layout.provider
@@ -1127,7 +1187,7 @@ class RecordReader:
 
     def _action_sessions(
         self, rec: Any, action: Any, index: int, training: TrainingRecord, label: str, line: int
-    ) -> list[SessionRecord]:
+    ) -> list[SessionOutcome]:
         L = self.layout
         session_els = action.findall(L.sessions)
         if not session_els:
@@ -1141,8 +1201,7 @@ class RecordReader:
             count = len(session_els)
             position = f"{action_label} (ligne {action_line})"
             reason = f"{err.reason} ; {count} session(s) non chargée(s)"
-            self.reject("training_session", position, err.field, reason, count)
-            return []
+            return [SessionOutcome("training_session", position, err.field, reason=reason, count=count)]
         action_id = (
             numero
             or "a:"
@@ -1150,7 +1209,7 @@ class RecordReader:
                 :12
             ]
         )
-        sessions: list[SessionRecord] = []
+        sessions: list[SessionOutcome] = []
         for s in session_els:
             s_numero = (s.get("numero") or "").strip() if L.numbered else ""
             dates = "{}-{}".format(_text(s.find("periode/debut")) or "?", _text(s.find("periode/fin")) or "?")
@@ -1162,14 +1221,10 @@ class RecordReader:
             try:
                 record = self._session(rec, action, s, common, external_id, training)
             except RecordError as err:
-                self.reject("training_session", s_position, err.field, err.reason)
+                sessions.append(SessionOutcome("training_session", s_position, err.field, reason=err.reason))
                 continue
-            if record.external_id in self.seen_sessions:
-                field = f"{L.session_prefix}@numero" if s_numero else f"{L.session_prefix}periode"
-                self.reject("training_session", s_position, field, "session en double")
-                continue
-            self.seen_sessions.add(record.external_id)
-            sessions.append(record)
+            field = f"{L.session_prefix}@numero" if s_numero else f"{L.session_prefix}periode"
+            sessions.append(SessionOutcome("training_session", s_position, field, session=record))
         return sessions
 
     def _line(self, line: int | None, default: int) -> int:
@@ -1484,7 +1539,9 @@ class _Stream:
         elif self.xsd is None:
             self.report.warnings.append("schéma XSD LHÉO 2.3 introuvable : formations lues sans validation XSD")
 
-    def formations(self) -> Iterator[ParsedFormation]:
+    def formations(self, shard: int = 0, shards: int = 1) -> Iterator[tuple[list[Reject], ParsedFormation | None]]:
+        """(rejects, formation or None) for each record of this shard (record ``i`` when
+        ``i % shards == shard``), in file order; the other records are parsed and freed only."""
         # Only the records' end events reach Python (lxml filters the others in C); the root is checked
         # at the first one, or at the end for a document without records.
         parser = etree.iterparse(
@@ -1506,14 +1563,17 @@ class _Stream:
                 record_tag = f"{{{self.namespace}}}{self.reader.layout.record}"
             if el.tag != record_tag:
                 continue
+            mine = self.records % shards == shard
             self.records += 1
-            parsed = self._record(el)
+            if mine:
+                parsed = self._record(el)
+                rejects, self.reader.pending = self.reader.pending, []
             el.clear(keep_tail=False)
             parent = el.getparent()
             while el.getprevious() is not None:
                 del parent[0]
-            if parsed is not None:
-                yield parsed
+            if mine:
+                yield rejects, parsed
         if self.reader is None and parser.root is not None:
             self._root(parser.root)
 
@@ -1554,6 +1614,43 @@ class _Stream:
         return None
 
 
+@dataclass
+class _Read:
+    """What a reader (process) found besides the records: the document's version and warnings, how
+    many records it holds, where it broke off, the RNCP codes it could not link."""
+
+    version: str | None
+    warnings: list[str]
+    records: int
+    broken: tuple[int | None, str] | None
+    unlinked_rncp: dict[str, int]
+
+
+def _read_catalogue(
+    path: Path, refs: References, file_name: str, xsd: Path | None, shard: int, shards: int
+) -> Generator[tuple[list[Reject], ParsedFormation | None], None, _Read]:
+    """Read → validate the records of one shard (all of them when ``shards`` is 1), see :func:`import_lheo`."""
+    local = ImportReport(importer="lheo", source=file_name)
+    broken: tuple[int | None, str] | None = None
+    with open_catalogue(path) as raw:
+        guard = XmlGuard(raw)
+        stream = _Stream(guard, refs, local, file_name, xsd)
+        try:
+            yield from stream.formations(shard, shards)
+        except etree.XMLSyntaxError as exc:
+            if guard.refusal:
+                raise ImportRefused(guard.refusal) from None
+            line = guard.true_line(exc.lineno)
+            if stream.reader is None or stream.records == 0:
+                raise ImportRefused(f"XML illisible (ligne {line}) : {exc.msg}") from None
+            broken = (line, str(exc.msg))
+        if guard.refusal:
+            raise ImportRefused(guard.refusal)
+        if stream.reader is None:
+            raise ImportRefused("document vide : aucun élément racine")
+    return _Read(local.version, local.warnings, stream.records, broken, stream.reader.unlinked_rncp)
+
+
 def import_lheo(
     engine: Engine,
     source: str | Path,
@@ -1563,11 +1660,13 @@ def import_lheo(
     batch_size: int = 1000,
     is_demo: bool = False,
     xsd: Path | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
     """Import an LHÉO catalogue (1.3, 2.2 or 2.3): file, ``.gz``, ``.zip`` or URL.
 
     Raises :class:`ImportRefused` when nothing can be imported (unknown namespace, hostile DOCTYPE, not
     XML). ``xsd`` is the LHÉO 2.3 schema (default: ``shared/data/lheo/lheo-2.3.xsd`` beside the clone).
+    ``workers``: reader processes (:mod:`passerelles.importing.pipeline`); default: two for a big file.
     """
     if batch_size < 1:
         raise ValueError("batch_size doit être positif")
@@ -1579,35 +1678,41 @@ def import_lheo(
     origin = "demo" if is_demo else "lheo"
     refs = References.load(engine)
     loader = Loader(engine, origin, is_demo, report, file_name)
-    broken: tuple[int | None, str] | None = None
-    with extract(source) as raw:
-        guard = XmlGuard(raw)
-        stream = _Stream(guard, refs, report, file_name, schema_path)
+    with local_file(source) as path:
+        if workers is None:
+            workers = auto_workers(path.stat().st_size)
+
+        def produce(shard: int, shards: int) -> Generator[tuple[list[Reject], ParsedFormation | None], None, _Read]:
+            return _read_catalogue(path, refs, file_name, schema_path, shard, shards)
+
+        dedup = _Dedup(report, file_name)
+        items = sharded(produce, workers)
         batch: list[ParsedFormation] = []
-        try:
-            for parsed in stream.formations():
-                batch.append(parsed)
+        for rejects, parsed in items:
+            for r in rejects:
+                report.reject("training", r)
+            formation = dedup(parsed) if parsed is not None else None
+            if formation is not None:
+                batch.append(formation)
                 if len(batch) >= batch_size:
                     loader.load(batch)
                     batch = []
-        except etree.XMLSyntaxError as exc:
-            if guard.refusal:
-                raise ImportRefused(guard.refusal) from None
-            line = guard.true_line(exc.lineno)
-            if stream.reader is None or (stream.records == 0 and not batch):
-                raise ImportRefused(f"XML illisible (ligne {line}) : {exc.msg}") from None
-            broken = (line, str(exc.msg))
-        if guard.refusal:
-            raise ImportRefused(guard.refusal)
-        if stream.reader is None:
-            raise ImportRefused("document vide : aucun élément racine")
+        state = items.states[0]
         if batch:
             loader.load(batch)
+    report.version = state.version
+    report.warnings[:0] = state.warnings  # those of the root element, found before any other
+    broken = state.broken
+    records = state.records
+    unlinked: dict[str, int] = {}
+    for shard_state in items.states:
+        for code, n in shard_state.unlinked_rncp.items():
+            unlinked[code] = unlinked.get(code, 0) + n
     if broken is not None:
         line, message = broken
         report.status = "refused"
         report.message = (
-            f"fichier tronqué ou illisible à la ligne {line} ({message}) : les {stream.records} formation(s) "
+            f"fichier tronqué ou illisible à la ligne {line} ({message}) : les {records} formation(s) "
             "lues en entier avant cette ligne ont été traitées, la suite du fichier ne l'a pas été"
         )
         report.reject(
@@ -1618,10 +1723,9 @@ def import_lheo(
             report.warnings.append("flux incomplet : aucune session fermée malgré --full")
     elif full:
         loader.close_missing()
-    if stream.records == 0:
+    if records == 0:
         report.warnings.append("aucune formation dans le fichier")
-    if stream.reader is not None and stream.reader.unlinked_rncp:
-        unlinked = stream.reader.unlinked_rncp
+    if unlinked:
         codes = ", ".join(sorted(unlinked, key=lambda c: (-unlinked[c], c))[:10])
         more = f" et {len(unlinked) - 10} autre(s)" if len(unlinked) > 10 else ""
         report.warnings.append(

@@ -1,0 +1,203 @@
+"""Read in other processes while this one loads: the read → validate stage of an importer, sharded.
+
+An importer's ``read`` stage (parse, check, normalise: pure Python, CPU-bound) costs more than its
+``load`` stage, and one process uses one core. :func:`sharded` runs ``produce(shard, shards)`` in
+``workers`` forked child processes: each reads the whole input but does the costly work only for its own
+records (record ``i`` belongs to shard ``i % shards``) and yields exactly one item per own record, in order.
+This process merges the items round-robin, which restores the input's order exactly, and loads them. The
+result is the same, item for item, as ``produce(0, 1)`` run here (``workers=0``, what small inputs do).
+
+What stays true:
+
+- **Order and determinism**: the merge is by record number, so rejects, duplicates (first occurrence
+  wins) and batches come out exactly as in one process.
+- **Bounded memory**: a child blocks when the pipe is full (a few chunks of ``chunk`` items ahead).
+- **Interruption**: the children only read; every write is this process's, one transaction per batch.
+  If this process is killed (even ``kill -9``), a child's next write to the pipe fails and it exits;
+  if the load fails, the children are terminated.
+- **Errors** raised by ``produce`` (:class:`ImportRefused`…) are re-raised here at the record where they
+  happened, after every earlier item.
+
+Children are forked (Linux): they inherit the reference data already loaded (communes, codes) without
+copying it, and never touch the database connections they inherit (they exit with ``os._exit``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import multiprocessing
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable, Generator, Iterator
+from multiprocessing.connection import Connection
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+S = TypeVar("S")
+
+Produce = Callable[[int, int], Generator[T, None, S]]
+
+AUTO_MIN_BYTES = 16 * 1024 * 1024  # below this, forking costs more than it saves
+QUEUED_CHUNKS = 8  # per reader process: how far ahead of the loading it may run
+
+
+def auto_workers(size: int) -> int:
+    """Reader processes for an input of ``size`` bytes: two on a machine with several cores, else none;
+    ``PASSERELLES_IMPORT_WORKERS`` (a number, 0 for none) decides instead when it is set."""
+    forced = os.environ.get("PASSERELLES_IMPORT_WORKERS", "").strip()
+    if forced:
+        if not forced.isdigit() or int(forced) > 16:
+            raise ValueError(f"PASSERELLES_IMPORT_WORKERS : nombre de 0 à 16 attendu, pas {forced!r}")
+        return int(forced) if "fork" in multiprocessing.get_all_start_methods() else 0
+    if size < AUTO_MIN_BYTES or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return 2
+
+
+class _Ended:
+    pass
+
+
+def _child(produce: Produce[Any, Any], shard: int, shards: int, conn: Connection, chunk: int) -> None:
+    buffer: list[Any] = []
+    try:
+        gen = produce(shard, shards)
+        try:
+            while True:
+                buffer.append(next(gen))
+                if len(buffer) >= chunk:
+                    conn.send(("items", buffer))
+                    buffer = []
+        except StopIteration as stop:
+            conn.send(("items", buffer))
+            conn.send(("end", stop.value))
+        except Exception as exc:  # re-raised in the parent, in order
+            conn.send(("items", buffer))
+            try:
+                conn.send(("error", exc))
+            except Exception:  # an exception that does not pickle
+                conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the parent is gone: nothing to do but stop
+    finally:
+        conn.close()
+
+
+class Sharded(Generic[T, S]):
+    """Iterate over the merged items; afterwards :attr:`states` holds each shard's return value."""
+
+    def __init__(self, produce: Produce[T, S], workers: int, chunk: int = 256) -> None:
+        self.produce = produce
+        self.workers = workers
+        self.chunk = chunk
+        self.states: list[S] = []
+
+    def __iter__(self) -> Iterator[T]:
+        if self.workers <= 0:
+            state = yield from self.produce(0, 1)
+            self.states = [state]
+            return
+        yield from self._merged()
+
+    def _merged(self) -> Iterator[T]:
+        ctx = multiprocessing.get_context("fork")
+        n = self.workers
+        stop = threading.Event()
+        queues: list[queue.Queue[tuple[str, Any]]] = []
+        procs: list[Any] = []
+        threads: list[threading.Thread] = []
+        # The receiving threads wait for the GIL after each read from their pipe: with the default 5 ms
+        # switch interval they would hold the children up far more than reading costs.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, 0.0005))
+        try:
+            for shard in range(n):
+                recv, send = ctx.Pipe(duplex=False)
+                _widen(send)
+                proc = ctx.Process(
+                    target=_child, args=(self.produce, shard, n, send, self.chunk), daemon=True, name=f"reader-{shard}"
+                )
+                proc.start()
+                send.close()
+                procs.append(proc)
+                # A thread per child empties its pipe into a small queue, so that the child keeps reading
+                # while this process writes a batch (a pipe alone holds less than one chunk).
+                q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=QUEUED_CHUNKS)
+                thread = threading.Thread(target=_receive, args=(recv, q, stop), daemon=True)
+                thread.start()
+                queues.append(q)
+                threads.append(thread)
+            pending: list[list[Any]] = [[] for _ in range(n)]
+            positions = [0] * n
+            states: list[Any] = [_Ended] * n
+            shard = 0
+            while True:
+                if positions[shard] >= len(pending[shard]):
+                    kind, payload = queues[shard].get()
+                    if kind == "items":
+                        pending[shard], positions[shard] = payload, 0
+                        continue
+                    if kind == "error":
+                        raise payload
+                    # This shard has no record left, so neither has any other: collect their states.
+                    states[shard] = payload
+                    for other in range(n):
+                        while states[other] is _Ended:
+                            kind, payload = queues[other].get()
+                            if kind == "error":
+                                raise payload
+                            if kind == "end":
+                                states[other] = payload
+                            elif payload[positions[other] :] if other == shard else payload:
+                                raise RuntimeError("lecteurs parallèles désaccordés : enregistrements en trop")
+                    self.states = states
+                    return
+                item = pending[shard][positions[shard]]
+                positions[shard] += 1
+                yield item
+                shard = (shard + 1) % n
+        finally:
+            sys.setswitchinterval(interval)
+            stop.set()
+            for proc in procs:
+                proc.join(timeout=0.2)
+                if proc.is_alive():
+                    proc.terminate()
+                    proc.join()
+            for thread in threads:
+                thread.join()
+
+
+def _widen(conn: Connection) -> None:
+    """A 1 MiB pipe instead of 64 KiB (Linux ``F_SETPIPE_SZ``): fewer reads per message, fewer waits."""
+    # On another system, or over /proc/sys/fs/pipe-max-size, the default size works too.
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(conn.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+
+
+def _receive(conn: Connection, q: queue.Queue[tuple[str, Any]], stop: threading.Event) -> None:
+    try:
+        while not stop.is_set():
+            try:
+                message: tuple[str, Any] = conn.recv()
+            except (EOFError, OSError):
+                message = ("error", RuntimeError("processus de lecture interrompu"))
+            while True:
+                try:
+                    q.put(message, timeout=0.1)
+                    break
+                except queue.Full:
+                    if stop.is_set():
+                        return
+            if message[0] != "items":
+                return
+    finally:
+        conn.close()
+
+
+def sharded(produce: Produce[T, S], workers: int, chunk: int = 256) -> Sharded[T, S]:
+    """The items of ``produce(0, 1)``, computed by ``workers`` child processes (none: here)."""
+    return Sharded(produce, workers, chunk)

@@ -840,17 +840,57 @@ def _steps(path: str) -> tuple[tuple[str, str | None, str | None], ...]:
     return tuple(steps)
 
 
+# LHÉO elements that no layout reads (descriptive texts, codes we do not map, the training organisation
+# besides the responsible one): :func:`_tree` leaves them out. A field read from one of them must be
+# taken off this list.
+UNREAD = frozenset(
+    {
+        "acces-handicapes",
+        "certifiante",
+        "code-modalite-pedagogique",
+        "code-niveau-entree",
+        "code-perimetre-recrutement",
+        "code-UAI-organisme-formation",
+        "contact-organisme",
+        "conventionnement",
+        "departement",
+        "detail-conditions-prise-en-charge",
+        "frais-restants",
+        "hebergement",
+        "langue-formation",
+        "modalites-entrees-sorties",
+        "modalites-inscription",
+        "modalites-pedagogiques",
+        "niveau-entree-obligatoire",
+        "nombre-heures-centre",
+        "nombre-heures-entreprise",
+        "objectif-general-formation",
+        "organisme-formateur",
+        "parcours-de-formation",
+        "pays",
+        "prise-en-charge-frais-possible",
+        "region",
+        "renseignements-specifiques",
+    }
+)
+_NO_KIDS: dict[str, list[_Node]] = {}  # shared by every leaf, never written to
+
+
 def _tree(el: Any) -> _Node:
-    """``el`` and its descendants as :class:`_Node` (namespaces dropped, comments and PIs skipped)."""
+    """``el`` and its descendants as :class:`_Node` (namespaces dropped, comments, PIs and
+    :data:`UNREAD` elements skipped)."""
     kids: dict[str, list[_Node]] = {}
     for child in el:
         tag = child.tag
         if type(tag) is not str:
             continue
-        node = _tree(child) if len(child) else _Node(child, tag.rpartition("}")[2], child.text, {})
-        same = kids.get(node.tag)
+        local = tag.rpartition("}")[2]
+        if local in UNREAD:
+            continue
+        node = _tree(child) if len(child) else _Node(child, local, child.text, _NO_KIDS)
+        same = kids.get(local)
         if same is None:
-            kids[node.tag] = [node]
+            kids[local] = [node]
         else:
             same.append(node)
     return _Node(el, el.tag.rpartition("}")[2], el.text, kids)

@@ -82,6 +82,7 @@ def _amount(text: str) -> float:
     return float(re.sub(r"[ \u00a0\u202f]", "", text).replace(",", "."))
 
 
+@functools.lru_cache(maxsize=4096)  # a feed repeats the same few hundred wordings
 def parse_salary(libelle: str | None) -> tuple[float | None, float | None, str | None]:
     """(min, max, period) from France Travail's ``salaire.libelle``; (None, None, None) when unclear.
 
@@ -109,6 +110,7 @@ WEEKLY_HOURS = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_hours(text: str | None, *, weekly_only: bool = False) -> float | None:
     """Weekly hours: « 35H/semaine » → 35.0, « 24H30/semaine » → 24.5.
 
@@ -801,6 +803,15 @@ JOBPOSTING_FIELDS = {
 def _check_texts(values: dict[str, Any], fields: dict[str, str]) -> None:
     """PostgreSQL refuses NUL in text, and a lone surrogate (an escaped "\\ud800" in JSON) cannot be
     encoded at all: either would fail a whole batch, so the record is rejected here."""
+    texts = [v for v in values.values() if type(v) is str]
+    joined = "\n".join(texts)
+    try:
+        joined.encode("utf-8")  # all at once: the usual case, a clean record, costs one pass
+    except UnicodeEncodeError:
+        pass
+    else:
+        if "\x00" not in joined:
+            return
     for column, value in values.items():
         if type(value) is not str:
             continue

@@ -1112,6 +1112,7 @@ class RecordReader:
         self.true_line = true_line
         self.unlinked_rncp: dict[str, int] = {}
         self.pending: list[Reject] = []  # the current record's rejects (formations), until taken
+        self._contact_of: tuple[Any, Place] | None = None
 
     def reject(self, entity: str, position: str, field: str, reason: str, count: int = 1) -> None:
         self.pending.append(Reject(source=self.file_name, position=position, field=field, reason=reason))
@@ -1267,6 +1268,12 @@ class RecordReader:
             sessions.append(SessionOutcome("training_session", s_position, field, session=record))
         return sessions
 
+    def _contact(self, rec: Any) -> Place:
+        """The record's own contact, read once for all its sessions."""
+        if self._contact_of is None or self._contact_of[0] is not rec:
+            self._contact_of = (rec, _coordinates(rec.find(self.layout.contact), self.layout.contact))
+        return self._contact_of[1]
+
     def _line(self, line: int | None, default: int) -> int:
         mapped = self.true_line(line)
         return mapped if mapped is not None else default
@@ -1359,9 +1366,7 @@ class RecordReader:
         if state_code is not None and state_code not in RECRUITMENT:
             raise RecordError(f"{sp}{L.state}", f"état du recrutement inconnu : « {state_code} »")
         contact_el = s.find(L.session_contact) if L.session_contact else None
-        if contact_el is None:
-            contact_el = rec.find(L.contact)
-        who = _coordinates(contact_el, L.contact)
+        who = _coordinates(contact_el, L.contact) if contact_el is not None else self._contact(rec)
         website = _text(s.find(L.session_url)) if L.session_url else None
         website = website or _text(action.find(L.action_url)) or _text(rec.find(L.url))
         where = " ".join(p for p in (registration.postcode, registration.city) if p)

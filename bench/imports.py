@@ -158,7 +158,10 @@ def main() -> None:
             if args.database_url:
                 url, drop = fresh_database(args.database_url, kind)
             else:
-                url = f"sqlite:///{work / (kind + '.sqlite3')}"
+                db = work / (kind + ".sqlite3")
+                for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+                    leftover.unlink(missing_ok=True)  # from an interrupted run in a kept directory
+                url = f"sqlite:///{db}"
             try:
                 r = run_child(kind, path, url, geo, args.workers)
             finally:

@@ -487,8 +487,9 @@ def test_dry_run_writes_nothing(engine: Engine, tmp_path: Path) -> None:
 # ---------------------------------------------------------------- bad input
 
 
+@pytest.mark.parametrize("workers", [0, 3])
 @both
-def test_bad_records_are_reported_and_every_valid_record_stored(engine: Engine, tmp_path: Path) -> None:
+def test_bad_records_are_reported_and_every_valid_record_stored(engine: Engine, tmp_path: Path, workers: int) -> None:
     feed = tmp_path / "ft_rejets.jsonl"
     shutil.copy(FIXTURES / "ft_rejets.jsonl", feed)
     base = {
@@ -502,7 +503,7 @@ def test_bad_records_are_reported_and_every_valid_record_stored(engine: Engine, 
         fh.write(json.dumps({**base, "id": "BAD0013", "intitule": "Aide-soignant \ud800"}).encode() + b"\n")
         fh.write(b'{"id": "BAD0014", "intitule": "Aide-soignant \xff\xfe", "lieuTravail": {"commune": "51454"}}\n')
 
-    report = import_offers(engine, feed, fmt="france_travail", now=NOW)
+    report = import_offers(engine, feed, fmt="france_travail", now=NOW, workers=workers)
 
     assert counts(report) == (3, 0, 0, 0, 11)
     rows = offers(engine)

@@ -1,0 +1,80 @@
+"""Reader processes (``importing/pipeline.py``): items come back in input order whatever the number of
+readers, errors arrive after every earlier item, each reader's final state is kept, and stopping early
+leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+
+import pytest
+
+from passerelles.importing.pipeline import auto_workers, sharded
+from passerelles.importing.report import ImportRefused
+
+
+def numbers(limit: int, fail_at: int | None = None):  # type: ignore[no-untyped-def]
+    """A reader of ``limit`` records; each shard yields (record, process id) for its own records."""
+
+    def produce(shard: int, shards: int) -> Generator[tuple[int, int], None, dict[str, int]]:
+        own = 0
+        for i in range(limit):
+            if i == fail_at:
+                raise ImportRefused(f"refus à l'enregistrement {i}")
+            if i % shards == shard:
+                own += 1
+                yield i, os.getpid()
+        return {"shard": shard, "own": own}
+
+    return produce
+
+
+@pytest.mark.parametrize("workers", [0, 1, 2, 3])
+def test_items_come_back_in_input_order(workers: int) -> None:
+    items = sharded(numbers(1000), workers, chunk=7)
+    got = list(items)
+    assert [i for i, _ in got] == list(range(1000))
+    shards = max(workers, 1)
+    assert items.states == [{"shard": k, "own": len(range(k, 1000, shards))} for k in range(shards)]
+    pids = {pid for _, pid in got}
+    if workers == 0:
+        assert pids == {os.getpid()}
+    else:
+        assert len(pids) == workers and os.getpid() not in pids
+
+
+@pytest.mark.parametrize("limit", [0, 1, 2, 5])
+def test_fewer_records_than_readers(limit: int) -> None:
+    items = sharded(numbers(limit), 3, chunk=2)
+    assert [i for i, _ in items] == list(range(limit))
+    assert [s["own"] for s in items.states] == [len(range(k, limit, 3)) for k in range(3)]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_an_error_comes_after_every_earlier_item(workers: int) -> None:
+    got: list[int] = []
+    with pytest.raises(ImportRefused, match="refus à l'enregistrement 7"):
+        for i, _ in sharded(numbers(100, fail_at=7), workers, chunk=3):
+            got.append(i)
+    assert got == list(range(7))
+
+
+def test_stopping_early_ends_the_readers() -> None:
+    items = iter(sharded(numbers(1_000_000), 2, chunk=50))
+    first = [next(items) for _ in range(10)]
+    readers = {pid for _, pid in first}
+    items.close()  # type: ignore[attr-defined]
+    for pid in readers:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # already reaped: nothing left running
+
+
+def test_workers_by_size_or_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PASSERELLES_IMPORT_WORKERS", raising=False)
+    assert auto_workers(1024) == 0
+    assert auto_workers(1 << 30) == (2 if (os.cpu_count() or 1) >= 2 else 0)
+    monkeypatch.setenv("PASSERELLES_IMPORT_WORKERS", "3")
+    assert auto_workers(1024) == 3
+    monkeypatch.setenv("PASSERELLES_IMPORT_WORKERS", "beaucoup")
+    with pytest.raises(ValueError, match="PASSERELLES_IMPORT_WORKERS"):
+        auto_workers(1024)

@@ -44,7 +44,7 @@ from unidecode import unidecode
 from passerelles.importing.download import download
 from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import ImportRefused, ImportReport, Reject
-from passerelles.importing.sync import CHUNK, close_missing, sync_rows
+from passerelles.importing.sync import CHUNK, close_missing, sync_rows, tune_for_bulk
 from passerelles.offers import schemas
 from passerelles.offers.models import Employer, JobOffer
 from passerelles.places.models import Commune
@@ -1203,6 +1203,7 @@ def _sync_employers(conn: Connection, batch: list[OfferRow], ctx: _Context, repo
 
 def _load_batch(engine: Engine, batch: list[OfferRow], ctx: _Context, report: ImportReport) -> None:
     with engine.connect() as conn:
+        tune_for_bulk(conn)
         _sync_employers(conn, batch, ctx, report)
         rows = []
         for o in batch:

@@ -80,7 +80,7 @@ from passerelles.certifications.models import Certification, CertificationRncp
 from passerelles.importing.download import download
 from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import EntityCounts, ImportRefused, ImportReport, Reject
-from passerelles.importing.sync import CHUNK, close_missing, row_hash, sync_rows
+from passerelles.importing.sync import CHUNK, close_missing, row_hash, sync_rows, tune_for_bulk
 from passerelles.places.models import Commune
 from passerelles.settings import PROJECT_ROOT
 from passerelles.trainings.models import Provider, Training, TrainingSession
@@ -822,6 +822,20 @@ class _Node:
             return kids[0]
         if "/" not in path and "[" not in path and path != ".":
             return None
+        plain = _plain(path)
+        if plain is not None:
+            # Down a chain of single elements (the usual shape); where an element repeats, the first match
+            # may lie under a later one: ask findall.
+            node = self
+            for tag in plain:
+                kids = node.kids.get(tag)
+                if kids is None:
+                    return None
+                if len(kids) > 1:
+                    break
+                node = kids[0]
+            else:
+                return node
         found = self.findall(path)
         return found[0] if found else None
 
@@ -874,6 +888,15 @@ UNREAD = frozenset(
     }
 )
 _NO_KIDS: dict[str, list[_Node]] = {}  # shared by every leaf, never written to
+
+
+@functools.lru_cache(maxsize=512)
+def _plain(path: str) -> tuple[str, ...] | None:
+    """The tags of a path made of plain steps only (no ``.``, no predicate), else ``None``."""
+    steps = _steps(path)
+    if any(tag == "." or attr is not None for tag, attr, _ in steps):
+        return None
+    return tuple(tag for tag, _, _ in steps)
 
 
 def _tree(el: Any) -> _Node:
@@ -1460,6 +1483,7 @@ class Loader:
         counts = {name: EntityCounts() for name in ENTITIES}
         base = {"source": self.origin, "is_demo": self.is_demo}
         with self.engine.begin() as conn:
+            tune_for_bulk(conn)
             providers: dict[str, dict[str, Any]] = {}
             for f in batch:
                 ext = f.provider.external_id

@@ -109,6 +109,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL server URL (a database is created per import)")
     parser.add_argument("--workers", default="auto", help="reader processes: a number, or auto")
     parser.add_argument("--keep-files", type=Path, help="reuse/keep the generated files in this directory")
+    parser.add_argument("--note", action="append", default=[], help="a remark kept with the results")
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "bench" / "results" / "imports.json")
     args = parser.parse_args()
     from lxml import etree
@@ -178,6 +179,8 @@ def main() -> None:
             }
         results["generation"] = generation
     results["targets"] = {"lheo_300k_s": 60, "lheo_peak_rss_mb": 1024, "offers_1m_s": 180}
+    if args.note:
+        results["notes"] = args.note
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2, ensure_ascii=False))

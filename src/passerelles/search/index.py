@@ -131,7 +131,7 @@ class IndexDoc:
             ("contract", self.contract),
             ("working_time", self.working_time),
         )
-        for name, fvalue in facet_fvalues:
+        for name, fvalue in facet_values:
             if fvalue:
                 d.add_text(name, fvalue)
         for r in self.routes:
@@ -152,6 +152,7 @@ class IndexDoc:
             "rome_codes": self.rome_codes,
             "city": self.city,
             "commune": self.commune,
+            "departement": self.departement,
             "lat": self.lat,
             "lon": self.lon,
             "demo": self.is_demo,
@@ -203,7 +204,7 @@ def read_places(session: Session) -> Places:
     departements = {
         c: (n, r) for c, n, r in session.execute(select(Departement.code, Departement.name, Departement.region_code))
     }
-    regions = dict(session.execute(select(Region.code, Region.name)).tuples().all())
+    regions = {code: name for code, name in session.execute(select(Region.code, Region.name))}
     return Places(communes, departements, regions)
 
 
@@ -224,11 +225,12 @@ def reference_documents(session: Session) -> Iterator[IndexDoc]:
         ):
             appellations.setdefault(code, []).append(label)
             appellation_by_ogr[ogr] = label
-        fiches = dict(
-            session.execute(select(RomeFiche.code_rome, RomeFiche.libelle).where(RomeFiche.rome_version == version))
-            .tuples()
-            .all()
-        )
+        fiches = {
+            code: label
+            for code, label in session.execute(
+                select(RomeFiche.code_rome, RomeFiche.libelle).where(RomeFiche.rome_version == version)
+            )
+        }
     for occ in session.scalars(
         select(Occupation).options(selectinload(Occupation.names), selectinload(Occupation.rome_links))
     ):
@@ -249,7 +251,7 @@ def reference_documents(session: Session) -> Iterator[IndexDoc]:
             target.extend(x for x in (n.name, n.feminine) if x)
             doc.exact.extend(" ".join(analyze(x)) for x in (n.name, n.feminine) if x)
             if n.acronym:
-                doc.exact.append(fold(n.acronym))
+                doc.exact.append(" ".join(analyze(n.acronym)))
         doc.exact.extend(c.lower() for c in codes)
         # Only the appellations the project tied to this occupation: a ROME fiche is often wider.
         doc.alt.extend(
@@ -282,7 +284,7 @@ def reference_documents(session: Session) -> Iterator[IndexDoc]:
         )
         doc.exact.append(" ".join(analyze(cert.name)))
         if cert.acronym:
-            doc.exact.append(fold(cert.acronym))
+            doc.exact.append(" ".join(analyze(cert.acronym)))
             doc.alt.append(cert.acronym)
         yield doc
     for code, label in fiches.items():
@@ -430,7 +432,7 @@ class RecordReader:
             weight=TYPE_WEIGHT["offer"],
             is_demo=bool(row.is_demo),
             text=(row.description or row.title),
-            extra={"id": str(row.id), "employer": row.employer_name},
+            extra={"id": str(row.id), "employer": row.employer_name, "structure": row.structure_type},
         )
 
     def hashes(self) -> dict[str, str]:

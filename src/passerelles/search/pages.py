@@ -82,7 +82,7 @@ def search_page(request: Request, backend: Search) -> Any:
         error = "Filtre invalide : " + "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}" for e in exc.errors())
         query = SearchQuery(q=q)
     except UnknownPlace as exc:
-        error = str(exc).capitalize()
+        error = str(exc)[:1].upper() + str(exc)[1:]
         query = SearchQuery(q=q)
     kept = [(k, v) for k, v in params.multi_items() if k != "page" and v]
     context = {

@@ -40,7 +40,7 @@ from passerelles.search.schemas import (
     Suggestion,
 )
 from passerelles.search.synonyms import Synonyms, load_synonyms
-from passerelles.search.text import analyze, analyze_spans, edit_distance, fold, typo_budget
+from passerelles.search.text import analyze, analyze_spans, edit_distance, ending_corrections, fold, typo_budget
 from passerelles.settings import PROJECT_ROOT
 
 MAX_QUERY_CHARS = 200
@@ -52,7 +52,7 @@ EARTH_KM = 6371.0088
 
 FIELD_BOOST = {"names": 3.0, "alt": 1.6, "body": 0.4, "place": 1.0}
 EXACT_BOOST = 12.0
-SYNONYM_BOOST = 0.8
+SYNONYM_BOOST = 2.0
 
 TYPE_LABELS = {
     "occupation": "Métiers",
@@ -133,12 +133,17 @@ class Gazetteer:
         for code, (name, *_rest) in sorted(places.communes.items(), key=lambda x: x[1][4]):
             self.commune_by_name[fold(name)] = code  # the most populated wins (sorted ascending)
 
-    def find(self, tokens: tuple[str, ...]) -> tuple[int, int, str, str] | None:
-        """The last place name in ``tokens`` (start, end, kind, code): places usually end a query."""
+    def find(self, tokens: tuple[str, ...], is_word: Any = None) -> tuple[int, int, str, str] | None:
+        """The last place name in ``tokens`` (start, end, kind, code): places usually end a query.
+
+        A one-word name that is also a word of occupation names ("hôpital" is a town in Moselle) is read
+        as that word, not as the place."""
         for n in range(min(self.longest, len(tokens)), 0, -1):
             for i in range(len(tokens) - n, -1, -1):
                 hit = self.by_tokens.get(tokens[i : i + n])
                 if hit and (n < len(tokens)):  # a query that is only a place name stays a text search
+                    if n == 1 and is_word is not None and is_word(tokens[i]):
+                        continue
                     return i, i + n, hit[0], hit[1]
         return None
 
@@ -191,6 +196,27 @@ class SearchEngine:
             self._df_cache[token] = df
         return df > 0
 
+    def _is_name_word(self, token: str) -> bool:
+        """A word of occupation or diploma names (not of a session's or offer's free text)."""
+        q = tantivy.Query.boolean_query(
+            [
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.term_set_query(self.schema, "type", ["occupation", "certification"]),
+                ),
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.boolean_query(
+                        [
+                            (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "names", token)),
+                            (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "alt", token)),
+                        ]
+                    ),
+                ),
+            ]
+        )
+        return bool(self.searcher.search(q, 1, count=False).hits)
+
     def _token_query(self, token: str, fuzzy: bool) -> tantivy.Query:
         parts = [
             tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, f, token), boost)
@@ -201,6 +227,13 @@ class SearchEngine:
             for f in ("names", "alt"):
                 q = tantivy.Query.fuzzy_term_query(self.schema, f, token, budget, True, False)
                 parts.append(tantivy.Query.boost_query(q, FIELD_BOOST[f] * 0.8))
+            # A typo in an inflected ending ("puericultrise") escapes the stemmer: read the ending as the
+            # nearest known one, and keep the stems that the index knows.
+            for corrected in ending_corrections(token):
+                if self._known(corrected):
+                    for f in ("names", "alt"):
+                        q = tantivy.Query.term_query(self.schema, f, corrected)
+                        parts.append(tantivy.Query.boost_query(q, FIELD_BOOST[f] * 0.8))
         return tantivy.Query.disjunction_max_query(parts, 0.1)
 
     def _phrase_query(self, tokens: tuple[str, ...], boost: float) -> tantivy.Query:
@@ -219,13 +252,16 @@ class SearchEngine:
         ]
         return tantivy.Query.boost_query(tantivy.Query.boolean_query(musts), boost)
 
+    def _exact(self, value: str, score: float) -> tantivy.Query:
+        return tantivy.Query.const_score_query(tantivy.Query.term_query(self.schema, "exact", value), score)
+
     def _text(self, q: str) -> tuple[tantivy.Query | None, set[str], list[str], tuple[str, str] | None]:
         """(text query or None, query terms for highlighting, unknown words, place found in the text)."""
         tokens = tuple(dict.fromkeys(analyze(q[:MAX_QUERY_CHARS])))[:MAX_QUERY_TOKENS]
         if not tokens:
             return None, set(), [], None
         place = None
-        found = self.gazetteer.find(tokens)
+        found = self.gazetteer.find(tokens, self._is_name_word)
         if found:
             start, end, kind, code = found
             place = (kind, code)
@@ -236,28 +272,21 @@ class SearchEngine:
             clauses.append((tantivy.Occur.Should, self._token_query(t, t in unknown)))
         terms = set(tokens)
         exact = " ".join(tokens)
-        clauses.append(
-            (
-                tantivy.Occur.Should,
-                tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, "exact", exact), EXACT_BOOST),
-            )
-        )
+        # A whole name, acronym or code typed as such: a constant bonus (no length normalisation, so an
+        # occupation with many names is not penalised against a ROME fiche with one).
+        clauses.append((tantivy.Occur.Should, self._exact(exact, EXACT_BOOST)))
         if len(tokens) > 1:
             clauses.append((tantivy.Occur.Should, self._phrase_query(tokens, 1.5)))
+        # When the query is itself a name or acronym of some record (DEAES, AS), that record leads and
+        # the dictionary only adds related results; otherwise (AVS, "personnes âgées") it leads the way.
+        direct = self.searcher.doc_freq("exact", exact) > 0
+        weight = 0.25 if direct else 1.0
         for expansion in self.synonyms.expand(tokens):
             for phrase in expansion.means:
                 terms.update(phrase)
-                clauses.append(
-                    (tantivy.Occur.Should, self._phrase_query(phrase, SYNONYM_BOOST * len(expansion.matched)))
-                )
-                clauses.append(
-                    (
-                        tantivy.Occur.Should,
-                        tantivy.Query.boost_query(
-                            tantivy.Query.term_query(self.schema, "exact", " ".join(phrase)), EXACT_BOOST * 0.5
-                        ),
-                    )
-                )
+                boost = SYNONYM_BOOST * len(expansion.matched) * weight
+                clauses.append((tantivy.Occur.Should, self._phrase_query(phrase, boost)))
+                clauses.append((tantivy.Occur.Should, self._exact(" ".join(phrase), EXACT_BOOST * 0.5 * weight)))
         return tantivy.Query.boolean_query(clauses), terms, unknown, place
 
     def _filters(

@@ -17,45 +17,13 @@ from functools import lru_cache
 from unidecode import unidecode
 
 STOPWORDS = frozenset(
-    [
-        "a",
-        "au",
-        "aux",
-        "avec",
-        "ce",
-        "ces",
-        "d",
-        "de",
-        "des",
-        "du",
-        "en",
-        "et",
-        "h",
-        "f",
-        "l",
-        "la",
-        "le",
-        "les",
-        "leur",
-        "leurs",
-        "ou",
-        "par",
-        "pour",
-        "qu",
-        "que",
-        "qui",
-        "sa",
-        "se",
-        "ses",
-        "son",
-        "sur",
-        "dans",
-        "un",
-        "une",
-        "y",
-        "n",
-        "s",
-    ]
+    (  # noqa: SIM905 (a readable sentence of words)
+        "a au aux avec ce ces d de des du en et h f l la le les leur leurs ou par pour qu que qui sa se ses son "
+        "sur dans un une y n s"
+        # Words of a sentence that say nothing about the occupation ("je veux travailler en crèche").
+        " je tu il elle nous vous ils elles on veux voudrais cherche travailler faire devenir etre être metier"
+        " métier"
+    ).split()
 )
 # Words are runs of letters and digits; an apostrophe (straight or typographic) ends an elided article
 # ("l'aide" → "aide") and a hyphen or slash splits a compound ("aide-soignante" → "aide soignante").
@@ -164,6 +132,18 @@ def edit_distance(a: str, b: str, limit: int) -> int:
             return limit + 1
         previous = current
     return previous[-1]
+
+
+def ending_corrections(token: str) -> list[str]:
+    """Stems of ``token`` read with one typo in its inflected ending ("puericultrise" → puericulteur)."""
+    out: list[str] = []
+    for ending, _replacement in _SUFFIXES:
+        n = len(ending)
+        if len(token) > n + 3 and token[-n:] != ending and edit_distance(token[-n:], ending, 1) <= 1:
+            candidate = stem(token[:-n] + ending)
+            if candidate != token and candidate not in out:
+                out.append(candidate)
+    return out
 
 
 def typo_budget(token: str) -> int:

@@ -339,6 +339,13 @@ def test_api_search_filters_facets_and_errors(web: TestClient) -> None:
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
     unknown = web.get("/api/v1/search", params={"commune": "Atlantide", "rayon": "5"})
     assert unknown.status_code == 422 and "Atlantide" in unknown.json()["error"]["message"]
+    too_long = web.get("/api/v1/search", params={"q": "a" * 201})
+    assert too_long.status_code == 422 and too_long.json()["error"]["code"] == "invalid_request"
+    for hostile in ('"*:(AND OR) title:x~2', "<script>alert(1)</script>", "\x00\u202e", "-" * 200):
+        answer = web.get("/api/v1/search", params={"q": hostile})
+        assert answer.status_code == 200, hostile  # text only: no query syntax reaches tantivy
+    page = web.get("/recherche", params={"q": "<script>alert(1)</script>"})
+    assert "<script>alert(1)</script>" not in page.text
     suggest = web.get("/api/v1/search/suggest", params={"q": "infirm"}).json()
     assert suggest["suggestions"][0]["label"].startswith("Infirmi")
     key = web.get("/api/v1/search", params={"q": "aide soignant", "type": "offer"}).json()["results"][0]["key"]

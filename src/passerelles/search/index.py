@@ -14,24 +14,28 @@ the new version; files of an older version stay readable by a process that still
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import fcntl
 import json
 import marshal
+import multiprocessing
 import os
 import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import tantivy
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from passerelles.certifications.models import Certification, CertificationRoute
+from passerelles.db import make_engine
 from passerelles.occupations.models import Occupation
 from passerelles.offers.models import JobOffer
 from passerelles.places.models import Commune, Departement, Region
@@ -313,48 +317,55 @@ def structure_names(session: Session) -> dict[str, str]:
     }
 
 
-SESSION_COLUMNS = (
-    TrainingSession.id,
-    TrainingSession.title,
-    TrainingSession.start_date,
-    TrainingSession.end_date,
-    TrainingSession.city,
-    TrainingSession.commune_code,
-    TrainingSession.latitude,
-    TrainingSession.longitude,
-    TrainingSession.modality,
-    TrainingSession.routes,
-    TrainingSession.duration_hours,
-    TrainingSession.certification_id,
-    TrainingSession.is_demo,
-    TrainingSession.row_hash,
+# --- sessions and offers: the volume (a million rows) -------------------------------------------------
+#
+# Rows are read with plain SQL (no ORM objects, no type conversion) in id ranges, turned into tantivy's
+# JSON documents by worker processes (the analysis is Python), and the parent only hands the JSON to the
+# writer, whose threads index it. Same documents as the reference path, much less work per row.
+
+CHUNK = 20000
+SESSION_SQL = (
+    "SELECT id, title, start_date, end_date, city, commune_code, latitude, longitude, modality, routes, "
+    "duration_hours, certification_id, is_demo FROM training_session WHERE closed_at IS NULL"
 )
-OFFER_COLUMNS = (
-    JobOffer.id,
-    JobOffer.title,
-    JobOffer.description,
-    JobOffer.code_rome,
-    JobOffer.appellation,
-    JobOffer.employer_name,
-    JobOffer.structure_type,
-    JobOffer.contract_type,
-    JobOffer.working_time,
-    JobOffer.night_work,
-    JobOffer.commune_code,
-    JobOffer.city,
-    JobOffer.latitude,
-    JobOffer.longitude,
-    JobOffer.published_at,
-    JobOffer.is_demo,
-    JobOffer.row_hash,
+OFFER_SQL = (
+    "SELECT id, title, code_rome, appellation, employer_name, structure_type, contract_type, working_time, "
+    "night_work, commune_code, city, latitude, longitude, published_at, is_demo, substr(description, 1, 280) "
+    "FROM job_offer WHERE closed_at IS NULL"
 )
 
 
-class RecordReader:
-    """Reads training sessions and job offers in batches, and turns rows into documents."""
+def _iso_day(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value[:10] if isinstance(value, str) else value.isoformat()[:10]
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+
+def _rfc3339(value: Any) -> str | None:
+    """A stored timestamp (text in SQLite, datetime in PostgreSQL) as UTC RFC 3339 for tantivy."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        moment = dt.datetime.fromisoformat(value.replace(" ", "T"))
+    elif isinstance(value, dt.datetime):
+        moment = value
+    else:
+        moment = dt.datetime(value.year, value.month, value.day)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@lru_cache(maxsize=262144)
+def _joined(text: str | None) -> str:
+    return " ".join(analyze(text)) if text else ""
+
+
+class RecordContext:
+    """What turning a row into a document needs besides the row: read once per process."""
+
+    def __init__(self, session: Session, places: Places | None = None) -> None:
+        self.places = places or read_places(session)
         self.structures = structure_names(session)
         self.certs = {
             i: (slug, name, acronym, level)
@@ -369,111 +380,207 @@ class RecordReader:
             )
         }
 
-    def session_doc(self, row: Any) -> IndexDoc:
-        cert = self.certs.get(row.certification_id) if row.certification_id else None
-        names = [row.title]
-        alt = []
+    def _place(self, doc: dict[str, Any], commune: str | None) -> str | None:
+        if not commune:
+            return None
+        doc["commune"] = commune
+        info = self.places.communes.get(commune)
+        if info is None:
+            return None
+        doc["place"] = _joined(info[0])
+        doc["departement"] = info[1]
+        region = self.places.departements.get(info[1], (None, None))[1]
+        if region:
+            doc["region"] = region
+        return info[1]
+
+    def session_json(self, row: Any) -> str:
+        (i, title, start, end, city, commune, lat, lon, modality, routes, hours, cert_id, demo) = row
+        cert = self.certs.get(cert_id) if cert_id else None
+        start_day = _iso_day(start)
+        doc: dict[str, Any] = {
+            "key": f"training:{i}",
+            "type": "training",
+            "names": _joined(title),
+            "weight": TYPE_WEIGHT["training"],
+        }
         if cert:
-            alt.append(cert[1])
-            if cert[2]:
-                alt.append(cert[2])
-        period = f"du {row.start_date:%d/%m/%Y}" if row.start_date else "dates à venir"
-        return IndexDoc(
-            f"training:{row.id}",
-            "training",
-            row.title,
-            f"/api/v1/search/documents/training:{row.id}",
-            f"Session de formation, {row.city or 'lieu à préciser'}, {period}",
-            names=names,
-            alt=alt,
-            commune=row.commune_code,
-            city=row.city,
-            level=str(cert[3]) if cert and cert[3] else None,
-            routes=list(row.routes or []),
-            modality=row.modality,
-            start=row.start_date,
-            lat=row.latitude,
-            lon=row.longitude,
-            weight=TYPE_WEIGHT["training"],
-            is_demo=bool(row.is_demo),
-            text=row.title,
-            extra={
-                "id": str(row.id),
-                "end": row.end_date.isoformat() if row.end_date else None,
-                "hours": row.duration_hours,
-            },
+            doc["alt"] = _joined(cert[1]) + " " + _joined(cert[2])
+            if cert[3]:
+                doc["level"] = str(cert[3])
+        dept = self._place(doc, commune)
+        if isinstance(routes, str):
+            routes = json.loads(routes)
+        if routes:
+            doc["route"] = routes
+        if modality:
+            doc["modality"] = modality
+        if start_day:
+            doc["start"] = start_day + "T00:00:00Z"
+        if lat is not None and lon is not None:
+            doc["lat"], doc["lon"] = float(lat), float(lon)
+        when = f"du {start_day[8:10]}/{start_day[5:7]}/{start_day[:4]}" if start_day else "dates à venir"
+        payload = {
+            "title": title,
+            "url": f"/api/v1/search/documents/training:{i}",
+            "subtitle": f"Session de formation, {city or 'lieu à préciser'}, {when}",
+            "city": city,
+            "commune": commune,
+            "departement": dept,
+            "lat": lat,
+            "lon": lon,
+            "demo": bool(demo),
+            "text": title,
+            "start": start_day,
+            "end": _iso_day(end),
+            "modality": modality,
+            "hours": hours,
+            "id": str(i),
+        }
+        doc["payload"] = base64.b64encode(
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        ).decode()
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+    def offer_json(self, row: Any) -> str:
+        (
+            i,
+            title,
+            code,
+            appellation,
+            employer,
+            structure,
+            contract,
+            wtime,
+            night,
+            commune,
+            city,
+            lat,
+            lon,
+            published,
+            demo,
+            description,
+        ) = row
+        body = " ".join(
+            x
+            for x in (_joined(employer), _joined(self.structures.get(structure or "")), "travail nuit" if night else "")
+            if x
         )
+        doc: dict[str, Any] = {
+            "key": f"offer:{i}",
+            "type": "offer",
+            "names": _joined(title),
+            "weight": TYPE_WEIGHT["offer"],
+        }
+        if appellation:
+            doc["alt"] = _joined(appellation)
+        if body:
+            doc["body"] = body
+        if code:
+            doc["exact"] = [code.lower()]
+        dept = self._place(doc, commune)
+        if contract:
+            doc["contract"] = contract
+        if wtime:
+            doc["working_time"] = wtime
+        stamp = _rfc3339(published)
+        if stamp:
+            doc["published"] = stamp
+        if lat is not None and lon is not None:
+            doc["lat"], doc["lon"] = float(lat), float(lon)
+        payload = {
+            "title": title,
+            "url": f"/api/v1/search/documents/offer:{i}",
+            "subtitle": f"Offre d'emploi, {contract or 'contrat à préciser'}, {city or 'lieu à préciser'}",
+            "rome_codes": [code] if code else [],
+            "city": city,
+            "commune": commune,
+            "departement": dept,
+            "lat": lat,
+            "lon": lon,
+            "demo": bool(demo),
+            "text": description or title,
+            "published": stamp,
+            "contract": contract,
+            "id": str(i),
+            "employer": employer,
+            "structure": structure,
+        }
+        doc["payload"] = base64.b64encode(
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        ).decode()
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
-    def offer_doc(self, row: Any) -> IndexDoc:
-        names = [row.title]
-        alt = [x for x in (row.appellation,) if x]
-        body = [x for x in (row.employer_name, self.structures.get(row.structure_type or "")) if x]
-        if row.night_work:
-            body.append("travail de nuit")
-        exact = [row.code_rome.lower()] if row.code_rome else []
-        return IndexDoc(
-            f"offer:{row.id}",
-            "offer",
-            row.title,
-            f"/api/v1/search/documents/offer:{row.id}",
-            f"Offre d'emploi, {row.contract_type or 'contrat à préciser'}, {row.city or 'lieu à préciser'}",
-            names=names,
-            alt=alt,
-            body=body,
-            exact=exact,
-            rome_codes=[row.code_rome] if row.code_rome else [],
-            commune=row.commune_code,
-            city=row.city,
-            contract=row.contract_type,
-            working_time=row.working_time,
-            published=row.published_at,
-            lat=row.latitude,
-            lon=row.longitude,
-            weight=TYPE_WEIGHT["offer"],
-            is_demo=bool(row.is_demo),
-            text=(row.description or row.title),
-            extra={"id": str(row.id), "employer": row.employer_name, "structure": row.structure_type},
-        )
+    def chunk(self, session: Session, kind: str, ids: tuple[int, int] | list[int]) -> list[str]:
+        sql, make = (SESSION_SQL, self.session_json) if kind == "training" else (OFFER_SQL, self.offer_json)
+        if isinstance(ids, tuple):
+            rows = session.execute(text(sql + " AND id >= :lo AND id < :hi"), {"lo": ids[0], "hi": ids[1]})
+        else:
+            rows = session.execute(
+                text(sql + " AND id IN :ids").bindparams(bindparam("ids", expanding=True)), {"ids": ids}
+            )
+        return [make(row) for row in rows]
 
-    def hashes(self) -> dict[str, str]:
-        """key → row hash of every open session and offer: what an incremental update compares."""
-        out: dict[str, str] = {}
-        for i, h in self.session.execute(
-            select(TrainingSession.id, TrainingSession.row_hash).where(TrainingSession.closed_at.is_(None))
-        ):
-            out[f"training:{i}"] = h
-        for i, h in self.session.execute(select(JobOffer.id, JobOffer.row_hash).where(JobOffer.closed_at.is_(None))):
-            out[f"offer:{i}"] = h
-        return out
 
-    def records(self, keys: set[str] | None = None) -> Iterator[IndexDoc]:
-        """Open sessions and offers (only ``keys`` when given), streamed in batches."""
-        for kind, columns, model, make in (
-            ("training", SESSION_COLUMNS, TrainingSession, self.session_doc),
-            ("offer", OFFER_COLUMNS, JobOffer, self.offer_doc),
-        ):
-            wanted = None if keys is None else sorted(int(k.split(":", 1)[1]) for k in keys if k.startswith(kind + ":"))
-            if wanted is not None and not wanted:
+_WORKER: dict[str, RecordContext] = {}
+
+
+def _work(args: tuple[str, str, tuple[int, int] | list[int]]) -> list[str]:
+    """In a worker process: one chunk of rows → JSON documents (context read once per process)."""
+    url, kind, ids = args
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            if url not in _WORKER:
+                _WORKER[url] = RecordContext(session)
+            return _WORKER[url].chunk(session, kind, ids)
+    finally:
+        engine.dispose()
+
+
+def record_hashes(session: Session) -> dict[str, str]:
+    """key → row hash of every open session and offer: what an incremental update compares."""
+    out: dict[str, str] = {}
+    for i, h in session.execute(
+        select(TrainingSession.id, TrainingSession.row_hash).where(TrainingSession.closed_at.is_(None))
+    ):
+        out[f"training:{i}"] = h
+    for i, h in session.execute(select(JobOffer.id, JobOffer.row_hash).where(JobOffer.closed_at.is_(None))):
+        out[f"offer:{i}"] = h
+    return out
+
+
+def _chunks(session: Session, keys: set[str] | None) -> list[tuple[str, tuple[int, int] | list[int]]]:
+    out: list[tuple[str, tuple[int, int] | list[int]]] = []
+    for kind, model in (("training", TrainingSession), ("offer", JobOffer)):
+        if keys is None:
+            lo, hi = session.execute(select(func.min(model.id), func.max(model.id))).one()
+            if lo is None:
                 continue
-            last = 0
-            while True:
-                stmt = (
-                    select(*columns).where(model.closed_at.is_(None), model.id > last).order_by(model.id).limit(BATCH)
-                )
-                if wanted is not None:
-                    chunk = wanted[:BATCH]
-                    wanted = wanted[BATCH:]
-                    if not chunk:
-                        break
-                    stmt = select(*columns).where(model.id.in_(chunk))
-                rows = self.session.execute(stmt).all()
-                if not rows:
-                    if wanted is None:
-                        break
-                    continue
-                for row in rows:
-                    yield make(row)
-                last = rows[-1].id
+            out += [(kind, (start, start + CHUNK)) for start in range(lo, hi + 1, CHUNK)]
+        else:
+            ids = sorted(int(k.split(":", 1)[1]) for k in keys if k.startswith(kind + ":"))
+            out += [(kind, ids[n : n + CHUNK // 4]) for n in range(0, len(ids), CHUNK // 4)]
+    return out
+
+
+def add_records(writer: Any, session: Session, url: str, keys: set[str] | None = None, *, processes: int = 2) -> int:
+    """Index open sessions and offers (only ``keys`` when given); returns how many were added."""
+    chunks = _chunks(session, keys)
+    count = 0
+    if processes <= 1 or len(chunks) <= 1 or (url.startswith("sqlite://") and ":memory:" in url):
+        context = RecordContext(session)
+        for kind, ids in chunks:
+            for doc in context.chunk(session, kind, ids):
+                writer.add_json(doc)
+                count += 1
+        return count
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        for docs in pool.imap(_work, [(url, kind, ids) for kind, ids in chunks]):
+            for doc in docs:
+                writer.add_json(doc)
+            count += len(docs)
+    return count
 
 
 def suggestions(docs: list[IndexDoc], session: Session) -> list[list[str]]:
@@ -570,20 +677,20 @@ def _heap(threads: int) -> int:
     return 200_000_000 * threads
 
 
+def _url(session: Session) -> str:
+    return session.get_bind().engine.url.render_as_string(hide_password=False)
+
+
 def fill_index(
-    index: tantivy.Index, session: Session, places: Places, *, threads: int = 2
+    index: tantivy.Index, session: Session, places: Places, *, threads: int = 2, processes: int = 2
 ) -> tuple[int, list[IndexDoc], dict[str, str]]:
     """Write every document into an empty ``index``; returns (count, reference docs, record hashes)."""
     writer = index.writer(_heap(threads), threads)
     reference = list(reference_documents(session))
     for d in reference:
         writer.add_document(d.to_tantivy(places))
-    reader = RecordReader(session)
-    hashes = reader.hashes()
-    count = len(reference)
-    for d in reader.records():
-        writer.add_document(d.to_tantivy(places))
-        count += 1
+    hashes = record_hashes(session)
+    count = len(reference) + add_records(writer, session, _url(session), processes=processes)
     writer.commit()
     writer.wait_merging_threads()
     return count, reference, hashes
@@ -641,16 +748,12 @@ def update(engine: Engine, root: Path, *, threads: int = 1) -> BuildReport:
             writer.delete_documents_by_term("type", kind)
         for d in reference:
             writer.add_document(d.to_tantivy(places))
-        reader = RecordReader(session)
-        new = reader.hashes()
+        new = record_hashes(session)
         gone = [k for k in old if k not in new or new[k] != old[k]]
         changed = {k for k, h in new.items() if old.get(k) != h}
         for k in gone:
             writer.delete_documents_by_term("key", k)
-        added = 0
-        for d in reader.records(changed):
-            writer.add_document(d.to_tantivy(places))
-            added += 1
+        added = add_records(writer, session, _url(session), changed, processes=2 if len(changed) > CHUNK else 1)
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
@@ -665,6 +768,6 @@ def build_in_memory(session: Session) -> tuple[tantivy.Index, Places, list[list[
     """An index in RAM, for a process with no published index (tests, a CLI call on a fresh database)."""
     places = read_places(session)
     index = tantivy.Index(build_schema())
-    _, reference, _ = fill_index(index, session, places, threads=1)
+    _, reference, _ = fill_index(index, session, places, threads=1, processes=1)
     index.reload()
     return index, places, suggestions(reference, session)

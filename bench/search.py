@@ -322,7 +322,7 @@ def child_fts_build(url: str, path: str) -> dict[str, Any]:
     from sqlalchemy.orm import Session
 
     from passerelles.db import make_engine
-    from passerelles.search.index import RecordReader, read_places, reference_documents
+    from passerelles.search.index import RecordContext, _chunks, read_places, reference_documents
     from passerelles.search.text import analyze
 
     t0 = time.perf_counter()
@@ -337,53 +337,64 @@ def child_fts_build(url: str, path: str) -> dict[str, Any]:
         """
     )
     engine = make_engine(url)
+    rows_f: list[tuple[Any, ...]] = []
+    rows_d: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        db.executemany("INSERT INTO doc_fts(rowid, names, alt, body, place) VALUES (?,?,?,?,?)", rows_f)
+        db.executemany("INSERT INTO doc VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows_d)
+        rows_f.clear()
+        rows_d.clear()
+
+    rowid = 0
     with Session(engine) as session:
         places = read_places(session)
-        reader = RecordReader(session)
-        rowid = 0
-        batch_f, batch_d = [], []
-
-        def flush() -> None:
-            db.executemany("INSERT INTO doc_fts(rowid, names, alt, body, place) VALUES (?,?,?,?,?)", batch_f)
-            db.executemany("INSERT INTO doc VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", batch_d)
-            batch_f.clear()
-            batch_d.clear()
-
-        for d in [*reference_documents(session), *reader.records()]:
+        for d in reference_documents(session):
             rowid += 1
-            place = ""
-            dept = None
-            if d.commune and d.commune in places.communes:
-                place = " ".join(analyze(places.communes[d.commune][0]))
-                dept = places.communes[d.commune][1]
-            batch_f.append(
-                (
-                    rowid,
-                    " ".join(t for s in d.names for t in analyze(s)),
-                    " ".join(t for s in d.alt for t in analyze(s)),
-                    " ".join(t for s in d.body for t in analyze(s)),
-                    place,
-                )
-            )
-            batch_d.append(
+            joined = [" ".join(t for s in part for t in analyze(s)) for part in (d.names, d.alt, d.body)]
+            rows_f.append((rowid, *joined, ""))
+            rows_d.append(
                 (
                     rowid,
                     d.key,
                     d.type,
-                    dept,
-                    d.contract,
-                    d.working_time,
-                    d.modality,
-                    d.start.isoformat() if d.start else None,
-                    d.lat,
-                    d.lon,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
                     d.weight,
                     json.dumps({"title": d.title, "url": d.url}),
                 )
             )
-            if len(batch_f) >= 20000:
-                flush()
-        flush()
+        # Sessions and offers: the very JSON documents tantivy receives (same analysed tokens).
+        context = RecordContext(session, places)
+        for kind, ids in _chunks(session, None):
+            for raw in context.chunk(session, kind, ids):
+                d = json.loads(raw)
+                rowid += 1
+                rows_f.append((rowid, d.get("names", ""), d.get("alt", ""), d.get("body", ""), d.get("place", "")))
+                rows_d.append(
+                    (
+                        rowid,
+                        d["key"],
+                        d["type"],
+                        d.get("departement"),
+                        d.get("contract"),
+                        d.get("working_time"),
+                        d.get("modality"),
+                        (d.get("start") or "")[:10] or None,
+                        d.get("lat"),
+                        d.get("lon"),
+                        d.get("weight", 0.0),
+                        d["payload"],
+                    )
+                )
+                if len(rows_f) >= 20000:
+                    flush()
+    flush()
     db.executescript(
         """
         CREATE INDEX doc_type ON doc(type, departement); CREATE INDEX doc_geo ON doc(lat, lon);
@@ -538,11 +549,17 @@ def main() -> None:
         },
         "load_before": load(),
     }
+
+    def save() -> None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
     if args.skip_build and "build" in previous:
         results["build"] = previous["build"]
     else:
         print("build…", file=sys.stderr)
         results["build"] = {**run_child("build", args.database_url, str(root)), "load_after": load()}
+    save()
     print("service…", file=sys.stderr)
     results["service"] = {**run_child("service", str(root), str(qpath), "0"), "facets": False, "load_after": load()}
     results["service_with_facets"] = {
@@ -550,6 +567,7 @@ def main() -> None:
         "facets": True,
         "load_after": load(),
     }
+    save()
     print("http…", file=sys.stderr)
     port = _free_port()
     env = {
@@ -593,6 +611,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    save()
     if args.skip_fts and "fts5" in previous:
         results["fts5"] = previous["fts5"]
     elif not args.skip_fts:

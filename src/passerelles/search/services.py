@@ -40,7 +40,7 @@ from passerelles.search.schemas import (
     Suggestion,
 )
 from passerelles.search.synonyms import Synonyms, load_synonyms
-from passerelles.search.text import analyze, analyze_spans, edit_distance, ending_corrections, fold, typo_budget
+from passerelles.search.text import analyze, analyze_spans, ending_corrections, fold, near, typo_budget
 from passerelles.settings import PROJECT_ROOT
 
 MAX_QUERY_CHARS = 200
@@ -562,7 +562,7 @@ class SearchEngine:
             seen: dict[str, None] = {}
             for hit in results[:10]:
                 for token in analyze(hit.title):
-                    if token != u and edit_distance(u, token, typo_budget(u)) <= typo_budget(u):
+                    if token != u and near(u, token):
                         seen[token] = None
             out[u] = list(seen)[:3]
         return out
@@ -628,7 +628,7 @@ def mark(text: str, terms: set[str], unknown: list[str]) -> str:
     """``text`` HTML-escaped, words whose analysed form the query asked for wrapped in <mark>."""
     out, pos = [], 0
     for start, end, token in analyze_spans(text):
-        hit = token in terms or any(edit_distance(u, token, typo_budget(u)) <= typo_budget(u) for u in unknown)
+        hit = token in terms or any(near(u, token) for u in unknown)
         if hit:
             out.append(html.escape(text[pos:start]))
             out.append("<mark>" + html.escape(text[start:end]) + "</mark>")

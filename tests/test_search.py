@@ -331,7 +331,8 @@ def test_api_search_filters_facets_and_errors(web: TestClient) -> None:
     data = web.get("/api/v1/search", params={"q": "AMP"}).json()
     assert data["results"][0]["id"] == "accompagnant-educatif-et-social" and data["total"] >= 1
     data = web.get(
-        "/api/v1/search", params=[("q", "aide soignant"), ("contrat", "CDI"), ("contrat", "CDD"), ("limit", "5")]
+        "/api/v1/search",
+        params=[("q", "aide soignant"), ("contrat", "CDI"), ("contrat", "CDD"), ("limit", "5"), ("facettes", "true")],
     ).json()
     assert {r["contract"] for r in data["results"]} <= {"CDI", "CDD"} and len(data["results"]) == 5
     assert any(f["value"] == "CDI" and f["selected"] for f in data["facets"]["contract"])

@@ -46,7 +46,7 @@ def search(
     tri: Annotated[SortOrder, Query(description="Ordre des résultats")] = "pertinence",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     limit: Annotated[int, Query(ge=1, le=100, description="Résultats par page")] = 20,
-    facettes: Annotated[bool, Query(description="Calculer les facettes")] = True,
+    facettes: Annotated[bool, Query(description="Calculer les facettes (comptes par filtre)")] = False,
 ) -> Any:
     """Recherche de métiers, certifications, sessions de formation et offres d'emploi, avec filtres et facettes."""
     try:

@@ -50,6 +50,20 @@ PLACE_MIN_POPULATION = 5000  # a commune name is read in free text only for town
 DISTANCE_CANDIDATES = 20000  # radius and distance sort: candidates examined exactly
 EARTH_KM = 6371.0088
 
+# Words that say which kind of result is wanted ("formation aide soignant", "emploi infirmier"): the
+# sessions or offers get a bonus that brings them next to the occupation's own page.
+INTENTS = {
+    "formation": "training",
+    "former": "training",
+    "emploi": "offer",
+    "offre": "offer",
+    "cdi": "offer",
+    "cdd": "offer",
+    "recrutement": "offer",
+    "poste": "offer",
+    "job": "offer",
+}
+INTENT_BONUS = 25.0
 FIELD_BOOST = {"names": 3.0, "alt": 1.6, "body": 0.4, "place": 1.0}
 EXACT_BOOST = 12.0
 SYNONYM_BOOST = 2.0
@@ -255,11 +269,17 @@ class SearchEngine:
     def _exact(self, value: str, score: float) -> tantivy.Query:
         return tantivy.Query.const_score_query(tantivy.Query.term_query(self.schema, "exact", value), score)
 
-    def _text(self, q: str) -> tuple[tantivy.Query | None, set[str], list[str], tuple[str, str] | None]:
-        """(text query or None, query terms for highlighting, unknown words, place found in the text)."""
+    def _text(
+        self, q: str
+    ) -> tuple[tantivy.Query | None, tantivy.Query | None, set[str], list[str], tuple[str, str] | None]:
+        """(full query, lean query, query terms for highlighting, unknown words, place found in the text).
+
+        The full query (fields, whole names, phrases, dictionary) ranks occupations and diplomas; sessions
+        and offers (a million documents) are ranked by the lean query of the same words (dictionary words
+        included), a flat disjunction of term queries that tantivy evaluates several times faster."""
         tokens = tuple(dict.fromkeys(analyze(q[:MAX_QUERY_CHARS])))[:MAX_QUERY_TOKENS]
         if not tokens:
-            return None, set(), [], None
+            return None, None, set(), [], None
         place = None
         found = self.gazetteer.find(tokens, self._is_name_word)
         if found:
@@ -268,6 +288,7 @@ class SearchEngine:
             tokens = tokens[:start] + tokens[end:]
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         unknown = [t for t in tokens if not self._known(t)]
+        lean_terms: dict[str, float] = dict.fromkeys(tokens, 1.0)
         for t in tokens:
             clauses.append((tantivy.Occur.Should, self._token_query(t, t in unknown)))
         terms = set(tokens)
@@ -287,7 +308,24 @@ class SearchEngine:
                 boost = SYNONYM_BOOST * len(expansion.matched) * weight
                 clauses.append((tantivy.Occur.Should, self._phrase_query(phrase, boost)))
                 clauses.append((tantivy.Occur.Should, self._exact(" ".join(phrase), EXACT_BOOST * 0.5 * weight)))
-        return tantivy.Query.boolean_query(clauses), terms, unknown, place
+                for t in phrase:
+                    lean_terms.setdefault(t, 0.5 * weight)
+        return tantivy.Query.boolean_query(clauses), self._lean(lean_terms, unknown, exact), terms, unknown, place
+
+    def _lean(self, words: dict[str, float], unknown: list[str], exact: str) -> tantivy.Query:
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for t, weight in words.items():
+            for f in ("names", "alt", "body", "place"):
+                q = tantivy.Query.term_query(self.schema, f, t)
+                clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, FIELD_BOOST[f] * weight)))
+            if t in unknown and typo_budget(t):
+                q = tantivy.Query.fuzzy_term_query(self.schema, "names", t, typo_budget(t), True, False)
+                clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, FIELD_BOOST["names"] * 0.8)))
+        clauses.append((tantivy.Occur.Should, self._exact(exact, EXACT_BOOST)))  # a ROME code
+        for kind in {INTENTS[t] for t in words if t in INTENTS}:
+            bonus = tantivy.Query.term_query(self.schema, "type", kind)
+            clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(bonus, INTENT_BONUS)))
+        return tantivy.Query.boolean_query(clauses)
 
     def _filters(
         self, r: SearchQuery, place: tuple[str, str] | None
@@ -330,13 +368,14 @@ class SearchEngine:
         circle = None
         if r.commune:
             code = self.gazetteer.commune(r.commune)
-            if r.radius_km:
+            if r.radius_km or r.sort == "distance":
                 _n, _d, lat, lon, _p = self.places.communes[code]
                 if lat is None or lon is None:
                     raise UnknownPlace(f"commune sans coordonnées : « {code} »")
-                circle = (lat, lon, r.radius_km)
-                dlat = r.radius_km / 111.2
-                dlon = r.radius_km / (111.32 * max(0.01, math.cos(math.radians(lat))))
+                radius = r.radius_km or 1000.0  # sorted by distance without a radius: the whole country
+                circle = (lat, lon, radius)
+                dlat = radius / 111.2
+                dlon = radius / (111.32 * max(0.01, math.cos(math.radians(lat))))
                 out["commune"] = tantivy.Query.boolean_query(
                     [
                         (
@@ -386,34 +425,51 @@ class SearchEngine:
 
     def query(self, r: SearchQuery) -> SearchPage:
         started = time.perf_counter()
-        text, terms, unknown, place = self._text(r.q)
+        text, lean, terms, unknown, place = self._text(r.q)
         filters, circle = self._filters(r, place)
-        if place and text is not None and "text_place" in filters:
+        if place and text is not None and lean is not None and "text_place" in filters:
             # A place in the text says "where": results located there come before the general pages.
-            text = tantivy.Query.boolean_query(
-                [
-                    (tantivy.Occur.Must, text),
-                    (tantivy.Occur.Should, tantivy.Query.boost_query(self._place_query(*place), 4.0)),
-                ]
+            boost = tantivy.Query.boost_query(self._place_query(*place), 4.0)
+            text, lean = (
+                tantivy.Query.boolean_query([(tantivy.Occur.Must, q), (tantivy.Occur.Should, boost)])
+                for q in (text, lean)
             )
         weight = None if place else "weight"
-        query = self._combine(text, filters.values())
         need = r.page * r.per_page
         first = (r.page - 1) * r.per_page
         distances: dict[int, float] = {}
         searcher = self.searcher
-        if circle is None and r.sort in ("pertinence", "date_debut", "date_publication"):
-            if r.sort == "pertinence":
-                res = searcher.search(query, need, count=True, weight_by_field=weight)
-            else:
-                field = "start" if r.sort == "date_debut" else "published"
-                order = tantivy.Order.Asc if r.sort == "date_debut" else tantivy.Order.Desc
-                res = searcher.search(query, need, count=True, order_by_field=field, order=order)
-            hits = [(float(score) if r.sort == "pertinence" else 0.0, addr) for score, addr in res.hits[first:need]]
+        wanted = set(r.types) or {"occupation", "certification", "training", "offer"}
+        if circle is None and r.sort == "pertinence":
+            # Two searches merged by score: the full query on the few thousand reference documents, the
+            # lean one on sessions and offers. Both score with the same index statistics.
+            hits_all: list[tuple[float, Any]] = []
+            total = 0
+            for group, q, w in (
+                (("occupation", "certification"), text, weight),
+                (("training", "offer"), lean, None),
+            ):
+                kinds = [k for k in group if k in wanted]
+                if not kinds:
+                    continue
+                part = self._combine(q, [*filters.values(), tantivy.Query.term_set_query(self.schema, "type", kinds)])
+                res = searcher.search(part, need, count=True, weight_by_field=w)
+                hits_all += [(float(score), addr) for score, addr in res.hits]
+                total += _count(res)
+            hits_all.sort(key=lambda x: -x[0])
+            hits = hits_all[first:need]
+            exact_total = True
+        elif circle is None:
+            query = self._combine(lean, filters.values())
+            field = "start" if r.sort == "date_debut" else "published"
+            order = tantivy.Order.Asc if r.sort == "date_debut" else tantivy.Order.Desc
+            res = searcher.search(query, need, count=True, order_by_field=field, order=order)
+            hits = [(0.0, addr) for _score, addr in res.hits[first:need]]
             total, exact_total = _count(res), True
         else:
-            lat0, lon0, radius = circle if circle else (0.0, 0.0, 0.0)
-            res = searcher.search(query, DISTANCE_CANDIDATES, count=True, weight_by_field=weight)
+            query = self._combine(lean, filters.values())
+            lat0, lon0, radius = circle
+            res = searcher.search(query, DISTANCE_CANDIDATES, count=True)
             addrs = [a for _s, a in res.hits]
             lats = searcher.fast_field_values("lat", addrs) if addrs else []
             lons = searcher.fast_field_values("lon", addrs) if addrs else []
@@ -422,7 +478,7 @@ class SearchEngine:
                 if la is None or lo is None:
                     continue
                 d = haversine_km(lat0, lon0, la, lo)
-                if circle is None or d <= radius:
+                if d <= radius:
                     kept.append((float(score), d, addr))
             if r.sort == "distance":
                 kept.sort(key=lambda x: x[1])
@@ -433,7 +489,7 @@ class SearchEngine:
                 distances[id(addr)] = d
                 hits.append((score, addr))
         results = [self._hit(score, addr, terms, unknown, r.highlight, distances.get(id(addr))) for score, addr in hits]
-        facets = self._facets(text, filters, r) if r.facets else {}
+        facets = self._facets(lean, filters, r) if r.facets else {}
         place_info = None
         if place:
             place_info = PlaceInfo(code=place[1], name=self.gazetteer.name(*place), kind=place[0], from_query=True)

@@ -618,6 +618,8 @@ def main() -> None:
         print("fts5…", file=sys.stderr)
         fts = args.work / "fts5.sqlite3"
         build = previous.get("fts5", {}).get("build") if args.skip_build and fts.exists() else None
+        if build is None and args.skip_build and fts.exists():
+            build = {"reused": str(fts), "size_mb": round(fts.stat().st_size / 2**20, 1)}
         build = build or run_child("fts_build", args.database_url, str(fts))
         results["fts5"] = {
             "build": build,

@@ -286,6 +286,9 @@ def test_radius_is_exact_and_sorts_by_distance(engine_: SearchEngine, search_db:
     distances = [h.distance_km for h in page.results]
     assert distances == sorted(distances)  # type: ignore[type-var]
     assert all(d is not None and d <= 40 for d in distances)
+    by_relevance = engine_.query(SearchQuery(q="aide", commune="Lyon", radius_km=40, per_page=10, facets=False))
+    assert by_relevance.results and all(h.key in expected for h in by_relevance.results)
+    assert all(h.distance_km is not None and h.distance_km <= 40 for h in by_relevance.results)
     with pytest.raises(UnknownPlace, match="Atlantide"):
         engine_.query(SearchQuery(commune="Atlantide", radius_km=10))
 

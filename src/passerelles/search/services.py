@@ -469,20 +469,26 @@ class SearchEngine:
         else:
             query = self._combine(lean, filters.values())
             lat0, lon0, radius = circle
-            res = searcher.search(query, DISTANCE_CANDIDATES, count=True)
-            addrs = [a for _s, a in res.hits]
-            lats = searcher.fast_field_values("lat", addrs) if addrs else []
-            lons = searcher.fast_field_values("lon", addrs) if addrs else []
-            kept: list[tuple[float, float, Any]] = []
-            for (score, addr), la, lo in zip(res.hits, lats, lons, strict=True):
-                if la is None or lo is None:
-                    continue
-                d = haversine_km(lat0, lon0, la, lo)
-                if d <= radius:
-                    kept.append((float(score), d, addr))
+            # Sorted by distance, every candidate of the bounding box is measured. Sorted by relevance, the
+            # best candidates are measured until the page is full (the square's corners are outside).
+            limit = DISTANCE_CANDIDATES if r.sort == "distance" else min(DISTANCE_CANDIDATES, 2 * need + 50)
+            while True:
+                res = searcher.search(query, limit, count=True)
+                kept: list[tuple[float, float, Any]] = []
+                addrs = [a for _s, a in res.hits]
+                lats = searcher.fast_field_values("lat", addrs) if addrs else []
+                lons = searcher.fast_field_values("lon", addrs) if addrs else []
+                for (score, addr), la, lo in zip(res.hits, lats, lons, strict=True):
+                    if la is not None and lo is not None:
+                        d = haversine_km(lat0, lon0, la, lo)
+                        if d <= radius:
+                            kept.append((float(score), d, addr))
+                if len(kept) >= need or _count(res) <= limit or limit >= DISTANCE_CANDIDATES:
+                    break
+                limit = min(DISTANCE_CANDIDATES, limit * 4)
             if r.sort == "distance":
                 kept.sort(key=lambda x: x[1])
-            exact_total = _count(res) <= DISTANCE_CANDIDATES
+            exact_total = _count(res) <= limit
             total = len(kept) if exact_total else round(len(kept) * _count(res) / max(1, len(addrs)))
             hits = []
             for score, d, addr in kept[first:need]:

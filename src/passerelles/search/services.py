@@ -452,7 +452,19 @@ class SearchEngine:
                 kinds = [k for k in group if k in wanted]
                 if not kinds:
                     continue
-                part = self._combine(q, [*filters.values(), tantivy.Query.term_set_query(self.schema, "type", kinds)])
+                if group[0] == "training" and len(kinds) == 2:
+                    # Excluding the few thousand reference documents costs less than intersecting with the
+                    # million records.
+                    reference = tantivy.Query.term_set_query(self.schema, "type", ["occupation", "certification"])
+                    part = tantivy.Query.boolean_query(
+                        [
+                            (tantivy.Occur.Must, self._combine(q, filters.values())),
+                            (tantivy.Occur.MustNot, reference),
+                        ]
+                    )
+                else:
+                    restrict = tantivy.Query.term_set_query(self.schema, "type", kinds)
+                    part = self._combine(q, [*filters.values(), restrict])
                 res = searcher.search(part, need, count=True, weight_by_field=w)
                 hits_all += [(float(score), addr) for score, addr in res.hits]
                 total += _count(res)

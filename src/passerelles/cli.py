@@ -23,7 +23,7 @@ from passerelles.reference.reader import InvalidReferenceData
 from passerelles.rome.importer import _checksum as rome_checksum
 from passerelles.rome.importer import detect_version, import_rome, loaded_checksum
 from passerelles.rome.services import get_fiche
-from passerelles.search.services import build_index
+from passerelles.search.services import SearchBackend, open_backend
 from passerelles.settings import Settings
 
 app = typer.Typer(
@@ -33,6 +33,8 @@ import_app = typer.Typer(help="Importer des données ouvertes.", no_args_is_help
 app.add_typer(import_app, name="import")
 data_app = typer.Typer(help="Jeux de données ouverts officiels : téléchargement et état.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+index_app = typer.Typer(help="Index de recherche : reconstruction, mise à jour, état.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON stable.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Simuler : afficher le bilan sans rien écrire.")]
@@ -125,6 +127,7 @@ def init(
         typer.echo(import_communes(engine, settings.geo_dir).as_text(max_rejects=10))
     if settings.demo:
         _load_demo(engine, settings)
+    _update_index(engine, settings, rebuild_if_missing=True)
 
 
 def _load_demo(engine: Any, settings: Settings) -> None:
@@ -212,7 +215,26 @@ def _run_import(ctx: typer.Context, run: Callable[[Any], ImportReport], as_json:
         report = run(engine)
     except ImportRefused as exc:
         _refuse(str(exc))
+    if not report.dry_run:
+        _update_index(engine, Settings(), quiet=as_json)
     _finish_import(report, as_json, rejects)
+
+
+def _update_index(engine: Any, settings: Settings, *, rebuild_if_missing: bool = False, quiet: bool = False) -> None:
+    """After an import: the published search index takes in what changed (nothing to do without one)."""
+    from passerelles.search.index import current_version, rebuild, update
+    from passerelles.search.services import published
+
+    root = settings.search_index_dir
+    url = engine.url.render_as_string(hide_password=False)
+    if published(root, url):
+        report = update(engine, root)
+    elif rebuild_if_missing and current_version(root) is None:
+        report = rebuild(engine, root)
+    else:
+        return  # no index of this database here: built on first use, or by `passerelles index rebuild`
+    if not quiet:
+        typer.echo(report.as_text(), err=True)
 
 
 def _finish_import(report: ImportReport, as_json: bool, rejects: Path | None) -> None:
@@ -369,9 +391,14 @@ def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         typer.echo(f"{r.id:10} {fresh:14} version {r.version or '-':6} chargé {r.loaded_at or '-':25} {counts}")
 
 
+def _backend(session: Any) -> SearchBackend:
+    settings = Settings()
+    return open_backend(session, settings.search_index_dir, settings.database_url)
+
+
 def _find(session: Any, query: str, type_: str) -> str | None:
     """Resolve a query to an id: exact slug first, then the best search result of that type."""
-    results = build_index(session).search(query, types={type_}, limit=1)
+    results = _backend(session).search(query, types={type_}, limit=1)
     return results[0].id if results else None
 
 
@@ -435,10 +462,10 @@ def search(
     as_json: JsonOpt = False,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
 ) -> None:
-    """Rechercher métiers et certifications."""
+    """Rechercher métiers, certifications, sessions de formation et offres d'emploi."""
     engine = _engine(ctx)
     with make_sessionmaker(engine)() as session:
-        results = build_index(session).search(query, limit=limit)
+        results = _backend(session).search(query, limit=limit)
     if as_json:
         _dump(results)
         return
@@ -539,6 +566,41 @@ def _commune_code(session: Any, text: str) -> str:
     if found is None:
         _refuse(f"commune inconnue : « {text} »")
     return str(found.code_insee)
+
+
+@index_app.command("rebuild")
+def index_rebuild(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Reconstruire l'index de recherche depuis la base et le publier (les lecteurs basculent seuls)."""
+    from passerelles.search.index import rebuild
+
+    settings = Settings()
+    report = rebuild(_engine(ctx, settings.database_url), settings.search_index_dir)
+    _dump(report.__dict__) if as_json else typer.echo(report.as_text())
+
+
+@index_app.command("update")
+def index_update(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Mettre l'index à jour depuis la base (ce qui a changé seulement) et publier la nouvelle version."""
+    from passerelles.search.index import update
+
+    settings = Settings()
+    report = update(_engine(ctx, settings.database_url), settings.search_index_dir)
+    _dump(report.__dict__) if as_json else typer.echo(report.as_text())
+
+
+@index_app.command("status")
+def index_status(as_json: JsonOpt = False) -> None:
+    """Version publiée, base d'origine, nombre de documents."""
+    import json as _json
+
+    from passerelles.search.index import current_version
+
+    settings = Settings()
+    folder = current_version(settings.search_index_dir)
+    if folder is None:
+        _refuse(f"aucun index publié dans {settings.search_index_dir} (passerelles index rebuild)")
+    info = {"version": folder.name, "path": str(folder), **_json.loads((folder / "info.json").read_text())}
+    _dump(info) if as_json else typer.echo("\n".join(f"{k} : {v}" for k, v in info.items()))
 
 
 @app.command()

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     demo: bool = Field(default=True, description="`init` loads generated demonstration offers and sessions.")
     demo_sessions: int = Field(default=3000, ge=0, le=1_000_000)
     demo_offers: int = Field(default=5000, ge=0, le=2_000_000)
+    search_index_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "search",
+        description="Search index directory (versions/ + CURRENT pointer), built from the database.",
+    )
     environment: str = Field(default="development", pattern="^(development|test|production)$")
     debug: bool = False
 

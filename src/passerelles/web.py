@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from passerelles.pathways.services import RuleBook, build_rulebook
-from passerelles.search.services import SearchBackend, build_index
+from passerelles.search.services import SearchBackend, open_backend
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 _lock = threading.Lock()
@@ -34,7 +34,7 @@ def get_search(request: Request, session: DbSession) -> SearchBackend:
     if state.search is None:
         with _lock:
             if state.search is None:
-                state.search = build_index(session)
+                state.search = open_backend(session, state.settings.search_index_dir, state.settings.database_url)
     backend: SearchBackend = state.search
     return backend
 

@@ -1,15 +1,57 @@
-"""HTML pages: home and search results."""
+"""HTML pages: home and search results (filters and facets in a plain GET form: works without JS)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from pydantic import ValidationError
 
 from passerelles.occupations.services import list_occupations
+from passerelles.search.schemas import SearchQuery
+from passerelles.search.services import FACET_TITLES, UnknownPlace
 from passerelles.web import DbSession, Search, render
 
 router = APIRouter(include_in_schema=False)
+
+# Form field (same names as the API) → SearchQuery field; lists are repeated parameters.
+LIST_PARAMS = {
+    "type": "types",
+    "niveau": "level",
+    "voie": "route",
+    "modalite": "modality",
+    "contrat": "contract",
+    "temps": "working_time",
+}
+ONE_PARAMS = {
+    "region": "region",
+    "departement": "departement",
+    "commune": "commune",
+    "rayon": "radius_km",
+    "debut_min": "start_from",
+    "debut_max": "start_to",
+    "publie_depuis": "published_since",
+    "tri": "sort",
+    "page": "page",
+}
+FACET_PARAM = {
+    "type": "type",
+    "region": "region",
+    "departement": "departement",
+    "level": "niveau",
+    "route": "voie",
+    "modality": "modalite",
+    "contract": "contrat",
+    "working_time": "temps",
+}
+SORTS = {
+    "pertinence": "Pertinence",
+    "distance": "Distance",
+    "date_debut": "Date de début",
+    "date_publication": "Date de publication",
+}
 
 
 @router.get("/")
@@ -18,7 +60,43 @@ def home(request: Request, session: DbSession) -> Any:
 
 
 @router.get("/recherche")
-def search_page(request: Request, backend: Search, q: str = "") -> Any:
-    q = q.strip()[:200]
-    results = backend.search(q, limit=30) if q else []
-    return render(request, "search.html", {"q": q, "results": results})
+def search_page(request: Request, backend: Search) -> Any:
+    params = request.query_params
+    q = params.get("q", "").strip()[:200]
+    data: dict[str, Any] = {"q": q, "per_page": 20}
+    for name, field in LIST_PARAMS.items():
+        values = [v for v in params.getlist(name) if v][:20]
+        if values:
+            data[field] = values
+    for name, field in ONE_PARAMS.items():
+        value = params.get(name, "").strip()
+        if value:
+            data[field] = value[:120]
+    error = None
+    page = None
+    try:
+        query = SearchQuery.model_validate(data)
+        if q or len(data) > 2:
+            page = backend.query(query)
+    except ValidationError as exc:
+        error = "Filtre invalide : " + "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}" for e in exc.errors())
+        query = SearchQuery(q=q)
+    except UnknownPlace as exc:
+        error = str(exc)[:1].upper() + str(exc)[1:]
+        query = SearchQuery(q=q)
+    kept = [(k, v) for k, v in params.multi_items() if k != "page" and v]
+    context = {
+        "q": q,
+        "query": query,
+        "page": page,
+        "results": page.results if page else [],
+        "error": error,
+        "facet_titles": FACET_TITLES,
+        "facet_param": FACET_PARAM,
+        "sorts": SORTS,
+        "has_demo": bool(page and any(r.is_demo for r in page.results)),
+        "page_url": lambda n: "/recherche?" + urlencode([*kept, ("page", str(n))]),
+        "pages": (page.total + query.per_page - 1) // query.per_page if page else 0,
+        "today": dt.date.today(),
+    }
+    return render(request, "search.html", context)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import ValidationError
 
-from passerelles.search.schemas import ResultType, SearchResponse
+from passerelles.errors import NotFound
+from passerelles.search.schemas import (
+    MAX_PAGE,
+    Modality,
+    ResultType,
+    Route,
+    SearchQuery,
+    SearchResponse,
+    SortOrder,
+    SuggestResponse,
+    WorkingTime,
+)
+from passerelles.search.services import UnknownPlace
 from passerelles.web import Search
 
 router = APIRouter(tags=["recherche"])
@@ -15,10 +29,70 @@ router = APIRouter(tags=["recherche"])
 @router.get("/search", response_model=SearchResponse)
 def search(
     backend: Search,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="Texte recherché")],
+    q: Annotated[str, Query(max_length=200, description="Texte recherché")] = "",
     type: Annotated[list[ResultType] | None, Query(description="Types de résultats")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> SearchResponse:
-    """Recherche de métiers et de certifications (noms, sigles, anciens noms, appellations ROME)."""
-    results = backend.search(q, types=set(type) if type else None, limit=limit)
-    return SearchResponse(query=q, total=len(results), results=results)
+    region: Annotated[str | None, Query(description="Code de région (INSEE)")] = None,
+    departement: Annotated[str | None, Query(description="Code de département")] = None,
+    commune: Annotated[str | None, Query(description="Code INSEE ou nom de commune")] = None,
+    rayon: Annotated[float | None, Query(gt=0, le=300, description="Rayon autour de la commune, en km")] = None,
+    niveau: Annotated[list[int] | None, Query(description="Niveau européen (3 à 8)")] = None,
+    voie: Annotated[list[Route] | None, Query(description="Voie d'accès")] = None,
+    modalite: Annotated[list[Modality] | None, Query(description="Modalité de formation")] = None,
+    contrat: Annotated[list[str] | None, Query(description="Type de contrat (CDI, CDD, MIS…)")] = None,
+    temps: Annotated[list[WorkingTime] | None, Query(description="Temps de travail")] = None,
+    debut_min: Annotated[dt.date | None, Query(description="Sessions commençant à partir de")] = None,
+    debut_max: Annotated[dt.date | None, Query(description="Sessions commençant au plus tard")] = None,
+    publie_depuis: Annotated[dt.date | None, Query(description="Offres publiées depuis")] = None,
+    tri: Annotated[SortOrder, Query(description="Ordre des résultats")] = "pertinence",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100, description="Résultats par page")] = 20,
+    facettes: Annotated[bool, Query(description="Calculer les facettes (comptes par filtre)")] = False,
+) -> Any:
+    """Recherche de métiers, certifications, sessions de formation et offres d'emploi, avec filtres et facettes."""
+    try:
+        request = SearchQuery(
+            q=q,
+            types=type or [],
+            region=region,
+            departement=departement,
+            commune=commune,
+            radius_km=rayon,
+            level=niveau or [],
+            route=voie or [],
+            modality=modalite or [],
+            contract=contrat or [],
+            working_time=temps or [],
+            start_from=debut_min,
+            start_to=debut_max,
+            published_since=publie_depuis,
+            sort=tri,
+            page=page,
+            per_page=limit,
+            facets=facettes,
+        )
+        return backend.query(request)
+    except ValidationError as exc:
+        raise HTTPException(
+            422, "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}" for e in exc.errors())
+        ) from None
+    except UnknownPlace as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.get("/search/suggest", response_model=SuggestResponse)
+def suggest(
+    backend: Search,
+    q: Annotated[str, Query(max_length=100, description="Début d'un nom de métier ou de diplôme")],
+    limit: Annotated[int, Query(ge=1, le=20)] = 8,
+) -> SuggestResponse:
+    """Autocomplétion sur les noms de métiers et de certifications (et les appellations ROME)."""
+    return SuggestResponse(query=q, suggestions=backend.suggest(q, limit=limit))
+
+
+@router.get("/search/documents/{key}")
+def document(backend: Search, key: str) -> dict[str, Any]:
+    """Un document de l'index (session de formation, offre…) tel que la recherche le montre."""
+    found = backend.document(key[:200])
+    if found is None:
+        raise NotFound(f"Aucun document « {key[:80]} » dans l'index de recherche.")
+    return found

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ResultType = Literal["occupation", "certification", "training", "offer"]
+SortOrder = Literal["pertinence", "distance", "date_debut", "date_publication"]
+Modality = Literal["presentiel", "distance", "mixte"]
+Route = Literal["initiale", "continue", "apprentissage", "vae", "distance"]
+WorkingTime = Literal["temps_plein", "temps_partiel"]
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 100
 
 
 class SearchResult(BaseModel):
@@ -18,7 +26,102 @@ class SearchResult(BaseModel):
     subtitle: str | None = None
 
 
-class SearchResponse(BaseModel):
+class SearchHit(SearchResult):
+    """A result of the full search: the short result plus what a list of results shows."""
+
+    key: str
+    snippet: str | None = None
+    highlight: str | None = Field(None, description="Extrait, HTML échappé, mots trouvés entre <mark> et </mark>")
+    city: str | None = None
+    commune: str | None = None
+    distance_km: float | None = None
+    start_date: dt.date | None = None
+    published_at: dt.datetime | None = None
+    contract: str | None = None
+    modality: str | None = None
+    is_demo: bool = False
+
+
+class SearchQuery(BaseModel):
+    """Everything a search can ask; each field is optional but ``q`` or a filter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field("", max_length=200)
+    types: list[ResultType] = []
+    region: str | None = Field(None, pattern=r"^[0-9]{2,3}$")
+    departement: str | None = Field(None, pattern=r"^(2A|2B|[0-9]{2,3})$")
+    commune: str | None = Field(None, max_length=120, description="Code INSEE ou nom de commune")
+    radius_km: float | None = Field(None, gt=0, le=300)
+    level: list[int] = []
+    route: list[Route] = []
+    modality: list[Modality] = []
+    contract: list[str] = []
+    working_time: list[WorkingTime] = []
+    start_from: dt.date | None = None
+    start_to: dt.date | None = None
+    published_since: dt.date | None = None
+    sort: SortOrder = "pertinence"
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(20, ge=1, le=MAX_PER_PAGE)
+    facets: bool = True
+    highlight: bool = True
+
+    @field_validator("level")
+    @classmethod
+    def _levels(cls, value: list[int]) -> list[int]:
+        for v in value:
+            if not 3 <= v <= 8:
+                raise ValueError(f"niveau {v} inconnu : les niveaux européens vont de 3 à 8")
+        return value
+
+    @field_validator("contract")
+    @classmethod
+    def _contracts(cls, value: list[str]) -> list[str]:
+        for v in value:
+            if not v.isalnum() or len(v) > 10:
+                raise ValueError(f"type de contrat invalide : « {v[:20]} »")
+        return [v.upper() for v in value]
+
+
+class FacetValue(BaseModel):
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+
+
+class PlaceInfo(BaseModel):
+    code: str
+    name: str
+    kind: Literal["commune", "departement", "region"]
+    from_query: bool = Field(description="Lieu reconnu dans le texte de la requête")
+
+
+class SearchPage(BaseModel):
     query: str
     total: int
-    results: list[SearchResult]
+    total_exact: bool = True
+    page: int
+    per_page: int
+    sort: SortOrder
+    results: list[SearchHit]
+    facets: dict[str, list[FacetValue]] = {}
+    place: PlaceInfo | None = None
+    corrections: dict[str, list[str]] = Field({}, description="Mots inconnus et les mots de l'index retenus")
+    took_ms: float
+
+
+class SearchResponse(SearchPage):
+    """Réponse de GET /api/v1/search (garde ``query``, ``total``, ``results`` de la première version)."""
+
+
+class Suggestion(BaseModel):
+    label: str
+    type: ResultType
+    url: str
+
+
+class SuggestResponse(BaseModel):
+    query: str
+    suggestions: list[Suggestion]

@@ -1,13 +1,70 @@
-"""French text normalisation shared by indexing and querying (same function on both sides)."""
+"""French analysis shared by indexing and querying: the same ``analyze`` on both sides.
+
+Order matters: words are split (elisions l', d', qu'… and hyphenated compounds), lower-cased, *stemmed
+while their accents are still there* (infirmière → infirmier, éducatrice → éducateur, sociaux → social),
+then folded (accents removed). Stemming first keeps the endings it relies on readable (-ière, -ée), and
+folding last lets "infirmieres" typed without accents meet "Infirmière" and "infirmier".
+
+The index stores these tokens pre-analysed (tantivy's whitespace tokenizer only splits them), so the
+query side cannot drift from the index side: both call this module.
+"""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from unidecode import unidecode
 
-STOPWORDS = frozenset("a au aux avec d de des du en et l la le les pour qu un une sur dans par".split())  # noqa: SIM905
+STOPWORDS = frozenset(
+    (  # noqa: SIM905 (a readable sentence of words)
+        "a au aux avec ce ces d de des du en et h f l la le les leur leurs ou par pour qu que qui sa se ses son "
+        "sur dans un une y n s"
+        # Words of a sentence that say nothing about the occupation ("je veux travailler en crèche").
+        " je tu il elle nous vous ils elles on veux voudrais cherche travailler faire devenir etre être metier"
+        " métier"
+    ).split()
+)
+# Words are runs of letters and digits; an apostrophe (straight or typographic) ends an elided article
+# ("l'aide" → "aide") and a hyphen or slash splits a compound ("aide-soignante" → "aide soignante").
+_WORD = re.compile(r"[0-9a-zß-öø-ÿœæ]+")  # on lower-cased text (IGNORECASE makes `re` several times slower)
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_ELIDED = frozenset("l d qu n s j m t c jusqu lorsqu puisqu".split())  # noqa: SIM905
+
+# Feminine and plural endings, on accented lower-case words; the first that applies wins. Each pair is
+# (ending, replacement); a word must keep at least three letters before the ending.
+_SUFFIXES: tuple[tuple[str, str], ...] = tuple(
+    (ending, replacement)
+    for accented, replacement in (
+        ("ières", "ier"),
+        ("ière", "ier"),
+        ("ères", "er"),
+        ("ère", "er"),
+        ("euses", "eur"),
+        ("euse", "eur"),
+        ("trices", "teur"),
+        ("trice", "teur"),
+        ("iennes", "ien"),
+        ("ienne", "ien"),
+        ("ennes", "en"),
+        ("enne", "en"),
+        ("antes", "ant"),
+        ("ante", "ant"),
+        ("entes", "ent"),
+        ("ente", "ent"),
+        ("ives", "if"),
+        ("ive", "if"),
+        ("elles", "el"),
+        ("elle", "el"),
+        ("ales", "al"),
+        ("ale", "al"),
+        ("aux", "al"),
+        ("ées", "é"),
+        ("ée", "é"),
+    )
+    # Typed without accents, the same endings must reduce the same way (infirmieres → infirmier).
+    for ending in dict.fromkeys((accented, accented.replace("è", "e").replace("é", "e")))
+)
 
 
 def fold(text: str) -> str:
@@ -15,24 +72,97 @@ def fold(text: str) -> str:
     return _NON_ALNUM.sub(" ", unidecode(text).lower()).strip()
 
 
-def stem(token: str) -> str:
-    """A light French stemmer: plural then feminine endings (infirmières → infirmier, aides → aide)."""
-    if len(token) > 3 and token[-1] in "sx":
-        token = token[:-1]
-    for fem, masc in (
-        ("euse", "eur"),
-        ("trice", "teur"),
-        ("ere", "er"),
-        ("ienne", "ien"),
-        ("ante", "ant"),
-        ("ente", "ent"),
-        ("ive", "if"),
-        ("elle", "el"),
-    ):
-        if len(token) > len(fem) + 2 and token.endswith(fem):
-            return token[: -len(fem)] + masc
-    return token
+def _stem_accented(word: str) -> str:
+    for ending, replacement in _SUFFIXES:
+        if len(word) >= len(ending) + (2 if ending.startswith(("ée", "ee")) else 3) and word.endswith(ending):
+            return word[: -len(ending)] + (replacement if ending[0] != "e" or replacement[0] != "é" else "e")
+    if len(word) > 3 and word[-1] in "sx" and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """One word, lower case (accents kept or not): feminine and plural endings reduced, then folded."""
+    return fold(_stem_accented(word.lower())).replace(" ", "")
+
+
+@lru_cache(maxsize=262144)
+def analyze(text: str) -> tuple[str, ...]:
+    """The tokens of ``text``: elisions dropped, compounds split, stemmed then folded, stop words out."""
+    out: list[str] = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group()
+        if word in _ELIDED or word in STOPWORDS:
+            continue
+        token = stem(word)
+        if token and token not in STOPWORDS:
+            out.append(token)
+    return tuple(out)
+
+
+def analyze_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, token) for each word of ``text`` that yields a token: used to highlight hits."""
+    spans = []
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character whose lower case is longer: offsets would drift
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    for match in _WORD.finditer(lowered):
+        word = match.group().lower()
+        if word in _ELIDED or word in STOPWORDS:
+            continue
+        token = stem(word)
+        if token:
+            spans.append((match.start(), match.end(), token))
+    return spans
 
 
 def tokens(text: str) -> list[str]:
-    return [stem(t) for t in fold(text).split() if t not in STOPWORDS]
+    """Kept for callers of the first backend: the analysed tokens as a list."""
+    return list(analyze(text))
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, giving up (returning limit + 1) once every path exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def ending_corrections(token: str) -> list[str]:
+    """Stems of ``token`` read with one typo in its inflected ending ("puericultrise" → puericulteur)."""
+    out: list[str] = []
+    for ending, _replacement in _SUFFIXES:
+        n = len(ending)
+        if len(token) > n + 3 and token[-n:] != ending and edit_distance(token[-n:], ending, 1) <= 1:
+            candidate = stem(token[:-n] + ending)
+            if candidate != token and candidate not in out:
+                out.append(candidate)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def near(unknown: str, token: str) -> bool:
+    """``token`` is within the typo budget of the unknown word ``unknown`` (same first letter)."""
+    budget = typo_budget(unknown)
+    return (
+        budget > 0
+        and token[:1] == unknown[:1]
+        and abs(len(token) - len(unknown)) <= budget
+        and edit_distance(unknown, token, budget) <= budget
+    )
+
+
+def typo_budget(token: str) -> int:
+    """Edits tolerated on a word the index does not know: 1 up to 7 letters, 2 beyond, none when short."""
+    if len(token) < 4 or token.isdigit():
+        return 0
+    return 1 if len(token) <= 7 else 2

@@ -1,0 +1,649 @@
+"""Search benchmark (issue 4): tantivy index vs an SQLite FTS5 baseline with the same French analysis.
+
+Usage:
+    .venv/bin/python bench/search.py --database-url sqlite:////tmp/search-bench/bench.sqlite3 \
+        [--work /tmp/search-bench] [--queries 600] [--skip-build] [--skip-fts]
+
+The database must hold the volume to measure; the one used for bench/results/search.json was prepared
+once with the real importers (see docs/search.md, "Mesurer"):
+    PASSERELLES_DATABASE_URL=sqlite:////tmp/search-bench/bench.sqlite3 PASSERELLES_DEMO=0 passerelles init
+    python -m passerelles.demo.generator offers /tmp/search-bench/offers.jsonl --offers 1000000 --seed 7
+    python -m passerelles.demo.generator lheo /tmp/search-bench/catalogue.xml --sessions 300000 --seed 7
+    passerelles import lheo /tmp/search-bench/catalogue.xml --demo ; passerelles import offres … --demo
+
+Steps, each in its own process so that its peak memory (VmHWM) is its own:
+1. build: ``passerelles.search.index.rebuild`` from the database (time, size, peak RSS);
+2. service: every query through ``IndexReplica.query`` (what pages and API call), p50/p95/p99;
+3. HTTP: uvicorn with 2 workers, 8 concurrent clients on GET /api/v1/search, p95 and requests/s;
+4. FTS5: the same documents (same analysed tokens) in an SQLite FTS5 table with the same filters,
+   the same queries (typos corrected against the FTS vocabulary with the same edit budget), p50/p95/p99.
+Results: bench/results/search.json (with the machine load, since the 2 cores are shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from passerelles.settings import PROJECT_ROOT
+
+HERE = Path(__file__).resolve().parent
+
+# --- query set ---------------------------------------------------------------------------------------
+
+BASE = [
+    "aide soignant",
+    "aide-soignante",
+    "infirmier",
+    "infirmières",
+    "AMP",
+    "AES",
+    "AVS",
+    "ADVF",
+    "DEAES",
+    "DEAS",
+    "IDE",
+    "ASH",
+    "EJE",
+    "TISF",
+    "ASG",
+    "auxiliaire de puériculture",
+    "educateur specialise",
+    "moniteur educateur",
+    "accompagnant educatif et social",
+    "aide medico psychologique",
+    "agent de service hospitalier",
+    "assistante de vie",
+    "auxiliaire de vie",
+    "aide à domicile",
+    "secrétaire médicale",
+    "assistant médical",
+    "médiateur social",
+    "éducateur de jeunes enfants",
+    "assistante sociale",
+    "directeur ehpad",
+    "ehpad",
+    "travailler avec des personnes âgées",
+    "handicap",
+    "crèche",
+    "aide soignante de nuit",
+    "infirmier de nuit",
+    "aide soignant lyon",
+    "infirmier marseille",
+    "auxiliaire de vie paris",
+    "educateur specialise nord",
+    "cdi aide soignant",
+    "formation aide soignant",
+    "formation accompagnant educatif et social",
+    "vae deas",
+    "agent hospitalier",
+    "brancardier",
+    "ambulancier",
+    "puéricultrice",
+    "technicien intervention sociale",
+    "assistant de soins en gérontologie",
+    "K1306",
+    "J1501",
+    "garde d'enfants",
+    "nettoyage",
+    "cuisinier",
+]
+TOWNS = [
+    "Lyon",
+    "Marseille",
+    "Toulouse",
+    "Lille",
+    "Bordeaux",
+    "Nantes",
+    "Rennes",
+    "Strasbourg",
+    "Montpellier",
+    "Nice",
+    "Dijon",
+    "Tours",
+    "Limoges",
+    "Clermont-Ferrand",
+    "Rouen",
+    "Amiens",
+    "Brest",
+    "Metz",
+    "Grenoble",
+]
+DEPTS = ["13", "33", "59", "69", "75", "31", "44", "67", "34", "06", "76", "35", "38", "62", "93"]
+
+
+def typo(word: str, r: random.Random) -> str:
+    if len(word) < 5:
+        return word
+    i = r.randrange(1, len(word) - 1)
+    op = r.choice("sdi")
+    if op == "s":
+        return word[:i] + r.choice("aeiourstn") + word[i + 1 :]
+    if op == "d":
+        return word[:i] + word[i + 1 :]
+    return word[:i] + word[i] + word[i:]
+
+
+def make_queries(n: int, seed: int = 4) -> list[dict[str, Any]]:
+    """A mixed set: plain, typos, filters (type, contract, time, département, dates), radius, sorts."""
+    r = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    while len(out) < n:
+        q = r.choice(BASE)
+        params: dict[str, Any] = {"q": q}
+        kind = r.random()
+        if kind < 0.25:
+            words = q.split()
+            j = r.randrange(len(words))
+            words[j] = typo(words[j], r)
+            params["q"] = " ".join(words)
+            params["_kind"] = "typo"
+        elif kind < 0.45:
+            params["_kind"] = "filter"
+            choice = r.random()
+            if choice < 0.3:
+                params["types"] = [r.choice(["offer", "training"])]
+                params["departement"] = r.choice(DEPTS)
+            elif choice < 0.6:
+                params["types"] = ["offer"]
+                params["contract"] = [r.choice(["CDI", "CDD", "MIS"])]
+                params["working_time"] = [r.choice(["temps_plein", "temps_partiel"])]
+            else:
+                params["types"] = ["training"]
+                params["start_from"] = "2026-12-01"
+                params["start_to"] = "2027-06-30"
+                params["modality"] = [r.choice(["presentiel", "mixte"])]
+        elif kind < 0.65:
+            params["_kind"] = "radius"
+            params["commune"] = r.choice(TOWNS)
+            params["radius_km"] = r.choice([5, 10, 20, 30, 50])
+            if r.random() < 0.5:
+                params["sort"] = "distance"
+        else:
+            params["_kind"] = "plain"
+        out.append(params)
+    return out
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    v = sorted(values)
+
+    def p(x: float) -> float:
+        return round(v[min(len(v) - 1, int(x * len(v)))], 3)
+
+    return {
+        "p50_ms": p(0.50),
+        "p95_ms": p(0.95),
+        "p99_ms": p(0.99),
+        "mean_ms": round(sum(v) / len(v), 3),
+        "max_ms": round(v[-1], 3),
+        "n": len(v),
+    }
+
+
+def hwm_mb() -> float:
+    with open("/proc/self/status") as f:
+        return round(next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024, 1)
+
+
+def load() -> str:
+    return Path("/proc/loadavg").read_text().strip()
+
+
+# --- children ----------------------------------------------------------------------------------------
+
+
+def child_build(url: str, root: str) -> dict[str, Any]:
+    from passerelles.db import make_engine
+    from passerelles.search.index import rebuild
+
+    report = rebuild(make_engine(url), Path(root), threads=2)
+    return {
+        "seconds": round(report.seconds, 1),
+        "documents": report.documents,
+        "size_mb": round(report.size_bytes / 2**20, 1),
+        "peak_rss_mb": hwm_mb(),
+    }
+
+
+def child_service(root: str, queries_path: str, facets: str) -> dict[str, Any]:
+    from passerelles.search.schemas import SearchQuery
+    from passerelles.search.services import IndexReplica
+
+    replica = IndexReplica(Path(root))
+    t0 = time.perf_counter()
+    replica.engine()
+    open_s = time.perf_counter() - t0
+    queries = json.loads(Path(queries_path).read_text())
+    requests = [
+        SearchQuery(**{k: v for k, v in q.items() if not k.startswith("_")}, facets=facets == "1") for q in queries
+    ]
+    for rq in requests[:100]:  # warm-up: page cache and lazy structures
+        replica.query(rq)
+    times: list[float] = []
+    by_kind: dict[str, list[float]] = {}
+    totals = 0
+    for q, rq in zip(queries, requests, strict=True):
+        t = time.perf_counter()
+        page = replica.query(rq)
+        ms = (time.perf_counter() - t) * 1000
+        times.append(ms)
+        by_kind.setdefault(q["_kind"], []).append(ms)
+        totals += page.total > 0
+    return {
+        "open_s": round(open_s, 2),
+        **percentiles(times),
+        "by_kind": {k: percentiles(v) for k, v in by_kind.items()},
+        "queries_with_results": totals,
+        "peak_rss_mb": hwm_mb(),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def child_http(port: str, queries_path: str, seconds: str) -> dict[str, Any]:
+    import asyncio
+
+    import httpx
+
+    queries = json.loads(Path(queries_path).read_text())
+    names = {
+        "types": "type",
+        "contract": "contrat",
+        "working_time": "temps",
+        "modality": "modalite",
+        "radius_km": "rayon",
+        "start_from": "debut_min",
+        "start_to": "debut_max",
+        "sort": "tri",
+    }
+    urls = []
+    for q in queries:
+        params: list[tuple[str, str]] = []
+        for k, v in q.items():
+            if k.startswith("_"):
+                continue
+            for item in v if isinstance(v, list) else [v]:
+                params.append((names.get(k, k), str(item)))
+        urls.append(params)
+    times: list[float] = []
+    errors = 0
+
+    async def worker(i: int, client: httpx.AsyncClient, stop: float) -> None:
+        nonlocal errors
+        j = i
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            resp = await client.get("/api/v1/search", params=urls[j % len(urls)])
+            times.append((time.perf_counter() - t) * 1000)
+            errors += resp.status_code != 200
+            j += 8
+
+    async def run() -> float:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            for params in urls[:50]:
+                await client.get("/api/v1/search", params=params)
+            start = time.perf_counter()
+            stop = start + float(seconds)
+            await asyncio.gather(*(worker(i, client, stop) for i in range(8)))
+            return time.perf_counter() - start
+
+    elapsed = asyncio.run(run())
+    return {
+        **percentiles(times),
+        "requests": len(times),
+        "errors": errors,
+        "requests_per_s": round(len(times) / elapsed, 1),
+        "concurrency": 8,
+    }
+
+
+# --- FTS5 baseline -----------------------------------------------------------------------------------
+
+
+def child_fts_build(url: str, path: str) -> dict[str, Any]:
+    """The same documents, same analysed tokens, in SQLite FTS5 (+ a table of filterable attributes)."""
+    import sqlite3
+
+    from sqlalchemy.orm import Session
+
+    from passerelles.db import make_engine
+    from passerelles.search.index import RecordContext, _chunks, read_places, reference_documents
+    from passerelles.search.text import analyze
+
+    t0 = time.perf_counter()
+    Path(path).unlink(missing_ok=True)
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+        CREATE VIRTUAL TABLE doc_fts USING fts5(names, alt, body, place, tokenize='unicode61 remove_diacritics 0');
+        CREATE TABLE doc (rowid INTEGER PRIMARY KEY, key TEXT, type TEXT, departement TEXT, contract TEXT,
+            working_time TEXT, modality TEXT, start TEXT, lat REAL, lon REAL, weight REAL, payload TEXT);
+        """
+    )
+    engine = make_engine(url)
+    rows_f: list[tuple[Any, ...]] = []
+    rows_d: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        db.executemany("INSERT INTO doc_fts(rowid, names, alt, body, place) VALUES (?,?,?,?,?)", rows_f)
+        db.executemany("INSERT INTO doc VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows_d)
+        rows_f.clear()
+        rows_d.clear()
+
+    rowid = 0
+    with Session(engine) as session:
+        places = read_places(session)
+        for d in reference_documents(session):
+            rowid += 1
+            joined = [" ".join(t for s in part for t in analyze(s)) for part in (d.names, d.alt, d.body)]
+            rows_f.append((rowid, *joined, ""))
+            rows_d.append(
+                (
+                    rowid,
+                    d.key,
+                    d.type,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    d.weight,
+                    json.dumps({"title": d.title, "url": d.url}),
+                )
+            )
+        # Sessions and offers: the very JSON documents tantivy receives (same analysed tokens).
+        context = RecordContext(session, places)
+        for kind, ids in _chunks(session, None):
+            for raw in context.chunk(session, kind, ids):
+                d = json.loads(raw)
+                rowid += 1
+                rows_f.append((rowid, d.get("names", ""), d.get("alt", ""), d.get("body", ""), d.get("place", "")))
+                rows_d.append(
+                    (
+                        rowid,
+                        d["key"],
+                        d["type"],
+                        d.get("departement"),
+                        d.get("contract"),
+                        d.get("working_time"),
+                        d.get("modality"),
+                        (d.get("start") or "")[:10] or None,
+                        d.get("lat"),
+                        d.get("lon"),
+                        d.get("weight", 0.0),
+                        d["payload"],
+                    )
+                )
+                if len(rows_f) >= 20000:
+                    flush()
+    flush()
+    db.executescript(
+        """
+        CREATE INDEX doc_type ON doc(type, departement); CREATE INDEX doc_geo ON doc(lat, lon);
+        CREATE VIRTUAL TABLE doc_vocab USING fts5vocab(doc_fts, 'row');
+        """
+    )
+    db.commit()
+    db.close()
+    return {
+        "seconds": round(time.perf_counter() - t0, 1),
+        "documents": rowid,
+        "size_mb": round(Path(path).stat().st_size / 2**20, 1),
+        "peak_rss_mb": hwm_mb(),
+    }
+
+
+def child_fts_query(path: str, queries_path: str, url: str) -> dict[str, Any]:
+    import math
+    import sqlite3
+
+    from sqlalchemy.orm import Session
+
+    from passerelles.db import make_engine
+    from passerelles.search.index import read_places
+    from passerelles.search.services import Gazetteer, haversine_km
+    from passerelles.search.text import analyze, edit_distance, typo_budget
+
+    with Session(make_engine(url)) as session:
+        places = read_places(session)
+    gazetteer = Gazetteer(places)
+    db = sqlite3.connect(path)
+    vocab = [w for (w,) in db.execute("SELECT term FROM doc_vocab")]
+    known = set(vocab)
+    queries = json.loads(Path(queries_path).read_text())
+
+    def run(q: dict[str, Any]) -> int:
+        tokens = list(dict.fromkeys(analyze(q["q"])))[:8]
+        where, args = [], []
+        found = gazetteer.find(tuple(tokens))
+        if found:
+            tokens = tokens[: found[0]] + tokens[found[1] :]
+        alternatives = []
+        for t in tokens:
+            if t in known:
+                alternatives.append([t])
+            else:  # the same typo budget, against the FTS vocabulary
+                budget = typo_budget(t)
+                alternatives.append(
+                    [w for w in vocab if w[:1] == t[:1] and edit_distance(t, w, budget) <= budget] or [t]
+                )
+        match = " OR ".join(f'"{w}"' for alts in alternatives for w in alts)
+        if q.get("types"):
+            where.append(f"d.type IN ({','.join('?' * len(q['types']))})")
+            args += q["types"]
+        if q.get("departement"):
+            where.append("d.departement = ?")
+            args.append(q["departement"])
+        if q.get("contract"):
+            where.append("d.contract = ?")
+            args.append(q["contract"][0])
+        if q.get("working_time"):
+            where.append("d.working_time = ?")
+            args.append(q["working_time"][0])
+        if q.get("modality"):
+            where.append("d.modality = ?")
+            args.append(q["modality"][0])
+        if q.get("start_from"):
+            where.append("d.start BETWEEN ? AND ?")
+            args += [q["start_from"], q["start_to"]]
+        circle = None
+        if q.get("commune"):
+            code = gazetteer.commune(q["commune"])
+            _n, _d, lat, lon, _p = places.communes[code]
+            radius = q["radius_km"]
+            dlat, dlon = radius / 111.2, radius / (111.32 * math.cos(math.radians(lat)))
+            where.append("d.lat BETWEEN ? AND ? AND d.lon BETWEEN ? AND ?")
+            args += [lat - dlat, lat + dlat, lon - dlon, lon + dlon]
+            circle = (lat, lon, radius)
+        sql = (
+            "SELECT d.rowid, d.lat, d.lon, d.payload, bm25(doc_fts, 3.0, 1.6, 0.4, 1.0) * (1 + d.weight) AS s "
+            "FROM doc_fts JOIN doc d ON d.rowid = doc_fts.rowid WHERE doc_fts MATCH ? "
+            + "".join(" AND " + w for w in where)
+            + (" ORDER BY s LIMIT 20" if circle is None else " ORDER BY s LIMIT 20000")
+        )
+        rows = db.execute(sql, [match or '""', *args]).fetchall()
+        if circle:
+            rows = [r for r in rows if haversine_km(circle[0], circle[1], r[1], r[2]) <= circle[2]]
+            if q.get("sort") == "distance":
+                rows.sort(key=lambda r: haversine_km(circle[0], circle[1], r[1], r[2]))
+            rows = rows[:20]
+        count_sql = (
+            "SELECT count(*) FROM doc_fts JOIN doc d ON d.rowid = doc_fts.rowid WHERE doc_fts MATCH ?"
+            + "".join(" AND " + w for w in where)
+        )
+        db.execute(count_sql, [match or '""', *args]).fetchone()  # the total a page shows, as tantivy counts
+        return len(rows)
+
+    for q in queries[:50]:
+        run(q)
+    times: list[float] = []
+    by_kind: dict[str, list[float]] = {}
+    for q in queries:
+        t = time.perf_counter()
+        run(q)
+        ms = (time.perf_counter() - t) * 1000
+        times.append(ms)
+        by_kind.setdefault(q["_kind"], []).append(ms)
+    return {**percentiles(times), "by_kind": {k: percentiles(v) for k, v in by_kind.items()}, "peak_rss_mb": hwm_mb()}
+
+
+CHILDREN = {
+    "build": child_build,
+    "service": child_service,
+    "http": child_http,
+    "fts_build": child_fts_build,
+    "fts_query": child_fts_query,
+}
+
+
+def run_child(*args: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        print(json.dumps(CHILDREN[sys.argv[2]](*sys.argv[3:])))
+        return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/search-bench"))
+    parser.add_argument("--queries", type=int, default=600)
+    parser.add_argument("--http-seconds", type=float, default=30)
+    parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--skip-fts", action="store_true")
+    parser.add_argument("--output", type=Path, default=HERE / "results" / "search.json")
+    args = parser.parse_args()
+    root = args.work / "index"
+    queries = make_queries(args.queries)
+    qpath = args.work / "queries.json"
+    qpath.write_text(json.dumps(queries, ensure_ascii=False))
+    previous = json.loads(args.output.read_text()) if args.output.exists() else {}
+    results: dict[str, Any] = {
+        "benchmark": "search",
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "database": args.database_url.split(":")[0],
+        "queries": {
+            "count": len(queries),
+            "by_kind": {k: sum(q["_kind"] == k for q in queries) for k in ("plain", "typo", "filter", "radius")},
+        },
+        "load_before": load(),
+    }
+
+    def save() -> None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    if args.skip_build and "build" in previous:
+        results["build"] = previous["build"]
+    else:
+        print("build…", file=sys.stderr)
+        results["build"] = {**run_child("build", args.database_url, str(root)), "load_after": load()}
+    save()
+    print("service…", file=sys.stderr)
+    results["service"] = {**run_child("service", str(root), str(qpath), "0"), "facets": False, "load_after": load()}
+    results["service_with_facets"] = {
+        **run_child("service", str(root), str(qpath), "1"),
+        "facets": True,
+        "load_after": load(),
+    }
+    save()
+    print("http…", file=sys.stderr)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PASSERELLES_DATABASE_URL": args.database_url,
+        "PASSERELLES_SEARCH_INDEX_DIR": str(root),
+        "PASSERELLES_ENVIRONMENT": "production",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "passerelles.app:create_app",
+            "--factory",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        results["http"] = {
+            **run_child("http", str(port), str(qpath), str(args.http_seconds)),
+            "workers": 2,
+            "load_after": load(),
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    save()
+    if args.skip_fts and "fts5" in previous:
+        results["fts5"] = previous["fts5"]
+    elif not args.skip_fts:
+        print("fts5…", file=sys.stderr)
+        fts = args.work / "fts5.sqlite3"
+        build = previous.get("fts5", {}).get("build") if args.skip_build and fts.exists() else None
+        if build is None and args.skip_build and fts.exists():
+            build = {"reused": str(fts), "size_mb": round(fts.stat().st_size / 2**20, 1)}
+        build = build or run_child("fts_build", args.database_url, str(fts))
+        results["fts5"] = {
+            "build": build,
+            **run_child("fts_query", str(fts), str(qpath), args.database_url),
+            "load_after": load(),
+        }
+    if "fts5" in results:
+        results["ratio_p95_fts5_over_tantivy"] = round(results["fts5"]["p95_ms"] / results["service"]["p95_ms"], 1)
+        results["ratio_p95_fts5_over_tantivy_with_facets"] = round(
+            results["fts5"]["p95_ms"] / results["service_with_facets"]["p95_ms"], 1
+        )
+    results["targets"] = {
+        "service_p95_ms": 5,
+        "service_p99_ms": 15,
+        "http_p95_ms": 25,
+        "http_requests_per_s": 400,
+        "build_s": 180,
+        "peak_rss_mb": 2048,
+        "ratio_p95_fts5": 10,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

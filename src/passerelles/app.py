@@ -54,8 +54,26 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         """État du service."""
         return {"status": "ok"}
 
+    for module in _ACCOUNT_API:
+        api.include_router(module.router)
     app.include_router(api)
     for module in (search_pages, occupation_pages, certification_pages, source_pages, pathway_pages):
         app.include_router(module.router)
+    _install_accounts(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return app
+
+
+# Accounts, caseloads, employers' space, alerts (issue 7): registered here, additively.
+from passerelles.accounts import pages as account_pages  # noqa: E402
+from passerelles.accounts import routes as account_routes  # noqa: E402
+from passerelles.accounts import security as account_security  # noqa: E402
+
+_ACCOUNT_API: list[Any] = [account_routes]
+_ACCOUNT_PAGES: list[Any] = [account_pages]
+
+
+def _install_accounts(app: FastAPI) -> None:
+    account_security.install(app)
+    for module in _ACCOUNT_PAGES:
+        app.include_router(module.router)

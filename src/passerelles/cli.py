@@ -560,3 +560,9 @@ def main() -> None:
         app()
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
+
+
+# Accounts (issue 7): `passerelles user create`.
+from passerelles.accounts.commands import user_app  # noqa: E402
+
+app.add_typer(user_app, name="user")

@@ -13,9 +13,9 @@ from passerelles.trainings import models as trainings
 __all__ = ["certifications", "occupations", "offers", "pathways", "places", "reference", "rome", "sources", "trainings"]
 
 # Accounts, caseloads, employers' space, alerts (issue 7).
-from passerelles.accounts import models as accounts  # noqa: E402
-from passerelles.alerts import models as alerts  # noqa: E402
-from passerelles.caseloads import models as caseloads  # noqa: E402
-from passerelles.employers import models as employers  # noqa: E402
+from passerelles.accounts import models as accounts
+from passerelles.alerts import models as alerts
+from passerelles.caseloads import models as caseloads
+from passerelles.employers import models as employers
 
 __all__ += ["accounts", "alerts", "caseloads", "employers"]

@@ -68,9 +68,11 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
 from passerelles.accounts import pages as account_pages  # noqa: E402
 from passerelles.accounts import routes as account_routes  # noqa: E402
 from passerelles.accounts import security as account_security  # noqa: E402
+from passerelles.caseloads import pages as caseload_pages  # noqa: E402
+from passerelles.caseloads import routes as caseload_routes  # noqa: E402
 
-_ACCOUNT_API: list[Any] = [account_routes]
-_ACCOUNT_PAGES: list[Any] = [account_pages]
+_ACCOUNT_API: list[Any] = [account_routes, caseload_routes]
+_ACCOUNT_PAGES: list[Any] = [account_pages, caseload_pages]
 
 
 def _install_accounts(app: FastAPI) -> None:

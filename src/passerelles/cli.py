@@ -566,3 +566,6 @@ def main() -> None:
 from passerelles.accounts.commands import user_app  # noqa: E402
 
 app.add_typer(user_app, name="user")
+from passerelles.caseloads.commands import files_app  # noqa: E402
+
+app.add_typer(files_app, name="dossiers")

@@ -70,9 +70,11 @@ from passerelles.accounts import routes as account_routes  # noqa: E402
 from passerelles.accounts import security as account_security  # noqa: E402
 from passerelles.caseloads import pages as caseload_pages  # noqa: E402
 from passerelles.caseloads import routes as caseload_routes  # noqa: E402
+from passerelles.employers import pages as employer_pages  # noqa: E402
+from passerelles.employers import routes as employer_routes  # noqa: E402
 
-_ACCOUNT_API: list[Any] = [account_routes, caseload_routes]
-_ACCOUNT_PAGES: list[Any] = [account_pages, caseload_pages]
+_ACCOUNT_API: list[Any] = [account_routes, caseload_routes, employer_routes]
+_ACCOUNT_PAGES: list[Any] = [account_pages, caseload_pages, employer_pages]
 
 
 def _install_accounts(app: FastAPI) -> None:

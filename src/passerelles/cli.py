@@ -569,3 +569,6 @@ app.add_typer(user_app, name="user")
 from passerelles.caseloads.commands import files_app  # noqa: E402
 
 app.add_typer(files_app, name="dossiers")
+from passerelles.employers.commands import employers_app  # noqa: E402
+
+app.add_typer(employers_app, name="employeurs")

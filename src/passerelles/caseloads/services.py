@@ -173,6 +173,14 @@ def add_step(session: Session, actor: Account, file_id: int, data: StepIn) -> Fi
         return None
     if data.on > dt.date.today() + dt.timedelta(days=366):
         raise InvalidInput("on", "Date trop lointaine pour une étape réalisée.")
+    step = add_step_internal(session, actor, file, data)
+    log_access(session, actor, file, "modification")
+    return step
+
+
+def add_step_internal(session: Session, actor: Account, file: PersonFile, data: StepIn) -> FileStep:
+    """Record a step the caller is entitled to record (checked by the caller: counsellor, or an employer
+    hiring through an application, or a person applying)."""
     step = FileStep(
         file_id=file.id,
         kind=data.kind,
@@ -188,7 +196,6 @@ def add_step(session: Session, actor: Account, file_id: int, data: StepIn) -> Fi
     if data.kind == "suivi_6_mois" and data.in_post:
         _event(session, file, "en_poste_6_mois", data.on, step.id)
     _touch(file)
-    log_access(session, actor, file, "modification")
     return step
 
 

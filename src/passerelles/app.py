@@ -68,16 +68,19 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
 from passerelles.accounts import pages as account_pages  # noqa: E402
 from passerelles.accounts import routes as account_routes  # noqa: E402
 from passerelles.accounts import security as account_security  # noqa: E402
+from passerelles.alerts import pages as alert_pages  # noqa: E402
+from passerelles.alerts import routes as alert_routes  # noqa: E402
 from passerelles.caseloads import pages as caseload_pages  # noqa: E402
 from passerelles.caseloads import routes as caseload_routes  # noqa: E402
 from passerelles.employers import pages as employer_pages  # noqa: E402
 from passerelles.employers import routes as employer_routes  # noqa: E402
 
-_ACCOUNT_API: list[Any] = [account_routes, caseload_routes, employer_routes]
-_ACCOUNT_PAGES: list[Any] = [account_pages, caseload_pages, employer_pages]
+_ACCOUNT_API: list[Any] = [account_routes, caseload_routes, employer_routes, alert_routes]
+_ACCOUNT_PAGES: list[Any] = [account_pages, caseload_pages, employer_pages, alert_pages]
 
 
 def _install_accounts(app: FastAPI) -> None:
     account_security.install(app)
+    app.include_router(alert_pages.unsubscribe_router)
     for module in _ACCOUNT_PAGES:
         app.include_router(module.router)

@@ -572,3 +572,6 @@ app.add_typer(files_app, name="dossiers")
 from passerelles.employers.commands import employers_app  # noqa: E402
 
 app.add_typer(employers_app, name="employeurs")
+from passerelles.alerts.commands import alerts_app  # noqa: E402
+
+app.add_typer(alerts_app, name="alertes")

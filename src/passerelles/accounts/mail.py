@@ -12,8 +12,10 @@ class MailError(Exception):
     pass
 
 
-def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:
+def send_mail(settings: Settings, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> None:
     message = EmailMessage()
+    for name, value in (headers or {}).items():
+        message[name] = value
     message["From"] = settings.smtp_from
     message["To"] = to
     message["Subject"] = subject

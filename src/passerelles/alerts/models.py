@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passerelles.db import Base
@@ -21,3 +21,5 @@ class SavedSearch(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     last_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Results with a larger id are new: set to the largest id when the search is saved, then at each mail.
+    last_seen_id: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0003
-Create Date: 2026-11-23 20:28:28.774702
+Create Date: 2026-11-23 20:45:04.073334
 """
 
 from collections.abc import Sequence
@@ -170,6 +170,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_seen_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["account.id"], name=op.f("fk_saved_search_account_id_account"), ondelete="CASCADE"
         ),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 Role = Literal["personne", "conseiller", "employeur", "admin"]
 Email = Annotated[
@@ -16,11 +16,40 @@ Email = Annotated[
 ]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 Siret = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{14}$")]
 
 
+def control_characters(value: Any, path: str = "") -> str | None:
+    """The path of the first string holding a control character (NUL…), or None. Such input is hostile or
+    broken, and PostgreSQL refuses NUL in text: it is refused at the boundary with a clear error."""
+    if isinstance(value, str):
+        return path or "valeur" if any(ord(c) < 32 and c not in "\t\n\r" for c in value) else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = control_characters(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
 class Strict(BaseModel):
+    """Every input model of these packages: unknown fields and control characters are refused."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: Any) -> Any:
+        found = control_characters(data)
+        if found:
+            raise ValueError(f"{found} : caractère de contrôle interdit")
+        return data
 
 
 class LoginIn(Strict):
@@ -61,8 +90,8 @@ class AccountCreate(Strict):
     email: Email
     display_name: Name
     role: Role
-    platform_id: int | None = None
-    employer_id: int | None = None
+    platform_id: DbId | None = None
+    employer_id: DbId | None = None
     structure: StructureIn | None = None
 
 

@@ -8,7 +8,7 @@ import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from passerelles import errors
@@ -17,6 +17,9 @@ from passerelles.accounts.mail import MailError
 from passerelles.accounts.models import Account
 from passerelles.web import DbSession
 
+# Ids in paths and queries: a database integer, so that a huge number is a 422, not an overflow.
+PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+QueryId = Annotated[int, Query(ge=1, le=2_147_483_647)]
 SESSION_COOKIE = "passerelles_session"
 CSRF_COOKIE = "passerelles_csrf"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from passerelles.accounts.mail import send_mail
 from passerelles.accounts.models import Account, AccountToken, LoginAttempt, Platform, UserSession
-from passerelles.accounts.schemas import AccountCreate, AccountOut, PlatformIn, RegisterIn, StructureIn
+from passerelles.accounts.schemas import (
+    AccountCreate,
+    AccountOut,
+    PlatformIn,
+    RegisterIn,
+    StructureIn,
+    control_characters,
+)
 from passerelles.offers.models import Employer
 from passerelles.reference.models import StructureType
 from passerelles.settings import Settings
@@ -99,11 +106,13 @@ def account_out(account: Account) -> AccountOut:
         platform_id=account.platform_id,
         employer_id=account.employer_id,
         email_verified=account.email_verified_at is not None,
-        created_at=account.created_at,
+        created_at=aware(account.created_at),
     )
 
 
 def get_account_by_email(session: Session, email: str) -> Account | None:
+    if control_characters(email) or len(email) > 254:
+        return None
     return session.scalar(select(Account).where(Account.email == email.strip().lower()))
 
 

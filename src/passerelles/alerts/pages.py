@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from passerelles.accounts.pages import french_errors
-from passerelles.accounts.security import Actor, csrf_protect, page
+from passerelles.accounts.security import Actor, PathId, csrf_protect, page
 from passerelles.accounts.services import InvalidInput
 from passerelles.alerts import services
 from passerelles.alerts.schemas import SavedSearchIn
@@ -54,14 +54,14 @@ def alert_form(
 
 
 @router.post("/alertes/{search_id}/suppression")
-def delete_form(session: DbSession, actor: Actor, search_id: int) -> Response:
+def delete_form(session: DbSession, actor: Actor, search_id: PathId) -> Response:
     if not services.delete_own(session, actor, search_id):
         raise NotFound("Recherche introuvable.")
     session.commit()
     return RedirectResponse("/alertes", status_code=303)
 
 
-def _unsubscribe(request: Request, session: Any, search_id: int, sig: str) -> Response:
+def _unsubscribe(request: Request, session: Any, search_id: PathId, sig: str) -> Response:
     if not services.unsubscribe(session, request.app.state.settings, search_id, sig[:64]):
         ctx = {"title": "Lien invalide", "message": "Ce lien de désabonnement est invalide."}
         return page(request, "accounts/message.html", ctx, status_code=400)
@@ -71,11 +71,15 @@ def _unsubscribe(request: Request, session: Any, search_id: int, sig: str) -> Re
 
 
 @unsubscribe_router.get("/alertes/desabonnement")
-def unsubscribe_get(request: Request, session: DbSession, id: int = 0, sig: str = "") -> Response:
+def unsubscribe_get(
+    request: Request, session: DbSession, id: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0, sig: str = ""
+) -> Response:
     return _unsubscribe(request, session, id, sig)
 
 
 @unsubscribe_router.post("/alertes/desabonnement")
-def unsubscribe_post(request: Request, session: DbSession, id: int = 0, sig: str = "") -> Response:
+def unsubscribe_post(
+    request: Request, session: DbSession, id: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0, sig: str = ""
+) -> Response:
     """RFC 8058 one-click (List-Unsubscribe-Post) sends a POST to the same signed URL."""
     return _unsubscribe(request, session, id, sig)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from passerelles.accounts.security import Actor, csrf_protect
+from passerelles.accounts.security import Actor, PathId, csrf_protect
 from passerelles.alerts import services
 from passerelles.alerts.models import SavedSearch
 from passerelles.alerts.schemas import AlertItem, SavedSearchIn, SavedSearchOut
@@ -30,7 +30,7 @@ def create_search(session: DbSession, actor: Actor, data: SavedSearchIn) -> Save
 
 
 @router.get("/alertes/{search_id}/resultats", response_model=list[AlertItem])
-def new_results(session: DbSession, actor: Actor, search_id: int) -> list[AlertItem]:
+def new_results(session: DbSession, actor: Actor, search_id: PathId) -> list[AlertItem]:
     """Résultats nouveaux depuis la dernière alerte."""
     saved = session.get(SavedSearch, search_id)
     if saved is None or saved.account_id != actor.id:
@@ -39,7 +39,7 @@ def new_results(session: DbSession, actor: Actor, search_id: int) -> list[AlertI
 
 
 @router.delete("/alertes/{search_id}", status_code=204)
-def delete_search(session: DbSession, actor: Actor, search_id: int) -> Response:
+def delete_search(session: DbSession, actor: Actor, search_id: PathId) -> Response:
     """Supprimer une recherche enregistrée."""
     if not services.delete_own(session, actor, search_id):
         raise NotFound("Recherche introuvable.")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
+
+from passerelles.accounts.schemas import Strict
 
 CommuneCode = Annotated[str, StringConstraints(pattern=r"^[0-9][0-9AB][0-9]{3}$")]
 
 
-class Criteria(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Criteria(Strict):
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = Field(
         default="", description="Mots de l'intitulé"
     )
@@ -25,9 +25,7 @@ class Criteria(BaseModel):
     radius_km: float = Field(default=30, gt=0, le=200)
 
 
-class SavedSearchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SavedSearchIn(Strict):
     kind: Literal["offres", "formations"]
     criteria: Criteria = Field(default_factory=Criteria)
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from passerelles.accounts.pages import french_errors
-from passerelles.accounts.security import Actor, csrf_protect, page
+from passerelles.accounts.security import Actor, PathId, csrf_protect, page
 from passerelles.accounts.services import AccessDenied, InvalidInput
 from passerelles.caseloads import services
 from passerelles.caseloads.charts import bar_chart
@@ -25,7 +25,7 @@ from passerelles.web import DbSession
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 
-def _back(file_id: int, anchor: str = "") -> Response:
+def _back(file_id: PathId, anchor: str = "") -> Response:
     return RedirectResponse(f"/conseil/dossiers/{file_id}{anchor}", status_code=303)
 
 
@@ -130,7 +130,7 @@ def new_file(
     return _back(file.id)
 
 
-def _detail_or_404(session: Any, actor: Any, file_id: int) -> FileDetail:
+def _detail_or_404(session: Any, actor: Any, file_id: PathId) -> FileDetail:
     detail = services.file_detail(session, actor, file_id)
     if detail is None:
         raise NotFound("Dossier introuvable.")
@@ -139,7 +139,7 @@ def _detail_or_404(session: Any, actor: Any, file_id: int) -> FileDetail:
 
 
 @router.get("/conseil/dossiers/{file_id}")
-def file_page(request: Request, session: DbSession, actor: Actor, file_id: int) -> Response:
+def file_page(request: Request, session: DbSession, actor: Actor, file_id: PathId) -> Response:
     services._counsellor(actor)
     detail = _detail_or_404(session, actor, file_id)
     ctx = {
@@ -154,7 +154,7 @@ def file_page(request: Request, session: DbSession, actor: Actor, file_id: int) 
     return page(request, "caseloads/file.html", ctx)
 
 
-def _form_action(file_id: int, run: Any) -> Response:
+def _form_action(file_id: PathId, run: Any) -> Response:
     try:
         if run() is None:
             raise NotFound("Dossier introuvable.")
@@ -171,7 +171,7 @@ def _form_action(file_id: int, run: Any) -> Response:
 def step_form(
     session: DbSession,
     actor: Actor,
-    file_id: int,
+    file_id: PathId,
     kind: Annotated[str, Form(max_length=30)] = "",
     on: Annotated[str, Form(max_length=10)] = "",
     detail: Annotated[str, Form(max_length=1000)] = "",
@@ -190,7 +190,7 @@ def step_form(
 
 @router.post("/conseil/dossiers/{file_id}/notes")
 def note_form(
-    session: DbSession, actor: Actor, file_id: int, text: Annotated[str, Form(max_length=5000)] = ""
+    session: DbSession, actor: Actor, file_id: PathId, text: Annotated[str, Form(max_length=5000)] = ""
 ) -> Response:
     def run() -> Any:
         out = services.add_note(session, actor, file_id, NoteIn(text=text))
@@ -204,7 +204,7 @@ def note_form(
 def action_form(
     session: DbSession,
     actor: Actor,
-    file_id: int,
+    file_id: PathId,
     text: Annotated[str, Form(max_length=500)] = "",
     due_on: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
@@ -217,7 +217,7 @@ def action_form(
 
 
 @router.post("/conseil/dossiers/{file_id}/actions/{action_id}/fait")
-def action_done(session: DbSession, actor: Actor, file_id: int, action_id: int) -> Response:
+def action_done(session: DbSession, actor: Actor, file_id: PathId, action_id: PathId) -> Response:
     def run() -> Any:
         out = services.complete_action(session, actor, file_id, action_id)
         session.commit()
@@ -230,7 +230,7 @@ def action_done(session: DbSession, actor: Actor, file_id: int, action_id: int) 
 def consent_form(
     session: DbSession,
     actor: Actor,
-    file_id: int,
+    file_id: PathId,
     purpose: Annotated[str, Form(max_length=30)] = "",
     retrait: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
@@ -249,7 +249,7 @@ def consent_form(
 
 @router.post("/conseil/dossiers/{file_id}/sante")
 def health_form(
-    session: DbSession, actor: Actor, file_id: int, health_notes: Annotated[str, Form(max_length=2000)] = ""
+    session: DbSession, actor: Actor, file_id: PathId, health_notes: Annotated[str, Form(max_length=2000)] = ""
 ) -> Response:
     def run() -> Any:
         out = services.set_health_notes(session, actor, file_id, health_notes.strip() or None)
@@ -263,7 +263,7 @@ def health_form(
 def profile_form(
     session: DbSession,
     actor: Actor,
-    file_id: int,
+    file_id: PathId,
     target: Annotated[str, Form(max_length=80)] = "",
     diplomas: Annotated[str, Form(max_length=500)] = "",
     age: Annotated[str, Form(max_length=3)] = "",
@@ -286,7 +286,9 @@ def profile_form(
 
 
 @router.post("/conseil/dossiers/{file_id}/partages")
-def share_form(session: DbSession, actor: Actor, file_id: int, counsellor_id: Annotated[int, Form()] = 0) -> Response:
+def share_form(
+    session: DbSession, actor: Actor, file_id: PathId, counsellor_id: Annotated[int, Form(ge=0, le=2_147_483_647)] = 0
+) -> Response:
     def run() -> Any:
         if services.find_file(session, actor, file_id) is None:
             return None
@@ -298,7 +300,7 @@ def share_form(session: DbSession, actor: Actor, file_id: int, counsellor_id: An
 
 
 @router.post("/conseil/dossiers/{file_id}/invitation")
-def invite_form(request: Request, session: DbSession, actor: Actor, file_id: int) -> Response:
+def invite_form(request: Request, session: DbSession, actor: Actor, file_id: PathId) -> Response:
     def run() -> Any:
         out = services.invite_person(session, request.app.state.settings, actor, file_id)
         session.commit()
@@ -312,7 +314,7 @@ def erase_form(
     request: Request,
     session: DbSession,
     actor: Actor,
-    file_id: int,
+    file_id: PathId,
     confirmation: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     if confirmation != "EFFACER":
@@ -327,7 +329,7 @@ def erase_form(
 
 
 @router.get("/conseil/dossiers/{file_id}/journal")
-def access_log_page(request: Request, session: DbSession, actor: Actor, file_id: int) -> Response:
+def access_log_page(request: Request, session: DbSession, actor: Actor, file_id: PathId) -> Response:
     services._counsellor(actor)
     rows = services.access_log(session, actor, file_id)
     if rows is None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from passerelles.accounts.security import Actor, csrf_protect
+from passerelles.accounts.security import Actor, PathId, QueryId, csrf_protect
 from passerelles.caseloads import services
 from passerelles.caseloads.schemas import (
     AccessOut,
@@ -58,7 +58,7 @@ def create_file(session: DbSession, actor: Actor, data: FileIn) -> FileDetail:
 
 
 @router.get("/dossiers/{file_id}", response_model=FileDetail)
-def get_file(session: DbSession, actor: Actor, file_id: int) -> FileDetail:
+def get_file(session: DbSession, actor: Actor, file_id: PathId) -> FileDetail:
     """Un dossier (la lecture est inscrite au journal des accès)."""
     detail = _found(services.file_detail(session, actor, file_id))
     session.commit()
@@ -66,7 +66,7 @@ def get_file(session: DbSession, actor: Actor, file_id: int) -> FileDetail:
 
 
 @router.put("/dossiers/{file_id}/profil", response_model=FileDetail)
-def put_profile(session: DbSession, actor: Actor, file_id: int, profile: Profile) -> FileDetail:
+def put_profile(session: DbSession, actor: Actor, file_id: PathId, profile: Profile) -> FileDetail:
     """Remplacer le profil de parcours (diplômes, expérience, commune, métier visé…)."""
     _found(services.update_profile(session, actor, file_id, profile))
     session.commit()
@@ -74,7 +74,7 @@ def put_profile(session: DbSession, actor: Actor, file_id: int, profile: Profile
 
 
 @router.post("/dossiers/{file_id}/etapes", response_model=FileDetail, status_code=201)
-def post_step(session: DbSession, actor: Actor, file_id: int, data: StepIn) -> FileDetail:
+def post_step(session: DbSession, actor: Actor, file_id: PathId, data: StepIn) -> FileDetail:
     """Ajouter une étape au parcours (réunion, immersion, entrée en formation, embauche, suivis…)."""
     _found(services.add_step(session, actor, file_id, data))
     session.commit()
@@ -82,7 +82,7 @@ def post_step(session: DbSession, actor: Actor, file_id: int, data: StepIn) -> F
 
 
 @router.post("/dossiers/{file_id}/notes", response_model=FileDetail, status_code=201)
-def post_note(session: DbSession, actor: Actor, file_id: int, data: NoteIn) -> FileDetail:
+def post_note(session: DbSession, actor: Actor, file_id: PathId, data: NoteIn) -> FileDetail:
     """Ajouter une note (visible par la personne)."""
     _found(services.add_note(session, actor, file_id, data))
     session.commit()
@@ -90,7 +90,7 @@ def post_note(session: DbSession, actor: Actor, file_id: int, data: NoteIn) -> F
 
 
 @router.post("/dossiers/{file_id}/actions", response_model=FileDetail, status_code=201)
-def post_action(session: DbSession, actor: Actor, file_id: int, data: ActionIn) -> FileDetail:
+def post_action(session: DbSession, actor: Actor, file_id: PathId, data: ActionIn) -> FileDetail:
     """Ajouter une prochaine action datée."""
     _found(services.add_action(session, actor, file_id, data))
     session.commit()
@@ -98,7 +98,7 @@ def post_action(session: DbSession, actor: Actor, file_id: int, data: ActionIn) 
 
 
 @router.post("/dossiers/{file_id}/actions/{action_id}/fait", response_model=FileDetail)
-def done_action(session: DbSession, actor: Actor, file_id: int, action_id: int) -> FileDetail:
+def done_action(session: DbSession, actor: Actor, file_id: PathId, action_id: PathId) -> FileDetail:
     """Marquer une action comme faite."""
     _found(services.complete_action(session, actor, file_id, action_id))
     session.commit()
@@ -106,7 +106,7 @@ def done_action(session: DbSession, actor: Actor, file_id: int, action_id: int) 
 
 
 @router.post("/dossiers/{file_id}/consentements", response_model=FileDetail, status_code=201)
-def post_consent(session: DbSession, actor: Actor, file_id: int, data: ConsentIn) -> FileDetail:
+def post_consent(session: DbSession, actor: Actor, file_id: PathId, data: ConsentIn) -> FileDetail:
     """Enregistrer un consentement (finalité, date)."""
     _found(services.give_consent(session, actor, file_id, data.purpose))
     session.commit()
@@ -114,7 +114,7 @@ def post_consent(session: DbSession, actor: Actor, file_id: int, data: ConsentIn
 
 
 @router.post("/dossiers/{file_id}/consentements/retrait", response_model=FileDetail)
-def withdraw_consent(session: DbSession, actor: Actor, file_id: int, data: ConsentIn) -> FileDetail:
+def withdraw_consent(session: DbSession, actor: Actor, file_id: PathId, data: ConsentIn) -> FileDetail:
     """Retirer un consentement (le retrait du consentement santé efface les informations de santé)."""
     if services.withdraw_consent(session, actor, file_id, data.purpose) is None:
         raise NotFound(MISSING)
@@ -123,7 +123,7 @@ def withdraw_consent(session: DbSession, actor: Actor, file_id: int, data: Conse
 
 
 @router.put("/dossiers/{file_id}/sante", response_model=FileDetail)
-def put_health(session: DbSession, actor: Actor, file_id: int, data: HealthIn) -> FileDetail:
+def put_health(session: DbSession, actor: Actor, file_id: PathId, data: HealthIn) -> FileDetail:
     """Informations de santé ou de handicap : facultatives, seulement avec le consentement « santé »."""
     _found(services.set_health_notes(session, actor, file_id, data.health_notes))
     session.commit()
@@ -131,7 +131,7 @@ def put_health(session: DbSession, actor: Actor, file_id: int, data: HealthIn) -
 
 
 @router.post("/dossiers/{file_id}/partages", response_model=FileDetail, status_code=201)
-def post_share(session: DbSession, actor: Actor, file_id: int, data: ShareIn) -> FileDetail:
+def post_share(session: DbSession, actor: Actor, file_id: PathId, data: ShareIn) -> FileDetail:
     """Partager le dossier avec un conseiller de la même plateforme."""
     if services.find_file(session, actor, file_id) is None:
         raise NotFound(MISSING)
@@ -141,13 +141,13 @@ def post_share(session: DbSession, actor: Actor, file_id: int, data: ShareIn) ->
 
 
 @router.get("/dossiers/{file_id}/journal", response_model=list[AccessOut])
-def get_access_log(session: DbSession, actor: Actor, file_id: int) -> list[AccessOut]:
+def get_access_log(session: DbSession, actor: Actor, file_id: PathId) -> list[AccessOut]:
     """Journal des accès au dossier : qui l'a lu ou modifié, et quand."""
     return _found(services.access_log(session, actor, file_id))
 
 
 @router.delete("/dossiers/{file_id}", status_code=204)
-def delete_file(request: Request, session: DbSession, actor: Actor, file_id: int) -> Response:
+def delete_file(request: Request, session: DbSession, actor: Actor, file_id: PathId) -> Response:
     """Effacer un dossier à la demande de la personne (les chiffres anonymes restent)."""
     _found(services.erase_on_request(session, request.app.state.settings, actor, file_id))
     session.commit()
@@ -180,7 +180,7 @@ def get_dashboard(
     actor: Actor,
     debut: dt.date,
     fin: dt.date,
-    plateforme: int | None = None,
+    plateforme: QueryId | None = None,
 ) -> Dashboard:
     """Résultats d'une plateforme sur une période : personnes accompagnées, entrées en formation, diplômes,
     embauches, en poste à 6 mois."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from passerelles.accounts.schemas import DbId, Strict
 from passerelles.pathways.schemas import Profile
 
 StepKind = Literal[
@@ -33,10 +34,6 @@ Email = Annotated[
     ),
 ]
 CommuneCode = Annotated[str, StringConstraints(pattern=r"^[0-9][0-9AB][0-9]{3}$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class FileIn(Strict):
@@ -82,7 +79,7 @@ class HealthIn(Strict):
 
 
 class ShareIn(Strict):
-    counsellor_id: int
+    counsellor_id: DbId
 
 
 class FileFilters(Strict):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from passerelles.accounts import services as accounts
 from passerelles.accounts.models import Account, LoginAttempt, Platform
+from passerelles.accounts.schemas import control_characters
 from passerelles.accounts.services import AccessDenied, InvalidInput, aware, now
 from passerelles.caseloads.models import (
     CONSENT_PURPOSES,
@@ -160,6 +161,9 @@ def update_profile(session: Session, actor: Account, file_id: int, profile: Prof
     file = _writable(session, actor, file_id)
     if file is None:
         return None
+    found = control_characters(profile.model_dump(mode="json"))
+    if found:
+        raise InvalidInput(found, "caractère de contrôle interdit")
     check_commune(session, profile.commune, "profile.commune")
     file.profile = profile.model_dump(mode="json", exclude_defaults=True)
     _touch(file)
@@ -466,16 +470,17 @@ def file_detail(session: Session, actor: Account, file_id: int, *, log: str | No
 
 def _detail(session: Session, file: PersonFile) -> FileDetail:
     summary = _summaries(session, [file])[0]
-    authors = dict(session.execute(select(Account.id, Account.display_name)).all())
     consents = session.scalars(select(Consent).where(Consent.file_id == file.id).order_by(Consent.given_at, Consent.id))
     steps = session.scalars(select(FileStep).where(FileStep.file_id == file.id).order_by(FileStep.on, FileStep.id))
-    notes = session.scalars(
-        select(FileNote).where(FileNote.file_id == file.id).order_by(FileNote.created_at, FileNote.id)
+    notes = list(
+        session.scalars(select(FileNote).where(FileNote.file_id == file.id).order_by(FileNote.created_at, FileNote.id))
     )
+    shares = list(session.scalars(select(FileShare.counsellor_id).where(FileShare.file_id == file.id)))
+    wanted = {n.author_id for n in notes if n.author_id} | set(shares)
+    authors = dict(session.execute(select(Account.id, Account.display_name).where(Account.id.in_(wanted))).all())
     actions = session.scalars(
         select(FileAction).where(FileAction.file_id == file.id).order_by(FileAction.due_on, FileAction.id)
     )
-    shares = session.scalars(select(FileShare.counsellor_id).where(FileShare.file_id == file.id))
     return FileDetail(
         **summary.model_dump(),
         email=file.email,
@@ -522,10 +527,13 @@ def access_log(session: Session, actor: Account, file_id: int) -> list[AccessOut
     file = find_file(session, actor, file_id)
     if file is None:
         return None
-    names = dict(session.execute(select(Account.id, Account.display_name)).all())
-    rows = session.scalars(
-        select(FileAccess).where(FileAccess.file_id == file.id).order_by(FileAccess.at.desc(), FileAccess.id.desc())
+    rows = list(
+        session.scalars(
+            select(FileAccess).where(FileAccess.file_id == file.id).order_by(FileAccess.at.desc(), FileAccess.id.desc())
+        )
     )
+    wanted = {r.account_id for r in rows if r.account_id}
+    names = dict(session.execute(select(Account.id, Account.display_name).where(Account.id.in_(wanted))).all())
     return [
         AccessOut(account=names.get(r.account_id) if r.account_id else None, action=r.action, at=aware(r.at))
         for r in rows

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from passerelles.accounts.pages import french_errors
-from passerelles.accounts.security import Actor, csrf_protect, page
+from passerelles.accounts.security import Actor, PathId, csrf_protect, page
 from passerelles.accounts.services import AccessDenied, InvalidInput
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.schemas import FileFilters
@@ -139,7 +139,7 @@ def offer_form(
 
 
 @router.get("/employeur/offres/{offer_id}")
-def offer_page(request: Request, session: DbSession, actor: Actor, offer_id: int) -> Response:
+def offer_page(request: Request, session: DbSession, actor: Actor, offer_id: PathId) -> Response:
     offer = services.own_offer(session, actor, offer_id)
     if offer is None:
         raise NotFound("Offre introuvable.")
@@ -154,7 +154,7 @@ def offer_page(request: Request, session: DbSession, actor: Actor, offer_id: int
 
 
 @router.post("/employeur/offres/{offer_id}/fermeture")
-def close_form(session: DbSession, actor: Actor, offer_id: int) -> Response:
+def close_form(session: DbSession, actor: Actor, offer_id: PathId) -> Response:
     def run() -> Any:
         out = services.close_offer(session, actor, offer_id)
         session.commit()
@@ -197,7 +197,7 @@ def apply_form(
 
 @router.post("/candidatures/{application_id}/statut")
 def status_form(
-    session: DbSession, actor: Actor, application_id: int, status: Annotated[str, Form(max_length=20)] = ""
+    session: DbSession, actor: Actor, application_id: PathId, status: Annotated[str, Form(max_length=20)] = ""
 ) -> Response:
     def run() -> Any:
         out = services.set_status(session, actor, application_id, status)
@@ -241,7 +241,7 @@ def event_form(
 
 @router.post("/job-datings/{event_id}/inscriptions")
 def registration_form(
-    session: DbSession, actor: Actor, event_id: int, file_id: Annotated[str, Form(max_length=12)] = ""
+    session: DbSession, actor: Actor, event_id: PathId, file_id: Annotated[str, Form(max_length=12)] = ""
 ) -> Response:
     def run() -> Any:
         out = services.register_event(session, actor, event_id, int(file_id) if file_id.isdigit() else None)

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from fastapi import APIRouter, Depends
 
-from passerelles.accounts.security import Actor, csrf_protect
+from passerelles.accounts.security import Actor, PathId, QueryId, csrf_protect
 from passerelles.employers import services
 from passerelles.employers.schemas import (
     ApplicationIn,
@@ -79,7 +79,7 @@ def post_offer(session: DbSession, actor: Actor, data: OfferIn) -> OfferOut:
 
 
 @router.post("/employeur/offres/{offer_id}/fermeture", response_model=OfferOut)
-def close_offer(session: DbSession, actor: Actor, offer_id: int) -> OfferOut:
+def close_offer(session: DbSession, actor: Actor, offer_id: PathId) -> OfferOut:
     """Fermer une offre pourvue."""
     offer = _found(services.close_offer(session, actor, offer_id), "Offre introuvable.")
     session.commit()
@@ -87,13 +87,13 @@ def close_offer(session: DbSession, actor: Actor, offer_id: int) -> OfferOut:
 
 
 @router.get("/employeur/offres/{offer_id}/candidats", response_model=list[CandidateOut])
-def get_candidates(session: DbSession, actor: Actor, offer_id: int) -> list[CandidateOut]:
+def get_candidates(session: DbSession, actor: Actor, offer_id: PathId) -> list[CandidateOut]:
     """Candidats suggérés (seulement les personnes qui l'ont accepté), classés, avec le « pourquoi »."""
     return _found(services.candidates(session, actor, offer_id), "Offre introuvable.")
 
 
 @router.get("/candidatures", response_model=list[ApplicationOut])
-def get_applications(session: DbSession, actor: Actor, offre: int | None = None) -> list[ApplicationOut]:
+def get_applications(session: DbSession, actor: Actor, offre: QueryId | None = None) -> list[ApplicationOut]:
     """Candidatures visibles : les siennes (personne), celles de ses dossiers (conseiller), celles reçues
     (employeur)."""
     return services.list_applications(session, actor, offre)
@@ -102,13 +102,13 @@ def get_applications(session: DbSession, actor: Actor, offre: int | None = None)
 @router.post("/candidatures", response_model=ApplicationOut, status_code=201)
 def post_application(session: DbSession, actor: Actor, data: ApplicationIn) -> ApplicationOut:
     """Candidater à une offre (personne) ou enregistrer la candidature d'un dossier (conseiller)."""
-    out = services.apply(session, actor, data)
+    out = _found(services.apply(session, actor, data), "Dossier introuvable.")
     session.commit()
     return out
 
 
 @router.get("/candidatures/{application_id}", response_model=ApplicationOut)
-def get_application(session: DbSession, actor: Actor, application_id: int) -> ApplicationOut:
+def get_application(session: DbSession, actor: Actor, application_id: PathId) -> ApplicationOut:
     """Une candidature (l'employeur qui l'ouvre la marque « vue »)."""
     out = _found(services.get_application(session, actor, application_id), "Candidature introuvable.")
     session.commit()
@@ -116,7 +116,7 @@ def get_application(session: DbSession, actor: Actor, application_id: int) -> Ap
 
 
 @router.put("/candidatures/{application_id}/statut", response_model=ApplicationOut)
-def put_status(session: DbSession, actor: Actor, application_id: int, data: StatusIn) -> ApplicationOut:
+def put_status(session: DbSession, actor: Actor, application_id: PathId, data: StatusIn) -> ApplicationOut:
     """Répondre à une candidature (employeur) : vue, entretien, non retenue, embauche."""
     out = _found(services.set_status(session, actor, application_id, data.status), "Candidature introuvable.")
     session.commit()
@@ -138,7 +138,7 @@ def post_event(session: DbSession, actor: Actor, data: EventIn) -> EventOut:
 
 
 @router.post("/job-datings/{event_id}/inscriptions", status_code=201)
-def post_registration(session: DbSession, actor: Actor, event_id: int, data: RegistrationIn) -> dict[str, str]:
+def post_registration(session: DbSession, actor: Actor, event_id: PathId, data: RegistrationIn) -> dict[str, str]:
     """S'inscrire (personne) ou inscrire un dossier (conseiller) à un job dating."""
     _found(services.register_event(session, actor, event_id, data.file_id), "Job dating introuvable.")
     session.commit()

@@ -5,17 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
+
+from passerelles.accounts.schemas import DbId, Strict
 
 Contract = Literal["CDI", "CDD", "MIS", "APP", "SAI", "LIB"]
 Status = Literal["envoyee", "vue", "entretien", "refusee", "embauche"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9-]{1,80}$")]
 CommuneCode = Annotated[str, StringConstraints(pattern=r"^[0-9][0-9AB][0-9]{3}$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ProfileIn(Strict):
@@ -87,8 +85,8 @@ class CandidateOut(BaseModel):
 
 
 class ApplicationIn(Strict):
-    offer_id: int
-    file_id: int | None = Field(default=None, description="Conseiller : le dossier ; personne : omis")
+    offer_id: DbId
+    file_id: DbId | None = Field(default=None, description="Conseiller : le dossier ; personne : omis")
     message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 
 
@@ -129,4 +127,4 @@ class EventOut(BaseModel):
 
 
 class RegistrationIn(Strict):
-    file_id: int | None = None
+    file_id: DbId | None = None

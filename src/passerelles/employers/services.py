@@ -331,7 +331,8 @@ def _application_out(session: Session, app: Application) -> ApplicationOut:
     )
 
 
-def apply(session: Session, actor: Account, data: ApplicationIn) -> ApplicationOut:
+def apply(session: Session, actor: Account, data: ApplicationIn) -> ApplicationOut | None:
+    """None when the counsellor may not read the file (reported as absent)."""
     if actor.role == "personne":
         file = session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
         if file is None:
@@ -339,7 +340,7 @@ def apply(session: Session, actor: Account, data: ApplicationIn) -> ApplicationO
     elif actor.role == "conseiller":
         file = caseloads.find_file(session, actor, data.file_id or 0)
         if file is None:
-            raise InvalidInput("file_id", "Dossier introuvable.")
+            return None
     else:
         raise AccessDenied("Réservé aux personnes et à leurs conseillers.")
     offer = session.get(JobOffer, data.offer_id)
@@ -471,6 +472,8 @@ def create_event(session: Session, actor: Account, data: EventIn) -> JobDatingEv
 
 
 def list_events(session: Session, actor: Account) -> list[EventOut]:
+    if actor.role not in ("personne", "conseiller", "employeur"):
+        raise AccessDenied()
     query = select(JobDatingEvent, Employer.name).join(Employer, Employer.id == JobDatingEvent.employer_id)
     if actor.role == "employeur":
         query = query.where(JobDatingEvent.employer_id == actor.employer_id)
@@ -522,6 +525,8 @@ def register_event(session: Session, actor: Account, event_id: int, file_id: int
         file = session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
     elif actor.role == "conseiller":
         file = caseloads.find_file(session, actor, file_id or 0)
+        if file is None:
+            return None
     else:
         raise AccessDenied("Réservé aux personnes et à leurs conseillers.")
     if file is None:

@@ -203,3 +203,45 @@ def test_job_dating_registration(client: TestClient, world: World, mailbox: Mail
         headers={"X-CSRF-Token": csrf_e},
     )
     assert past.status_code == 422 and past.json()["error"]["details"][0]["field"] == "on"
+
+
+def test_journey_through_the_pages(client: TestClient, world: World, db: Session) -> None:
+    """The issue's journey with forms only: a counsellor opens a file and records an application, the
+    employer posts the offer, sees the consenting candidate and hires; the dashboard counts the hire."""
+    employer = TestClient(client.app)
+    login(employer, world.emails["employeur"])
+    form = {
+        "csrf_token": page_csrf(employer, "/employeur"),
+        "title": "Aide-soignant de jour",
+        "occupation_slug": "aide-soignant",
+    }
+    form |= {"contract_type": "CDI", "commune_code": "69381"}
+    assert employer.post("/employeur/offres", data=form, follow_redirects=False).status_code == 303
+    offer_id = db.scalar(select(JobOffer.id).where(JobOffer.title == "Aide-soignant de jour"))
+
+    login(client, world.emails["conseiller_a"])
+    form = {"csrf_token": page_csrf(client, "/conseil/dossiers/nouveau"), "first_name": "Awa", "last_name": "Diallo"}
+    form |= {
+        "commune_code": "69266",
+        "target": "aide-soignant",
+        "diplomas": "deas",
+        "consent_accompagnement": "oui",
+        "visible_employeurs": "oui",
+    }
+    created = client.post("/conseil/dossiers/nouveau", data=form, follow_redirects=False)
+    file_url = created.headers["location"]
+    token = page_csrf(client, file_url)
+    data = {"csrf_token": token, "offer_id": str(offer_id), "file_id": file_url.rsplit("/", 1)[1], "retour": file_url}
+    recorded = client.post("/candidatures", data=data, follow_redirects=False)
+    assert recorded.status_code == 303 and recorded.headers["location"] == file_url
+    assert 'data-statut="envoyee"' in client.get(file_url).text
+
+    offer_page = employer.get(f"/employeur/offres/{offer_id}").text
+    assert "Awa D." in offer_page and "Détient" in offer_page
+    app_id = db.scalar(select(Application.id).where(Application.offer_id == offer_id))
+    hire = {"csrf_token": page_csrf(employer, "/candidatures"), "status": "embauche"}
+    assert employer.post(f"/candidatures/{app_id}/statut", data=hire, follow_redirects=False).status_code == 303
+    assert 'data-statut="embauche"' in client.get(file_url).text
+    today = dt.date.today().isoformat()
+    board = client.get("/conseil/tableau-de-bord", params={"debut": today, "fin": today}).text
+    assert 'data-indicateur="embauche">1<' in board

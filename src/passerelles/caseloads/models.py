@@ -44,8 +44,9 @@ class PersonFile(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(30))
-    commune_code: Mapped[str | None] = mapped_column(String(5))
+    commune_code: Mapped[str | None] = mapped_column(String(5), index=True)
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # pathways.schemas.Profile
+    target: Mapped[str | None] = mapped_column(String(80), index=True)  # profile.target, for matching offers
     available_from: Mapped[dt.date | None] = mapped_column(Date)
     health_notes: Mapped[str | None] = mapped_column(Text)  # only with the « sante » consent
     status: Mapped[str] = mapped_column(String(20), default="actif", index=True)  # actif | clos

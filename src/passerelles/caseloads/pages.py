@@ -18,6 +18,7 @@ from passerelles.caseloads import services
 from passerelles.caseloads.charts import bar_chart
 from passerelles.caseloads.models import CONSENT_PURPOSES, STEP_KINDS
 from passerelles.caseloads.schemas import ActionIn, FileDetail, FileFilters, FileIn, NoteIn, StepIn
+from passerelles.employers import services as employer_services
 from passerelles.errors import NotFound
 from passerelles.pathways.schemas import Profile
 from passerelles.web import DbSession
@@ -148,6 +149,7 @@ def file_page(request: Request, session: DbSession, actor: Actor, file_id: PathI
         "purposes": CONSENT_PURPOSES,
         "colleagues": services.colleagues(session, actor),
         "parcours": parcours_link(detail.profile),
+        "applications": [a for a in employer_services.list_applications(session, actor) if a.file_id == detail.id],
         "today": dt.date.today().isoformat(),
         "errors": request.query_params.getlist("erreur")[:5],
     }

@@ -140,6 +140,7 @@ def create_file(session: Session, actor: Account, data: FileIn) -> PersonFile:
         phone=data.phone,
         commune_code=data.commune_code,
         profile=data.profile.model_dump(mode="json", exclude_defaults=True),
+        target=data.profile.target,
         available_from=data.available_from,
         status="actif",
         outcome_key=secrets.token_hex(16),
@@ -166,6 +167,7 @@ def update_profile(session: Session, actor: Account, file_id: int, profile: Prof
         raise InvalidInput(found, "caractère de contrôle interdit")
     check_commune(session, profile.commune, "profile.commune")
     file.profile = profile.model_dump(mode="json", exclude_defaults=True)
+    file.target = profile.target
     _touch(file)
     log_access(session, actor, file, "modification")
     return file

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -183,6 +184,7 @@ def apply_form(
     offer_id: Annotated[str, Form(max_length=12)] = "",
     file_id: Annotated[str, Form(max_length=12)] = "",
     message: Annotated[str, Form(max_length=2000)] = "",
+    retour: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     def run() -> Any:
         data = ApplicationIn.model_validate(
@@ -192,7 +194,8 @@ def apply_form(
         session.commit()
         return out
 
-    return _run("/candidatures", run)
+    back = retour if re.fullmatch(r"/conseil/dossiers/[0-9]{1,10}", retour) else "/candidatures"
+    return _run(back, run)
 
 
 @router.post("/candidatures/{application_id}/statut")

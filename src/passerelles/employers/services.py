@@ -15,7 +15,7 @@ import math
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from passerelles.accounts.mail import send_mail
@@ -276,7 +276,13 @@ def candidates(session: Session, actor: Account, offer_id: int, limit: int = 50)
             ).all()
         )
     start = aware(offer.valid_through).date() - dt.timedelta(days=60) if offer.valid_through else dt.date.today()
-    files = list(session.scalars(consenting_files_query()))
+    # Worth showing: people aiming at this occupation, or living in the offer's département; the exact
+    # distance and the other reasons are then worked out for these few.
+    query = consenting_files_query()
+    near = [PersonFile.target == occupation.slug] if occupation is not None else []
+    if offer.commune_code:
+        near.append(PersonFile.commune_code.like(offer.commune_code[:2] + "%"))
+    files = list(session.scalars(query.where(or_(*near)).limit(2000))) if near else []
     codes = {f.commune_code or (f.profile or {}).get("commune") for f in files} - {None}
     coords = {
         c.code_insee: (c.latitude, c.longitude)

@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0003
-Create Date: 2026-11-23 20:45:04.073334
+Create Date: 2026-11-23 21:18:24.875236
 """
 
 from collections.abc import Sequence
@@ -138,6 +138,7 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=30), nullable=True),
         sa.Column("commune_code", sa.String(length=5), nullable=True),
         sa.Column("profile", sa.JSON(), nullable=False),
+        sa.Column("target", sa.String(length=80), nullable=True),
         sa.Column("available_from", sa.Date(), nullable=True),
         sa.Column("health_notes", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
@@ -156,10 +157,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("person_file", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_person_file_account_id"), ["account_id"], unique=True)
+        batch_op.create_index(batch_op.f("ix_person_file_commune_code"), ["commune_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_person_file_counsellor_id"), ["counsellor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_person_file_last_activity_at"), ["last_activity_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_person_file_platform_id"), ["platform_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_person_file_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_person_file_target"), ["target"], unique=False)
 
     op.create_table(
         "saved_search",
@@ -440,10 +443,12 @@ def downgrade() -> None:
 
     op.drop_table("saved_search")
     with op.batch_alter_table("person_file", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_person_file_target"))
         batch_op.drop_index(batch_op.f("ix_person_file_status"))
         batch_op.drop_index(batch_op.f("ix_person_file_platform_id"))
         batch_op.drop_index(batch_op.f("ix_person_file_last_activity_at"))
         batch_op.drop_index(batch_op.f("ix_person_file_counsellor_id"))
+        batch_op.drop_index(batch_op.f("ix_person_file_commune_code"))
         batch_op.drop_index(batch_op.f("ix_person_file_account_id"))
 
     op.drop_table("person_file")

@@ -1,0 +1,82 @@
+"""Reading GET forms into pydantic criteria: empty fields are absent, unknown parameters ignored, and
+every error names its field in French (pages show them beside the form; the API returns them as details)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import QueryParams
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def french_reason(error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    if "ge" in ctx:
+        return f"doit valoir au moins {ctx['ge']}"
+    if "le" in ctx:
+        return f"doit valoir au plus {ctx['le']}"
+    if "max_length" in ctx:
+        return f"{ctx['max_length']} caractères au plus"
+    if kind.startswith("int"):
+        return "nombre entier attendu"
+    if kind.startswith("date"):
+        return "date attendue (AAAA-MM-JJ)"
+    if kind.startswith("bool"):
+        return "oui ou non attendu"
+    if kind in ("literal_error", "enum"):
+        return "valeur non reconnue"
+    return "format inattendu"
+
+
+class FormErrors(ValueError):
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{e['field']} : {e['reason']}" for e in errors))
+        self.errors = errors
+
+
+def parse_params(model: type[M], params: QueryParams, *, lists: tuple[str, ...] = ()) -> M:
+    """Build ``model`` from query parameters; raises :class:`FormErrors` (field, reason) on bad input."""
+    data: dict[str, Any] = {}
+    for name in model.model_fields:
+        if name in lists:
+            values = [v for v in params.getlist(name) if v.strip()]
+            if values:
+                data[name] = values
+        else:
+            value = params.get(name)
+            if value is not None and value.strip() != "":
+                data[name] = value
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise FormErrors(
+            [
+                {"field": ".".join(str(p) for p in err["loc"]) or "formulaire", "reason": french_reason(err)}
+                for err in exc.errors()
+            ]
+        ) from None
+
+
+def query_string(params: dict[str, Any]) -> str:
+    """A canonical query string from criteria (empty and default values left out)."""
+    from urllib.parse import urlencode
+
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None or value is False or value == "" or value == []:
+            continue
+        if isinstance(value, list):
+            pairs += [(key, str(v)) for v in value]
+        elif value is True:
+            pairs.append((key, "1"))
+        else:
+            pairs.append((key, str(value)))
+    return urlencode(pairs)
+
+
+def render_status(request: Any, name: str, context: dict[str, Any], status: int = 200) -> Any:
+    """``web.render`` with a status code (a form with errors answers 422)."""
+    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)

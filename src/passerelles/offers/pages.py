@@ -36,9 +36,9 @@ def offers_page(request: Request, session: DbSession) -> Any:
     try:
         q = parse_params(OfferQuery, request.query_params, lists=("contrat",))
     except FormErrors as exc:
-        context.update(errors=exc.errors, q=OfferQuery())
+        context.update(errors=exc.errors, crit=OfferQuery())
         return render_status(request, "offers/search.html", context, 422)
-    context["q"] = q
+    context["crit"] = q
     try:
         results = services.search_offers(session, q)
     except services.BadCriterion as exc:

@@ -307,3 +307,4 @@ class MarketPanel(BaseModel):
     bmo_available: bool = False
     has_demo: bool = False
     search_url: str
+    trainings_url: str

@@ -453,6 +453,7 @@ def market_panel(
         bmo_available=False,
         has_demo=any(r.is_demo for r in rows),
         search_url="/emploi?" + query_string(search),
+        trainings_url="/formations?" + query_string(search),
     )
 
 

@@ -111,7 +111,7 @@ class PlaceIndex:
 
 
 def _build(session: Session) -> PlaceIndex:
-    regions = dict(session.execute(select(Region.code, Region.name)).tuples().all())
+    regions = {code: name for code, name in session.execute(select(Region.code, Region.name))}
     departements = {
         code: (name, region)
         for code, name, region in session.execute(select(Departement.code, Departement.name, Departement.region_code))

@@ -32,9 +32,9 @@ def trainings_page(request: Request, session: DbSession, backend: Search) -> Any
     try:
         q = parse_params(TrainingQuery, request.query_params)
     except FormErrors as exc:
-        context.update(errors=exc.errors, q=TrainingQuery())
+        context.update(errors=exc.errors, crit=TrainingQuery())
         return render_status(request, "trainings/search.html", context, 422)
-    context["q"] = q
+    context["crit"] = q
     try:
         results = services.search_sessions(session, q, backend=backend)
     except (services.BadCriterion, ValueError) as exc:

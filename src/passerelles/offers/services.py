@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
+import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -42,6 +44,7 @@ from passerelles.places.services import (
 )
 from passerelles.reference.models import StructureType
 from passerelles.rome.models import RomeFiche
+from passerelles.search.text import fold
 
 PAGE_SIZE = 20
 EXPORT_LIMIT = 5000
@@ -313,7 +316,60 @@ def structure_labels(session: Session) -> dict[str, str]:
     }
 
 
+PANEL_TTL_S = 300.0
+_PANEL_CACHE_SIZE = 512
+_panel_cache: dict[tuple[Any, ...], tuple[float, MarketPanel]] = {}
+_panel_lock = threading.Lock()
+
+
 def market_panel(
+    session: Session,
+    occupation_slug: str,
+    *,
+    region: str | None = None,
+    departement: str | None = None,
+    commune: str | None = None,
+    rayon: int | None = None,
+    now: dt.datetime | None = None,
+) -> MarketPanel | None:
+    """The labour-market panel, kept ``PANEL_TTL_S`` seconds per occupation and place: offers change with
+    imports (a few times a day), while a fiche is read far more often. ``now`` bypasses the cache."""
+    if now is not None:
+        return compute_market_panel(
+            session, occupation_slug, region=region, departement=departement, commune=commune, rayon=rayon, now=now
+        )
+    bind = session.get_bind()
+    key = (
+        str(getattr(bind, "url", id(bind))),
+        occupation_slug,
+        region,
+        departement,
+        fold(commune) if commune else None,
+        rayon,
+        dt.date.today(),
+    )
+    clock = time.monotonic()
+    found = _panel_cache.get(key)
+    if found is not None and found[0] > clock:
+        return found[1]
+    panel = compute_market_panel(
+        session, occupation_slug, region=region, departement=departement, commune=commune, rayon=rayon
+    )
+    if panel is not None:
+        with _panel_lock:
+            if len(_panel_cache) >= _PANEL_CACHE_SIZE:
+                _panel_cache.clear()
+            _panel_cache[key] = (clock + PANEL_TTL_S, panel)
+    return panel
+
+
+def forget_market_panels() -> None:
+    """Drop cached panels (after an offers import in the same process)."""
+    with _panel_lock:
+        _panel_cache.clear()
+
+
+def compute_market_panel(
     session: Session,
     occupation_slug: str,
     *,
@@ -339,7 +395,7 @@ def market_panel(
     rows = (
         session.execute(
             select(
-                JobOffer.closed_at,
+                JobOffer.closed_at.is_(None),
                 JobOffer.published_at,
                 JobOffer.contract_type,
                 JobOffer.salary_min,
@@ -361,35 +417,49 @@ def market_panel(
         if codes
         else []
     )
-    rows = [r for r in rows if _within(place, r.latitude, r.longitude) is not None]
-    open_rows = [r for r in rows if r.closed_at is None]
-    # Trend: offers published each week (open or since closed), oldest week first.
+    circle = place.centre is not None and place.radius_km is not None
+    # One pass over plain tuples (attribute access on result rows costs more than the counting itself).
     weeks: Counter[int] = Counter()
-    for r in rows:
-        if r.published_at is not None:
-            day = r.published_at.date()
+    contracts: Counter[str] = Counter()
+    employers_by_type: dict[str, set[str]] = {}
+    offers_by_employer: Counter[tuple[str, str, str]] = Counter()
+    lows: list[float] = []
+    highs: list[float] = []
+    mids: list[float] = []
+    open_offers = 0
+    has_demo = False
+    for is_open, published, contract, smin, smax, period, hours, stype, employer, city, lat, lon, demo in rows:
+        if circle and _within(place, lat, lon) is None:
+            continue
+        has_demo = has_demo or bool(demo)
+        if published is not None:
+            day = published.date()
             if day >= week0:
                 weeks[(day - week0).days // 7] += 1
-    trend = [
-        ChartRow(label=f"sem. du {(week0 + dt.timedelta(weeks=i)).strftime('%d/%m')}", value=weeks.get(i, 0))
-        for i in range(TREND_WEEKS)
-    ]
-    contracts = Counter(r.contract_type or "?" for r in open_rows)
-    contract_rows = [
-        ChartRow(label=CONTRACTS.get(c, "Non précisé" if c == "?" else c), value=n)
-        for c, n in sorted(contracts.items(), key=lambda x: (-x[1], x[0]))
-    ]
-    lows, mids, highs = [], [], []
-    for r in open_rows:
-        if r.contract_type in ALTERNANCE or r.salary_min is None:
+        if not is_open:
             continue
-        lo = monthly_full_time(r.salary_min, r.salary_period, r.hours_per_week)
-        hi = monthly_full_time(r.salary_max or r.salary_min, r.salary_period, r.hours_per_week)
+        open_offers += 1
+        contracts[contract or "?"] += 1
+        name = employer or "Employeur non précisé"
+        employers_by_type.setdefault(stype or "", set()).add(name)
+        offers_by_employer[(name, stype or "", city or "")] += 1
+        if contract in ALTERNANCE or smin is None:
+            continue
+        lo = monthly_full_time(smin, period, hours)
+        hi = monthly_full_time(smax or smin, period, hours)
         if lo is None or hi is None or not 500 <= lo <= 50_000:
             continue
         lows.append(lo)
         highs.append(hi)
         mids.append((lo + hi) / 2)
+    trend = [
+        ChartRow(label=f"sem. du {(week0 + dt.timedelta(weeks=i)).strftime('%d/%m')}", value=weeks.get(i, 0))
+        for i in range(TREND_WEEKS)
+    ]
+    contract_rows = [
+        ChartRow(label=CONTRACTS.get(c, "Non précisé" if c == "?" else c), value=n)
+        for c, n in sorted(contracts.items(), key=lambda x: (-x[1], x[0]))
+    ]
     pay = (
         PayRange(
             offers=len(mids),
@@ -401,12 +471,6 @@ def market_panel(
         else None
     )
     labels = structure_labels(session)
-    employers_by_type: dict[str, set[str]] = {}
-    offers_by_employer: Counter[tuple[str, str, str]] = Counter()
-    for r in open_rows:
-        name = r.employer_name or "Employeur non précisé"
-        employers_by_type.setdefault(r.structure_type or "", set()).add(name)
-        offers_by_employer[(name, r.structure_type or "", r.city or "")] += 1
     structures = [
         ChartRow(label=labels.get(s, s) if s else "Type non précisé", value=len(names))
         for s, names in sorted(employers_by_type.items(), key=lambda x: (-len(x[1]), x[0]))
@@ -442,7 +506,7 @@ def market_panel(
         occupation=occupation_slug,
         rome_codes=codes,
         place_label=place.label,
-        open_offers=len(open_rows),
+        open_offers=open_offers,
         region_label=region_label,
         region_open_offers=region_open,
         trend=trend,
@@ -451,7 +515,7 @@ def market_panel(
         structures=structures,
         employers=employers,
         bmo_available=False,
-        has_demo=any(r.is_demo for r in rows),
+        has_demo=has_demo,
         search_url="/emploi?" + query_string(search),
         trainings_url="/formations?" + query_string(search),
     )

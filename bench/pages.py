@@ -4,7 +4,8 @@ Usage: .venv/bin/python bench/pages.py [--requests 60] [--database-url URL]
 Runs against the database `make run` prepares (default: var/passerelles.sqlite3, with the reference data,
 ROME 4.60, communes and the demonstration set; run `make init` first). The ASGI app runs in-process
 (Starlette's TestClient): the time measured is the server's, from request to full response body, without
-network. Each page is warmed up (indexes built once per process), then requested with several query
+network; the process CPU time of each request is recorded too, as the machine is shared and wall-clock
+times swing with its load. Each page is warmed up (indexes built once per process), then requested with several query
 variants in turn. Writes bench/results/pages.json with the machine load (`uptime`), since the CPU is shared.
 """
 
@@ -102,32 +103,39 @@ def main() -> int:
             if response.status_code != 200:
                 print(f"{url} → {response.status_code}", file=sys.stderr)
                 return 1
-        timings = []
+        timings, cpu = [], []
         for i in range(args.requests):
             url = urls[i % len(urls)]
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             timings.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
             if response.status_code != 200:
                 print(f"{url} → {response.status_code}", file=sys.stderr)
                 return 1
         q = statistics.quantiles(timings, n=100)
+        qc = statistics.quantiles(cpu, n=100)
         results[name] = {
             "urls": urls,
             "requests": len(timings),
             "p50_ms": round(q[49], 2),
             "p95_ms": round(q[94], 2),
             "max_ms": round(max(timings), 2),
+            "cpu_p50_ms": round(qc[49], 2),
+            "cpu_p95_ms": round(qc[94], 2),
             "meets_target": q[94] <= TARGET_P95_MS,
+            "cpu_meets_target": qc[94] <= TARGET_P95_MS,
         }
-        print(f"{name:48} p50 {q[49]:7.2f} ms   p95 {q[94]:7.2f} ms", flush=True)
+        print(f"{name:48} p50 {q[49]:7.2f} ms   p95 {q[94]:7.2f} ms   CPU p95 {qc[94]:7.2f} ms", flush=True)
     report = {
         "benchmark": "pages",
         "target_p95_ms": TARGET_P95_MS,
         "all_meet_target": all(r["meets_target"] for r in results.values()),
+        "all_meet_target_in_cpu_time": all(r["cpu_meets_target"] for r in results.values()),
         "data_set": {"training_sessions": sessions, "job_offers": offers},
         "database": settings.database_url.split(":")[0],
-        "measure": "in-process ASGI (TestClient): request to full body, no network",
+        "measure": "in-process ASGI (TestClient): request to full body, no network; wall-clock time, and the "
+        "process CPU time of the same request (less sensitive to other jobs on the shared CPU)",
         "load_average_before": load_before,
         "load_average_after": _load(),
         "cpus": os.cpu_count(),

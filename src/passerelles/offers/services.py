@@ -32,13 +32,13 @@ from passerelles.offers.schemas import (
     OfferResults,
     PayRange,
 )
-from passerelles.places.models import Commune
 from passerelles.places.services import (
     PlaceFilter,
     PlaceIndex,
     UnknownPlace,
     bounding_box,
     haversine_km,
+    in_departements,
     place_index,
     resolve_place,
 )
@@ -87,11 +87,7 @@ def _place_conditions(place: PlaceFilter) -> list[ColumnElement[bool]]:
         lat0, lat1, lon0, lon1 = bounding_box(place.centre[0], place.centre[1], place.radius_km)
         return [JobOffer.latitude.between(lat0, lat1), JobOffer.longitude.between(lon0, lon1)]
     if place.departements:
-        return [
-            JobOffer.commune_code.in_(
-                select(Commune.code_insee).where(Commune.departement_code.in_(place.departements))
-            )
-        ]
+        return [in_departements(JobOffer.commune_code, place.departements)]
     return []
 
 

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.occupations.models import Occupation
-from passerelles.places.models import Commune
 from passerelles.places.services import (
     PlaceFilter,
     PlaceIndex,
     bounding_box,
     haversine_km,
+    in_departements,
     place_index,
     resolve_place,
 )
@@ -109,10 +109,26 @@ def _certifications_of_occupation(session: Session, slug: str) -> frozenset[int]
     )
 
 
+_text_cache: dict[tuple[int, str, str], frozenset[int]] = {}
+
+
 def _text_certifications(session: Session, backend: SearchBackend | None, text: str) -> frozenset[int]:
-    """Certifications the search backend recognises in free text, directly or through an occupation."""
+    """Certifications the search backend recognises in free text, directly or through an occupation
+    (memoised per backend and database: the same few words come back often)."""
     if backend is None:
         return frozenset()
+    bind = session.get_bind()
+    key = (id(backend), str(getattr(bind, "url", id(bind))), " ".join(text.lower().split()))
+    found = _text_cache.get(key)
+    if found is None:
+        found = _recognised_certifications(session, backend, text)
+        if len(_text_cache) > 4096:
+            _text_cache.clear()
+        _text_cache[key] = found
+    return found
+
+
+def _recognised_certifications(session: Session, backend: SearchBackend, text: str) -> frozenset[int]:
     cert_slugs: set[str] = set()
     occ_slugs: set[str] = set()
     for r in backend.search(text, types={"certification", "occupation"}, limit=5):
@@ -134,6 +150,30 @@ def _text_certifications(session: Session, backend: SearchBackend | None, text: 
             )
         )
     return frozenset(ids)
+
+
+_related: dict[tuple[str, frozenset[int]], tuple[frozenset[int], list[str]]] = {}
+
+
+def _related_with_labels(session: Session, cert_ids: frozenset[int]) -> tuple[frozenset[int], list[str]]:
+    """Related certifications and their short names, memoised per database (reference data)."""
+    bind = session.get_bind()
+    key = (str(getattr(bind, "url", id(bind))), cert_ids)
+    found = _related.get(key)
+    if found is None:
+        related = related_certifications(session, cert_ids)
+        labels = [
+            acronym or name
+            for acronym, name in session.execute(
+                select(Certification.acronym, Certification.name)
+                .where(Certification.id.in_(related))
+                .order_by(Certification.level_eu, Certification.name)
+            )
+        ]
+        if len(_related) > 4096:
+            _related.clear()
+        found = _related[key] = (related, labels)
+    return found
 
 
 def related_certifications(session: Session, cert_ids: frozenset[int]) -> frozenset[int]:
@@ -164,8 +204,11 @@ def _scope(session: Session, backend: SearchBackend | None, q: TrainingQuery) ->
         cert_ids = _certifications_of_occupation(session, q.metier)
     text = q.q or None
     if text and cert_ids is None:
+        # Words the search backend recognises as certifications or occupations select those certifications
+        # (an index lookup); other words are looked for in the session titles.
         found = _text_certifications(session, backend, text)
-        cert_ids = found or None
+        if found:
+            cert_ids, text = found, None
     radius = min(q.rayon or 30, MAX_RADIUS_KM) if q.commune else None
     return _Scope(cert_ids, text, q.niveau, q.region, q.departement, q.commune, radius)
 
@@ -229,16 +272,8 @@ def _widening_steps(session: Session, index: PlaceIndex, q: TrainingQuery, base:
         cur = replace(cur, france=True)
         steps.append(("toute la France", cur))
     if cur.cert_ids:
-        related = related_certifications(session, cur.cert_ids)
+        related, labels = _related_with_labels(session, cur.cert_ids)
         if related:
-            labels = [
-                acronym or name
-                for acronym, name in session.execute(
-                    select(Certification.acronym, Certification.name)
-                    .where(Certification.id.in_(related))
-                    .order_by(Certification.level_eu, Certification.name)
-                )
-            ]
             shown = ", ".join(labels[:6]) + (f" et {len(labels) - 6} autres" if len(labels) > 6 else "")
             cur = replace(cur, extra_certs=related)
             steps.append((f"certifications proches ajoutées : {shown}", cur))
@@ -272,9 +307,7 @@ def _conditions(scope: _Scope, q: TrainingQuery, place: PlaceFilter, today: dt.d
         lat0, lat1, lon0, lon1 = bounding_box(place.centre[0], place.centre[1], place.radius_km)
         conds += [ts.latitude.between(lat0, lat1), ts.longitude.between(lon0, lon1)]
     elif place.departements:
-        conds.append(
-            ts.commune_code.in_(select(Commune.code_insee).where(Commune.departement_code.in_(place.departements)))
-        )
+        conds.append(in_departements(ts.commune_code, place.departements))
     if scope.secondary:
         if q.voie:
             conds.append(_json_has(ts.routes, q.voie))
@@ -415,7 +448,7 @@ def search_sessions(
     level = min(q.elargir, len(steps))
     sort = q.tri if q.tri != "distance" or base_place.centre else "date"
     offset = (q.page - 1) * page_size
-    auto = False
+    auto = hopeless = False
     while True:
         scope = steps[level - 1][1] if level else base
         place = scope.place(index)
@@ -423,6 +456,13 @@ def search_sessions(
         hits = _run(session, _conditions(scope, q, place, today), place, sort_here, offset, page_size)
         if hits.total or level >= len(steps):
             break
+        if not auto:
+            # Nothing here: when even the widest search finds nothing, say so at once (no step to offer).
+            widest, widest_place = steps[-1][1], steps[-1][1].place(index)
+            conds = _conditions(widest, q, widest_place, today)
+            if not session.scalar(select(func.count()).select_from(TrainingSession).where(*conds)):
+                hopeless = True
+                break
         level += 1
         auto = True
     region_label = region_total = None
@@ -454,7 +494,7 @@ def search_sessions(
         pages=max(1, math.ceil(hits.total / page_size)),
         widened=[Widening(level=i + 1, text=steps[i][0]) for i in range(level)],
         auto_widened=auto,
-        next_widening=steps[level][0] if level < len(steps) else None,
+        next_widening=steps[level][0] if level < len(steps) and not hopeless else None,
         has_demo=any(i.is_demo for i in items),
     )
 

@@ -440,3 +440,10 @@ def test_api_uses_the_single_error_shape(web: TestClient, ids: dict[str, Any]) -
     assert web.get("/api/v1/emploi/offres/999999999").status_code == 404
     market = web.get("/api/v1/metiers/aide-soignant/marche-du-travail", params={"departement": "38"})
     assert market.status_code == 200 and market.json()["open_offers"] == 2
+
+
+def test_a_page_past_the_end_shows_the_last_one(db: Session) -> None:
+    r = trainings.search_sessions(db, TrainingQuery(certification="deas", region="84", page=5), page_size=3)
+    assert r.page == 2 and r.pages == 2 and len(r.items) == 1
+    o = offers.search_offers(db, OfferQuery(region="84", page=9), page_size=2)
+    assert o.page == o.pages == 3 and len(o.items) == 1

@@ -6,6 +6,7 @@ Playwright drives ``/usr/bin/chromium`` (``apt-get install chromium``). axe-core
 (``npm ci``, pinned in package-lock.json) and is injected into each page.
 
 Outside CI a missing Chromium or axe-core skips these tests; under ``CI=true`` it is a failure.
+``PASSERELLES_BROWSER_URL`` points the journeys at a running server instead (e.g. the one ``make run`` starts).
 """
 
 from __future__ import annotations
@@ -76,10 +77,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(browser_db: Engine) -> Iterator[str]:
-    """A real uvicorn server in a thread; yields its base URL."""
+def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A real uvicorn server in a thread; yields its base URL.
+
+    ``PASSERELLES_BROWSER_URL=http://127.0.0.1:8000`` runs the same journeys against a server already
+    running (``make run``, with the demonstration set it loads) instead."""
     import uvicorn
 
+    external = os.environ.get("PASSERELLES_BROWSER_URL")
+    if external:
+        yield external.rstrip("/")
+        return
+    browser_db: Engine = request.getfixturevalue("browser_db")
     settings = Settings(database_url=browser_db.url.render_as_string(hide_password=False), environment="test")
     app = create_app(settings, engine=browser_db)
     port = _free_port()

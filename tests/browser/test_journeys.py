@@ -227,6 +227,5 @@ def test_labour_market_panel(page: Any, keyboard: bool) -> None:
         # Each chart is followed by its data table.
         assert chart.locator("xpath=ancestor::figure/following-sibling::table[1]").count() == 1
     assert panel.get_by_text("Potentiel d'embauche").count()
-    panel.scroll_into_view_if_needed()
     if not keyboard:
-        shot(page, "fiche-panneau-marche")
+        panel.screenshot(path=str(SCREENSHOTS / "fiche-panneau-marche.png"))

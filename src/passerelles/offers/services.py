@@ -155,7 +155,6 @@ def search_offers(
     index = place_index(session)
     place = _place(index, q)
     conds = _conditions(session, q, now)
-    offset = (q.page - 1) * page_size
     distances: dict[int, float] = {}
     if place.centre and place.radius_km:
         rows = session.execute(
@@ -172,15 +171,17 @@ def search_offers(
                 kept.append((oid, d, -stamp))
         kept.sort(key=lambda k: (k[1], k[2], k[0]) if q.tri == "distance" else (k[2], k[1], k[0]))
         total = len(kept)
-        ids = [k[0] for k in kept[offset : offset + page_size]]
+        page = min(q.page, max(1, math.ceil(total / page_size)))  # a page past the end shows the last one
+        ids = [k[0] for k in kept[(page - 1) * page_size : page * page_size]]
     else:
         total = session.scalar(select(func.count()).select_from(JobOffer).where(*conds, *_place_conditions(place))) or 0
+        page = min(q.page, max(1, math.ceil(total / page_size)))
         ids = list(
             session.scalars(
                 select(JobOffer.id)
                 .where(*conds, *_place_conditions(place))
                 .order_by(JobOffer.published_at.desc().nulls_last(), JobOffer.id.desc())
-                .offset(offset)
+                .offset((page - 1) * page_size)
                 .limit(page_size)
             )
         )
@@ -202,7 +203,7 @@ def search_offers(
         region_label=region_label,
         region_total=region_total,
         items=items,
-        page=q.page,
+        page=page,
         pages=max(1, math.ceil(total / page_size)),
         has_demo=any(i.is_demo for i in items),
     )

@@ -465,6 +465,10 @@ def search_sessions(
                 break
         level += 1
         auto = True
+    page = q.page
+    if not hits.ids and hits.total:  # a page past the end (an old link): show the last one
+        page = max(1, math.ceil(hits.total / page_size))
+        hits = _run(session, _conditions(scope, q, place, today), place, sort_here, (page - 1) * page_size, page_size)
     region_label = region_total = None
     if place.region_code and (
         place.commune or len(place.departements) < len(index.departements_of_region(place.region_code))
@@ -490,7 +494,7 @@ def search_sessions(
         region_label=region_label,
         region_total=region_total,
         items=items,
-        page=q.page,
+        page=page,
         pages=max(1, math.ceil(hits.total / page_size)),
         widened=[Widening(level=i + 1, text=steps[i][0]) for i in range(level)],
         auto_widened=auto,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from passerelles.occupations.models import Occupation, OccupationRome
 from passerelles.rome.models import RomeAppellation, RomeFiche, RomeFicheItem, RomeItem, RomeMobility, RomeText
@@ -128,6 +128,7 @@ def occupation_for_code(session: Session, version: str, code: str) -> Occupation
         .where(OccupationRome.code_rome == code, OccupationRome.rome_version == version, OccupationRome.main)
         .order_by(Occupation.id)
         .limit(1)
+        .options(load_only(Occupation.slug, Occupation.name))  # not the JSON profile (read once per mobility)
     )
 
 

@@ -229,3 +229,20 @@ def test_labour_market_panel(page: Any, keyboard: bool) -> None:
     assert panel.get_by_text("Potentiel d'embauche").count()
     if not keyboard:
         panel.screenshot(path=str(SCREENSHOTS / "fiche-panneau-marche.png"))
+
+
+def test_widen_step_by_step_with_the_keyboard(page: Any) -> None:
+    """« Élargir » adds one step at a time, says what it widened, and never shows an empty list while a wider
+    search has sessions (DEAS sessions exist somewhere in any demonstration set)."""
+    page.goto("/formations?certification=deas&commune=Mende&rayon=5")
+    assert page.locator("input[name=ids]").count() > 0, "liste vide alors qu'une recherche plus large trouve"
+    before = page.locator(".widened li").count()
+    upcoming = page.locator(".widen .muted").inner_text()
+    _tab_to(page, "a.button")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**elargir=*")
+    steps = page.locator(".widened li").all_inner_texts()
+    assert len(steps) >= before + 1
+    assert steps[before].lower() in upcoming.lower()  # the step announced is the step taken
+    assert page.locator("input[name=ids]").count() > 0
+    shot(page, "formations-elargir")

@@ -447,3 +447,13 @@ def test_a_page_past_the_end_shows_the_last_one(db: Session) -> None:
     assert r.page == 2 and r.pages == 2 and len(r.items) == 1
     o = offers.search_offers(db, OfferQuery(region="84", page=9), page_size=2)
     assert o.page == o.pages == 3 and len(o.items) == 1
+
+
+def test_a_form_with_an_error_keeps_the_right_fields_and_names_the_wrong_one(web: TestClient) -> None:
+    res = web.get("/formations", params={"commune": "Grenoble", "certification": "deas", "rayon": "loin"})
+    assert res.status_code == 422
+    assert "Rayon (km) : nombre entier attendu" in res.text
+    assert 'name="commune" value="Grenoble"' in res.text and '<option value="deas" selected>' in res.text
+    emploi = web.get("/emploi", params=[("contrat", "CDI"), ("contrat", "XYZ"), ("region", "84")])
+    assert emploi.status_code == 422 and "Contrat : valeur non reconnue" in emploi.text
+    assert '<option value="84" selected>' in emploi.text

@@ -31,6 +31,40 @@ def french_reason(error: Any) -> str:
     return "format inattendu"
 
 
+FIELD_LABELS = {
+    "q": "Mots-clés",
+    "metier": "Métier",
+    "certification": "Diplôme ou certification",
+    "code_rome": "Code ROME",
+    "region": "Région",
+    "departement": "Département",
+    "commune": "Commune",
+    "rayon": "Rayon (km)",
+    "niveau": "Niveau",
+    "voie": "Voie d'accès",
+    "modalite": "Modalité",
+    "debut_min": "Début à partir du",
+    "debut_max": "Début au plus tard le",
+    "duree_max": "Durée maximale",
+    "cout_max": "Coût maximal",
+    "cpf": "Éligible au CPF",
+    "financement": "Financement",
+    "places": "Places restantes",
+    "tri": "Trier par",
+    "elargir": "Élargir",
+    "page": "Page",
+    "ids": "Sessions à comparer",
+    "contrat": "Contrat",
+    "temps": "Temps de travail",
+    "depuis": "Publiée depuis",
+}
+
+
+def error_item(field: str, reason: str) -> dict[str, str]:
+    """One form error: the parameter, its label on the form, and the reason."""
+    return {"field": field, "label": FIELD_LABELS.get(field, field), "reason": reason}
+
+
 class FormErrors(ValueError):
     def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__("; ".join(f"{e['field']} : {e['reason']}" for e in errors))
@@ -53,11 +87,18 @@ def parse_params(model: type[M], params: QueryParams, *, lists: tuple[str, ...] 
         return model.model_validate(data)
     except ValidationError as exc:
         raise FormErrors(
-            [
-                {"field": ".".join(str(p) for p in err["loc"]) or "formulaire", "reason": french_reason(err)}
-                for err in exc.errors()
-            ]
+            [error_item(str(err["loc"][0]) if err["loc"] else "formulaire", french_reason(err)) for err in exc.errors()]
         ) from None
+
+
+def parse_valid_part(model: type[M], params: QueryParams, errors: list[dict[str, str]], **kw: Any) -> M:
+    """The criteria without the fields in error, so that a form shown again keeps what was right."""
+    bad = {e["field"] for e in errors}
+    kept = QueryParams([(k, v) for k, v in params.multi_items() if k not in bad])
+    try:
+        return parse_params(model, kept, **kw)
+    except FormErrors:
+        return model()
 
 
 def query_string(params: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from passerelles.offers import services
 from passerelles.offers.schemas import CONTRACTS, PUBLISHED_WITHIN, WORKING_TIMES, OfferQuery
 from passerelles.trainings.services import form_options
 from passerelles.web import DbSession, render
-from passerelles.webforms import FormErrors, parse_params, query_string, render_status
+from passerelles.webforms import FormErrors, error_item, parse_params, parse_valid_part, query_string, render_status
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,13 +36,15 @@ def offers_page(request: Request, session: DbSession) -> Any:
     try:
         q = parse_params(OfferQuery, request.query_params, lists=("contrat",))
     except FormErrors as exc:
-        context.update(errors=exc.errors, crit=OfferQuery())
+        context.update(
+            errors=exc.errors, crit=parse_valid_part(OfferQuery, request.query_params, exc.errors, lists=("contrat",))
+        )
         return render_status(request, "offers/search.html", context, 422)
     context["crit"] = q
     try:
         results = services.search_offers(session, q)
     except services.BadCriterion as exc:
-        context["errors"] = [{"field": exc.field, "reason": exc.message}]
+        context["errors"] = [error_item(exc.field, exc.message)]
         return render_status(request, "offers/search.html", context, 422)
     context.update(
         results=results,
@@ -93,7 +95,7 @@ def market_context(session: Session, slug: str, params: QueryParams) -> dict[str
         if rayon_text.isdigit() and 1 <= int(rayon_text) <= 300:
             rayon = int(rayon_text)
         else:
-            errors.append({"field": "rayon", "reason": "nombre de kilomètres entre 1 et 300 attendu"})
+            errors.append(error_item("rayon", "nombre de kilomètres entre 1 et 300 attendu"))
     panel = None
     if not errors:
         try:
@@ -106,7 +108,7 @@ def market_context(session: Session, slug: str, params: QueryParams) -> dict[str
                 rayon=rayon,
             )
         except services.BadCriterion as exc:
-            errors.append({"field": exc.field, "reason": exc.message})
+            errors.append(error_item(exc.field, exc.message))
     if panel is None and errors:
         panel = services.market_panel(session, slug)
     options = form_options(session)

@@ -12,7 +12,7 @@ from passerelles.exports import csv_text
 from passerelles.trainings import services
 from passerelles.trainings.schemas import FUNDERS, MODALITIES, RECRUITMENT, TrainingQuery
 from passerelles.web import DbSession, Search, render
-from passerelles.webforms import FormErrors, parse_params, query_string, render_status
+from passerelles.webforms import FormErrors, error_item, parse_params, parse_valid_part, query_string, render_status
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,14 +32,14 @@ def trainings_page(request: Request, session: DbSession, backend: Search) -> Any
     try:
         q = parse_params(TrainingQuery, request.query_params)
     except FormErrors as exc:
-        context.update(errors=exc.errors, crit=TrainingQuery())
+        context.update(errors=exc.errors, crit=parse_valid_part(TrainingQuery, request.query_params, exc.errors))
         return render_status(request, "trainings/search.html", context, 422)
     context["crit"] = q
     try:
         results = services.search_sessions(session, q, backend=backend)
     except (services.BadCriterion, ValueError) as exc:
         field = getattr(exc, "field", "formulaire")
-        context["errors"] = [{"field": field, "reason": getattr(exc, "message", str(exc))}]
+        context["errors"] = [error_item(field, getattr(exc, "message", str(exc)))]
         return render_status(request, "trainings/search.html", context, 422)
     level = len(results.widened)
     context.update(
@@ -77,7 +77,7 @@ def _comparison(request: Request, session: DbSession) -> tuple[Any, list[dict[st
         ids = services.parse_ids(request.query_params.getlist("ids"))
         return services.compare_sessions(session, ids, origin=origin), []
     except services.BadCriterion as exc:
-        return None, [{"field": exc.field, "reason": exc.message}]
+        return None, [error_item(exc.field, exc.message)]
 
 
 @router.get("/formations/comparer")

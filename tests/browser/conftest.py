@@ -36,7 +36,7 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 AXE_REPORT = ARTIFACTS / "axe-results.json"
 DEMO_SESSIONS = 600
-DEMO_OFFERS = 900
+DEMO_OFFERS = 1500
 
 
 def _missing(message: str) -> None:

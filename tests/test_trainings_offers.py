@@ -457,3 +457,8 @@ def test_a_form_with_an_error_keeps_the_right_fields_and_names_the_wrong_one(web
     emploi = web.get("/emploi", params=[("contrat", "CDI"), ("contrat", "XYZ"), ("region", "84")])
     assert emploi.status_code == 422 and "Contrat : valeur non reconnue" in emploi.text
     assert '<option value="84" selected>' in emploi.text
+
+
+def test_words_narrow_a_chosen_certification(db: Session, ids: dict[str, Any]) -> None:
+    r = _search(db, certification="deas", q="Chambéry")
+    assert [i.id for i in r.items] == [ids["cha1"]] and not r.widened

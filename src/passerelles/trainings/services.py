@@ -299,8 +299,7 @@ def _conditions(scope: _Scope, q: TrainingQuery, place: PlaceFilter, today: dt.d
         words = [w for w in scope.text.replace("%", " ").replace("_", " ").split() if len(w) > 1][:6]
         if words:
             what.append(and_(*(ts.title.ilike(f"%{w}%") for w in words)))
-    if what:
-        conds.append(or_(*what) if len(what) > 1 else what[0])
+    conds.extend(what)  # an occupation or certification and words: sessions of it whose title has the words
     if scope.level:
         conds.append(ts.certification_id.in_(select(Certification.id).where(Certification.level_eu == scope.level)))
     if place.centre and place.radius_km:

@@ -14,6 +14,7 @@ from passerelles.errors import NotFound
 from passerelles.exports import csv_text
 from passerelles.offers import services
 from passerelles.offers.schemas import CONTRACTS, PUBLISHED_WITHIN, WORKING_TIMES, OfferQuery
+from passerelles.places.services import place_index
 from passerelles.trainings.services import form_options
 from passerelles.web import DbSession, render
 from passerelles.webforms import FormErrors, error_item, parse_params, parse_valid_part, query_string, render_status
@@ -77,7 +78,8 @@ def offer_page(offer_id: int, request: Request, session: DbSession) -> Any:
     offer = services.get_offer(session, offer_id)
     if offer is None:
         raise NotFound(f"Offre d'emploi introuvable : {offer_id}")
-    return render(request, "offers/offer.html", {**OFFER_LABELS, "o": offer})
+    labels = services.structure_labels(session)
+    return render(request, "offers/offer.html", {**OFFER_LABELS, "o": offer, "structure_labels": labels})
 
 
 def market_context(session: Session, slug: str, params: QueryParams) -> dict[str, Any]:
@@ -111,11 +113,11 @@ def market_context(session: Session, slug: str, params: QueryParams) -> dict[str
             errors.append(error_item(exc.field, exc.message))
     if panel is None and errors:
         panel = services.market_panel(session, slug)
-    options = form_options(session)
+    index = place_index(session)
     return {
         "market": panel,
         "market_errors": errors,
         "market_place": place | {"rayon": rayon_text},
-        "market_regions": options["regions"],
-        "market_departements": options["departements"],
+        "market_regions": sorted(index.regions.items(), key=lambda x: x[1]),
+        "market_departements": sorted((c, n) for c, (n, _) in index.departements.items()),
     }

@@ -462,3 +462,10 @@ def test_a_form_with_an_error_keeps_the_right_fields_and_names_the_wrong_one(web
 def test_words_narrow_a_chosen_certification(db: Session, ids: dict[str, Any]) -> None:
     r = _search(db, certification="deas", q="Chambéry")
     assert [i.id for i in r.items] == [ids["cha1"]] and not r.widened
+
+
+def test_title_words_match_whatever_the_case_of_accented_letters(db: Session, ids: dict[str, Any]) -> None:
+    # « Chambéry » typed in capitals or lower case: on SQLite too, where lower() used to fold ASCII only.
+    for typed in ("CHAMBÉRY", "chambéry", "Chambéry"):
+        r = _search(db, certification="deas", q=typed)
+        assert [i.id for i in r.items] == [ids["cha1"]], typed

@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: run test lint setup init serve clean
+
+# axe-core for the browser tests' accessibility checks, pinned in package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +27,8 @@ run: init
 	$(BIN)/passerelles serve --host 127.0.0.1 --port 8000
 
 ## Set up, then run the whole suite (SQLite always; PostgreSQL at 127.0.0.1:5432 when reachable, required under CI=true).
-test: setup
+test: setup $(NODE_STAMP)
+	mkdir -p test-artifacts/screenshots
 	$(BIN)/pytest
 
 ## Format check, lint, types, and no model change without its migration.

@@ -622,3 +622,18 @@ def main() -> None:
         app()
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
+
+
+# Accounts (issue 7): `passerelles user create`.
+from passerelles.accounts.commands import user_app  # noqa: E402
+
+app.add_typer(user_app, name="user")
+from passerelles.caseloads.commands import files_app  # noqa: E402
+
+app.add_typer(files_app, name="dossiers")
+from passerelles.employers.commands import employers_app  # noqa: E402
+
+app.add_typer(employers_app, name="employeurs")
+from passerelles.alerts.commands import alerts_app  # noqa: E402
+
+app.add_typer(alerts_app, name="alertes")

@@ -11,3 +11,11 @@ from passerelles.sources import models as sources
 from passerelles.trainings import models as trainings
 
 __all__ = ["certifications", "occupations", "offers", "pathways", "places", "reference", "rome", "sources", "trainings"]
+
+# Accounts, caseloads, employers' space, alerts (issue 7).
+from passerelles.accounts import models as accounts
+from passerelles.alerts import models as alerts
+from passerelles.caseloads import models as caseloads
+from passerelles.employers import models as employers
+
+__all__ += ["accounts", "alerts", "caseloads", "employers"]

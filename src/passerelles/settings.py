@@ -7,6 +7,7 @@ their own ``Settings(...)``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,23 @@ class Settings(BaseSettings):
     )
     environment: str = Field(default="development", pattern="^(development|test|production)$")
     debug: bool = False
+    # Accounts, e-mail, personal data (issue 7).
+    secret_key: str = Field(
+        default="", description="Clé secrète (liens signés, empreintes) ; obligatoire en production."
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Adresse publique, pour les liens des courriels."
+    )
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "Passerelles <ne-pas-repondre@passerelles.invalid>"
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    cookie_secure: bool = Field(default=False, description="Cookies « Secure » même derrière un proxy HTTP.")
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_max_failures_account: int = Field(default=5, ge=1)
+    login_max_failures_ip: int = Field(default=30, ge=1)
+    inactive_purge_days: int = Field(default=730, ge=30, description="Purge des dossiers inactifs (2 ans).")
+    reminder_days: int = Field(default=7, ge=1, description="Relance des candidatures sans réponse.")
 
     @field_validator("database_url")
     @classmethod
@@ -50,6 +68,18 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, value: str, info: Any) -> str:
+        if not value and info.data.get("environment") == "production":
+            raise ValueError("PASSERELLES_SECRET_KEY est obligatoire en production")
+        return value
+
+    @property
+    def signing_key(self) -> bytes:
+        # Development and test run without a configured secret: a fixed, documented one (never in production).
+        return (self.secret_key or "passerelles-developpement-seulement").encode()
 
     @property
     def rome_dir(self) -> Path | None:

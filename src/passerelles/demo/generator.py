@@ -506,7 +506,7 @@ def _st(
 
 
 STRUCTURES: dict[str, _StructureTuning] = {
-    "ehpad": _st(5, 300, "87.10A", "EHPAD {nom}", "Résidence {nom}", "EHPAD {nom} de {ville}",
+    "ehpad": _st(5, 300, "87.10A", "EHPAD {nom}", "EHPAD Résidence {nom}", "EHPAD {nom} de {ville}",
                  "Maison de retraite {nom}", nights=True),
     "usld": _st(0.6, 5000, "86.10Z", "Unité de soins de longue durée du Centre hospitalier de {ville}", nights=True),
     "ime": _st(1.5, 2000, "87.10B", "IME {nom}", "Institut médico-éducatif {nom}", "IME de {ville}", nights=True),
@@ -1331,6 +1331,13 @@ def _action_variant(cb: _CertXml, org_type: str, route: str, modality: str, r: C
         f"<prise-en-charge-frais-possible>{pec}</prise-en-charge-frais-possible>"
     )
     permanent = 1 if not t.months and r() < 0.3 else 0
+    # Eligible to the personal training account (CPF): most continuing-education actions leading to an
+    # RNCP certification are; apprenticeship and initial training are funded otherwise.
+    cpf = (
+        '<extras info="eligibilite-cpf"><extra info="eligible">1</extra></extras>'
+        if route == "continue" and cert.rncp and r() < 0.8
+        else ""
+    )
     mid = f"<modalites-entrees-sorties>{permanent}</modalites-entrees-sorties>\n"
     codes = _MODALITY_FORMACODES[modality] + (("96142",) if route == "apprentissage" else ())
     tail = (
@@ -1345,7 +1352,7 @@ def _action_variant(cb: _CertXml, org_type: str, route: str, modality: str, r: C
         f"<nombre-heures-entreprise>{company}</nombre-heures-entreprise>"
         f"<nombre-heures-total>{total}</nombre-heures-total>"
         f"<detail-conditions-prise-en-charge>{_x(detail)}</detail-conditions-prise-en-charge>"
-        f"<conventionnement>{conventionnement}</conventionnement>{funders}"
+        f"<conventionnement>{conventionnement}</conventionnement>{funders}{cpf}"
         f'<extras info="passerelles"><extra info="voie">{route}</extra>'
         f'<extra info="modalite">{modality}</extra></extras></action>\n'
     )

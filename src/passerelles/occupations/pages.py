@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 
 from passerelles.errors import NotFound
 from passerelles.occupations import services
+from passerelles.offers.pages import market_context
 from passerelles.pathways.services import how_to_become, what_next
 from passerelles.rome.services import get_fiche
 from passerelles.web import DbSession, Rules, render
@@ -42,5 +43,6 @@ def occupation_page(slug: str, request: Request, session: DbSession, book: Rules
             "become": how_to_become(book, slug),
             "next_routes": what_next(book, slug),
             "book": book,
+            **market_context(session, slug, request.query_params),
         },
     )

@@ -269,24 +269,59 @@ def detect_weekend_work(text: str | None, *, lowered: bool = False) -> bool | No
     return _clear(pieces, WEEKEND_YES, WEEKEND_NO) if pieces else None
 
 
+_A = "['’]"  # straight or typographic apostrophe
 STRUCTURE_NAMES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bE\.?H\.?P\.?A\.?D\b", re.IGNORECASE), "ehpad"),
+    (re.compile(r"\bmaison de retraite\b", re.IGNORECASE), "ehpad"),
     (re.compile(r"\bUSLD\b"), "usld"),
+    (re.compile(r"\bunit[ée] de soins de longue dur[ée]e\b", re.IGNORECASE), "usld"),
     (re.compile(r"\bIME\b"), "ime"),
+    (re.compile(r"\binstitut m[ée]dico-[ée]ducatif\b", re.IGNORECASE), "ime"),
     (re.compile(r"\bIEM\b"), "iem"),
+    (re.compile(rf"\binstitut d{_A}[ée]ducation motrice\b", re.IGNORECASE), "iem"),
     (re.compile(r"\bMAS\b"), "mas"),
+    (re.compile(rf"\bmaison d{_A}accueil sp[ée]cialis[ée]e\b", re.IGNORECASE), "mas"),
     (re.compile(r"\bFAM\b"), "fam"),
+    (re.compile(rf"\bfoyer d{_A}accueil m[ée]dicalis[ée]\b", re.IGNORECASE), "fam"),
+    (re.compile(r"\bfoyer de vie\b|\bfoyer occupationnel\b", re.IGNORECASE), "foyer-de-vie"),
     (re.compile(r"\bE\.?S\.?A\.?T\b"), "esat"),
     (re.compile(r"\bMECS\b"), "mecs"),
+    (re.compile(rf"\bmaison d{_A}enfants [àa] caract[èe]re social\b", re.IGNORECASE), "mecs"),
     (re.compile(r"\bCHRS\b"), "chrs"),
+    (re.compile(rf"\bcentre d{_A}h[ée]bergement et de r[ée]insertion sociale\b", re.IGNORECASE), "chrs"),
     (re.compile(r"\bSSIAD\b"), "ssiad"),
+    (re.compile(r"\bservice de soins infirmiers [àa] domicile\b", re.IGNORECASE), "ssiad"),
     (re.compile(r"\bSAAD\b"), "saad"),
-    (re.compile(r"\bcentre hospitalier\b|\bC\.?H\.?U\b", re.IGNORECASE), "hopital"),
-    (re.compile(r"\bclinique\b", re.IGNORECASE), "clinique"),
-    (re.compile(r"\bcr[eè]che\b", re.IGNORECASE), "creche"),
+    (
+        re.compile(
+            rf"\bservice d{_A}aide et d{_A}accompagnement [àa] domicile\b|\baide [àa] domicile\b|"
+            r"\bservices? [àa] domicile\b",
+            re.IGNORECASE,
+        ),
+        "saad",
+    ),
+    (re.compile(r"\bcentre hospitalier\b(?! sp[ée]cialis)|\bC\.?H\.?U\b|\bh[ôo]pital\b", re.IGNORECASE), "hopital"),
+    (re.compile(r"\bcentre hospitalier sp[ée]cialis[ée]\b|\bEPSM\b", re.IGNORECASE), "hopital-psychiatrique"),
+    (re.compile(r"\b(?:poly)?clinique\b", re.IGNORECASE), "clinique"),
+    (re.compile(r"\bcr[eè]che\b|\bmulti-accueil\b", re.IGNORECASE), "creche"),
     (re.compile(r"\bcentre de sant[ée]\b", re.IGNORECASE), "centre-de-sante"),
-    (re.compile(r"\bcabinet m[ée]dical\b", re.IGNORECASE), "cabinet-medical"),
+    (
+        re.compile(
+            r"\bcabinet m[ée]dical\b|\bcabinet de m[ée]decine g[ée]n[ée]rale\b|"
+            r"\bmaison de sant[ée] pluriprofessionnelle\b",
+            re.IGNORECASE,
+        ),
+        "cabinet-medical",
+    ),
+    (re.compile(r"\bcentre social\b", re.IGNORECASE), "centre-social"),
+    (re.compile(r"\bMDPH\b|\bmaison d[ée]partementale des personnes handicap[ée]es\b", re.IGNORECASE), "mdph"),
+    (re.compile(rf"\baide sociale [àa] l{_A}enfance\b", re.IGNORECASE), "service-ase"),
+    (re.compile(r"(?i:\bprotection maternelle et infantile\b)|\bPMI\b"), "pmi"),
+    (re.compile(rf"\bcaisse d{_A}allocations familiales\b", re.IGNORECASE), "caf"),
+    (re.compile(r"\bCCAS\b|\bmairie\b", re.IGNORECASE), "collectivite-territoriale"),
 ]
+# A unit or a specialised hospital named after its hospital is that unit, not the hospital.
+_MORE_SPECIFIC = {"usld": "hopital", "hopital-psychiatrique": "hopital"}
 
 
 @functools.lru_cache(maxsize=65536)
@@ -295,6 +330,7 @@ def structure_type_from_name(name: str | None) -> str | None:
     if not name:
         return None
     found = {slug for pattern, slug in STRUCTURE_NAMES if pattern.search(name)}
+    found -= {general for specific, general in _MORE_SPECIFIC.items() if specific in found}
     return found.pop() if len(found) == 1 else None
 
 

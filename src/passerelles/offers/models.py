@@ -28,6 +28,7 @@ class JobOffer(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_job_offer_open_rome", "closed_at", "code_rome"),
+        Index("ix_job_offer_open_published", "closed_at", "published_at"),  # « /emploi »: open offers, newest first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,7 +19,7 @@ lone surrogates) are checked by the importer on the values it keeps, which is mu
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -181,3 +181,130 @@ class JobPosting(FeedModel):
     url: Url | None = None
     totalJobOpenings: int | None = None
     workHours: Short | None = None
+
+
+# ---------------------------------------------------------------- search, offer page, labour-market panel
+
+OfferSort = Literal["date", "distance"]
+WorkingTime = Literal["temps_plein", "temps_partiel"]
+CONTRACTS: dict[str, str] = {
+    "CDI": "CDI",
+    "CDD": "CDD",
+    "MIS": "Intérim",
+    "SAI": "Saisonnier",
+    "LIB": "Libéral",
+    "APP": "Apprentissage",
+    "PRO": "Professionnalisation",
+    "FRA": "Franchise",
+    "CCE": "Profession commerciale",
+    "DIN": "CDI intérimaire",
+}
+WORKING_TIMES: dict[str, str] = {"temps_plein": "Temps plein", "temps_partiel": "Temps partiel"}
+PUBLISHED_WITHIN = (1, 3, 7, 14, 31)
+
+
+class OfferQuery(BaseModel):
+    """Criteria of the job-offer search (« /emploi », ``GET /api/v1/emploi/offres``)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    q: str | None = Field(default=None, max_length=200, description="Texte libre (intitulé)")
+    metier: str | None = Field(default=None, max_length=80, pattern=r"^[a-z0-9-]+$")
+    code_rome: str | None = Field(default=None, pattern=r"^[A-N][0-9]{4}$")
+    region: str | None = Field(default=None, pattern=r"^[0-9]{2,3}$")
+    departement: str | None = Field(default=None, pattern=r"^[0-9][0-9AB][0-9]?$")
+    commune: str | None = Field(default=None, max_length=120)
+    rayon: int | None = Field(default=None, ge=1, le=300)
+    contrat: list[Literal["CDI", "CDD", "MIS", "SAI", "LIB", "APP", "PRO"]] = Field(default_factory=list, max_length=7)
+    temps: WorkingTime | None = None
+    depuis: int | None = Field(default=None, ge=1, le=366, description="Publiée depuis N jours au plus")
+    tri: OfferSort = "date"
+    page: int = Field(default=1, ge=1, le=1000)
+
+
+class OfferItem(BaseModel):
+    id: int
+    url: str
+    title: str
+    code_rome: str | None
+    employer: str | None
+    structure_type: str | None
+    contract_type: str | None
+    contract_text: str | None
+    working_time: str | None
+    hours_per_week: float | None
+    salary_text: str | None
+    city: str | None
+    commune_code: str | None
+    departement: str | None
+    published_at: dt.datetime | None
+    distance_km: float | None = None
+    is_demo: bool
+
+
+class OfferResults(BaseModel):
+    query: OfferQuery
+    place_label: str
+    total: int
+    region_label: str | None = None
+    region_total: int | None = None
+    items: list[OfferItem]
+    page: int
+    pages: int
+    has_demo: bool = False
+
+
+class OfferDetail(OfferItem):
+    description: str | None
+    appellation: str | None
+    rome_label: str | None
+    occupation_slug: str | None
+    occupation_name: str | None
+    postcode: str | None
+    region: str | None
+    salary_min: float | None
+    salary_max: float | None
+    salary_period: str | None
+    night_work: bool | None
+    weekend_work: bool | None
+    positions: int | None
+    source: str
+    external_id: str
+    source_url: str | None
+    updated_at: dt.datetime | None
+    valid_through: dt.datetime | None
+    closed_at: dt.datetime | None
+
+
+class ChartRow(BaseModel):
+    label: str
+    value: float
+    note: str | None = None
+
+
+class PayRange(BaseModel):
+    offers: int
+    low: float
+    median: float
+    high: float
+
+
+class MarketPanel(BaseModel):
+    """Labour market of one occupation around a place: open offers now, their trend, contracts, pay,
+    employers by structure type, hiring potential (BMO) when imported."""
+
+    occupation: str
+    rome_codes: list[str]
+    place_label: str
+    open_offers: int
+    region_label: str | None = None
+    region_open_offers: int | None = None
+    trend: list[ChartRow]
+    contracts: list[ChartRow]
+    pay: PayRange | None
+    structures: list[ChartRow]
+    employers: list[ChartRow]
+    bmo_available: bool = False
+    has_demo: bool = False
+    search_url: str
+    trainings_url: str

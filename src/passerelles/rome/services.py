@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from passerelles.occupations.models import Occupation, OccupationRome
 from passerelles.rome.models import RomeAppellation, RomeFiche, RomeFicheItem, RomeItem, RomeMobility, RomeText
 from passerelles.rome.schemas import RomeFicheDetail, RomeFicheRef, RomeItemOut, RomeMobilityOut
+from passerelles.sources.models import Source
 
 CORE_ORDER = {"Principale": 0, "Émergente": 1, None: 2}
 
@@ -29,11 +31,55 @@ def fiche_ref(f: RomeFiche) -> RomeFicheRef:
     )
 
 
-def get_fiche(session: Session, code: str, version: str | None = None) -> RomeFicheDetail | None:
-    version = version or latest_version(session)
-    if version is None:
-        return None
-    fiche = session.get(RomeFiche, (version, code.upper()))
+# ROME reference rows of one version never change until that version is imported again, which rewrites
+# its source row (checksum and load time): a per-process cache keyed on the database and that row is safe.
+_FICHE_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class _FicheCore:
+    """What a fiche page shows from the ROME rows alone (no occupation of ours)."""
+
+    code_rome: str
+    libelle: str
+    grand_domaine: str | None
+    domaine: str | None
+    riasec: list[str]
+    emploi_reglemente: bool
+    texts: dict[str, list[str]]
+    appellations: list[str]
+    groups: dict[str, list[RomeItemOut]]
+    contexts: dict[str, list[str]]
+    targets: list[RomeFicheRef]
+
+
+_fiche_cache: dict[tuple[object, ...], _FicheCore | None] = {}
+
+
+def _rome_load_key(session: Session, version: str) -> tuple[object, ...] | None:
+    row = session.execute(
+        select(Source.checksum, Source.loaded_at).where(Source.slug == f"rome-{version.replace('.', '')}")
+    ).first()
+    if row is None or not row.checksum:
+        return None  # not imported through the importer: read afresh every time
+    return (str(session.get_bind().engine.url), version, row.checksum, row.loaded_at)
+
+
+def _fiche_core(session: Session, version: str, code: str) -> _FicheCore | None:
+    load_key = _rome_load_key(session, version)
+    key = (*load_key, code) if load_key else None
+    if key is not None and key in _fiche_cache:
+        return _fiche_cache[key]
+    found = _read_fiche_core(session, version, code)
+    if key is not None:
+        if len(_fiche_cache) >= _FICHE_CACHE_SIZE:
+            _fiche_cache.clear()
+        _fiche_cache[key] = found
+    return found
+
+
+def _read_fiche_core(session: Session, version: str, code: str) -> _FicheCore | None:
+    fiche = session.get(RomeFiche, (version, code))
     if fiche is None:
         return None
     texts: dict[str, list[str]] = defaultdict(list)
@@ -74,23 +120,64 @@ def get_fiche(session: Session, code: str, version: str | None = None) -> RomeFi
             )
     for items in groups.values():
         items.sort(key=lambda i: (CORE_ORDER.get(i.coeur_metier, 2), i.libelle))
-    mobilites = []
-    for _mob, target in session.execute(
-        select(RomeMobility, RomeFiche)
-        .join(
-            RomeFiche,
-            (RomeFiche.rome_version == RomeMobility.rome_version)
-            & (RomeFiche.code_rome == RomeMobility.code_rome_cible),
+    targets = [
+        fiche_ref(target)
+        for _mob, target in session.execute(
+            select(RomeMobility, RomeFiche)
+            .join(
+                RomeFiche,
+                (RomeFiche.rome_version == RomeMobility.rome_version)
+                & (RomeFiche.code_rome == RomeMobility.code_rome_cible),
+            )
+            .where(RomeMobility.rome_version == version, RomeMobility.code_rome == fiche.code_rome)
+            .order_by(RomeMobility.ordre)
         )
-        .where(RomeMobility.rome_version == version, RomeMobility.code_rome == fiche.code_rome)
-        .order_by(RomeMobility.ordre)
-    ):
-        occ = occupation_for_code(session, version, target.code_rome)
+    ]
+    return _FicheCore(
+        code_rome=fiche.code_rome,
+        libelle=fiche.libelle,
+        grand_domaine=fiche.grand_domaine_libelle,
+        domaine=fiche.domaine_libelle,
+        riasec=[x for x in (fiche.riasec_majeur, fiche.riasec_mineur) if x],
+        emploi_reglemente=fiche.emploi_reglemente,
+        texts=dict(texts),
+        appellations=appellations,
+        groups=dict(groups),
+        contexts=dict(contexts),
+        targets=targets,
+    )
+
+
+def get_fiche(session: Session, code: str, version: str | None = None) -> RomeFicheDetail | None:
+    version = version or latest_version(session)
+    if version is None:
+        return None
+    fiche = _fiche_core(session, version, code.upper())
+    if fiche is None:
+        return None
+    targets, texts, groups, contexts = fiche.targets, fiche.texts, fiche.groups, fiche.contexts
+    # One query for the occupations of every mobility target (first main occupation per code, as before).
+    target_occ: dict[str, tuple[str, str]] = {}
+    if targets:
+        for code, slug, name in session.execute(
+            select(OccupationRome.code_rome, Occupation.slug, Occupation.name)
+            .join(Occupation, Occupation.id == OccupationRome.occupation_id)
+            .where(
+                OccupationRome.rome_version == version,
+                OccupationRome.main,
+                OccupationRome.code_rome.in_({t.code_rome for t in targets}),
+            )
+            .order_by(Occupation.id)
+        ):
+            target_occ.setdefault(code, (slug, name))
+    mobilites = []
+    for target in targets:
+        occ = target_occ.get(target.code_rome)
         mobilites.append(
             RomeMobilityOut(
-                fiche=fiche_ref(target),
-                occupation_slug=occ.slug if occ else None,
-                occupation_name=occ.name if occ else None,
+                fiche=target,
+                occupation_slug=occ[0] if occ else None,
+                occupation_name=occ[1] if occ else None,
             )
         )
     linked = session.execute(
@@ -105,17 +192,17 @@ def get_fiche(session: Session, code: str, version: str | None = None) -> RomeFi
         rome_version=version,
         libelle=fiche.libelle,
         url=rome_url(fiche.code_rome),
-        grand_domaine=fiche.grand_domaine_libelle,
-        domaine=fiche.domaine_libelle,
-        riasec=[x for x in (fiche.riasec_majeur, fiche.riasec_mineur) if x],
+        grand_domaine=fiche.grand_domaine,
+        domaine=fiche.domaine,
+        riasec=list(fiche.riasec),
         emploi_reglemente=fiche.emploi_reglemente,
-        definition=texts["definition"],
-        acces_metier=texts["acces_metier"],
-        appellations=appellations,
-        savoir_faire=groups["savoir_faire"],
-        savoir_etre=groups["savoir_etre"],
-        savoirs=groups["savoir"],
-        contextes=dict(contexts),
+        definition=list(texts.get("definition", [])),
+        acces_metier=list(texts.get("acces_metier", [])),
+        appellations=list(fiche.appellations),
+        savoir_faire=list(groups.get("savoir_faire", [])),
+        savoir_etre=list(groups.get("savoir_etre", [])),
+        savoirs=list(groups.get("savoir", [])),
+        contextes={k: list(v) for k, v in contexts.items()},
         mobilites=mobilites,
         occupations=occupations,
     )
@@ -128,6 +215,7 @@ def occupation_for_code(session: Session, version: str, code: str) -> Occupation
         .where(OccupationRome.code_rome == code, OccupationRome.rome_version == version, OccupationRome.main)
         .order_by(Occupation.id)
         .limit(1)
+        .options(load_only(Occupation.slug, Occupation.name))  # not the JSON profile (read once per mobility)
     )
 
 

@@ -1,0 +1,293 @@
+"""Account pages (no JavaScript): login, logout, registration, e-mail confirmation, password reset,
+« Mon espace » and the administrator's page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from passerelles.accounts import services
+from passerelles.accounts.models import Account
+from passerelles.accounts.schemas import AccountCreate, PlatformIn, RegisterIn
+from passerelles.accounts.security import (
+    SESSION_COOKIE,
+    Actor,
+    OptionalActor,
+    clear_session_cookie,
+    client_ip,
+    csrf_protect,
+    page,
+    set_session_cookie,
+)
+from passerelles.reference.models import StructureType
+from passerelles.web import DbSession
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+FIELD_LABELS = {
+    "email": "Adresse électronique",
+    "password": "Mot de passe",
+    "display_name": "Nom",
+    "structure": "Structure",
+    "structure.name": "Nom de la structure",
+    "structure.siret": "SIRET",
+    "structure.structure_type": "Type de structure",
+    "name": "Nom",
+    "platform_id": "Plateforme",
+    "role": "Rôle",
+}
+
+
+def french_errors(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"])
+        reason = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "string_too_short":
+            reason = f"au moins {err['ctx']['min_length']} caractères"
+        elif err["type"] == "string_pattern_mismatch":
+            reason = "format invalide"
+        elif err["type"] == "missing":
+            reason = "obligatoire"
+        out.append(f"{FIELD_LABELS.get(field, field)} : {reason}")
+    return out
+
+
+def safe_next(target: str | None) -> str:
+    # Only local paths: never an open redirect to another site.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/espace"
+
+
+@router.get("/connexion")
+def login_form(request: Request, actor: OptionalActor, suivant: str = "") -> Response:
+    return page(request, "accounts/login.html", {"suivant": safe_next(suivant), "errors": []})
+
+
+@router.post("/connexion")
+def login_submit(
+    request: Request,
+    session: DbSession,
+    actor: OptionalActor,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    suivant: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        account = services.authenticate(session, request.app.state.settings, email, password, client_ip(request))
+    except services.AccessDenied as exc:
+        return page(
+            request,
+            "accounts/login.html",
+            {"suivant": safe_next(suivant), "errors": [exc.message], "email": email},
+            status_code=400,
+        )
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        services.close_session(session, old)
+    raw, _csrf = services.open_session(session, request.app.state.settings, account)
+    session.commit()
+    response = RedirectResponse(safe_next(suivant), status_code=303)
+    set_session_cookie(request, response, raw)
+    return response
+
+
+@router.post("/deconnexion")
+def logout(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    services.close_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    session.commit()
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+def _structure_types(session: Any) -> list[StructureType]:
+    return list(session.scalars(select(StructureType).order_by(StructureType.name)))
+
+
+@router.get("/inscription")
+def register_form(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    return page(request, "accounts/register.html", {"errors": [], "form": {}, "types": _structure_types(session)})
+
+
+@router.post("/inscription")
+def register_submit(
+    request: Request,
+    session: DbSession,
+    actor: OptionalActor,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    role: Annotated[str, Form(max_length=20)] = "personne",
+    structure_name: Annotated[str, Form(max_length=200)] = "",
+    siret: Annotated[str, Form(max_length=20)] = "",
+    structure_type: Annotated[str, Form(max_length=80)] = "",
+) -> Response:
+    form = {"email": email, "display_name": display_name, "role": role, "structure_name": structure_name}
+    form |= {"siret": siret, "structure_type": structure_type}
+    raw: dict[str, Any] = {"email": email, "password": password, "display_name": display_name, "role": role}
+    if role == "employeur":
+        raw["structure"] = {"name": structure_name, "siret": siret.replace(" ", ""), "structure_type": structure_type}
+    errors: list[str] = []
+    try:
+        services.register(session, request.app.state.settings, RegisterIn.model_validate(raw))
+        session.commit()
+    except ValidationError as exc:
+        errors = french_errors(exc)
+    except services.InvalidInput as exc:
+        session.rollback()
+        errors = [f"{FIELD_LABELS.get(exc.field, exc.field)} : {exc.message}"]
+    if errors:
+        ctx = {"errors": errors, "form": form, "types": _structure_types(session)}
+        return page(request, "accounts/register.html", ctx, status_code=400)
+    return page(
+        request,
+        "accounts/message.html",
+        {
+            "title": "Compte créé",
+            "message": (
+                "Un courriel de confirmation vient de vous être envoyé. "
+                "Ouvrez le lien qu'il contient pour activer le compte."
+            ),
+        },
+    )
+
+
+@router.get("/compte/verifier")
+def verify(request: Request, session: DbSession, actor: OptionalActor, jeton: str = "") -> Response:
+    account = services.verify_email(session, jeton[:200])
+    session.commit()
+    if account is None:
+        ctx = {"title": "Lien invalide", "message": "Ce lien est invalide, déjà utilisé ou expiré."}
+        return page(request, "accounts/message.html", ctx, status_code=400)
+    ctx = {"title": "Adresse confirmée", "message": "Votre adresse est confirmée : vous pouvez vous connecter."}
+    return page(request, "accounts/message.html", ctx)
+
+
+@router.get("/mot-de-passe-oublie")
+def forgot_form(request: Request, actor: OptionalActor) -> Response:
+    return page(request, "accounts/forgot.html", {})
+
+
+@router.post("/mot-de-passe-oublie")
+def forgot_submit(
+    request: Request, session: DbSession, actor: OptionalActor, email: Annotated[str, Form(max_length=254)] = ""
+) -> Response:
+    services.request_password_reset(session, request.app.state.settings, email)
+    session.commit()
+    ctx = {
+        "title": "Demande enregistrée",
+        "message": (
+            "Si un compte existe pour cette adresse, un lien pour choisir un nouveau mot de passe vient d'être envoyé."
+        ),
+    }
+    return page(request, "accounts/message.html", ctx)
+
+
+@router.get("/mot-de-passe/nouveau")
+def reset_form(request: Request, actor: OptionalActor, jeton: str = "") -> Response:
+    return page(request, "accounts/reset.html", {"jeton": jeton[:200], "errors": []})
+
+
+@router.post("/mot-de-passe/nouveau")
+def reset_submit(
+    request: Request,
+    session: DbSession,
+    actor: OptionalActor,
+    jeton: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if len(password) < 10:
+        ctx = {"jeton": jeton, "errors": ["Mot de passe : au moins 10 caractères"]}
+        return page(request, "accounts/reset.html", ctx, status_code=400)
+    account = services.reset_password(session, jeton, password)
+    session.commit()
+    if account is None:
+        ctx = {"jeton": "", "errors": ["Ce lien est invalide, déjà utilisé ou expiré."]}
+        return page(request, "accounts/reset.html", ctx, status_code=400)
+    ctx = {"title": "Mot de passe enregistré", "message": "Vous pouvez vous connecter avec le nouveau mot de passe."}
+    return page(request, "accounts/message.html", ctx)
+
+
+@router.get("/espace")
+def space(request: Request, actor: Actor) -> Response:
+    target = {"personne": "/espace/personne", "conseiller": "/conseil/dossiers", "employeur": "/employeur"}
+    return RedirectResponse(target.get(actor.role, "/admin"), status_code=303)
+
+
+@router.get("/admin")
+def admin_page(request: Request, session: DbSession, actor: Actor) -> Response:
+    services.require_role(actor, "admin")
+    ctx = {
+        "platforms": services.list_platforms(session),
+        "accounts": list(session.scalars(select(Account).order_by(Account.id))),
+        "types": _structure_types(session),
+        "errors": [],
+    }
+    return page(request, "accounts/admin.html", ctx)
+
+
+@router.post("/admin/plateformes")
+def admin_platform(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    name: Annotated[str, Form(max_length=200)] = "",
+    kind: Annotated[str, Form(max_length=20)] = "plateforme",
+) -> Response:
+    services.require_role(actor, "admin")
+    try:
+        services.create_platform(session, actor, PlatformIn.model_validate({"name": name, "kind": kind}))
+        session.commit()
+    except ValidationError as exc:
+        return _admin_error(request, session, french_errors(exc))
+    except services.InvalidInput as exc:
+        session.rollback()
+        return _admin_error(request, session, [exc.message])
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/comptes")
+def admin_account(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    email: Annotated[str, Form(max_length=254)] = "",
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    role: Annotated[str, Form(max_length=20)] = "conseiller",
+    platform_id: Annotated[str, Form(max_length=12)] = "",
+    structure_name: Annotated[str, Form(max_length=200)] = "",
+    siret: Annotated[str, Form(max_length=20)] = "",
+    structure_type: Annotated[str, Form(max_length=80)] = "",
+) -> Response:
+    services.require_role(actor, "admin")
+    raw: dict[str, Any] = {"email": email, "display_name": display_name, "role": role}
+    if platform_id.isdigit():
+        raw["platform_id"] = int(platform_id)
+    if role == "employeur":
+        raw["structure"] = {"name": structure_name, "siret": siret.replace(" ", ""), "structure_type": structure_type}
+    try:
+        account = services.create_account(session, actor, AccountCreate.model_validate(raw))
+        services.send_invitation(session, request.app.state.settings, account)
+        session.commit()
+    except ValidationError as exc:
+        return _admin_error(request, session, french_errors(exc))
+    except services.InvalidInput as exc:
+        session.rollback()
+        return _admin_error(request, session, [f"{FIELD_LABELS.get(exc.field, exc.field)} : {exc.message}"])
+    return RedirectResponse("/admin", status_code=303)
+
+
+def _admin_error(request: Request, session: Any, errors: list[str]) -> Response:
+    ctx = {
+        "platforms": services.list_platforms(session),
+        "accounts": list(session.scalars(select(Account).order_by(Account.id))),
+        "types": _structure_types(session),
+        "errors": errors,
+    }
+    return page(request, "accounts/admin.html", ctx, status_code=400)

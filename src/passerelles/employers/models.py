@@ -1,0 +1,80 @@
+"""Employers' space: structure profile (beside offers.Employer), recruitment needs, applications,
+job-dating events. Offers posted from the space are ``offers.JobOffer`` rows with source « employeur »."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from passerelles.db import Base
+
+APPLICATION_STATUSES = {
+    "envoyee": "Envoyée",
+    "vue": "Vue par l'employeur",
+    "entretien": "Entretien proposé",
+    "refusee": "Non retenue",
+    "embauche": "Embauche",
+}
+
+
+class EmployerProfile(Base):
+    __tablename__ = "employer_profile"
+
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id", ondelete="CASCADE"), primary_key=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RecruitmentNeed(Base):
+    __tablename__ = "recruitment_need"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id", ondelete="CASCADE"), index=True)
+    occupation_slug: Mapped[str] = mapped_column(String(80))
+    positions: Mapped[int] = mapped_column(Integer)
+    contract_type: Mapped[str] = mapped_column(String(10))
+    start_on: Mapped[dt.date | None] = mapped_column(Date)
+    nights: Mapped[bool] = mapped_column(Boolean, default=False)
+    weekends: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Application(Base):
+    __tablename__ = "application"
+    __table_args__ = (UniqueConstraint("offer_id", "file_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("job_offer.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("person_file.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="envoyee", index=True)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class JobDatingEvent(Base):
+    __tablename__ = "job_dating_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    on: Mapped[dt.date] = mapped_column(Date, index=True)
+    place: Mapped[str] = mapped_column(String(200))
+    capacity: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JobDatingRegistration(Base):
+    __tablename__ = "job_dating_registration"
+    __table_args__ = (UniqueConstraint("event_id", "file_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("job_dating_event.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("person_file.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,254 @@
+"""Pages of the employers' space, applications (all roles) and job datings. Plain forms, POST → 303."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from passerelles.accounts.pages import french_errors
+from passerelles.accounts.security import Actor, PathId, csrf_protect, page
+from passerelles.accounts.services import AccessDenied, InvalidInput
+from passerelles.caseloads import services as caseloads
+from passerelles.caseloads.schemas import FileFilters
+from passerelles.employers import services
+from passerelles.employers.models import APPLICATION_STATUSES
+from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn, ProfileIn
+from passerelles.errors import NotFound
+from passerelles.occupations.models import Occupation
+from passerelles.web import DbSession
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+
+def _run(back: str, run: Callable[[], Any]) -> Response:
+    try:
+        if run() is None:
+            raise NotFound("Ressource introuvable.")
+    except ValidationError as exc:
+        return RedirectResponse(f"{back}?" + urlencode([("erreur", e) for e in french_errors(exc)]), status_code=303)
+    except InvalidInput as exc:
+        return RedirectResponse(f"{back}?" + urlencode({"erreur": exc.message}), status_code=303)
+    return RedirectResponse(back, status_code=303)
+
+
+def _errors(request: Request) -> list[str]:
+    return request.query_params.getlist("erreur")[:5]
+
+
+def _occupations(session: Any) -> list[Occupation]:
+    return list(session.scalars(select(Occupation).order_by(Occupation.name)))
+
+
+@router.get("/employeur")
+def space(request: Request, session: DbSession, actor: Actor) -> Response:
+    ctx = {
+        "structure": services.structure(session, actor),
+        "needs": services.list_needs(session, actor),
+        "offers": services.list_offers(session, actor),
+        "occupations": _occupations(session),
+        "errors": _errors(request),
+    }
+    return page(request, "employers/space.html", ctx)
+
+
+@router.post("/employeur/structure")
+def structure_form(
+    session: DbSession,
+    actor: Actor,
+    description: Annotated[str, Form(max_length=5000)] = "",
+    address: Annotated[str, Form(max_length=300)] = "",
+    website: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    def run() -> Any:
+        data = ProfileIn(description=description or None, address=address or None, website=website or None)
+        out = services.update_structure(session, actor, data)
+        session.commit()
+        return out
+
+    return _run("/employeur", run)
+
+
+@router.post("/employeur/besoins")
+def need_form(
+    session: DbSession,
+    actor: Actor,
+    occupation_slug: Annotated[str, Form(max_length=80)] = "",
+    positions: Annotated[str, Form(max_length=4)] = "1",
+    contract_type: Annotated[str, Form(max_length=4)] = "CDI",
+    start_on: Annotated[str, Form(max_length=10)] = "",
+    nights: Annotated[str, Form(max_length=3)] = "",
+    weekends: Annotated[str, Form(max_length=3)] = "",
+) -> Response:
+    def run() -> Any:
+        data = NeedIn.model_validate(
+            {
+                "occupation_slug": occupation_slug,
+                "positions": positions,
+                "contract_type": contract_type,
+                "start_on": start_on or None,
+                "nights": nights == "oui",
+                "weekends": weekends == "oui",
+            }
+        )
+        out = services.add_need(session, actor, data)
+        session.commit()
+        return out
+
+    return _run("/employeur", run)
+
+
+@router.post("/employeur/offres")
+def offer_form(
+    session: DbSession,
+    actor: Actor,
+    title: Annotated[str, Form(max_length=200)] = "",
+    occupation_slug: Annotated[str, Form(max_length=80)] = "",
+    description: Annotated[str, Form(max_length=5000)] = "",
+    contract_type: Annotated[str, Form(max_length=4)] = "CDI",
+    commune_code: Annotated[str, Form(max_length=5)] = "",
+    positions: Annotated[str, Form(max_length=4)] = "1",
+    start_on: Annotated[str, Form(max_length=10)] = "",
+    night_work: Annotated[str, Form(max_length=3)] = "",
+    weekend_work: Annotated[str, Form(max_length=3)] = "",
+) -> Response:
+    def run() -> Any:
+        data = OfferIn.model_validate(
+            {
+                "title": title,
+                "occupation_slug": occupation_slug,
+                "description": description or None,
+                "contract_type": contract_type,
+                "commune_code": commune_code,
+                "positions": positions,
+                "start_on": start_on or None,
+                "night_work": night_work == "oui",
+                "weekend_work": weekend_work == "oui",
+            }
+        )
+        out = services.post_offer(session, actor, data)
+        session.commit()
+        return out
+
+    return _run("/employeur", run)
+
+
+@router.get("/employeur/offres/{offer_id}")
+def offer_page(request: Request, session: DbSession, actor: Actor, offer_id: PathId) -> Response:
+    offer = services.own_offer(session, actor, offer_id)
+    if offer is None:
+        raise NotFound("Offre introuvable.")
+    ctx = {
+        "offer": services.offer_out(offer),
+        "candidates": services.candidates(session, actor, offer_id) or [],
+        "applications": services.list_applications(session, actor, offer_id),
+        "statuses": APPLICATION_STATUSES,
+        "errors": _errors(request),
+    }
+    return page(request, "employers/offer.html", ctx)
+
+
+@router.post("/employeur/offres/{offer_id}/fermeture")
+def close_form(session: DbSession, actor: Actor, offer_id: PathId) -> Response:
+    def run() -> Any:
+        out = services.close_offer(session, actor, offer_id)
+        session.commit()
+        return out
+
+    return _run(f"/employeur/offres/{offer_id}", run)
+
+
+@router.get("/candidatures")
+def applications_page(request: Request, session: DbSession, actor: Actor) -> Response:
+    ctx = {
+        "applications": services.list_applications(session, actor),
+        "statuses": APPLICATION_STATUSES,
+        "errors": _errors(request),
+        "files": caseloads.list_files(session, actor, FileFilters(status="actif"))
+        if actor.role == "conseiller"
+        else [],
+    }
+    return page(request, "employers/applications.html", ctx)
+
+
+@router.post("/candidatures")
+def apply_form(
+    session: DbSession,
+    actor: Actor,
+    offer_id: Annotated[str, Form(max_length=12)] = "",
+    file_id: Annotated[str, Form(max_length=12)] = "",
+    message: Annotated[str, Form(max_length=2000)] = "",
+    retour: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    def run() -> Any:
+        data = ApplicationIn.model_validate(
+            {"offer_id": offer_id, "file_id": file_id or None, "message": message or None}
+        )
+        out = services.apply(session, actor, data)
+        session.commit()
+        return out
+
+    back = retour if re.fullmatch(r"/conseil/dossiers/[0-9]{1,10}", retour) else "/candidatures"
+    return _run(back, run)
+
+
+@router.post("/candidatures/{application_id}/statut")
+def status_form(
+    session: DbSession, actor: Actor, application_id: PathId, status: Annotated[str, Form(max_length=20)] = ""
+) -> Response:
+    def run() -> Any:
+        out = services.set_status(session, actor, application_id, status)
+        session.commit()
+        return out
+
+    return _run("/candidatures", run)
+
+
+@router.get("/job-datings")
+def events_page(request: Request, session: DbSession, actor: Actor) -> Response:
+    if actor.role == "admin":
+        raise AccessDenied()
+    ctx = {
+        "events": services.list_events(session, actor),
+        "errors": _errors(request),
+        "files": caseloads.list_files(session, actor, FileFilters(status="actif"))
+        if actor.role == "conseiller"
+        else [],
+    }
+    return page(request, "employers/events.html", ctx)
+
+
+@router.post("/job-datings")
+def event_form(
+    session: DbSession,
+    actor: Actor,
+    title: Annotated[str, Form(max_length=200)] = "",
+    on: Annotated[str, Form(max_length=10)] = "",
+    place: Annotated[str, Form(max_length=200)] = "",
+    capacity: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    def run() -> Any:
+        data = EventIn.model_validate({"title": title, "on": on, "place": place, "capacity": capacity})
+        out = services.create_event(session, actor, data)
+        session.commit()
+        return out
+
+    return _run("/job-datings", run)
+
+
+@router.post("/job-datings/{event_id}/inscriptions")
+def registration_form(
+    session: DbSession, actor: Actor, event_id: PathId, file_id: Annotated[str, Form(max_length=12)] = ""
+) -> Response:
+    def run() -> Any:
+        out = services.register_event(session, actor, event_id, int(file_id) if file_id.isdigit() else None)
+        session.commit()
+        return out
+
+    return _run("/job-datings", run)

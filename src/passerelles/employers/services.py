@@ -1,0 +1,553 @@
+"""Employers' space. Access rules live here:
+
+- an employer acts only on their own structure (profile, needs, offers, events) and sees only the
+  applications to their own offers;
+- suggested candidates are people whose file carries an active « visible_employeurs » consent, shown
+  without contact details; nobody else is ever listed;
+- a counsellor applies for a file they may read; a person applies for themself; both see the status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import uuid
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from passerelles.accounts.mail import send_mail
+from passerelles.accounts.models import Account
+from passerelles.accounts.services import AccessDenied, InvalidInput, aware, now
+from passerelles.caseloads import services as caseloads
+from passerelles.caseloads.models import Consent, PersonFile
+from passerelles.caseloads.schemas import StepIn
+from passerelles.certifications.models import Certification, OccupationCertification
+from passerelles.employers.models import (
+    APPLICATION_STATUSES,
+    Application,
+    EmployerProfile,
+    JobDatingEvent,
+    JobDatingRegistration,
+    RecruitmentNeed,
+)
+from passerelles.employers.schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    CandidateOut,
+    EventIn,
+    EventOut,
+    NeedIn,
+    NeedOut,
+    OfferIn,
+    OfferOut,
+    ProfileIn,
+    Reason,
+    StructureOut,
+)
+from passerelles.occupations.models import Occupation, OccupationRome
+from passerelles.offers.models import Employer, JobOffer
+from passerelles.places.models import Commune
+from passerelles.settings import Settings
+
+NEAR_KM = 30.0
+
+
+def _employer(actor: Account) -> int:
+    if actor.role != "employeur" or actor.employer_id is None:
+        raise AccessDenied("Réservé aux employeurs.")
+    return actor.employer_id
+
+
+def short_name(file: PersonFile) -> str:
+    """What an employer sees of a candidate: first name and initial, no contact."""
+    return f"{file.first_name} {file.last_name[:1]}."
+
+
+# ---------------------------------------------------------------------------------------------- structure
+
+
+def structure(session: Session, actor: Account) -> StructureOut:
+    employer = session.get(Employer, _employer(actor))
+    assert employer is not None  # the foreign key guarantees it
+    profile = session.get(EmployerProfile, employer.id)
+    return StructureOut(
+        id=employer.id,
+        name=employer.name,
+        siret=employer.siret,
+        structure_type=employer.structure_type,
+        commune_code=employer.commune_code,
+        description=profile.description if profile else None,
+        address=profile.address if profile else None,
+        website=profile.website if profile else None,
+    )
+
+
+def update_structure(session: Session, actor: Account, data: ProfileIn) -> StructureOut:
+    employer_id = _employer(actor)
+    profile = session.get(EmployerProfile, employer_id) or EmployerProfile(employer_id=employer_id)
+    profile.description, profile.address, profile.website = data.description, data.address, data.website
+    profile.updated_at = now()
+    session.add(profile)
+    session.flush()
+    return structure(session, actor)
+
+
+# ------------------------------------------------------------------------------------------------- needs
+
+
+def _occupation(session: Session, slug: str, field: str = "occupation_slug") -> Occupation:
+    occupation = session.scalar(select(Occupation).where(Occupation.slug == slug))
+    if occupation is None:
+        raise InvalidInput(field, f"Métier inconnu : {slug}")
+    return occupation
+
+
+def add_need(session: Session, actor: Account, data: NeedIn) -> NeedOut:
+    employer_id = _employer(actor)
+    _occupation(session, data.occupation_slug)
+    need = RecruitmentNeed(employer_id=employer_id, created_at=now(), **data.model_dump())
+    session.add(need)
+    session.flush()
+    return NeedOut(id=need.id, **data.model_dump())
+
+
+def list_needs(session: Session, actor: Account) -> list[NeedOut]:
+    employer_id = _employer(actor)
+    rows = session.scalars(
+        select(RecruitmentNeed).where(RecruitmentNeed.employer_id == employer_id).order_by(RecruitmentNeed.id)
+    )
+    return [
+        NeedOut(
+            id=n.id,
+            occupation_slug=n.occupation_slug,
+            positions=n.positions,
+            contract_type=n.contract_type,
+            start_on=n.start_on,
+            nights=n.nights,
+            weekends=n.weekends,
+        )
+        for n in rows
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ offers
+
+
+def _offer_occupation(session: Session, offer: JobOffer) -> Occupation | None:
+    if offer.appellation and offer.source == "employeur":
+        found = session.scalar(select(Occupation).where(Occupation.slug == offer.appellation))
+        if found is not None:
+            return found
+    if offer.code_rome:
+        return session.scalar(
+            select(Occupation).join(OccupationRome).where(OccupationRome.code_rome == offer.code_rome).limit(1)
+        )
+    return None
+
+
+def post_offer(session: Session, actor: Account, data: OfferIn) -> JobOffer:
+    """An offer posted from the space is a JobOffer row (source « employeur »): it joins the offer search."""
+    employer = session.get(Employer, _employer(actor))
+    assert employer is not None
+    occupation = _occupation(session, data.occupation_slug)
+    commune = session.get(Commune, data.commune_code)
+    if commune is None:
+        raise InvalidInput("commune_code", f"Commune inconnue : {data.commune_code}")
+    code_rome = session.scalar(
+        select(OccupationRome.code_rome)
+        .where(OccupationRome.occupation_id == occupation.id)
+        .order_by(OccupationRome.position)
+    )
+    published = now()
+    payload = data.model_dump_json()
+    offer = JobOffer(
+        source="employeur",
+        external_id=f"employeur-{employer.id}-{uuid.uuid4().hex[:12]}",
+        title=data.title,
+        description=data.description,
+        code_rome=code_rome,
+        appellation=occupation.slug,
+        employer_id=employer.id,
+        employer_name=employer.name,
+        structure_type=employer.structure_type,
+        contract_type=data.contract_type,
+        night_work=data.night_work,
+        weekend_work=data.weekend_work,
+        commune_code=commune.code_insee,
+        city=commune.name,
+        latitude=commune.latitude,
+        longitude=commune.longitude,
+        positions=data.positions,
+        published_at=published,
+        updated_at=published,
+        valid_through=dt.datetime.combine(data.start_on, dt.time(), tzinfo=dt.UTC) + dt.timedelta(days=60)
+        if data.start_on
+        else None,
+        is_demo=False,
+        row_hash=hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest(),
+    )
+    session.add(offer)
+    session.flush()
+    return offer
+
+
+def own_offer(session: Session, actor: Account, offer_id: int) -> JobOffer | None:
+    offer = session.get(JobOffer, offer_id)
+    if offer is None or offer.employer_id != _employer(actor) or offer.source != "employeur":
+        return None
+    return offer
+
+
+def list_offers(session: Session, actor: Account) -> list[OfferOut]:
+    employer_id = _employer(actor)
+    offers = list(
+        session.scalars(
+            select(JobOffer)
+            .where(JobOffer.employer_id == employer_id, JobOffer.source == "employeur")
+            .order_by(JobOffer.id.desc())
+        )
+    )
+    counts = dict(
+        session.execute(
+            select(Application.offer_id, func.count())
+            .where(Application.offer_id.in_([o.id for o in offers]))
+            .group_by(Application.offer_id)
+        ).all()
+    )
+    return [offer_out(o, counts.get(o.id, 0)) for o in offers]
+
+
+def offer_out(o: JobOffer, applications: int = 0) -> OfferOut:
+    return OfferOut(
+        id=o.id,
+        title=o.title,
+        code_rome=o.code_rome,
+        contract_type=o.contract_type,
+        commune_code=o.commune_code,
+        city=o.city,
+        positions=o.positions,
+        published_at=aware(o.published_at) if o.published_at else None,
+        closed=o.closed_at is not None,
+        applications=applications,
+    )
+
+
+def close_offer(session: Session, actor: Account, offer_id: int) -> JobOffer | None:
+    offer = own_offer(session, actor, offer_id)
+    if offer is not None and offer.closed_at is None:
+        offer.closed_at = now()
+        offer.closed_reason = "pourvue"
+    return offer
+
+
+# -------------------------------------------------------------------------------------------- candidates
+
+
+def km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(h))
+
+
+def consenting_files_query() -> Any:
+    visible = select(Consent.file_id).where(Consent.purpose == "visible_employeurs", Consent.withdrawn_at.is_(None))
+    return select(PersonFile).where(PersonFile.id.in_(visible), PersonFile.status == "actif")
+
+
+def candidates(session: Session, actor: Account, offer_id: int, limit: int = 50) -> list[CandidateOut] | None:
+    """People who consented to be visible, ranked with the reasons (métier, certification, distance,
+    disponibilité). Only consenting people are ever read here."""
+    offer = own_offer(session, actor, offer_id)
+    if offer is None:
+        return None
+    occupation = _offer_occupation(session, offer)
+    certs: dict[str, str] = {}
+    if occupation is not None:
+        certs = dict(
+            session.execute(
+                select(Certification.slug, Certification.name)
+                .join(OccupationCertification, OccupationCertification.certification_id == Certification.id)
+                .where(
+                    OccupationCertification.occupation_id == occupation.id, OccupationCertification.role == "principale"
+                )
+            ).all()
+        )
+    start = aware(offer.valid_through).date() - dt.timedelta(days=60) if offer.valid_through else dt.date.today()
+    # Worth showing: people aiming at this occupation, or living in the offer's département; the exact
+    # distance and the other reasons are then worked out for these few.
+    query = consenting_files_query()
+    near = [PersonFile.target == occupation.slug] if occupation is not None else []
+    if offer.commune_code:
+        near.append(PersonFile.commune_code.like(offer.commune_code[:2] + "%"))
+    files = list(session.scalars(query.where(or_(*near)).limit(2000))) if near else []
+    codes = {f.commune_code or (f.profile or {}).get("commune") for f in files} - {None}
+    coords = {
+        c.code_insee: (c.latitude, c.longitude)
+        for c in session.scalars(select(Commune).where(Commune.code_insee.in_(codes)))
+        if c.latitude is not None and c.longitude is not None
+    }
+    out: list[CandidateOut] = []
+    for f in files:
+        profile = f.profile or {}
+        why: list[Reason] = []
+        if occupation is not None:
+            if profile.get("target") == occupation.slug:
+                why.append(Reason(criterion="metier", text=f"Vise le métier : {occupation.name}", points=40))
+            elif any(e.get("occupation") == occupation.slug for e in profile.get("experience", [])):
+                why.append(Reason(criterion="metier", text=f"A exercé le métier : {occupation.name}", points=30))
+        held = {d.get("slug") for d in profile.get("diplomas", [])}
+        for slug in sorted(held & set(certs)):
+            why.append(Reason(criterion="certification", text=f"Détient : {certs[slug]}", points=30))
+            break
+        here = coords.get(f.commune_code or profile.get("commune") or "")
+        if here and offer.latitude is not None and offer.longitude is not None:
+            d = km(here, (offer.latitude, offer.longitude))
+            if d <= NEAR_KM:
+                why.append(Reason(criterion="distance", text=f"À {d:.0f} km du poste", points=20 if d <= 10 else 10))
+        if f.available_from is None or f.available_from <= start:
+            why.append(Reason(criterion="disponibilite", text="Disponible à la date de prise de poste", points=10))
+        score = sum(r.points for r in why)
+        if score > 10:
+            out.append(CandidateOut(file_id=f.id, display_name=short_name(f), score=score, why=why))
+    out.sort(key=lambda c: (-c.score, c.file_id))
+    return out[:limit]
+
+
+# ------------------------------------------------------------------------------------------ applications
+
+
+def _application_out(session: Session, app: Application) -> ApplicationOut:
+    offer = session.get(JobOffer, app.offer_id)
+    file = session.get(PersonFile, app.file_id)
+    assert offer is not None and file is not None
+    return ApplicationOut(
+        id=app.id,
+        offer_id=offer.id,
+        offer_title=offer.title,
+        employer_name=offer.employer_name,
+        candidate=short_name(file),
+        file_id=file.id,
+        status=app.status,
+        status_label=APPLICATION_STATUSES[app.status],
+        created_at=aware(app.created_at),
+        updated_at=aware(app.updated_at),
+    )
+
+
+def apply(session: Session, actor: Account, data: ApplicationIn) -> ApplicationOut | None:
+    """None when the counsellor may not read the file (reported as absent)."""
+    if actor.role == "personne":
+        file = session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
+        if file is None:
+            raise InvalidInput("file_id", "Il faut un dossier d'accompagnement pour candidater ici.")
+    elif actor.role == "conseiller":
+        file = caseloads.find_file(session, actor, data.file_id or 0)
+        if file is None:
+            return None
+    else:
+        raise AccessDenied("Réservé aux personnes et à leurs conseillers.")
+    offer = session.get(JobOffer, data.offer_id)
+    if offer is None or offer.closed_at is not None:
+        raise InvalidInput("offer_id", "Offre introuvable ou fermée.")
+    if session.scalar(select(Application).where(Application.offer_id == offer.id, Application.file_id == file.id)):
+        raise InvalidInput("offer_id", "Candidature déjà envoyée pour cette offre.")
+    at = now()
+    app = Application(
+        offer_id=offer.id,
+        file_id=file.id,
+        status="envoyee",
+        message=data.message,
+        created_by_id=actor.id,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(app)
+    session.flush()
+    caseloads.add_step_internal(
+        session, actor, file, StepIn(kind="candidature_offre", on=at.date(), detail=offer.title)
+    )
+    return _application_out(session, app)
+
+
+def visible_application(session: Session, actor: Account, application_id: int) -> Application | None:
+    app = session.get(Application, application_id)
+    if app is None:
+        return None
+    if actor.role == "employeur":
+        offer = session.get(JobOffer, app.offer_id)
+        return app if offer is not None and offer.employer_id == actor.employer_id else None
+    if actor.role in ("conseiller", "personne"):
+        return app if caseloads.find_file(session, actor, app.file_id) is not None else None
+    return None
+
+
+def list_applications(session: Session, actor: Account, offer_id: int | None = None) -> list[ApplicationOut]:
+    query = select(Application).order_by(Application.created_at.desc(), Application.id.desc())
+    if actor.role == "employeur":
+        query = query.join(JobOffer, JobOffer.id == Application.offer_id).where(
+            JobOffer.employer_id == _employer(actor)
+        )
+    elif actor.role in ("conseiller", "personne"):
+        query = query.join(PersonFile, PersonFile.id == Application.file_id).where(
+            caseloads.visible_files_clause(actor)
+        )
+    else:
+        raise AccessDenied()
+    if offer_id is not None:
+        query = query.where(Application.offer_id == offer_id)
+    return [_application_out(session, a) for a in session.scalars(query.limit(500))]
+
+
+def get_application(session: Session, actor: Account, application_id: int) -> ApplicationOut | None:
+    app = visible_application(session, actor, application_id)
+    if app is None:
+        return None
+    if actor.role == "employeur" and app.status == "envoyee":
+        app.status, app.updated_at = "vue", now()
+    return _application_out(session, app)
+
+
+def set_status(session: Session, actor: Account, application_id: int, status: str) -> ApplicationOut | None:
+    """The employer answers; a hire becomes a step of the person's timeline (the dashboard counts it)."""
+    _employer(actor)
+    app = visible_application(session, actor, application_id)
+    if app is None:
+        return None
+    if status not in APPLICATION_STATUSES:
+        raise InvalidInput("status", f"Statut inconnu : {status}")
+    previous, app.status, app.updated_at = app.status, status, now()
+    if status == "embauche" and previous != "embauche":
+        file = session.get(PersonFile, app.file_id)
+        offer = session.get(JobOffer, app.offer_id)
+        assert file is not None and offer is not None
+        caseloads.add_step_internal(
+            session, actor, file, StepIn(kind="embauche", on=dt.date.today(), detail=offer.title)
+        )
+    return _application_out(session, app)
+
+
+def send_reminders(session: Session, settings: Settings, today: dt.datetime | None = None) -> int:
+    """E-mail employers whose applications stay unanswered for ``reminder_days`` (run by cron)."""
+    at = today or now()
+    limit = at - dt.timedelta(days=settings.reminder_days)
+    pending = session.execute(
+        select(Application, JobOffer)
+        .join(JobOffer, JobOffer.id == Application.offer_id)
+        .where(Application.status == "envoyee", Application.created_at < limit, JobOffer.employer_id.is_not(None))
+    ).all()
+    by_employer: dict[int, list[tuple[Application, JobOffer]]] = {}
+    for app, offer in pending:
+        if app.reminded_at is None or aware(app.reminded_at) < limit:
+            by_employer.setdefault(offer.employer_id or 0, []).append((app, offer))
+    sent = 0
+    for employer_id, items in by_employer.items():
+        recipients = session.scalars(
+            select(Account.email).where(Account.employer_id == employer_id, Account.is_active.is_(True))
+        ).all()
+        if not recipients:
+            continue
+        lines = "\n".join(f"- {offer.title} : candidature du {aware(app.created_at):%d/%m/%Y}" for app, offer in items)
+        for email in recipients:
+            send_mail(
+                settings,
+                email,
+                f"Passerelles : {len(items)} candidature(s) attendent votre réponse",
+                f"Bonjour,\n\nCes candidatures attendent une réponse depuis plus de {settings.reminder_days} jours :\n"
+                f"{lines}\n\nRépondez depuis votre espace : {settings.base_url}/employeur/candidatures\n",
+            )
+            sent += 1
+        for app, _offer in items:
+            app.reminded_at = at
+    return sent
+
+
+# ------------------------------------------------------------------------------------------- job datings
+
+
+def create_event(session: Session, actor: Account, data: EventIn) -> JobDatingEvent:
+    employer_id = _employer(actor)
+    if data.on < dt.date.today():
+        raise InvalidInput("on", "La date est passée.")
+    event = JobDatingEvent(employer_id=employer_id, created_at=now(), **data.model_dump())
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_events(session: Session, actor: Account) -> list[EventOut]:
+    if actor.role not in ("personne", "conseiller", "employeur"):
+        raise AccessDenied()
+    query = select(JobDatingEvent, Employer.name).join(Employer, Employer.id == JobDatingEvent.employer_id)
+    if actor.role == "employeur":
+        query = query.where(JobDatingEvent.employer_id == actor.employer_id)
+    else:
+        query = query.where(JobDatingEvent.on >= dt.date.today())
+    rows = session.execute(query.order_by(JobDatingEvent.on, JobDatingEvent.id)).all()
+    counts = dict(
+        session.execute(
+            select(JobDatingRegistration.event_id, func.count()).group_by(JobDatingRegistration.event_id)
+        ).all()
+    )
+    mine: set[int] = set()
+    if actor.role == "personne":
+        own = session.scalar(select(PersonFile.id).where(PersonFile.account_id == actor.id))
+        mine = set(session.scalars(select(JobDatingRegistration.event_id).where(JobDatingRegistration.file_id == own)))
+    out = []
+    for event, employer_name in rows:
+        names: list[str] = []
+        if actor.role == "employeur":
+            names = [
+                short_name(f)
+                for f in session.scalars(
+                    select(PersonFile)
+                    .join(JobDatingRegistration, JobDatingRegistration.file_id == PersonFile.id)
+                    .where(JobDatingRegistration.event_id == event.id)
+                )
+            ]
+        out.append(
+            EventOut(
+                id=event.id,
+                title=event.title,
+                on=event.on,
+                place=event.place,
+                capacity=event.capacity,
+                employer_name=employer_name,
+                registered=counts.get(event.id, 0),
+                registered_names=names,
+                mine=event.id in mine,
+            )
+        )
+    return out
+
+
+def register_event(session: Session, actor: Account, event_id: int, file_id: int | None) -> bool | None:
+    event = session.get(JobDatingEvent, event_id)
+    if event is None or event.on < dt.date.today():
+        return None
+    if actor.role == "personne":
+        file = session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
+    elif actor.role == "conseiller":
+        file = caseloads.find_file(session, actor, file_id or 0)
+        if file is None:
+            return None
+    else:
+        raise AccessDenied("Réservé aux personnes et à leurs conseillers.")
+    if file is None:
+        raise InvalidInput("file_id", "Il faut un dossier d'accompagnement pour s'inscrire.")
+    if session.scalar(
+        select(JobDatingRegistration).where(
+            JobDatingRegistration.event_id == event.id, JobDatingRegistration.file_id == file.id
+        )
+    ):
+        return True
+    taken = session.scalar(
+        select(func.count()).select_from(JobDatingRegistration).where(JobDatingRegistration.event_id == event.id)
+    )
+    if (taken or 0) >= event.capacity:
+        raise InvalidInput("event_id", "Complet.")
+    session.add(JobDatingRegistration(event_id=event.id, file_id=file.id, created_at=now()))
+    session.flush()
+    return True

@@ -1,0 +1,123 @@
+"""HTML pages: job-offer search (« /emploi »), offer page, CSV export, and the labour-market panel that the
+occupation page includes (``market_context``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
+
+from passerelles.errors import NotFound
+from passerelles.exports import csv_text
+from passerelles.offers import services
+from passerelles.offers.schemas import CONTRACTS, PUBLISHED_WITHIN, WORKING_TIMES, OfferQuery
+from passerelles.places.services import place_index
+from passerelles.trainings.services import form_options
+from passerelles.web import DbSession, render
+from passerelles.webforms import FormErrors, error_item, parse_params, parse_valid_part, query_string, render_status
+
+router = APIRouter(include_in_schema=False)
+
+OFFER_LABELS = {"contracts": CONTRACTS, "working_times": WORKING_TIMES, "published_within": PUBLISHED_WITHIN}
+
+
+def _criteria(q: OfferQuery, **changes: Any) -> dict[str, Any]:
+    data = q.model_dump(mode="json")
+    data.update(changes)
+    defaults = {"tri": "date", "page": 1}
+    return {k: v for k, v in data.items() if defaults.get(k, object()) != v}
+
+
+@router.get("/emploi")
+def offers_page(request: Request, session: DbSession) -> Any:
+    context: dict[str, Any] = {**OFFER_LABELS, **form_options(session), "errors": [], "results": None}
+    try:
+        q = parse_params(OfferQuery, request.query_params, lists=("contrat",))
+    except FormErrors as exc:
+        context.update(
+            errors=exc.errors, crit=parse_valid_part(OfferQuery, request.query_params, exc.errors, lists=("contrat",))
+        )
+        return render_status(request, "offers/search.html", context, 422)
+    context["crit"] = q
+    try:
+        results = services.search_offers(session, q)
+    except services.BadCriterion as exc:
+        context["errors"] = [error_item(exc.field, exc.message)]
+        return render_status(request, "offers/search.html", context, 422)
+    context.update(
+        results=results,
+        page_qs=lambda p: query_string(_criteria(q, page=p)),
+        sort_qs=lambda t: query_string(_criteria(q, page=1, tri=t)),
+        export_qs=query_string(_criteria(q, page=1)),
+    )
+    return render(request, "offers/search.html", context)
+
+
+@router.get("/emploi/export.csv")
+def offers_csv(request: Request, session: DbSession) -> Response:
+    try:
+        q = parse_params(OfferQuery, request.query_params, lists=("contrat",))
+        results = services.export_offers(session, q)
+    except FormErrors as exc:
+        return Response(str(exc), status_code=422, media_type="text/plain; charset=utf-8")
+    except services.BadCriterion as exc:
+        return Response(exc.message, status_code=422, media_type="text/plain; charset=utf-8")
+    body = csv_text(services.OFFER_CSV_HEADER, (services.offer_csv_row(o) for o in results.items))
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="offres.csv"'},
+    )
+
+
+@router.get("/emploi/offres/{offer_id}")
+def offer_page(offer_id: int, request: Request, session: DbSession) -> Any:
+    offer = services.get_offer(session, offer_id)
+    if offer is None:
+        raise NotFound(f"Offre d'emploi introuvable : {offer_id}")
+    labels = services.structure_labels(session)
+    return render(request, "offers/offer.html", {**OFFER_LABELS, "o": offer, "structure_labels": labels})
+
+
+def market_context(session: Session, slug: str, params: QueryParams) -> dict[str, Any]:
+    """What ``offers/panel.html`` needs on an occupation page: the panel for the place chosen in the
+    query string (région, département, or commune and radius), the form's choices, or an error."""
+    place = {
+        "region": (params.get("region") or "").strip() or None,
+        "departement": (params.get("departement") or "").strip() or None,
+        "commune": (params.get("commune") or "").strip()[:120] or None,
+    }
+    rayon_text = (params.get("rayon") or "").strip()
+    errors: list[dict[str, str]] = []
+    rayon = None
+    if rayon_text:
+        if rayon_text.isdigit() and 1 <= int(rayon_text) <= 300:
+            rayon = int(rayon_text)
+        else:
+            errors.append(error_item("rayon", "nombre de kilomètres entre 1 et 300 attendu"))
+    panel = None
+    if not errors:
+        try:
+            panel = services.market_panel(
+                session,
+                slug,
+                region=place["region"],
+                departement=place["departement"],
+                commune=place["commune"],
+                rayon=rayon,
+            )
+        except services.BadCriterion as exc:
+            errors.append(error_item(exc.field, exc.message))
+    if panel is None and errors:
+        panel = services.market_panel(session, slug)
+    index = place_index(session)
+    return {
+        "market": panel,
+        "market_errors": errors,
+        "market_place": place | {"rayon": rayon_text},
+        "market_regions": sorted(index.regions.items(), key=lambda x: x[1]),
+        "market_departements": sorted((c, n) for c, (n, _) in index.departements.items()),
+    }

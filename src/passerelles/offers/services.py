@@ -1,0 +1,559 @@
+"""Job-offer search, offer page and the labour-market panel of an occupation (no HTTP here).
+
+An offer is open while ``closed_at`` is empty (importers close offers that leave a full feed or expire).
+Places work as for trainings: départements through the commune table, a radius as a bounding box in SQL
+then the exact distance. The panel's figures are computed from the offers stored here; « potentiel
+d'embauche » needs France Travail's BMO survey, which is not imported yet: the panel says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from passerelles.occupations.models import Occupation, OccupationRome
+from passerelles.offers.models import JobOffer
+from passerelles.offers.schemas import (
+    CONTRACTS,
+    ChartRow,
+    MarketPanel,
+    OfferDetail,
+    OfferItem,
+    OfferQuery,
+    OfferResults,
+    PayRange,
+)
+from passerelles.places.services import (
+    PlaceFilter,
+    PlaceIndex,
+    UnknownPlace,
+    bounding_box,
+    haversine_km,
+    in_departements,
+    place_index,
+    resolve_place,
+)
+from passerelles.reference.models import StructureType
+from passerelles.rome.models import RomeFiche
+from passerelles.search.text import fold
+
+PAGE_SIZE = 20
+EXPORT_LIMIT = 5000
+TREND_WEEKS = 8
+HOURS_PER_MONTH = 151.67  # 35 h a week, the French legal full-time month
+ALTERNANCE = ("APP", "PRO")
+
+
+class BadCriterion(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def offer_url(offer_id: int) -> str:
+    return f"/emploi/offres/{offer_id}"
+
+
+def occupation_rome_codes(session: Session, slug: str) -> list[str] | None:
+    """The ROME codes the project tied to an occupation; ``None`` when the occupation is unknown."""
+    occ_id = session.scalar(select(Occupation.id).where(Occupation.slug == slug))
+    if occ_id is None:
+        return None
+    codes = session.scalars(
+        select(OccupationRome.code_rome).where(OccupationRome.occupation_id == occ_id).order_by(OccupationRome.position)
+    )
+    return list(dict.fromkeys(codes))
+
+
+def _place(index: PlaceIndex, q: OfferQuery) -> PlaceFilter:
+    try:
+        return resolve_place(index, region=q.region, departement=q.departement, commune=q.commune, radius_km=q.rayon)
+    except UnknownPlace as exc:
+        raise BadCriterion(exc.field, exc.message) from None
+
+
+def _place_conditions(place: PlaceFilter) -> list[ColumnElement[bool]]:
+    if place.centre and place.radius_km:
+        lat0, lat1, lon0, lon1 = bounding_box(place.centre[0], place.centre[1], place.radius_km)
+        return [JobOffer.latitude.between(lat0, lat1), JobOffer.longitude.between(lon0, lon1)]
+    if place.departements:
+        return [in_departements(JobOffer.commune_code, place.departements)]
+    return []
+
+
+def _within(place: PlaceFilter, lat: float | None, lon: float | None) -> float | None:
+    """Distance to the centre when inside the circle, else ``None`` (``0`` meaning « no circle »)."""
+    if not (place.centre and place.radius_km):
+        return 0.0
+    if lat is None or lon is None:
+        return None
+    d = haversine_km(place.centre[0], place.centre[1], lat, lon)
+    return d if d <= place.radius_km else None
+
+
+def _conditions(session: Session, q: OfferQuery, now: dt.datetime) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [JobOffer.closed_at.is_(None)]
+    codes: list[str] = []
+    if q.metier:
+        found = occupation_rome_codes(session, q.metier)
+        if found is None:
+            raise BadCriterion("metier", f"Métier inconnu : {q.metier}")
+        codes = found
+        conds.append(JobOffer.code_rome.in_(codes))
+    if q.code_rome:
+        conds.append(JobOffer.code_rome == q.code_rome)
+    if q.q:
+        words = [w for w in q.q.replace("%", " ").replace("_", " ").split() if len(w) > 1][:6]
+        if words:
+            conds.append(and_(*(JobOffer.title.ilike(f"%{w}%") for w in words)))
+    if q.contrat:
+        conds.append(JobOffer.contract_type.in_(q.contrat))
+    if q.temps:
+        conds.append(JobOffer.working_time == q.temps)
+    if q.depuis:
+        conds.append(JobOffer.published_at >= now - dt.timedelta(days=q.depuis))
+    return conds
+
+
+def _item_fields(o: JobOffer, index: PlaceIndex) -> dict[str, Any]:
+    commune = index.communes.get(o.commune_code or "")
+    return {
+        "id": o.id,
+        "url": offer_url(o.id),
+        "title": o.title,
+        "code_rome": o.code_rome,
+        "employer": o.employer_name,
+        "structure_type": o.structure_type,
+        "contract_type": o.contract_type,
+        "contract_text": o.contract_text,
+        "working_time": o.working_time,
+        "hours_per_week": o.hours_per_week,
+        "salary_text": o.salary_text,
+        "city": o.city or (commune.name if commune else None),
+        "commune_code": o.commune_code,
+        "departement": commune.departement_code if commune else None,
+        "published_at": o.published_at,
+        "is_demo": o.is_demo,
+    }
+
+
+def search_offers(
+    session: Session, q: OfferQuery, *, now: dt.datetime | None = None, page_size: int = PAGE_SIZE
+) -> OfferResults:
+    """Open offers matching ``q``, newest first (or nearest), with the count in the person's région."""
+    now = now or dt.datetime.now(dt.UTC)
+    index = place_index(session)
+    place = _place(index, q)
+    conds = _conditions(session, q, now)
+    distances: dict[int, float] = {}
+    if place.centre and place.radius_km:
+        rows = session.execute(
+            select(JobOffer.id, JobOffer.latitude, JobOffer.longitude, JobOffer.published_at).where(
+                *conds, *_place_conditions(place)
+            )
+        ).all()
+        kept = []
+        for oid, lat, lon, published in rows:
+            d = _within(place, lat, lon)
+            if d is not None:
+                distances[oid] = d
+                stamp = published.timestamp() if published else 0.0
+                kept.append((oid, d, -stamp))
+        kept.sort(key=lambda k: (k[1], k[2], k[0]) if q.tri == "distance" else (k[2], k[1], k[0]))
+        total = len(kept)
+        page = min(q.page, max(1, math.ceil(total / page_size)))  # a page past the end shows the last one
+        ids = [k[0] for k in kept[(page - 1) * page_size : page * page_size]]
+    else:
+        total = session.scalar(select(func.count()).select_from(JobOffer).where(*conds, *_place_conditions(place))) or 0
+        page = min(q.page, max(1, math.ceil(total / page_size)))
+        ids = list(
+            session.scalars(
+                select(JobOffer.id)
+                .where(*conds, *_place_conditions(place))
+                .order_by(JobOffer.published_at.desc().nulls_last(), JobOffer.id.desc())
+                .offset((page - 1) * page_size)
+                .limit(page_size)
+            )
+        )
+    region_label = region_total = None
+    if place.region_code and (
+        place.commune or len(place.departements) < len(index.departements_of_region(place.region_code))
+    ):
+        region_place = resolve_place(index, region=place.region_code)
+        region_label = region_place.label
+        region_total = (
+            session.scalar(select(func.count()).select_from(JobOffer).where(*conds, *_place_conditions(region_place)))
+            or 0
+        )
+    items = _load(session, ids, index, distances)
+    return OfferResults(
+        query=q,
+        place_label=place.label,
+        total=total,
+        region_label=region_label,
+        region_total=region_total,
+        items=items,
+        page=page,
+        pages=max(1, math.ceil(total / page_size)),
+        has_demo=any(i.is_demo for i in items),
+    )
+
+
+def _load(session: Session, ids: Sequence[int], index: PlaceIndex, distances: dict[int, float]) -> list[OfferItem]:
+    if not ids:
+        return []
+    by_id = {
+        o.id: OfferItem(**_item_fields(o, index), distance_km=_km(distances.get(o.id)))
+        for o in session.scalars(select(JobOffer).where(JobOffer.id.in_(ids)))
+    }
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _km(d: float | None) -> float | None:
+    return round(d, 1) if d is not None else None
+
+
+def export_offers(session: Session, q: OfferQuery, *, now: dt.datetime | None = None) -> OfferResults:
+    return search_offers(session, q.model_copy(update={"page": 1}), now=now, page_size=EXPORT_LIMIT)
+
+
+def get_offer(session: Session, offer_id: int) -> OfferDetail | None:
+    o = session.get(JobOffer, offer_id)
+    if o is None:
+        return None
+    index = place_index(session)
+    commune = index.communes.get(o.commune_code or "")
+    region = None
+    if commune:
+        rc = index.region_of_departement(commune.departement_code)
+        region = index.regions.get(rc) if rc else None
+    rome_label = occ_slug = occ_name = None
+    if o.code_rome:
+        rome_label = session.scalar(
+            select(RomeFiche.libelle)
+            .where(RomeFiche.code_rome == o.code_rome)
+            .order_by(RomeFiche.rome_version.desc())
+            .limit(1)
+        )
+        occ = session.execute(
+            select(Occupation.slug, Occupation.name)
+            .join(OccupationRome, OccupationRome.occupation_id == Occupation.id)
+            .where(OccupationRome.code_rome == o.code_rome)
+            .order_by(OccupationRome.main.desc(), Occupation.slug)
+            .limit(1)
+        ).first()
+        if occ:
+            occ_slug, occ_name = occ
+    return OfferDetail(
+        **_item_fields(o, index),
+        description=o.description,
+        appellation=o.appellation,
+        rome_label=rome_label,
+        occupation_slug=occ_slug,
+        occupation_name=occ_name,
+        postcode=o.postcode,
+        region=region,
+        salary_min=o.salary_min,
+        salary_max=o.salary_max,
+        salary_period=o.salary_period,
+        night_work=o.night_work,
+        weekend_work=o.weekend_work,
+        positions=o.positions,
+        source=o.source,
+        external_id=o.external_id,
+        source_url=o.url,
+        updated_at=o.updated_at,
+        valid_through=o.valid_through,
+        closed_at=o.closed_at,
+    )
+
+
+# ---------------------------------------------------------------- labour-market panel
+
+
+def monthly_full_time(amount: float, period: str | None, hours_per_week: float | None) -> float | None:
+    """A pay amount as gross monthly full-time equivalent (35 h), or ``None`` for an unknown period."""
+    if period == "heure":
+        return amount * HOURS_PER_MONTH
+    if period == "an":
+        return amount / 12
+    if period == "mois":
+        if hours_per_week and 0 < hours_per_week < 35:
+            return amount * 35 / hours_per_week
+        return amount
+    return None
+
+
+def _quantile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    if len(values) == 1:
+        return values[0]
+    pos = q * (len(values) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
+
+
+def structure_labels(session: Session) -> dict[str, str]:
+    return {
+        slug: acronym or name
+        for slug, acronym, name in session.execute(
+            select(StructureType.slug, StructureType.acronym, StructureType.name)
+        )
+    }
+
+
+PANEL_TTL_S = 300.0
+_PANEL_CACHE_SIZE = 512
+_panel_cache: dict[tuple[Any, ...], tuple[float, MarketPanel]] = {}
+_panel_lock = threading.Lock()
+
+
+def market_panel(
+    session: Session,
+    occupation_slug: str,
+    *,
+    region: str | None = None,
+    departement: str | None = None,
+    commune: str | None = None,
+    rayon: int | None = None,
+    now: dt.datetime | None = None,
+) -> MarketPanel | None:
+    """The labour-market panel, kept ``PANEL_TTL_S`` seconds per occupation and place: offers change with
+    imports (a few times a day), while a fiche is read far more often. ``now`` bypasses the cache."""
+    if now is not None:
+        return compute_market_panel(
+            session, occupation_slug, region=region, departement=departement, commune=commune, rayon=rayon, now=now
+        )
+    bind = session.get_bind()
+    key = (
+        str(getattr(bind, "url", id(bind))),
+        occupation_slug,
+        region,
+        departement,
+        fold(commune) if commune else None,
+        rayon,
+        dt.date.today(),
+    )
+    clock = time.monotonic()
+    found = _panel_cache.get(key)
+    if found is not None and found[0] > clock:
+        return found[1]
+    panel = compute_market_panel(
+        session, occupation_slug, region=region, departement=departement, commune=commune, rayon=rayon
+    )
+    if panel is not None:
+        with _panel_lock:
+            if len(_panel_cache) >= _PANEL_CACHE_SIZE:
+                _panel_cache.clear()
+            _panel_cache[key] = (clock + PANEL_TTL_S, panel)
+    return panel
+
+
+def forget_market_panels() -> None:
+    """Drop cached panels (after an offers import in the same process)."""
+    with _panel_lock:
+        _panel_cache.clear()
+
+
+def compute_market_panel(
+    session: Session,
+    occupation_slug: str,
+    *,
+    region: str | None = None,
+    departement: str | None = None,
+    commune: str | None = None,
+    rayon: int | None = None,
+    now: dt.datetime | None = None,
+) -> MarketPanel | None:
+    """The labour-market panel of an occupation around a place; ``None`` when the occupation is unknown."""
+    now = now or dt.datetime.now(dt.UTC)
+    codes = occupation_rome_codes(session, occupation_slug)
+    if codes is None:
+        return None
+    index = place_index(session)
+    try:
+        place = resolve_place(index, region=region, departement=departement, commune=commune, radius_km=rayon)
+    except UnknownPlace as exc:
+        raise BadCriterion(exc.field, exc.message) from None
+    today = now.date()
+    week0 = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=TREND_WEEKS - 1)
+    since = dt.datetime.combine(week0, dt.time(), tzinfo=dt.UTC)
+    rows = (
+        session.execute(
+            select(
+                JobOffer.closed_at.is_(None),
+                JobOffer.published_at,
+                JobOffer.contract_type,
+                JobOffer.salary_min,
+                JobOffer.salary_max,
+                JobOffer.salary_period,
+                JobOffer.hours_per_week,
+                JobOffer.structure_type,
+                JobOffer.employer_name,
+                JobOffer.city,
+                JobOffer.latitude,
+                JobOffer.longitude,
+                JobOffer.is_demo,
+            ).where(
+                JobOffer.code_rome.in_(codes),
+                or_(JobOffer.closed_at.is_(None), JobOffer.published_at >= since),
+                *_place_conditions(place),
+            )
+        ).all()
+        if codes
+        else []
+    )
+    circle = place.centre is not None and place.radius_km is not None
+    # One pass over plain tuples (attribute access on result rows costs more than the counting itself).
+    weeks: Counter[int] = Counter()
+    contracts: Counter[str] = Counter()
+    employers_by_type: dict[str, set[str]] = {}
+    offers_by_employer: Counter[tuple[str, str, str]] = Counter()
+    lows: list[float] = []
+    highs: list[float] = []
+    mids: list[float] = []
+    open_offers = 0
+    has_demo = False
+    for is_open, published, contract, smin, smax, period, hours, stype, employer, city, lat, lon, demo in rows:
+        if circle and _within(place, lat, lon) is None:
+            continue
+        has_demo = has_demo or bool(demo)
+        if published is not None:
+            day = published.date()
+            if day >= week0:
+                weeks[(day - week0).days // 7] += 1
+        if not is_open:
+            continue
+        open_offers += 1
+        contracts[contract or "?"] += 1
+        name = employer or "Employeur non précisé"
+        employers_by_type.setdefault(stype or "", set()).add(name)
+        offers_by_employer[(name, stype or "", city or "")] += 1
+        if contract in ALTERNANCE or smin is None:
+            continue
+        lo = monthly_full_time(smin, period, hours)
+        hi = monthly_full_time(smax or smin, period, hours)
+        if lo is None or hi is None or not 500 <= lo <= 50_000:
+            continue
+        lows.append(lo)
+        highs.append(hi)
+        mids.append((lo + hi) / 2)
+    trend = [
+        ChartRow(label=f"sem. du {(week0 + dt.timedelta(weeks=i)).strftime('%d/%m')}", value=weeks.get(i, 0))
+        for i in range(TREND_WEEKS)
+    ]
+    contract_rows = [
+        ChartRow(label=CONTRACTS.get(c, "Non précisé" if c == "?" else c), value=n)
+        for c, n in sorted(contracts.items(), key=lambda x: (-x[1], x[0]))
+    ]
+    pay = (
+        PayRange(
+            offers=len(mids),
+            low=round(_quantile(lows, 0.1), -1),
+            median=round(statistics.median(mids), -1),
+            high=round(_quantile(highs, 0.9), -1),
+        )
+        if mids
+        else None
+    )
+    labels = structure_labels(session)
+    structures = [
+        ChartRow(label=labels.get(s, s) if s else "Type non précisé", value=len(names))
+        for s, names in sorted(employers_by_type.items(), key=lambda x: (-len(x[1]), x[0]))
+    ]
+    employers = [
+        ChartRow(label=name, value=n, note=", ".join(x for x in (labels.get(st, st) if st else "", city) if x))
+        for (name, st, city), n in sorted(offers_by_employer.items(), key=lambda x: (-x[1], x[0]))[:8]
+    ]
+    region_label = region_open = None
+    if place.region_code and (
+        place.commune or len(place.departements) < len(index.departements_of_region(place.region_code))
+    ):
+        region_place = resolve_place(index, region=place.region_code)
+        region_label = region_place.label
+        region_open = (
+            session.scalar(
+                select(func.count())
+                .select_from(JobOffer)
+                .where(JobOffer.code_rome.in_(codes), JobOffer.closed_at.is_(None), *_place_conditions(region_place))
+            )
+            or 0
+        )
+    from passerelles.webforms import query_string
+
+    search = {
+        "metier": occupation_slug,
+        "region": region,
+        "departement": departement,
+        "commune": commune,
+        "rayon": rayon,
+    }
+    return MarketPanel(
+        occupation=occupation_slug,
+        rome_codes=codes,
+        place_label=place.label,
+        open_offers=open_offers,
+        region_label=region_label,
+        region_open_offers=region_open,
+        trend=trend,
+        contracts=contract_rows,
+        pay=pay,
+        structures=structures,
+        employers=employers,
+        bmo_available=False,
+        has_demo=has_demo,
+        search_url="/emploi?" + query_string(search),
+        trainings_url="/formations?" + query_string(search),
+    )
+
+
+OFFER_CSV_HEADER = (
+    "numéro",
+    "intitulé",
+    "code ROME",
+    "employeur",
+    "type de structure",
+    "contrat",
+    "temps de travail",
+    "heures par semaine",
+    "salaire",
+    "commune",
+    "code INSEE",
+    "département",
+    "publiée le",
+    "distance (km)",
+    "données de démonstration",
+    "adresse de la page",
+)
+
+
+def offer_csv_row(o: OfferItem) -> tuple[Any, ...]:
+    return (
+        o.id,
+        o.title,
+        o.code_rome,
+        o.employer,
+        o.structure_type,
+        o.contract_type,
+        o.working_time,
+        o.hours_per_week,
+        o.salary_text,
+        o.city,
+        o.commune_code,
+        o.departement,
+        o.published_at.date().isoformat() if o.published_at else None,
+        o.distance_km,
+        o.is_demo,
+        o.url,
+    )

@@ -1,0 +1,123 @@
+"""Reading GET forms into pydantic criteria: empty fields are absent, unknown parameters ignored, and
+every error names its field in French (pages show them beside the form; the API returns them as details)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import QueryParams
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def french_reason(error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    if "ge" in ctx:
+        return f"doit valoir au moins {ctx['ge']}"
+    if "le" in ctx:
+        return f"doit valoir au plus {ctx['le']}"
+    if "max_length" in ctx:
+        return f"{ctx['max_length']} caractères au plus"
+    if kind.startswith("int"):
+        return "nombre entier attendu"
+    if kind.startswith("date"):
+        return "date attendue (AAAA-MM-JJ)"
+    if kind.startswith("bool"):
+        return "oui ou non attendu"
+    if kind in ("literal_error", "enum"):
+        return "valeur non reconnue"
+    return "format inattendu"
+
+
+FIELD_LABELS = {
+    "q": "Mots-clés",
+    "metier": "Métier",
+    "certification": "Diplôme ou certification",
+    "code_rome": "Code ROME",
+    "region": "Région",
+    "departement": "Département",
+    "commune": "Commune",
+    "rayon": "Rayon (km)",
+    "niveau": "Niveau",
+    "voie": "Voie d'accès",
+    "modalite": "Modalité",
+    "debut_min": "Début à partir du",
+    "debut_max": "Début au plus tard le",
+    "duree_max": "Durée maximale",
+    "cout_max": "Coût maximal",
+    "cpf": "Éligible au CPF",
+    "financement": "Financement",
+    "places": "Places restantes",
+    "tri": "Trier par",
+    "elargir": "Élargir",
+    "page": "Page",
+    "ids": "Sessions à comparer",
+    "contrat": "Contrat",
+    "temps": "Temps de travail",
+    "depuis": "Publiée depuis",
+}
+
+
+def error_item(field: str, reason: str) -> dict[str, str]:
+    """One form error: the parameter, its label on the form, and the reason."""
+    return {"field": field, "label": FIELD_LABELS.get(field, field), "reason": reason}
+
+
+class FormErrors(ValueError):
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{e['field']} : {e['reason']}" for e in errors))
+        self.errors = errors
+
+
+def parse_params(model: type[M], params: QueryParams, *, lists: tuple[str, ...] = ()) -> M:
+    """Build ``model`` from query parameters; raises :class:`FormErrors` (field, reason) on bad input."""
+    data: dict[str, Any] = {}
+    for name in model.model_fields:
+        if name in lists:
+            values = [v for v in params.getlist(name) if v.strip()]
+            if values:
+                data[name] = values
+        else:
+            value = params.get(name)
+            if value is not None and value.strip() != "":
+                data[name] = value
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise FormErrors(
+            [error_item(str(err["loc"][0]) if err["loc"] else "formulaire", french_reason(err)) for err in exc.errors()]
+        ) from None
+
+
+def parse_valid_part(model: type[M], params: QueryParams, errors: list[dict[str, str]], **kw: Any) -> M:
+    """The criteria without the fields in error, so that a form shown again keeps what was right."""
+    bad = {e["field"] for e in errors}
+    kept = QueryParams([(k, v) for k, v in params.multi_items() if k not in bad])
+    try:
+        return parse_params(model, kept, **kw)
+    except FormErrors:
+        return model()
+
+
+def query_string(params: dict[str, Any]) -> str:
+    """A canonical query string from criteria (empty and default values left out)."""
+    from urllib.parse import urlencode
+
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None or value is False or value == "" or value == []:
+            continue
+        if isinstance(value, list):
+            pairs += [(key, str(v)) for v in value]
+        elif value is True:
+            pairs.append((key, "1"))
+        else:
+            pairs.append((key, str(value)))
+    return urlencode(pairs)
+
+
+def render_status(request: Any, name: str, context: dict[str, Any], status: int = 200) -> Any:
+    """``web.render`` with a status code (a form with errors answers 422)."""
+    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)

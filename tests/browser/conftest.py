@@ -1,0 +1,186 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright, against a real uvicorn server.
+
+The server runs in a thread on a free port, over a migrated SQLite database loaded with the reference data,
+the ROME 4.60 export, the communes and a small generated demonstration set. No browser is downloaded:
+Playwright drives ``/usr/bin/chromium`` (``apt-get install chromium``). axe-core comes from npm
+(``npm ci``, pinned in package-lock.json) and is injected into each page.
+
+Outside CI a missing Chromium or axe-core skips these tests; under ``CI=true`` it is a failure.
+``PASSERELLES_BROWSER_URL`` points the journeys at a running server instead (e.g. the one ``make run`` starts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from passerelles.app import create_app
+from passerelles.db import make_sessionmaker
+from passerelles.reference.loader import load_reference
+from passerelles.settings import PROJECT_ROOT, Settings
+from tests.conftest import GEO_DIR, REFERENCE_DIR, ROME_DIR, SHARED_DATA, DatabaseFactory
+
+CHROMIUM = Path(os.environ.get("PASSERELLES_CHROMIUM", "/usr/bin/chromium"))
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+AXE_REPORT = ARTIFACTS / "axe-results.json"
+DEMO_SESSIONS = 600
+DEMO_OFFERS = 1500
+
+
+def _missing(message: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} : sous CI=true, les tests navigateur doivent tourner")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser_db(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    from passerelles.demo.generator import write_lheo_catalogue, write_offers
+    from passerelles.offers.importer import import_offers
+    from passerelles.places.importer import import_communes
+    from passerelles.rome.importer import import_rome
+    from passerelles.trainings.lheo import import_lheo
+
+    engine = databases("sqlite")
+    with make_sessionmaker(engine)() as session:
+        load_reference(session, REFERENCE_DIR)
+        session.commit()
+    import_rome(engine, str(ROME_DIR))
+    import_communes(engine, GEO_DIR)
+    folder = tmp_path_factory.mktemp("demo")
+    today = dt.date.today()
+    catalogue, offers = folder / "catalogue.xml", folder / "offres.jsonl"
+    write_lheo_catalogue(catalogue, sessions=DEMO_SESSIONS, seed=7, today=today, data_dir=SHARED_DATA)
+    write_offers(offers, offers=DEMO_OFFERS, seed=7, today=today, data_dir=SHARED_DATA)
+    import_lheo(engine, catalogue, is_demo=True, xsd=SHARED_DATA / "lheo" / "lheo-2.3.xsd")
+    import_offers(engine, offers, fmt="france_travail", is_demo=True)
+    return engine
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A real uvicorn server in a thread; yields its base URL.
+
+    ``PASSERELLES_BROWSER_URL=http://127.0.0.1:8000`` runs the same journeys against a server already
+    running (``make run``, with the demonstration set it loads) instead."""
+    import uvicorn
+
+    external = os.environ.get("PASSERELLES_BROWSER_URL")
+    if external:
+        yield external.rstrip("/")
+        return
+    browser_db: Engine = request.getfixturevalue("browser_db")
+    settings = Settings(database_url=browser_db.url.render_as_string(hide_password=False), environment="test")
+    app = create_app(settings, engine=browser_db)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("le serveur uvicorn de test n'a pas démarré")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        _missing(f"Chromium absent ({CHROMIUM}) : apt-get install -y chromium")
+    if not AXE.exists():
+        _missing(f"axe-core absent ({AXE}) : npm ci")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server, locale="fr-FR", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+class AxeReport:
+    """axe-core results per page, written to test-artifacts/axe-results.json for the closing note."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, dict[str, Any]] = {}
+
+    def check(self, page: Any, name: str) -> list[dict[str, Any]]:
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate(
+            "async () => await axe.run(document, {resultTypes: ['violations'],"
+            " runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
+        )
+        violations = result["violations"]
+        counts: dict[str, int] = {}
+        for v in violations:
+            counts[v["impact"] or "unknown"] = counts.get(v["impact"] or "unknown", 0) + 1
+        self.pages[name] = {
+            "url": page.url,
+            "violations_by_impact": counts,
+            "violations": [
+                {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": len(v["nodes"])} for v in violations
+            ],
+        }
+        return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture(scope="session")
+def axe_report() -> Iterator[AxeReport]:
+    report = AxeReport()
+    yield report
+    if report.pages:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        previous: dict[str, Any] = {}
+        if AXE_REPORT.exists():
+            try:
+                previous = json.loads(AXE_REPORT.read_text(encoding="utf-8"))
+            except ValueError:
+                previous = {}
+        previous.update(report.pages)
+        AXE_REPORT.write_text(json.dumps(previous, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def shot(page: Any, name: str, *, full_page: bool = True) -> Path:
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path

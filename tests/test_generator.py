@@ -23,6 +23,7 @@ from passerelles.demo.generator import (
     write_lheo_catalogue,
     write_offers,
 )
+from passerelles.offers.importer import structure_type_from_name
 
 from .conftest import REFERENCE_DIR, SHARED_DATA
 
@@ -298,3 +299,27 @@ def test_command_line_writes_the_requested_files(tmp_path: Path, capsys: pytest.
     assert json.loads(capsys.readouterr().out)["sessions"] == 7
     assert main(["lheo", str(tmp_path / "d.xml"), "--sessions", "0", *common]) == 1
     assert "erreur" in capsys.readouterr().err
+
+
+def test_most_continuing_education_actions_toward_an_rncp_certification_are_cpf_eligible(
+    catalogue: tuple[Path, dict[str, int], Any],
+) -> None:
+    doc = catalogue[2]
+    eligible = "l:extras[@info='eligibilite-cpf']"
+    continuing = doc.xpath(
+        "//l:formation[l:certification/l:code-RNCP]/l:action[l:extras/l:extra[@info='voie']='continue']",
+        namespaces=NS,
+    )
+    flagged = [a for a in continuing if a.xpath(eligible, namespaces=NS)]
+    assert continuing and 0.6 <= len(flagged) / len(continuing) <= 0.95
+    others = doc.xpath(f"//l:action[l:extras/l:extra[@info='voie']!='continue'][{eligible}]", namespaces=NS)
+    assert others == []  # apprenticeship and initial training are not paid through the CPF
+
+
+def test_most_demo_employers_name_a_known_structure_type(
+    offers: tuple[Path, dict[str, int], list[dict[str, Any]]],
+) -> None:
+    types = Counter(structure_type_from_name(r["entreprise"]["nom"]) for r in offers[2])
+    known = sum(n for t, n in types.items() if t is not None)
+    assert known / sum(types.values()) >= 0.8, types
+    assert {"ehpad", "hopital", "saad"} <= set(types)

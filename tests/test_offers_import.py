@@ -822,3 +822,13 @@ def test_download_then_import(engine: Engine, fake_api: FakeFranceTravail, tmp_p
     assert by_url.source == f"{fake_api.url}/flux/offres.json"
     with pytest.raises(ImportRefused, match="HTTP 404"):
         import_offers(engine, f"{fake_api.url}/flux/absent.json", fmt="france_travail")
+
+
+def test_structure_type_from_spelled_out_names() -> None:
+    assert structure_type_from_name("Maison d’accueil spécialisée Les Tilleuls") == "mas"
+    assert structure_type_from_name("Institut médico-éducatif de Laval") == "ime"
+    assert structure_type_from_name("Hôpital de Laval") == "hopital"
+    assert structure_type_from_name("Centre hospitalier spécialisé de Laval") == "hopital-psychiatrique"
+    assert structure_type_from_name("Unité de soins de longue durée du Centre hospitalier de Laval") == "usld"
+    assert structure_type_from_name("Conseil départemental (Mayenne) – Protection maternelle et infantile") == "pmi"
+    assert structure_type_from_name("Résidence Les Tilleuls") is None  # a residence may be many things

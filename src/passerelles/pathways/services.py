@@ -835,8 +835,17 @@ def _attach_sessions(session: Session, routes: list[Route], profile: Profile) ->
     if session.execute(_ANY_SESSION).first() is None:
         return  # no training offer loaded: nothing to attach (cheap check before the full query)
     origin = session.get(Commune, profile.commune) if profile.commune else None
+    # Only the columns shown: whole rows would decode every session's JSON columns (up to 2 000 of them).
     rows = session.execute(
-        select(TrainingSession, Certification.slug, Commune)
+        select(
+            TrainingSession.title,
+            TrainingSession.start_date,
+            TrainingSession.is_demo,
+            Certification.slug,
+            Commune.name,
+            Commune.latitude,
+            Commune.longitude,
+        )
         .join(Certification, Certification.id == TrainingSession.certification_id)
         .outerjoin(Commune, Commune.code_insee == TrainingSession.commune_code)
         .where(Certification.slug.in_(sorted(wanted)), TrainingSession.start_date >= dt.date.today())
@@ -848,21 +857,21 @@ def _attach_sessions(session: Session, routes: list[Route], profile: Profile) ->
     radius = profile.max_distance_km if profile.max_distance_km is not None else NEAR_KM
     near: dict[str, SessionHint] = {}
     anywhere: dict[str, SessionHint] = {}
-    for ts, slug, commune in rows:
-        if slug in near:
+    for title, start_date, is_demo, slug, commune_name, latitude, longitude in rows:
+        if slug in near or (origin is None and slug in anywhere):
             continue
         distance = None
-        if origin is not None and commune is not None:
-            points = (origin.latitude, origin.longitude, commune.latitude, commune.longitude)
+        if origin is not None and commune_name is not None:
+            points = (origin.latitude, origin.longitude, latitude, longitude)
             if all(v is not None for v in points):
                 distance = haversine_km(*(float(v or 0) for v in points))
         hint = SessionHint(
-            title=ts.title,
-            start_date=ts.start_date.isoformat() if ts.start_date else None,
-            commune=commune.name if commune else None,
+            title=title,
+            start_date=start_date.isoformat() if start_date else None,
+            commune=commune_name,
             distance_km=round(distance, 1) if distance is not None else None,
             url=None,  # the session page arrives with the training search
-            is_demo=ts.is_demo,
+            is_demo=is_demo,
         )
         if origin is None or (distance is not None and distance <= radius):
             near[slug] = hint

@@ -343,6 +343,9 @@ def test_api_search_filters_facets_and_errors(web: TestClient) -> None:
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
     unknown = web.get("/api/v1/search", params={"commune": "Atlantide", "rayon": "5"})
     assert unknown.status_code == 422 and "Atlantide" in unknown.json()["error"]["message"]
+    for field, value in (("publie_depuis", "2263-01-01"), ("debut_max", "0009-01-09"), ("debut_min", "8405-06-13")):
+        far = web.get("/api/v1/search", params={field: value})
+        assert far.status_code == 422 and "hors de la période" in far.json()["error"]["message"], field
     too_long = web.get("/api/v1/search", params={"q": "a" * 201})
     assert too_long.status_code == 422 and too_long.json()["error"]["code"] == "invalid_request"
     for hostile in ('"*:(AND OR) title:x~2', "<script>alert(1)</script>", "\x00\u202e", "-" * 200):

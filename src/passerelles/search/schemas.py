@@ -42,6 +42,10 @@ class SearchHit(SearchResult):
     is_demo: bool = False
 
 
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2199, 12, 31)
+
+
 class SearchQuery(BaseModel):
     """Everything a search can ask; each field is optional but ``q`` or a filter."""
 
@@ -82,6 +86,14 @@ class SearchQuery(BaseModel):
             if not v.isalnum() or len(v) > 10:
                 raise ValueError(f"type de contrat invalide : « {v[:20]} »")
         return [v.upper() for v in value]
+
+    @field_validator("start_from", "start_to", "published_since")
+    @classmethod
+    def _plausible_date(cls, value: dt.date | None) -> dt.date | None:
+        # The index stores dates as nanosecond timestamps: refuse what no session or offer can carry.
+        if value is not None and not DATE_MIN <= value <= DATE_MAX:
+            raise ValueError(f"date {value.isoformat()} hors de la période acceptée ({DATE_MIN.year}–{DATE_MAX.year})")
+        return value
 
 
 class FacetValue(BaseModel):

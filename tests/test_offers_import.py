@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.schema import Table
 
@@ -822,3 +822,32 @@ def test_download_then_import(engine: Engine, fake_api: FakeFranceTravail, tmp_p
     assert by_url.source == f"{fake_api.url}/flux/offres.json"
     with pytest.raises(ImportRefused, match="HTTP 404"):
         import_offers(engine, f"{fake_api.url}/flux/absent.json", fmt="france_travail")
+
+
+@both
+def test_values_converted_by_the_readers_are_stored_as_the_loader_would_store_them(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import passerelles.offers.importer as importer
+
+    calls = []
+    real = importer.bind_ahead
+
+    def spy(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(importer, "bind_ahead", spy)
+    import_offers(engine, FT_FEED, fmt="france_travail", now=NOW)
+    assert len(calls) == 6
+    ahead = {k: {c: v for c, v in r.items() if c != "id"} for k, r in offers(engine).items()}
+    with engine.begin() as conn:
+        conn.execute(delete(JobOffer.__table__))
+
+    monkeypatch.setattr(importer, "bind_ahead", lambda *args: None)  # the loader converts every value
+    report = import_offers(engine, FT_FEED, fmt="france_travail", now=NOW)
+
+    assert counts(report) == (6, 0, 0, 0, 0)
+    here = {k: {c: v for c, v in r.items() if c != "id"} for k, r in offers(engine).items()}
+    assert here == ahead
+    assert any(r["published_at"] is not None and r["latitude"] is not None for r in here.values())

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.schema import Table
 
@@ -832,3 +832,32 @@ def test_structure_type_from_spelled_out_names() -> None:
     assert structure_type_from_name("Unité de soins de longue durée du Centre hospitalier de Laval") == "usld"
     assert structure_type_from_name("Conseil départemental (Mayenne) – Protection maternelle et infantile") == "pmi"
     assert structure_type_from_name("Résidence Les Tilleuls") is None  # a residence may be many things
+
+
+@both
+def test_values_converted_by_the_readers_are_stored_as_the_loader_would_store_them(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import passerelles.offers.importer as importer
+
+    calls = []
+    real = importer.bind_ahead
+
+    def spy(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(importer, "bind_ahead", spy)
+    import_offers(engine, FT_FEED, fmt="france_travail", now=NOW)
+    assert len(calls) == 6
+    ahead = {k: {c: v for c, v in r.items() if c != "id"} for k, r in offers(engine).items()}
+    with engine.begin() as conn:
+        conn.execute(delete(JobOffer.__table__))
+
+    monkeypatch.setattr(importer, "bind_ahead", lambda *args: None)  # the loader converts every value
+    report = import_offers(engine, FT_FEED, fmt="france_travail", now=NOW)
+
+    assert counts(report) == (6, 0, 0, 0, 0)
+    here = {k: {c: v for c, v in r.items() if c != "id"} for k, r in offers(engine).items()}
+    assert here == ahead
+    assert any(r["published_at"] is not None and r["latitude"] is not None for r in here.values())

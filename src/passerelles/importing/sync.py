@@ -71,12 +71,35 @@ def _insert_plan(
     return sql, processors, defaults
 
 
-def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+Bound = tuple[tuple[str, ...], list[Any]]  # (columns, their values as the driver takes them)
+
+
+def bind_ahead(table: Table, dialect: Dialect, row: dict[str, Any]) -> Bound | None:
+    """The values of ``row`` as :func:`insert_rows` would send them to the driver (the columns' bind
+    processors applied), computed ahead, in a reader process: the loading process then converts only the
+    columns added after (ids). ``None`` when the driver path does not apply."""
+    columns = tuple(row)
+    plan = _insert_plan(table, dialect, columns)
+    if plan is None:
+        return None
+    values = list(row.values())
+    for i, proc in plan[1]:
+        if i < len(values):
+            values[i] = proc(values[i])
+    return columns, values
+
+
+def insert_rows(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], bound: dict[int, Bound] | None = None
+) -> None:
     """INSERT ``rows`` (dicts with the same keys) in the connection's transaction, fast.
 
     SQLAlchemy's ``executemany`` spends more time building parameters than SQLite spends writing: here
     the values go through the columns' own bind processors (the same conversions SQLAlchemy applies), then
-    straight to the driver: ``executemany`` on SQLite, ``COPY … FROM STDIN`` on PostgreSQL (psycopg)."""
+    straight to the driver: ``executemany`` on SQLite, ``COPY … FROM STDIN`` on PostgreSQL (psycopg).
+
+    ``bound``: for some rows (by ``id(row)``), their first columns already converted by :func:`bind_ahead`;
+    those columns must not have changed since."""
     if not rows:
         return
     columns = tuple(rows[0])
@@ -88,11 +111,22 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     sql, processors, defaults = plan
     tail = list(defaults.values())
     data = []
+    later: dict[int, list[tuple[int, Callable[[Any], Any]]]] = {}  # processors of the columns not bound ahead
     for r in rows:
-        values = [r[c] for c in columns]
-        values += tail
-        for i, proc in processors:
-            values[i] = proc(values[i])
+        ahead = bound.get(id(r)) if bound else None
+        if ahead is not None and columns[: len(ahead[0])] == ahead[0]:
+            n = len(ahead[0])
+            values = ahead[1] + [r[c] for c in columns[n:]]
+            values += tail
+            if n not in later:
+                later[n] = [(i, proc) for i, proc in processors if i >= n]
+            for i, proc in later[n]:
+                values[i] = proc(values[i])
+        else:
+            values = [r[c] for c in columns]
+            values += tail
+            for i, proc in processors:
+                values[i] = proc(values[i])
         data.append(values)
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
@@ -148,16 +182,21 @@ def sync_rows(
     *,
     dry_run: bool = False,
     return_ids: bool = True,
+    bound: dict[int, Bound] | None = None,
 ) -> dict[tuple[Any, ...], int | None]:
     """Insert new rows, update changed ones (by ``row_hash``), count the unchanged; return key → id.
 
     ``rows`` hold every column but ``id`` and ``row_hash``; the last row wins for a duplicated key.
+    A row that already holds its ``row_hash`` is used as it is (not copied).
     In a dry run nothing is written and new rows map to ``None``.
     """
     by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in rows:
-        values = dict(r)
-        values["row_hash"] = row_hash(values)
+        if "row_hash" in r:
+            values = r
+        else:
+            values = dict(r)
+            values["row_hash"] = row_hash(values)
         by_key[tuple(values[k] for k in key)] = values
     existing: dict[tuple[Any, ...], tuple[int, str]] = {}
     keys = list(by_key)
@@ -184,7 +223,7 @@ def sync_rows(
                 counts.unchanged += 1
     if dry_run:
         return ids
-    insert_rows(conn, table, to_insert)
+    insert_rows(conn, table, to_insert, bound)
     if to_insert and return_ids:  # ids of new rows, for their children (not needed by leaf tables)
         for start in range(0, len(keys), CHUNK):
             chunk = [k for k in keys[start : start + CHUNK] if ids[k] is None]

@@ -37,14 +37,22 @@ from typing import IO, Any, Literal, TypeVar, cast
 import orjson
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, func, insert, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.sql.schema import Table
 from unidecode import unidecode
 
 from passerelles.importing.download import download
 from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import ImportRefused, ImportReport, Reject
-from passerelles.importing.sync import CHUNK, close_missing, sync_rows, tune_for_bulk
+from passerelles.importing.sync import (
+    CHUNK,
+    Bound,
+    bind_ahead,
+    close_missing,
+    row_hash,
+    sync_rows,
+    tune_for_bulk,
+)
 from passerelles.offers import schemas
 from passerelles.offers.models import Employer, JobOffer
 from passerelles.places.models import Commune
@@ -815,6 +823,7 @@ class OfferRow:
     row: dict[str, Any]  # job_offer columns but id, employer_id and row_hash
     siret: str | None
     naf: str | None
+    bound: Bound | None = None  # the row's values converted for the driver by the reader (sync.bind_ahead)
 
 
 FT_FIELDS = {
@@ -1164,7 +1173,10 @@ def _read_records(reader: FeedReader, ctx: _Context, shard: int, shards: int) ->
             )
             continue
         try:
-            item = _Read(rec.unit, rec.index, offer=build(rec.data, local))
+            offer = build(rec.data, local)
+            if ctx.dialect is not None:
+                offer.bound = bind_ahead(JOB_OFFER, ctx.dialect, offer.row)
+            item = _Read(rec.unit, rec.index, offer=offer)
         except Invalid as exc:
             excerpt = _record_excerpt(rec.data, ctx.fmt)
             item = _Read(
@@ -1195,6 +1207,7 @@ class _Context:
     communes: CommuneIndex
     notes: Counter[str]
     employers: dict[str, int | None]  # SIRET → employer id, for the whole import
+    dialect: Dialect | None = None  # the database's, so that readers convert values for its driver
     batches: int = 0
 
 
@@ -1245,8 +1258,19 @@ def _load_batch(engine: Engine, batch: list[OfferRow], ctx: _Context, report: Im
         for o in batch:
             row = o.row
             row["employer_id"] = ctx.employers.get(o.siret) if o.siret else None
+            row["row_hash"] = row_hash(row)  # here, the row is not copied again
             rows.append(row)
-        sync_rows(conn, JOB_OFFER, KEY, rows, report.entity("job_offer"), dry_run=ctx.dry_run, return_ids=False)
+        bound = {id(o.row): o.bound for o in batch if o.bound is not None}
+        sync_rows(
+            conn,
+            JOB_OFFER,
+            KEY,
+            rows,
+            report.entity("job_offer"),
+            dry_run=ctx.dry_run,
+            return_ids=False,
+            bound=bound,
+        )
         if not ctx.dry_run:
             conn.commit()
             ctx.batches += 1
@@ -1330,6 +1354,7 @@ def import_offers(
             communes=communes,
             notes=Counter(),
             employers={},
+            dialect=engine.dialect,
         )
         seen: set[str] = set()  # every identifier of the feed, loaded or rejected: what a full feed carries
         loaded: set[str] = set()

@@ -3,6 +3,8 @@
 Usage:
     .venv/bin/python bench/search.py --database-url sqlite:////tmp/search-bench/bench.sqlite3 \
         [--work /tmp/search-bench] [--queries 600] [--skip-build] [--skip-fts]
+    .venv/bin/python bench/search.py --database-url … --service-only [--queries 300] [--no-facets]
+        (only the service step, on the existing index; results merged into the output file)
 
 The database must hold the volume to measure; the one used for bench/results/search.json was prepared
 once with the real importers (see docs/search.md, "Mesurer"):
@@ -531,6 +533,8 @@ def main() -> None:
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--skip-fts", action="store_true")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "search.json")
+    parser.add_argument("--service-only", action="store_true", help="only the service step, existing index")
+    parser.add_argument("--no-facets", action="store_true", help="with --service-only: skip the facet run")
     args = parser.parse_args()
     root = args.work / "index"
     queries = make_queries(args.queries)
@@ -554,6 +558,23 @@ def main() -> None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
+    if args.service_only:
+        results = {**previous, "service_only_run": {"date": results["date"], "queries": results["queries"]}}
+        results["service_only_run"]["load_before"] = load()
+        results["service"] = {
+            **run_child("service", str(root), str(qpath), "0"),
+            "facets": False,
+            "load_after": load(),
+        }
+        if not args.no_facets:
+            results["service_with_facets"] = {
+                **run_child("service", str(root), str(qpath), "1"),
+                "facets": True,
+                "load_after": load(),
+            }
+        save()
+        print(json.dumps({k: results[k] for k in ("service_only_run", "service", "service_with_facets")}, indent=2))
+        return
     if args.skip_build and "build" in previous:
         results["build"] = previous["build"]
     else:

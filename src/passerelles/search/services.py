@@ -289,7 +289,7 @@ class SearchEngine:
         included), a flat disjunction of term queries that tantivy evaluates several times faster."""
         tokens = tuple(dict.fromkeys(analyze(q[:MAX_QUERY_CHARS])))[:MAX_QUERY_TOKENS]
         if not tokens:
-            return None, None, set(), [], None, math.inf
+            return None, None, set(), [], None, float(self.searcher.num_docs)
         place = None
         found = self.gazetteer.find(tokens, self._is_name_word)
         if found:
@@ -518,17 +518,24 @@ class SearchEngine:
             query = self._combine(lean, filters.values())
             field = "start" if r.sort == "date_debut" else "published"
             order = tantivy.Order.Asc if r.sort == "date_debut" else tantivy.Order.Desc
-            res = searcher.search(query, need, count=True, order_by_field=field, order=order)
+            count = min(lean_bound, self._filter_bound(r)) <= COUNT_CAP
+            res = searcher.search(query, need, count=count, order_by_field=field, order=order)
             hits = [(0.0, addr) for _score, addr in res.hits[first:need]]
-            total, exact_total = _count(res), True
+            if count or len(res.hits) < need:
+                total, exact_total = (_count(res) if count else len(res.hits)), True
+            else:
+                total, exact_total, at_least = COUNT_CAP, False, True
         else:
             query = self._combine(lean, filters.values())
             lat0, lon0, radius = circle
             # Sorted by distance, every candidate of the bounding box is measured. Sorted by relevance, the
             # best candidates are measured until the page is full (the square's corners are outside).
             limit = DISTANCE_CANDIDATES if r.sort == "distance" else min(DISTANCE_CANDIDATES, 2 * need + 50)
+            # The box is not bounded by document frequencies: counted only when the text or term filters
+            # are; otherwise fewer hits than asked means every candidate was seen.
+            count = min(lean_bound, self._filter_bound(r)) <= COUNT_CAP
             while True:
-                res = searcher.search(query, limit, count=True)
+                res = searcher.search(query, limit, count=count)
                 kept: list[tuple[float, float, Any]] = []
                 addrs = [a for _s, a in res.hits]
                 lats = searcher.fast_field_values("lat", addrs) if addrs else []
@@ -538,13 +545,19 @@ class SearchEngine:
                         d = haversine_km(lat0, lon0, la, lo)
                         if d <= radius:
                             kept.append((float(score), d, addr))
-                if len(kept) >= need or _count(res) <= limit or limit >= DISTANCE_CANDIDATES:
+                complete = _count(res) <= limit if count else len(res.hits) < limit
+                if len(kept) >= need or complete or limit >= DISTANCE_CANDIDATES:
                     break
                 limit = min(DISTANCE_CANDIDATES, limit * 4)
             if r.sort == "distance":
                 kept.sort(key=lambda x: x[1])
-            exact_total = _count(res) <= limit
-            total = len(kept) if exact_total else round(len(kept) * _count(res) / max(1, len(addrs)))
+            exact_total = complete
+            if exact_total:
+                total = len(kept)
+            elif count:
+                total = round(len(kept) * _count(res) / max(1, len(addrs)))
+            else:
+                total, at_least = len(kept), True
             hits = []
             for score, d, addr in kept[first:need]:
                 distances[id(addr)] = d

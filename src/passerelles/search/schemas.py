@@ -114,6 +114,7 @@ class SearchPage(BaseModel):
     query: str
     total: int
     total_exact: bool = True
+    total_at_least: bool = Field(False, description="Total non compté au-delà d'un seuil : « plus de »")
     page: int
     per_page: int
     sort: SortOrder

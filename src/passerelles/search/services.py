@@ -48,6 +48,10 @@ MAX_QUERY_TOKENS = 8
 SYNONYMS_FILE = PROJECT_ROOT / "data" / "search" / "synonyms.yaml"
 PLACE_MIN_POPULATION = 5000  # a commune name is read in free text only for towns (avoids "Aide", "Nuit"…)
 DISTANCE_CANDIDATES = 20000  # radius and distance sort: candidates examined exactly
+# Sessions and offers are counted exactly only when the postings they can match are at most this many
+# (an upper bound from document frequencies); beyond, tantivy ranks the top results without counting
+# (block-max WAND prunes most of the postings) and the total reads « plus de 10 000 ».
+COUNT_CAP = 10000
 EARTH_KM = 6371.0088
 
 # Words that say which kind of result is wanted ("formation aide soignant", "emploi infirmier"): the
@@ -66,6 +70,7 @@ INTENTS = {
 INTENT_BONUS = 25.0
 FIELD_BOOST = {"names": 3.0, "alt": 1.6, "body": 0.4, "place": 1.0}
 EXACT_BOOST = 12.0
+LEAN_FIELDS = ("names", "body", "place")
 SYNONYM_BOOST = 2.0
 
 TYPE_LABELS = {
@@ -201,14 +206,18 @@ class SearchEngine:
 
     # --- query building ---------------------------------------------------------------------------
 
-    def _known(self, token: str) -> bool:
+    def _df(self, token: str) -> int:
+        """Documents holding ``token`` in any text field (a sum: an upper bound of the union)."""
         df = self._df_cache.get(token)
         if df is None:
             df = sum(self.searcher.doc_freq(f, token) for f in ("names", "alt", "body", "place"))
             if len(self._df_cache) > 50000:
                 self._df_cache.clear()
             self._df_cache[token] = df
-        return df > 0
+        return df
+
+    def _known(self, token: str) -> bool:
+        return self._df(token) > 0
 
     def _is_name_word(self, token: str) -> bool:
         """A word of occupation or diploma names (not of a session's or offer's free text)."""
@@ -271,15 +280,16 @@ class SearchEngine:
 
     def _text(
         self, q: str
-    ) -> tuple[tantivy.Query | None, tantivy.Query | None, set[str], list[str], tuple[str, str] | None]:
-        """(full query, lean query, query terms for highlighting, unknown words, place found in the text).
+    ) -> tuple[tantivy.Query | None, tantivy.Query | None, set[str], list[str], tuple[str, str] | None, float]:
+        """(full query, lean query, query terms for highlighting, unknown words, place found in the text,
+        upper bound of the documents the lean query matches).
 
         The full query (fields, whole names, phrases, dictionary) ranks occupations and diplomas; sessions
         and offers (a million documents) are ranked by the lean query of the same words (dictionary words
         included), a flat disjunction of term queries that tantivy evaluates several times faster."""
         tokens = tuple(dict.fromkeys(analyze(q[:MAX_QUERY_CHARS])))[:MAX_QUERY_TOKENS]
         if not tokens:
-            return None, None, set(), [], None
+            return None, None, set(), [], None, float(self.searcher.num_docs)
         place = None
         found = self.gazetteer.find(tokens, self._is_name_word)
         if found:
@@ -310,22 +320,47 @@ class SearchEngine:
                 clauses.append((tantivy.Occur.Should, self._exact(" ".join(phrase), EXACT_BOOST * 0.5 * weight)))
                 for t in phrase:
                     lean_terms.setdefault(t, 0.5 * weight)
-        return tantivy.Query.boolean_query(clauses), self._lean(lean_terms, unknown, exact), terms, unknown, place
+        lean, bound = self._lean(lean_terms, unknown, exact)
+        return tantivy.Query.boolean_query(clauses), lean, terms, unknown, place, bound
 
-    def _lean(self, words: dict[str, float], unknown: list[str], exact: str) -> tantivy.Query:
+    def _lean(self, words: dict[str, float], unknown: list[str], exact: str) -> tuple[tantivy.Query, float]:
+        """The lean query and an upper bound of the documents it matches (sum of document frequencies)."""
+        bound: float = self.searcher.doc_freq("exact", exact)
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for t, weight in words.items():
-            for f in ("names", "alt", "body", "place"):
+            # No ``alt``: on sessions and offers it mostly repeats ``names`` (an offer's ROME appellation is
+            # its title), and each field is one more union of up to 300 000 postings for common words.
+            for f in LEAN_FIELDS:
                 q = tantivy.Query.term_query(self.schema, f, t)
                 clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, FIELD_BOOST[f] * weight)))
+            bound += self._df(t)
             if t in unknown and typo_budget(t):
                 q = tantivy.Query.fuzzy_term_query(self.schema, "names", t, typo_budget(t), True, False)
                 clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, FIELD_BOOST["names"] * 0.8)))
+                bound = math.inf
         clauses.append((tantivy.Occur.Should, self._exact(exact, EXACT_BOOST)))  # a ROME code
         for kind in {INTENTS[t] for t in words if t in INTENTS}:
             bonus = tantivy.Query.term_query(self.schema, "type", kind)
             clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(bonus, INTENT_BONUS)))
-        return tantivy.Query.boolean_query(clauses)
+            bound += self.searcher.doc_freq("type", kind)
+        return tantivy.Query.boolean_query(clauses), bound
+
+    def _filter_bound(self, r: SearchQuery) -> float:
+        """An upper bound of the documents the term filters of ``r`` let through (inf when unknown)."""
+        bound = math.inf
+        for field, values in (
+            ("type", r.types),
+            ("region", [r.region] if r.region else []),
+            ("departement", [r.departement] if r.departement else []),
+            ("level", [str(v) for v in r.level]),
+            ("route", r.route),
+            ("modality", r.modality),
+            ("contract", r.contract),
+            ("working_time", r.working_time),
+        ):
+            if values:
+                bound = min(bound, sum(self.searcher.doc_freq(field, v) for v in values))
+        return bound
 
     def _filters(
         self, r: SearchQuery, place: tuple[str, str] | None
@@ -425,7 +460,7 @@ class SearchEngine:
 
     def query(self, r: SearchQuery) -> SearchPage:
         started = time.perf_counter()
-        text, lean, terms, unknown, place = self._text(r.q)
+        text, lean, terms, unknown, place, lean_bound = self._text(r.q)
         filters, circle = self._filters(r, place)
         if place and text is not None and lean is not None and "text_place" in filters:
             # A place in the text says "where": results located there come before the general pages.
@@ -438,6 +473,7 @@ class SearchEngine:
         need = r.page * r.per_page
         first = (r.page - 1) * r.per_page
         distances: dict[int, float] = {}
+        at_least = False
         searcher = self.searcher
         wanted = set(r.types) or {"occupation", "certification", "training", "offer"}
         if circle is None and r.sort == "pertinence":
@@ -465,27 +501,41 @@ class SearchEngine:
                 else:
                     restrict = tantivy.Query.term_set_query(self.schema, "type", kinds)
                     part = self._combine(q, [*filters.values(), restrict])
-                res = searcher.search(part, need, count=True, weight_by_field=w)
+                # Reference documents are few: counted. Sessions and offers are counted only when the
+                # bound says it is cheap; otherwise tantivy prunes (block-max WAND) and does not count.
+                count = group[0] != "training" or min(lean_bound, self._filter_bound(r)) <= COUNT_CAP
+                res = searcher.search(part, need, count=count, weight_by_field=w)
                 hits_all += [(float(score), addr) for score, addr in res.hits]
-                total += _count(res)
+                if count or len(res.hits) < need:
+                    total += _count(res) if count else len(res.hits)
+                else:
+                    total += COUNT_CAP
+                    at_least = True
             hits_all.sort(key=lambda x: -x[0])
             hits = hits_all[first:need]
-            exact_total = True
+            exact_total = not at_least
         elif circle is None:
             query = self._combine(lean, filters.values())
             field = "start" if r.sort == "date_debut" else "published"
             order = tantivy.Order.Asc if r.sort == "date_debut" else tantivy.Order.Desc
-            res = searcher.search(query, need, count=True, order_by_field=field, order=order)
+            count = min(lean_bound, self._filter_bound(r)) <= COUNT_CAP
+            res = searcher.search(query, need, count=count, order_by_field=field, order=order)
             hits = [(0.0, addr) for _score, addr in res.hits[first:need]]
-            total, exact_total = _count(res), True
+            if count or len(res.hits) < need:
+                total, exact_total = (_count(res) if count else len(res.hits)), True
+            else:
+                total, exact_total, at_least = COUNT_CAP, False, True
         else:
             query = self._combine(lean, filters.values())
             lat0, lon0, radius = circle
             # Sorted by distance, every candidate of the bounding box is measured. Sorted by relevance, the
             # best candidates are measured until the page is full (the square's corners are outside).
             limit = DISTANCE_CANDIDATES if r.sort == "distance" else min(DISTANCE_CANDIDATES, 2 * need + 50)
+            # The box is not bounded by document frequencies: counted only when the text or term filters
+            # are; otherwise fewer hits than asked means every candidate was seen.
+            count = min(lean_bound, self._filter_bound(r)) <= COUNT_CAP
             while True:
-                res = searcher.search(query, limit, count=True)
+                res = searcher.search(query, limit, count=count)
                 kept: list[tuple[float, float, Any]] = []
                 addrs = [a for _s, a in res.hits]
                 lats = searcher.fast_field_values("lat", addrs) if addrs else []
@@ -495,13 +545,19 @@ class SearchEngine:
                         d = haversine_km(lat0, lon0, la, lo)
                         if d <= radius:
                             kept.append((float(score), d, addr))
-                if len(kept) >= need or _count(res) <= limit or limit >= DISTANCE_CANDIDATES:
+                complete = _count(res) <= limit if count else len(res.hits) < limit
+                if len(kept) >= need or complete or limit >= DISTANCE_CANDIDATES:
                     break
                 limit = min(DISTANCE_CANDIDATES, limit * 4)
             if r.sort == "distance":
                 kept.sort(key=lambda x: x[1])
-            exact_total = _count(res) <= limit
-            total = len(kept) if exact_total else round(len(kept) * _count(res) / max(1, len(addrs)))
+            exact_total = complete
+            if exact_total:
+                total = len(kept)
+            elif count:
+                total = round(len(kept) * _count(res) / max(1, len(addrs)))
+            else:
+                total, at_least = len(kept), True
             hits = []
             for score, d, addr in kept[first:need]:
                 distances[id(addr)] = d
@@ -518,6 +574,7 @@ class SearchEngine:
             query=r.q,
             total=total,
             total_exact=exact_total,
+            total_at_least=at_least,
             page=r.page,
             per_page=r.per_page,
             sort=r.sort,

@@ -188,3 +188,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"Tests sur {engine} : {c.get('passed', 0)} réussis, {c.get('failed', 0)} en échec, "
             f"{c.get('skipped', 0)} sautés"
         )
+
+
+# argon2id at its smallest cost (1 pass, 8 KiB, 1 lane) for the whole suite: hundreds of accounts are created
+# and logged in. The production parameters are unchanged and asserted in tests/accounts/test_accounts.py.
+TEST_PASSWORD_HASHER_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> None:
+    from argon2 import PasswordHasher
+
+    from passerelles.accounts.services import use_password_hasher
+
+    use_password_hasher(PasswordHasher(**TEST_PASSWORD_HASHER_PARAMETERS))

@@ -3,6 +3,7 @@ a database with the project's reference data (cloned per test, SQLite and Postgr
 
 from __future__ import annotations
 
+import copy
 import re
 import socket
 import threading
@@ -107,7 +108,11 @@ def reference_template(request: pytest.FixtureRequest, databases: DatabaseFactor
 
 @pytest.fixture
 def engine(request: pytest.FixtureRequest, reference_template: Engine, databases: DatabaseFactory) -> Engine:
-    return databases.clone(reference_template.dialect.name, reference_template)
+    """A clone per test: of the reference database, or of the one with the ``world`` already in it."""
+    template = reference_template
+    if "world" in request.fixturenames:
+        template = request.getfixturevalue("world_template")[0]
+    return databases.clone(template.dialect.name, template)
 
 
 @pytest.fixture
@@ -147,8 +152,23 @@ class World:
     employer_id: int = 0
 
 
+@pytest.fixture(scope="session")
+def world_template(reference_template: Engine, databases: DatabaseFactory) -> tuple[Engine, World]:
+    """The reference database with the world's platforms and accounts, built once per engine and cloned
+    for each test that asks for ``world`` (creating six accounts per test was most of the suite's time)."""
+    engine = databases.clone(reference_template.dialect.name, reference_template)
+    with make_sessionmaker(engine)() as session:
+        w = _build_world(session)
+    engine.dispose()
+    return engine, w
+
+
 @pytest.fixture
-def world(db: Session) -> World:
+def world(request: pytest.FixtureRequest, engine: Engine) -> World:
+    return copy.deepcopy(request.getfixturevalue("world_template")[1])
+
+
+def _build_world(db: Session) -> World:
     w = World()
     w.platform_a = services.create_platform(db, None, PlatformIn(name="Plateforme Rhône")).id
     w.platform_b = services.create_platform(db, None, PlatformIn(name="Plateforme Bouches-du-Rhône")).id

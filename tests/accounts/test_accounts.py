@@ -228,3 +228,16 @@ def test_cli_creates_the_first_admin(settings: Settings, db: Session) -> None:
         cli, ["user", "create", "--email", "b@example.org", "--name", "B", "--password-stdin"], input="court\n", env=env
     )
     assert short.exit_code == 2
+
+
+def test_production_password_hashing_keeps_argon2id_rfc9106_parameters() -> None:
+    """The suite hashes with cheap parameters (tests/conftest.py); production keeps argon2id t=3, 64 MiB, p=4."""
+    from argon2 import Type
+
+    from passerelles.accounts import services
+
+    hasher = services.PRODUCTION_HASHER
+    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.type) == (3, 65536, 4, Type.ID)
+    stored = hasher.hash(PASSWORD)
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert services.verify_password(stored, PASSWORD) and not services.verify_password(stored, PASSWORD + "x")

@@ -4,6 +4,7 @@ seen by all three parties, hires counted on the dashboard, reminders by e-mail, 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -245,3 +246,39 @@ def test_journey_through_the_pages(client: TestClient, world: World, db: Session
     today = dt.date.today().isoformat()
     board = client.get("/conseil/tableau-de-bord", params={"debut": today, "fin": today}).text
     assert 'data-indicateur="embauche">1<' in board
+
+
+def test_application_list_queries_do_not_grow_with_the_applications(db: Session, world: World, engine: Any) -> None:
+    """The employer's and the counsellor's application lists load offers and files in one query each."""
+    from sqlalchemy import event
+
+    from passerelles.accounts.models import Account
+    from passerelles.caseloads import services as caseloads
+    from passerelles.caseloads.schemas import FileIn
+    from passerelles.employers import services as employers
+    from passerelles.employers.schemas import ApplicationIn, OfferIn
+
+    counsellor, employer = db.get(Account, world.ids["conseiller_a"]), db.get(Account, world.ids["employeur"])
+    assert counsellor is not None and employer is not None
+    offer = employers.post_offer(
+        db,
+        employer,
+        OfferIn(title="Offre test", occupation_slug="aide-soignant", contract_type="CDI", commune_code="69381"),
+    )
+    offer_id = offer.id
+    for i in range(20):
+        file = caseloads.create_file(
+            db, counsellor, FileIn(first_name=f"Awa{i}", last_name="Benali", consent_accompagnement=True)
+        )
+        employers.apply(db, counsellor, ApplicationIn(offer_id=offer_id, file_id=file.id))
+    db.commit()
+    queries: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda conn, cur, statement, *rest: queries.append(statement))
+    for account_id in (world.ids["employeur"], world.ids["conseiller_a"]):
+        db.expunge_all()
+        actor = db.get(Account, account_id)
+        assert actor is not None
+        queries.clear()
+        listed = employers.list_applications(db, actor, offer_id)
+        assert len(listed) == 20 and {a.candidate for a in listed} == {f"Awa{i} B." for i in range(20)}
+        assert len(queries) <= 3, queries

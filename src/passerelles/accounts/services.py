@@ -31,9 +31,22 @@ from passerelles.offers.models import Employer
 from passerelles.reference.models import StructureType
 from passerelles.settings import Settings
 
-_hasher = PasswordHasher()
-# A hash of a random password: verifying against it when the account does not exist keeps timing even.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# argon2id with the library's defaults (RFC 9106 low-memory profile: t=3, m=64 MiB, p=4).
+PRODUCTION_HASHER = PasswordHasher()
+
+
+class _Hashing:
+    """The hasher in use and a hash of a random password: verifying against it when the account does not
+    exist keeps timing even. Only the test suite swaps the hasher (``use_password_hasher``)."""
+
+    hasher: PasswordHasher = PRODUCTION_HASHER
+    dummy_hash: str = PRODUCTION_HASHER.hash(secrets.token_urlsafe(16))
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Tests only: cheaper argon2 parameters so that hundreds of accounts are created in seconds."""
+    _Hashing.hasher = hasher
+    _Hashing.dummy_hash = hasher.hash(secrets.token_urlsafe(16))
 
 
 class AccessDenied(Exception):
@@ -84,12 +97,12 @@ def keyed_digest(settings: Settings, raw: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _Hashing.hasher.hash(password)
 
 
 def verify_password(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _Hashing.hasher.verify(stored or _Hashing.dummy_hash, password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -327,7 +340,7 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
     if account.email_verified_at is None:
         session.commit()
         raise AccessDenied("Adresse non confirmée : ouvrez le lien reçu par courriel.")
-    if account.password_hash and _hasher.check_needs_rehash(account.password_hash):
+    if account.password_hash and _Hashing.hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     account.last_login_at = at
     return account

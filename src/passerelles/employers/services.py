@@ -398,7 +398,16 @@ def list_applications(session: Session, actor: Account, offer_id: int | None = N
         raise AccessDenied()
     if offer_id is not None:
         query = query.where(Application.offer_id == offer_id)
-    return [_application_out(session, a) for a in session.scalars(query.limit(500))]
+    apps = list(session.scalars(query.limit(500)))
+    # One query each for their offers and files (kept referenced so that session.get finds them in the
+    # session's identity map), instead of two per application.
+    offers = list(session.scalars(select(JobOffer).where(JobOffer.id.in_({a.offer_id for a in apps})))) if apps else []
+    files = (
+        list(session.scalars(select(PersonFile).where(PersonFile.id.in_({a.file_id for a in apps})))) if apps else []
+    )
+    out = [_application_out(session, a) for a in apps]
+    del offers, files
+    return out
 
 
 def get_application(session: Session, actor: Account, application_id: int) -> ApplicationOut | None:

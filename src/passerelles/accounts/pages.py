@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -23,6 +25,7 @@ from passerelles.accounts.security import (
     page,
     set_session_cookie,
 )
+from passerelles.errors import NotFound
 from passerelles.reference.models import StructureType
 from passerelles.web import DbSession
 
@@ -55,6 +58,22 @@ def french_errors(exc: ValidationError) -> list[str]:
             reason = "obligatoire"
         out.append(f"{FIELD_LABELS.get(field, field)} : {reason}")
     return out
+
+
+def form_action(
+    session: Any, back: str, run: Callable[[], Any], *, missing: str = "Ressource introuvable.", done: str | None = None
+) -> Response:
+    """Post/redirect/get for the space's forms: run the service, commit, go back (303); invalid input goes back
+    with its errors in ``?erreur=`` (the form page shows them); nothing found is a 404."""
+    try:
+        if run() is None:
+            raise NotFound(missing)
+        session.commit()
+    except ValidationError as exc:
+        return RedirectResponse(f"{back}?" + urlencode([("erreur", e) for e in french_errors(exc)]), status_code=303)
+    except services.InvalidInput as exc:
+        return RedirectResponse(f"{back}?" + urlencode({"erreur": exc.message}), status_code=303)
+    return RedirectResponse(done or back, status_code=303)
 
 
 def safe_next(target: str | None) -> str:

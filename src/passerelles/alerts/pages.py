@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 
-from passerelles.accounts.pages import french_errors
+from passerelles.accounts.pages import form_action
 from passerelles.accounts.security import Actor, PathId, csrf_protect, page
-from passerelles.accounts.services import InvalidInput
 from passerelles.alerts import services
 from passerelles.alerts.schemas import SavedSearchIn
 from passerelles.errors import NotFound
@@ -43,14 +40,11 @@ def alert_form(
     criteria |= {
         k: v for k, v in (("commune", commune), ("contract_type", contract_type), ("certification", certification)) if v
     }
-    try:
-        services.create(session, actor, SavedSearchIn.model_validate({"kind": kind, "criteria": criteria}))
-        session.commit()
-    except ValidationError as exc:
-        return RedirectResponse("/alertes?" + urlencode([("erreur", e) for e in french_errors(exc)]), status_code=303)
-    except InvalidInput as exc:
-        return RedirectResponse("/alertes?" + urlencode({"erreur": exc.message}), status_code=303)
-    return RedirectResponse("/alertes", status_code=303)
+
+    def run() -> Any:
+        return services.create(session, actor, SavedSearchIn.model_validate({"kind": kind, "criteria": criteria}))
+
+    return form_action(session, "/alertes", run)
 
 
 @router.post("/alertes/{search_id}/suppression")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from passerelles.accounts.pages import french_errors
+from passerelles.accounts.pages import form_action, french_errors
 from passerelles.accounts.security import Actor, PathId, csrf_protect, page
 from passerelles.accounts.services import AccessDenied, InvalidInput
 from passerelles.caseloads import services
@@ -156,19 +156,6 @@ def file_page(request: Request, session: DbSession, actor: Actor, file_id: PathI
     return page(request, "caseloads/file.html", ctx)
 
 
-def _form_action(file_id: PathId, run: Any) -> Response:
-    try:
-        if run() is None:
-            raise NotFound("Dossier introuvable.")
-    except ValidationError as exc:
-        return RedirectResponse(
-            f"/conseil/dossiers/{file_id}?" + urlencode([("erreur", e) for e in french_errors(exc)]), status_code=303
-        )
-    except InvalidInput as exc:
-        return RedirectResponse(f"/conseil/dossiers/{file_id}?" + urlencode({"erreur": exc.message}), status_code=303)
-    return _back(file_id)
-
-
 @router.post("/conseil/dossiers/{file_id}/etapes")
 def step_form(
     session: DbSession,
@@ -183,11 +170,9 @@ def step_form(
         data = StepIn.model_validate(
             {"kind": kind, "on": on, "detail": detail or None, "in_post": {"oui": True, "non": False}.get(in_post)}
         )
-        out = services.add_step(session, actor, file_id, data)
-        session.commit()
-        return out
+        return services.add_step(session, actor, file_id, data)
 
-    return _form_action(file_id, run)
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
 
 
 @router.post("/conseil/dossiers/{file_id}/notes")
@@ -195,11 +180,9 @@ def note_form(
     session: DbSession, actor: Actor, file_id: PathId, text: Annotated[str, Form(max_length=5000)] = ""
 ) -> Response:
     def run() -> Any:
-        out = services.add_note(session, actor, file_id, NoteIn(text=text))
-        session.commit()
-        return out
+        return services.add_note(session, actor, file_id, NoteIn(text=text))
 
-    return _form_action(file_id, run)
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
 
 
 @router.post("/conseil/dossiers/{file_id}/actions")
@@ -211,21 +194,17 @@ def action_form(
     due_on: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     def run() -> Any:
-        out = services.add_action(session, actor, file_id, ActionIn.model_validate({"text": text, "due_on": due_on}))
-        session.commit()
-        return out
+        return services.add_action(session, actor, file_id, ActionIn.model_validate({"text": text, "due_on": due_on}))
 
-    return _form_action(file_id, run)
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
 
 
 @router.post("/conseil/dossiers/{file_id}/actions/{action_id}/fait")
 def action_done(session: DbSession, actor: Actor, file_id: PathId, action_id: PathId) -> Response:
     def run() -> Any:
-        out = services.complete_action(session, actor, file_id, action_id)
-        session.commit()
-        return out
+        return services.complete_action(session, actor, file_id, action_id)
 
-    return _form_action(file_id, run)
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
 
 
 @router.post("/conseil/dossiers/{file_id}/consentements")
@@ -243,10 +222,9 @@ def consent_form(
             out: Any = services.withdraw_consent(session, actor, file_id, purpose)
         else:
             out = services.give_consent(session, actor, file_id, purpose)
-        session.commit()
         return out
 
-    return _form_action(file_id, run)
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
 
 
 @router.post("/conseil/dossiers/{file_id}/sante")
@@ -254,11 +232,9 @@ def health_form(
     session: DbSession, actor: Actor, file_id: PathId, health_notes: Annotated[str, Form(max_length=2000)] = ""
 ) -> Response:
     def run() -> Any:
-        out = services.set_health_notes(session, actor, file_id, health_notes.strip() or None)
-        session.commit()
-        return out
+        return services.set_health_notes(session, actor, file_id, health_notes.strip() or None)
 
-    return _form_action(file_id, run)
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
 
 
 @router.post("/conseil/dossiers/{file_id}/profil")
@@ -280,11 +256,9 @@ def profile_form(
                 "diplomas": [{"slug": d.strip().lower()} for d in diplomas.split(",") if d.strip()],
             }
         )
-        out = services.update_profile(session, actor, file_id, profile)
-        session.commit()
-        return out
+        return services.update_profile(session, actor, file_id, profile)
 
-    return _form_action(file_id, run)
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
 
 
 @router.post("/conseil/dossiers/{file_id}/partages")
@@ -295,20 +269,17 @@ def share_form(
         if services.find_file(session, actor, file_id) is None:
             return None
         services.share_file(session, actor, file_id, counsellor_id)
-        session.commit()
         return True
 
-    return _form_action(file_id, run)
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
 
 
 @router.post("/conseil/dossiers/{file_id}/invitation")
 def invite_form(request: Request, session: DbSession, actor: Actor, file_id: PathId) -> Response:
     def run() -> Any:
-        out = services.invite_person(session, request.app.state.settings, actor, file_id)
-        session.commit()
-        return out
+        return services.invite_person(session, request.app.state.settings, actor, file_id)
 
-    return _form_action(file_id, run)
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
 
 
 @router.post("/conseil/dossiers/{file_id}/effacement")

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import Response
 from sqlalchemy import select
 
-from passerelles.accounts.pages import french_errors
+from passerelles.accounts.pages import form_action
 from passerelles.accounts.security import Actor, PathId, csrf_protect, page
-from passerelles.accounts.services import AccessDenied, InvalidInput
+from passerelles.accounts.services import AccessDenied
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.schemas import FileFilters
 from passerelles.employers import services
@@ -25,17 +22,6 @@ from passerelles.occupations.models import Occupation
 from passerelles.web import DbSession
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-
-
-def _run(back: str, run: Callable[[], Any]) -> Response:
-    try:
-        if run() is None:
-            raise NotFound("Ressource introuvable.")
-    except ValidationError as exc:
-        return RedirectResponse(f"{back}?" + urlencode([("erreur", e) for e in french_errors(exc)]), status_code=303)
-    except InvalidInput as exc:
-        return RedirectResponse(f"{back}?" + urlencode({"erreur": exc.message}), status_code=303)
-    return RedirectResponse(back, status_code=303)
 
 
 def _errors(request: Request) -> list[str]:
@@ -68,11 +54,9 @@ def structure_form(
 ) -> Response:
     def run() -> Any:
         data = ProfileIn(description=description or None, address=address or None, website=website or None)
-        out = services.update_structure(session, actor, data)
-        session.commit()
-        return out
+        return services.update_structure(session, actor, data)
 
-    return _run("/employeur", run)
+    return form_action(session, "/employeur", run)
 
 
 @router.post("/employeur/besoins")
@@ -97,11 +81,9 @@ def need_form(
                 "weekends": weekends == "oui",
             }
         )
-        out = services.add_need(session, actor, data)
-        session.commit()
-        return out
+        return services.add_need(session, actor, data)
 
-    return _run("/employeur", run)
+    return form_action(session, "/employeur", run)
 
 
 @router.post("/employeur/offres")
@@ -132,11 +114,9 @@ def offer_form(
                 "weekend_work": weekend_work == "oui",
             }
         )
-        out = services.post_offer(session, actor, data)
-        session.commit()
-        return out
+        return services.post_offer(session, actor, data)
 
-    return _run("/employeur", run)
+    return form_action(session, "/employeur", run)
 
 
 @router.get("/employeur/offres/{offer_id}")
@@ -157,11 +137,9 @@ def offer_page(request: Request, session: DbSession, actor: Actor, offer_id: Pat
 @router.post("/employeur/offres/{offer_id}/fermeture")
 def close_form(session: DbSession, actor: Actor, offer_id: PathId) -> Response:
     def run() -> Any:
-        out = services.close_offer(session, actor, offer_id)
-        session.commit()
-        return out
+        return services.close_offer(session, actor, offer_id)
 
-    return _run(f"/employeur/offres/{offer_id}", run)
+    return form_action(session, f"/employeur/offres/{offer_id}", run)
 
 
 @router.get("/candidatures")
@@ -190,12 +168,10 @@ def apply_form(
         data = ApplicationIn.model_validate(
             {"offer_id": offer_id, "file_id": file_id or None, "message": message or None}
         )
-        out = services.apply(session, actor, data)
-        session.commit()
-        return out
+        return services.apply(session, actor, data)
 
     back = retour if re.fullmatch(r"/conseil/dossiers/[0-9]{1,10}", retour) else "/candidatures"
-    return _run(back, run)
+    return form_action(session, back, run)
 
 
 @router.post("/candidatures/{application_id}/statut")
@@ -203,11 +179,9 @@ def status_form(
     session: DbSession, actor: Actor, application_id: PathId, status: Annotated[str, Form(max_length=20)] = ""
 ) -> Response:
     def run() -> Any:
-        out = services.set_status(session, actor, application_id, status)
-        session.commit()
-        return out
+        return services.set_status(session, actor, application_id, status)
 
-    return _run("/candidatures", run)
+    return form_action(session, "/candidatures", run)
 
 
 @router.get("/job-datings")
@@ -235,11 +209,9 @@ def event_form(
 ) -> Response:
     def run() -> Any:
         data = EventIn.model_validate({"title": title, "on": on, "place": place, "capacity": capacity})
-        out = services.create_event(session, actor, data)
-        session.commit()
-        return out
+        return services.create_event(session, actor, data)
 
-    return _run("/job-datings", run)
+    return form_action(session, "/job-datings", run)
 
 
 @router.post("/job-datings/{event_id}/inscriptions")
@@ -247,8 +219,6 @@ def registration_form(
     session: DbSession, actor: Actor, event_id: PathId, file_id: Annotated[str, Form(max_length=12)] = ""
 ) -> Response:
     def run() -> Any:
-        out = services.register_event(session, actor, event_id, int(file_id) if file_id.isdigit() else None)
-        session.commit()
-        return out
+        return services.register_event(session, actor, event_id, int(file_id) if file_id.isdigit() else None)
 
-    return _run("/job-datings", run)
+    return form_action(session, "/job-datings", run)

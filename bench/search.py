@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -260,11 +261,65 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def child_http(port: str, queries_path: str, seconds: str) -> dict[str, Any]:
-    import asyncio
+WRK_SCRIPT = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "RESULT %%d %%d %%d %%f %%f %%f %%f\\n", summary.requests, e.connect + e.read + e.write + e.timeout + e.status,
+    summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
 
-    import httpx
 
+def child_http_wrk(port: str, queries_path: str, seconds: str) -> dict[str, Any]:
+    """Concurrency 8 from wrk (C, Debian's package): the client takes little of the 2 shared cores."""
+    import urllib.parse
+    import urllib.request
+
+    paths = ["/api/v1/search?" + urllib.parse.urlencode(p) for p in _http_params(queries_path)]
+    for path in paths[:50]:  # warm-up
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as resp:
+            resp.read()
+    script = Path(queries_path).with_suffix(".lua")
+    script.write_text(WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            "-c8",
+            f"-d{int(float(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    requests, errors, duration_us, p50, p95, p99, pmax = (float(x) for x in line.split()[1:])
+    return {
+        "p50_ms": round(p50 / 1000, 3),
+        "p95_ms": round(p95 / 1000, 3),
+        "p99_ms": round(p99 / 1000, 3),
+        "max_ms": round(pmax / 1000, 3),
+        "requests": int(requests),
+        "errors": int(errors),
+        "requests_per_s": round(requests / (duration_us / 1e6), 1),
+        "concurrency": 8,
+        "client": "wrk -t2 -c8",
+    }
+
+
+def _http_params(queries_path: str) -> list[list[tuple[str, str]]]:
     queries = json.loads(Path(queries_path).read_text())
     names = {
         "types": "type",
@@ -285,6 +340,15 @@ def child_http(port: str, queries_path: str, seconds: str) -> dict[str, Any]:
             for item in v if isinstance(v, list) else [v]:
                 params.append((names.get(k, k), str(item)))
         urls.append(params)
+    return urls
+
+
+def child_http(port: str, queries_path: str, seconds: str) -> dict[str, Any]:
+    import asyncio
+
+    import httpx
+
+    urls = _http_params(queries_path)
     times: list[float] = []
     errors = 0
 
@@ -514,6 +578,7 @@ CHILDREN = {
     "build": child_build,
     "service": child_service,
     "http": child_http,
+    "http_wrk": child_http_wrk,
     "fts_build": child_fts_build,
     "fts_query": child_fts_query,
 }
@@ -522,6 +587,53 @@ CHILDREN = {
 def run_child(*args: str) -> dict[str, Any]:
     out = subprocess.run([sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def http_step(args: argparse.Namespace, root: Path, qpath: Path) -> dict[str, Any]:
+    """uvicorn with 2 workers on the published index; 8 concurrent clients (wrk when installed)."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PASSERELLES_DATABASE_URL": args.database_url,
+        "PASSERELLES_SEARCH_INDEX_DIR": str(root),
+        "PASSERELLES_ENVIRONMENT": "production",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "passerelles.app:create_app",
+            "--factory",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        client = "http_wrk" if shutil.which("wrk") else "http"
+        return {
+            **run_child(client, str(port), str(qpath), str(args.http_seconds)),
+            "workers": 2,
+            "load_after": load(),
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def main() -> None:
@@ -538,6 +650,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=HERE / "results" / "search.json")
     parser.add_argument("--service-only", action="store_true", help="only the service step, existing index")
     parser.add_argument("--no-facets", action="store_true", help="with --service-only: skip the facet run")
+    parser.add_argument("--http-only", action="store_true", help="only the HTTP step, existing index")
     args = parser.parse_args()
     root = args.work / "index"
     queries = make_queries(args.queries)
@@ -578,6 +691,12 @@ def main() -> None:
         save()
         print(json.dumps({k: results[k] for k in ("service_only_run", "service", "service_with_facets")}, indent=2))
         return
+    if args.http_only:
+        results = {**previous, "http_only_run": {"date": results["date"], "load_before": load()}}
+        results["http"] = http_step(args, root, qpath)
+        save()
+        print(json.dumps(results["http"], indent=2))
+        return
     if args.skip_build and "build" in previous:
         results["build"] = previous["build"]
     else:
@@ -593,48 +712,7 @@ def main() -> None:
     }
     save()
     print("http…", file=sys.stderr)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PASSERELLES_DATABASE_URL": args.database_url,
-        "PASSERELLES_SEARCH_INDEX_DIR": str(root),
-        "PASSERELLES_ENVIRONMENT": "production",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "passerelles.app:create_app",
-            "--factory",
-            "--workers",
-            "2",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=PROJECT_ROOT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        results["http"] = {
-            **run_child("http", str(port), str(qpath), str(args.http_seconds)),
-            "workers": 2,
-            "load_after": load(),
-        }
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    results["http"] = http_step(args, root, qpath)
     save()
     if args.skip_fts and "fts5" in previous:
         results["fts5"] = previous["fts5"]

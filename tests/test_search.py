@@ -42,7 +42,7 @@ from passerelles.search.services import (
     mark,
 )
 from passerelles.search.synonyms import load_synonyms
-from passerelles.search.text import analyze, typo_budget
+from passerelles.search.text import analyze, analyze_spans, spans_of, typo_budget
 from passerelles.settings import PROJECT_ROOT, Settings
 from passerelles.trainings.lheo import import_lheo
 from passerelles.trainings.models import TrainingSession
@@ -116,6 +116,26 @@ def test_highlight_marks_words_and_escapes_html() -> None:
     assert "<script>" not in out
 
 
+def test_fast_highlight_finds_exactly_the_words_the_analysis_finds() -> None:
+    """``spans_of`` only analyses words starting like a query term: it must find the same words."""
+    texts = [
+        "Infirmières et infirmiers de l'hôpital ; aides-soignantes, éducatrices spécialisées (H/F).",
+        "Auxiliaire de puériculture en crèche, d'une équipe pluridisciplinaire qu'accompagne l'EJE.",
+        "Accompagnant éducatif et social : AES, anciennement AMP ; sœur, cœur, œuvre, ex-aequo.",
+        "Agent(e)s de service hospitalier — ÉDUCATEUR TECHNIQUE SPÉCIALISÉ, moniteurs-éducateurs.",
+        "Médiatrice sociale, conseillères en économie sociale familiale, puéricultrices diplômées.",
+    ]
+    vocabulary = sorted({t for text in texts for t in analyze(text)})
+    checked = 0
+    for text in texts:
+        for size in (1, 2, 3):
+            for start in range(0, len(vocabulary), 3):
+                terms = frozenset(vocabulary[start : start + size])
+                assert spans_of(text, terms) == [s for s in analyze_spans(text) if s[2] in terms], (text, terms)
+                checked += 1
+    assert checked > 100
+
+
 # --- judged relevance ----------------------------------------------------------------------------------
 
 
@@ -186,7 +206,7 @@ def test_judged_queries_success_at_3_and_ndcg_at_10(engine_: SearchEngine, searc
         )
     report = "\n".join(lines + (["Échecs :", *misses] if misses else []))
     print(report)  # shown with -s, and in the failure message below
-    assert s3 >= 0.9, report
+    assert s3 >= 0.95 and ndcg10 >= 0.9, report
 
 
 @pytest.mark.parametrize(

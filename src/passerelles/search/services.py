@@ -25,10 +25,20 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+import orjson
 import tantivy
 from sqlalchemy.orm import Session
 
-from passerelles.search.index import FACET_FIELDS, Places, build_in_memory, current_version
+from passerelles.search.index import (
+    CELL_DEGREES,
+    COARSE_CELLS,
+    FACET_FIELDS,
+    TIERED_FIELDS,
+    Places,
+    build_in_memory,
+    current_version,
+    week_of,
+)
 from passerelles.search.schemas import (
     FacetValue,
     PlaceInfo,
@@ -40,7 +50,15 @@ from passerelles.search.schemas import (
     Suggestion,
 )
 from passerelles.search.synonyms import Synonyms, load_synonyms
-from passerelles.search.text import analyze, analyze_spans, ending_corrections, fold, near, typo_budget
+from passerelles.search.text import (
+    analyze,
+    analyze_spans,
+    ending_corrections,
+    fold,
+    near,
+    spans_of,
+    typo_budget,
+)
 from passerelles.settings import PROJECT_ROOT
 
 MAX_QUERY_CHARS = 200
@@ -70,8 +88,13 @@ INTENTS = {
 INTENT_BONUS = 25.0
 FIELD_BOOST = {"names": 3.0, "alt": 1.6, "body": 0.4, "place": 1.0}
 EXACT_BOOST = 12.0
-LEAN_FIELDS = ("names", "body", "place")
+REFERENCE_FIELDS = ("names", "alt", "body")  # only occupations and diplomas have words there
 SYNONYM_BOOST = 2.0
+TYPO_CANDIDATES = 4
+# Sessions and offers are read bucket by bucket (see passerelles.search.index.TIERED_FIELDS): a first
+# step covers at least this many records of a kind, each next step four times more, until a page is full.
+FIRST_STEP_DOCS = 5000
+MAX_CELLS = 30  # beyond, a circle is read from the large map cells
 
 TYPE_LABELS = {
     "occupation": "Métiers",
@@ -183,6 +206,78 @@ class Gazetteer:
         return code
 
 
+class Words(dict[str, float]):
+    """The words sessions and offers are searched with, and their weights. ``typos`` are known words read
+    for an unknown one: each scores a constant, as a fuzzy match would, not by how rare it is."""
+
+    typos: frozenset[str] = frozenset()
+    # Dictionary meanings ("ehpad" → établissement d'hébergement pour personnes âgées dépendantes): each
+    # must be found whole (all its words) in a record, with its weight.
+    phrases: tuple[tuple[tuple[str, ...], float], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self and not self.phrases
+
+    def all_of(self, schema: tantivy.Schema, field: str, terms: list[str], boost: float) -> tantivy.Query:
+        """Records holding every one of ``terms`` in ``field`` (a phrase's words), scored with ``boost``."""
+        if len(terms) == 1:
+            return tantivy.Query.boost_query(tantivy.Query.term_query(schema, field, terms[0]), boost)
+        musts = [(tantivy.Occur.Must, tantivy.Query.term_query(schema, field, t)) for t in terms]
+        return tantivy.Query.boost_query(tantivy.Query.boolean_query(musts), boost)
+
+    def query(self, schema: tantivy.Schema, field: str, term: str, word: str, boost: float) -> tantivy.Query:
+        """The term ``term`` of ``field``, standing for ``word``, scored with ``boost``."""
+        q = tantivy.Query.term_query(schema, field, term)
+        if word in self.typos:
+            return tantivy.Query.const_score_query(q, boost)
+        return tantivy.Query.boost_query(q, boost)
+
+
+class Vocabulary:
+    """The words of names (``names``, ``alt``; ``rw`` for sessions and offers) with their frequencies, in a
+    small tantivy index of their own: the candidates for a word the index does not know, found with tantivy's fuzzy
+    automaton over a few thousand words instead of the million documents.
+
+    The search then asks for those words as plain terms, which keeps its disjunction a union of term
+    queries: the form tantivy can prune (block-max WAND) instead of scoring every matching document."""
+
+    def __init__(self, searcher: tantivy.Searcher) -> None:
+        counts: dict[str, int] = {}
+        for field in ("names", "alt", "rw"):
+            for term, n in searcher.terms_with_prefix(field, ""):
+                counts[term] = counts.get(term, 0) + int(n)
+        sb = tantivy.SchemaBuilder()
+        sb.add_text_field("t", stored=True, tokenizer_name="raw", index_option="basic")
+        sb.add_integer_field("df", fast=True)
+        self.schema = sb.build()
+        index = tantivy.Index(self.schema)
+        writer = index.writer(50_000_000, 1)
+        for term, n in counts.items():
+            writer.add_document(tantivy.Document(t=term, df=n))
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        self.searcher = index.searcher()
+        self.size = len(counts)
+
+    def candidates(self, token: str, limit: int) -> list[str]:
+        """Known words within the typo budget of ``token`` (same first letter), most frequent first."""
+        budget = typo_budget(token)
+        if not budget or not self.size:
+            return []
+        q = tantivy.Query.fuzzy_term_query(self.schema, "t", token, budget, True, False)
+        res = self.searcher.search(q, 64, count=False, order_by_field="df")
+        out: list[str] = []
+        for _df, addr in res.hits:
+            word = str(self.searcher.doc(addr).get_first("t"))
+            if word[:1] == token[:1] and word != token:
+                out.append(word)
+                if len(out) >= limit:
+                    break
+        return out
+
+
 class SearchEngine:
     """One opened index version: stateless between calls, safe to share between threads."""
 
@@ -196,6 +291,11 @@ class SearchEngine:
         self.suggest_rows = suggest
         self.suggest_keys = [row[0] for row in suggest]
         self._df_cache: dict[str, int] = {}
+        self.vocabulary = Vocabulary(self.searcher)
+        self.buckets = self._read_buckets()
+        self._steps_cache: dict[tuple[str, str, int], list[list[str]]] = {}
+        self._candidate_cache: dict[str, list[str]] = {}
+        self._place_cache: dict[str, bool] = {}
 
     @classmethod
     def open(cls, folder: Path, synonyms: Synonyms) -> SearchEngine:
@@ -210,11 +310,20 @@ class SearchEngine:
         """Documents holding ``token`` in any text field (a sum: an upper bound of the union)."""
         df = self._df_cache.get(token)
         if df is None:
-            df = sum(self.searcher.doc_freq(f, token) for f in ("names", "alt", "body", "place"))
+            df = sum(self.searcher.doc_freq(f, token) for f in ("names", "alt", "body", "rw", "place"))
             if len(self._df_cache) > 50000:
                 self._df_cache.clear()
             self._df_cache[token] = df
         return df
+
+    def _in_place(self, token: str) -> bool:
+        """``token`` is a word of some commune's name (in the records' ``place`` field)."""
+        found = self._place_cache.get(token)
+        if found is None:
+            found = self._place_cache[token] = self.searcher.doc_freq("place", token) > 0
+            if len(self._place_cache) > 50000:
+                self._place_cache.clear()
+        return found
 
     def _known(self, token: str) -> bool:
         return self._df(token) > 0
@@ -242,14 +351,15 @@ class SearchEngine:
 
     def _token_query(self, token: str, fuzzy: bool) -> tantivy.Query:
         parts = [
-            tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, f, token), boost)
-            for f, boost in FIELD_BOOST.items()
+            tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, f, token), FIELD_BOOST[f])
+            for f in REFERENCE_FIELDS
         ]
         budget = typo_budget(token)
         if fuzzy and budget:
-            for f in ("names", "alt"):
-                q = tantivy.Query.fuzzy_term_query(self.schema, f, token, budget, True, False)
-                parts.append(tantivy.Query.boost_query(q, FIELD_BOOST[f] * 0.8))
+            for candidate in self._candidates(token):
+                for f in ("names", "alt"):
+                    q = tantivy.Query.term_query(self.schema, f, candidate)
+                    parts.append(tantivy.Query.const_score_query(q, FIELD_BOOST[f] * 0.8))
             # A typo in an inflected ending ("puericultrise") escapes the stemmer: read the ending as the
             # nearest known one, and keep the stems that the index knows.
             for corrected in ending_corrections(token):
@@ -258,6 +368,16 @@ class SearchEngine:
                         q = tantivy.Query.term_query(self.schema, f, corrected)
                         parts.append(tantivy.Query.boost_query(q, FIELD_BOOST[f] * 0.8))
         return tantivy.Query.disjunction_max_query(parts, 0.1)
+
+    def _candidates(self, token: str) -> list[str]:
+        """Known words for the unknown ``token`` (memoised: the full query and the records' ask twice)."""
+        found = self._candidate_cache.get(token)
+        if found is None:
+            found = self.vocabulary.candidates(token, TYPO_CANDIDATES)
+            if len(self._candidate_cache) > 50000:
+                self._candidate_cache.clear()
+            self._candidate_cache[token] = found
+        return found
 
     def _phrase_query(self, tokens: tuple[str, ...], boost: float) -> tantivy.Query:
         musts = [
@@ -280,7 +400,7 @@ class SearchEngine:
 
     def _text(
         self, q: str
-    ) -> tuple[tantivy.Query | None, tantivy.Query | None, set[str], list[str], tuple[str, str] | None, float]:
+    ) -> tuple[tantivy.Query | None, tantivy.Query | None, set[str], list[str], tuple[str, str] | None, float, Words]:
         """(full query, lean query, query terms for highlighting, unknown words, place found in the text,
         upper bound of the documents the lean query matches).
 
@@ -289,7 +409,7 @@ class SearchEngine:
         included), a flat disjunction of term queries that tantivy evaluates several times faster."""
         tokens = tuple(dict.fromkeys(analyze(q[:MAX_QUERY_CHARS])))[:MAX_QUERY_TOKENS]
         if not tokens:
-            return None, None, set(), [], None, float(self.searcher.num_docs)
+            return None, None, set(), [], None, float(self.searcher.num_docs), Words()
         place = None
         found = self.gazetteer.find(tokens, self._is_name_word)
         if found:
@@ -312,37 +432,48 @@ class SearchEngine:
         # the dictionary only adds related results; otherwise (AVS, "personnes âgées") it leads the way.
         direct = self.searcher.doc_freq("exact", exact) > 0
         weight = 0.25 if direct else 1.0
+        phrases: dict[tuple[str, ...], float] = {}
         for expansion in self.synonyms.expand(tokens):
             for phrase in expansion.means:
                 terms.update(phrase)
                 boost = SYNONYM_BOOST * len(expansion.matched) * weight
                 clauses.append((tantivy.Occur.Should, self._phrase_query(phrase, boost)))
                 clauses.append((tantivy.Occur.Should, self._exact(" ".join(phrase), EXACT_BOOST * 0.5 * weight)))
-                for t in phrase:
-                    lean_terms.setdefault(t, 0.5 * weight)
-        lean, bound = self._lean(lean_terms, unknown, exact)
-        return tantivy.Query.boolean_query(clauses), lean, terms, unknown, place, bound
+                if phrase not in phrases and phrase != tokens:
+                    phrases[phrase] = 0.5 * weight
+        # Sessions and offers: the words, plus for an unknown word the known words within its typo budget.
+        words = Words(lean_terms)
+        words.phrases = tuple(phrases.items())
+        typos = []
+        for t in unknown:
+            for candidate in self._candidates(t):
+                if candidate not in words:
+                    words[candidate] = 0.8 * lean_terms.get(t, 1.0)
+                    typos.append(candidate)
+                terms.add(candidate)  # highlighted like the words typed
+        words.typos = frozenset(typos)
+        lean, bound = self._lean(words, exact)
+        return tantivy.Query.boolean_query(clauses), lean, terms, unknown, place, bound, words
 
-    def _lean(self, words: dict[str, float], unknown: list[str], exact: str) -> tuple[tantivy.Query, float]:
-        """The lean query and an upper bound of the documents it matches (sum of document frequencies)."""
-        bound: float = self.searcher.doc_freq("exact", exact)
-        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        for t, weight in words.items():
-            # No ``alt``: on sessions and offers it mostly repeats ``names`` (an offer's ROME appellation is
-            # its title), and each field is one more union of up to 300 000 postings for common words.
-            for f in LEAN_FIELDS:
-                q = tantivy.Query.term_query(self.schema, f, t)
-                clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, FIELD_BOOST[f] * weight)))
+    def _lean(self, words: Words, exact: str) -> tuple[tantivy.Query, float]:
+        """Every document holding one of the words (what facets count) and an upper bound of how many
+        (a sum of document frequencies)."""
+        bound = float(self.searcher.doc_freq("exact", exact))
+        clauses = [(tantivy.Occur.Should, self._exact(exact, EXACT_BOOST))]
+        fields = ("names", "alt", "body", "rw", "place")
+        for t in words:
+            for f in fields:
+                clauses.append((tantivy.Occur.Should, tantivy.Query.term_query(self.schema, f, t)))
             bound += self._df(t)
-            if t in unknown and typo_budget(t):
-                q = tantivy.Query.fuzzy_term_query(self.schema, "names", t, typo_budget(t), True, False)
-                clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, FIELD_BOOST["names"] * 0.8)))
-                bound = math.inf
-        clauses.append((tantivy.Occur.Should, self._exact(exact, EXACT_BOOST)))  # a ROME code
-        for kind in {INTENTS[t] for t in words if t in INTENTS}:
-            bonus = tantivy.Query.term_query(self.schema, "type", kind)
-            clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(bonus, INTENT_BONUS)))
-            bound += self.searcher.doc_freq("type", kind)
+        for phrase, _weight in words.phrases:
+            each = [
+                tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, f, t)) for f in fields]
+                )
+                for t in phrase
+            ]
+            clauses.append((tantivy.Occur.Should, tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in each])))
+            bound += min(self._df(t) for t in phrase)
         return tantivy.Query.boolean_query(clauses), bound
 
     def _filter_bound(self, r: SearchQuery) -> float:
@@ -369,9 +500,7 @@ class SearchEngine:
         s = self.schema
         out: dict[str, tantivy.Query] = {}
 
-        def terms(field: str, values: Iterable[str]) -> tantivy.Query:
-            return tantivy.Query.term_set_query(s, field, list(values))
-
+        terms = self._terms
         if r.types:
             out["type"] = terms("type", r.types)
         if r.region:
@@ -409,20 +538,7 @@ class SearchEngine:
                     raise UnknownPlace(f"commune sans coordonnées : « {code} »")
                 radius = r.radius_km or 1000.0  # sorted by distance without a radius: the whole country
                 circle = (lat, lon, radius)
-                dlat = radius / 111.2
-                dlon = radius / (111.32 * max(0.01, math.cos(math.radians(lat))))
-                out["commune"] = tantivy.Query.boolean_query(
-                    [
-                        (
-                            tantivy.Occur.Must,
-                            tantivy.Query.range_query(s, "lat", tantivy.FieldType.Float, lat - dlat, lat + dlat),
-                        ),
-                        (
-                            tantivy.Occur.Must,
-                            tantivy.Query.range_query(s, "lon", tantivy.FieldType.Float, lon - dlon, lon + dlon),
-                        ),
-                    ]
-                )
+                out["commune"] = self._box(lat, lon, radius)
             else:
                 out["commune"] = terms("commune", [code])
         elif r.sort == "distance":
@@ -436,6 +552,14 @@ class SearchEngine:
                 ]
             )
         return out, circle
+
+    def _terms(self, field: str, values: Iterable[str]) -> tantivy.Query:
+        """Documents with one of ``values`` in ``field``: term queries, which an intersection can skip
+        through (a term set would first read every posting of every value into a bit set)."""
+        queries = [tantivy.Query.term_query(self.schema, field, v) for v in dict.fromkeys(values)]
+        if len(queries) == 1:
+            return queries[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
 
     def _place_query(self, kind: str, code: str) -> tantivy.Query:
         if kind == "commune":
@@ -456,113 +580,311 @@ class SearchEngine:
             clauses.append((tantivy.Occur.Should, tantivy.Query.all_query()))
         return tantivy.Query.boolean_query(clauses)
 
+    # --- sessions and offers, bucket by bucket -------------------------------------------------------
+
+    def _read_buckets(self) -> dict[str, list[tuple[str, int]]]:
+        """Buckets of each kind with their sizes, from the marker terms (``~o20680``) of the tiered field."""
+        out: dict[str, list[tuple[str, int]]] = {"training": [], "offer": []}
+        for term, n in self.searcher.terms_with_prefix("tn", "~"):
+            kind = {"t": "training", "o": "offer"}.get(term[1:2])
+            if kind:
+                out[kind].append((term[1:], int(n)))
+        return out
+
+    def _steps(self, kind: str, sort: str) -> list[list[str]]:
+        key = (kind, sort, week_of(dt.date.today()))
+        steps = self._steps_cache.get(key)
+        if steps is None:
+            steps = self._steps_cache[key] = self._plan_steps(kind, sort)
+        return steps
+
+    def _plan_steps(self, kind: str, sort: str) -> list[list[str]]:
+        """The buckets of ``kind`` grouped in steps, in the order a page is filled.
+
+        By relevance: newest offers first; sessions starting from this week on (soonest first), then those
+        already started (latest first). By date: the sort's own order. Unknown dates come last."""
+        buckets = [(b, n) for b, n in self.buckets[kind] if b[1:] != "x"]
+        undated = [(b, n) for b, n in self.buckets[kind] if b[1:] == "x"]
+
+        def week(b: tuple[str, int]) -> int:
+            return int(b[0][1:])
+
+        if kind == "offer" or sort == "date_publication":
+            ordered = sorted(buckets, key=week, reverse=True)
+        elif sort == "date_debut":
+            ordered = sorted(buckets, key=week)
+        else:
+            now = week_of(dt.date.today())
+            ordered = sorted((b for b in buckets if week(b) >= now), key=week)
+            ordered += sorted((b for b in buckets if week(b) < now), key=week, reverse=True)
+        steps: list[list[str]] = []
+        current: list[str] = []
+        size, goal = 0, FIRST_STEP_DOCS
+        for name, n in ordered:
+            current.append(name)
+            size += n
+            if size >= goal:
+                steps.append(current)
+                current, size, goal = [], 0, goal * 4
+        current += [b for b, _n in undated]
+        if current:
+            steps.append(current)
+        return steps
+
+    def _tiered(self, words: Words, buckets: list[str]) -> tantivy.Query:
+        """A union of term queries over the tiered fields of ``buckets``: the form tantivy prunes."""
+        s = self.schema
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        if words.empty:  # no text: every record of the buckets (their marker term)
+            return tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, tantivy.Query.term_query(s, "tn", f"~{b}")) for b in buckets]
+            )
+        # Only the fields a word can be found in: sessions have no body; few words are place names.
+        fields = {
+            t: [
+                (field, FIELD_BOOST[source] * weight)
+                for source, field in TIERED_FIELDS.items()
+                if source == "names"
+                or (source == "body" and buckets and buckets[0][0] == "o")
+                or (source == "place" and self._in_place(t))
+            ]
+            for t, weight in words.items()
+        }
+        for b in buckets:
+            for t, per_field in fields.items():
+                for field, boost in per_field:
+                    clauses.append((tantivy.Occur.Should, words.query(s, field, f"{t}~{b}", t, boost)))
+            for phrase, weight in words.phrases:
+                q = words.all_of(s, "tn", [f"{t}~{b}" for t in phrase], FIELD_BOOST["names"] * weight)
+                clauses.append((tantivy.Occur.Should, q))
+        return tantivy.Query.boolean_query(clauses)
+
+    def _records(
+        self,
+        kind: str,
+        words: Words,
+        filters: list[tantivy.Query],
+        r: SearchQuery,
+        circle: tuple[float, float, float] | None,
+        need: int,
+        cheap: bool,
+    ) -> tuple[list[tuple[int, float, Any, float | None]], int, bool]:
+        """Up to ``need`` sessions or offers, as (step, score or sort key, address, distance) in page order,
+        with how many were counted and whether that count is complete.
+
+        Steps are read in order until the page is full; a step's results all come before the next one's
+        (so page 2 continues page 1). When the words and filters can only match a few thousand records
+        (``cheap``), every bucket is read in one step and counted exactly."""
+        steps: list[list[str]] = self._steps(kind, r.sort) if circle is None else [[]]
+        if cheap and steps:
+            steps = [[b for step in steps for b in step]]
+        order = None
+        if r.sort == "date_debut":
+            order = ("start", tantivy.Order.Asc)
+        elif r.sort == "date_publication":
+            order = ("published", tantivy.Order.Desc)
+        out: list[tuple[int, float, Any, float | None]] = []
+        counted = 0
+        for n, buckets in enumerate(steps):
+            words_query = self._tiered(words, buckets) if circle is None else self._geo(words, kind, *circle)
+            query = self._combine(words_query, filters)
+            limit = need if circle is None else min(DISTANCE_CANDIDATES, 2 * need + 50)
+            while True:
+                if order:
+                    res = self.searcher.search(query, limit, count=True, order_by_field=order[0], order=order[1])
+                else:
+                    res = self.searcher.search(query, limit, count=True)
+                hits: list[tuple[float, Any, float | None]] = [(float(k), a, None) for k, a in res.hits]
+                if circle is not None:
+                    hits = self._within(hits, circle)
+                full = len(res.hits) < limit or len(hits) >= need - len(out) or limit >= DISTANCE_CANDIDATES
+                if full:
+                    break
+                limit = min(DISTANCE_CANDIDATES, limit * 4)
+            if circle is None:
+                counted += _count(res)
+            else:
+                counted += len(hits) if len(res.hits) < limit else round(len(hits) * _count(res) / max(1, limit))
+            out += [(n, key, a, d) for key, a, d in hits]
+            if len(out) >= need:
+                return out[:need], counted, n == len(steps) - 1
+        return out, counted, True
+
+    def _within(
+        self, hits: list[tuple[float, Any, float | None]], circle: tuple[float, float, float]
+    ) -> list[tuple[float, Any, float | None]]:
+        """The hits inside the circle (exact distance from the documents' coordinates), with it."""
+        lat0, lon0, radius = circle
+        addrs = [a for _k, a, _d in hits]
+        if not addrs:
+            return []
+        lats = self.searcher.fast_field_values("lat", addrs)
+        lons = self.searcher.fast_field_values("lon", addrs)
+        kept: list[tuple[float, Any, float | None]] = []
+        known: dict[tuple[float, float], float] = {}  # records share places (a commune's centre): measured once
+        for (key, addr, _d), la, lo in zip(hits, lats, lons, strict=True):
+            if la is not None and lo is not None:
+                d = known.get((la, lo))
+                if d is None:
+                    d = known[(la, lo)] = haversine_km(lat0, lon0, la, lo)
+                if d <= radius:
+                    kept.append((key, addr, d))
+        return kept
+
+    def _cells(self, kind: str, lat: float, lon: float, radius: float) -> list[str]:
+        """The map cells of ``kind`` (see passerelles.search.index.CELL_DEGREES) that cover the circle's
+        square: small cells, or the large ones when the small would be many."""
+        dlat = radius / 111.2
+        dlon = radius / (111.32 * max(0.01, math.cos(math.radians(lat))))
+        for prefix, size in ((kind[0], CELL_DEGREES), (kind[0].upper(), CELL_DEGREES * COARSE_CELLS)):
+            rows = range(math.floor((lat - dlat) / size), math.floor((lat + dlat) / size) + 1)
+            columns = range(math.floor((lon - dlon) / size), math.floor((lon + dlon) / size) + 1)
+            if len(rows) * len(columns) <= MAX_CELLS or prefix.isupper():
+                return [f"{prefix}{i}:{j}" for i in rows for j in columns]
+        raise AssertionError("unreachable")
+
+    def _geo(self, words: Words, kind: str, lat: float, lon: float, radius: float) -> tantivy.Query:
+        """Records of ``kind`` in the cells around the point that hold the words (or all of them)."""
+        s = self.schema
+        cells = self._cells(kind, lat, lon, radius)
+        if words.empty:
+            queries = [tantivy.Query.term_query(s, "tg", f"@{c}") for c in cells]
+        else:
+            queries = [words.query(s, "tg", f"{t}@{c}", t, weight) for c in cells for t, weight in words.items()]
+            queries += [
+                words.all_of(s, "tg", [f"{t}@{c}" for t in phrase], weight)
+                for c in cells
+                for phrase, weight in words.phrases
+            ]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+    def _nearest(
+        self,
+        kind: str,
+        words: Words,
+        filters: list[tantivy.Query],
+        circle: tuple[float, float, float],
+        need: int,
+    ) -> tuple[list[tuple[int, float, Any, float | None]], int, bool]:
+        """Sorted by distance: circles of growing size around the commune until one holds a page of records
+        (those are then the nearest of all), each read from the postings of the cells it covers."""
+        lat0, lon0, radius = circle
+        rho = max(2.0, radius / 8)
+        while True:
+            rho = min(rho, radius)
+            query = self._combine(self._geo(words, kind, lat0, lon0, rho), filters)
+            res = self.searcher.search(query, DISTANCE_CANDIDATES, count=False)
+            nearest, inside = self._nearest_of([a for _s, a in res.hits], lat0, lon0, rho, need)
+            complete = len(res.hits) < DISTANCE_CANDIDATES
+            if rho >= radius or inside >= need:
+                return [(0, 0.0, a, d) for d, a in nearest], inside, complete and rho >= radius
+            rho *= 3
+
+    def _nearest_of(
+        self, addrs: list[Any], lat0: float, lon0: float, radius: float, need: int
+    ) -> tuple[list[tuple[float, Any]], int]:
+        """The ``need`` nearest of ``addrs`` within ``radius`` (exact distance, nearest first) and how many
+        are within it. Thousands of candidates are first placed on a flat map (a few float operations
+        each, within 0.5 % of the great-circle distance at this scale); only those near the circle's edge
+        or near the last place of the page are measured exactly."""
+        if not addrs:
+            return [], 0
+        lats = self.searcher.fast_field_values("lat", addrs)
+        lons = self.searcher.fast_field_values("lon", addrs)
+        ky = EARTH_KM * math.pi / 180
+        rad = math.pi / 360
+        flat: dict[tuple[Any, Any], float] = {}  # records share places (a commune's centre): placed once
+        for point in zip(lats, lons, strict=True):
+            if point not in flat and point[0] is not None and point[1] is not None:
+                la, lo = float(point[0]), float(point[1])
+                flat[point] = math.hypot((la - lat0) * ky, (lo - lon0) * ky * math.cos((la + lat0) * rad))
+        approx = [(flat[p], i) for i, p in enumerate(zip(lats, lons, strict=True)) if p in flat]
+        margin = 0.005 * radius + 0.01
+        inside = [x for x in approx if x[0] <= radius + margin]
+        inside.sort()
+        exact: list[tuple[float, Any]] = []
+        count = 0
+        cutoff = inside[min(need, len(inside)) - 1][0] + 2 * margin if inside else 0.0
+        for d_approx, i in inside:
+            if radius - margin >= d_approx > cutoff:
+                count += 1  # surely inside, surely after the page: no need to measure it
+                continue
+            d = haversine_km(lat0, lon0, float(lats[i] or 0.0), float(lons[i] or 0.0))
+            if d <= radius:
+                count += 1
+                exact.append((d, addrs[i]))
+        exact.sort(key=lambda x: x[0])
+        return exact[:need], count
+
+    def _box(self, lat: float, lon: float, radius: float) -> tantivy.Query:
+        s = self.schema
+        dlat = radius / 111.2
+        dlon = radius / (111.32 * max(0.01, math.cos(math.radians(lat))))
+        return tantivy.Query.boolean_query(
+            [
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.range_query(s, "lat", tantivy.FieldType.Float, lat - dlat, lat + dlat),
+                ),
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.range_query(s, "lon", tantivy.FieldType.Float, lon - dlon, lon + dlon),
+                ),
+            ]
+        )
+
     # --- the full search --------------------------------------------------------------------------
 
     def query(self, r: SearchQuery) -> SearchPage:
         started = time.perf_counter()
-        text, lean, terms, unknown, place, lean_bound = self._text(r.q)
+        text, lean, terms, unknown, place, lean_bound, words = self._text(r.q)
         filters, circle = self._filters(r, place)
-        if place and text is not None and lean is not None and "text_place" in filters:
-            # A place in the text says "where": results located there come before the general pages.
-            boost = tantivy.Query.boost_query(self._place_query(*place), 4.0)
-            text, lean = (
-                tantivy.Query.boolean_query([(tantivy.Occur.Must, q), (tantivy.Occur.Should, boost)])
-                for q in (text, lean)
-            )
-        weight = None if place else "weight"
         need = r.page * r.per_page
         first = (r.page - 1) * r.per_page
-        distances: dict[int, float] = {}
-        at_least = False
-        searcher = self.searcher
         wanted = set(r.types) or {"occupation", "certification", "training", "offer"}
-        if circle is None and r.sort == "pertinence":
-            # Two searches merged by score: the full query on the few thousand reference documents, the
-            # lean one on sessions and offers. Both score with the same index statistics.
-            hits_all: list[tuple[float, Any]] = []
-            total = 0
-            for group, q, w in (
-                (("occupation", "certification"), text, weight),
-                (("training", "offer"), lean, None),
-            ):
-                kinds = [k for k in group if k in wanted]
-                if not kinds:
-                    continue
-                if group[0] == "training" and len(kinds) == 2:
-                    # Excluding the few thousand reference documents costs less than intersecting with the
-                    # million records.
-                    reference = tantivy.Query.term_set_query(self.schema, "type", ["occupation", "certification"])
-                    part = tantivy.Query.boolean_query(
-                        [
-                            (tantivy.Occur.Must, self._combine(q, filters.values())),
-                            (tantivy.Occur.MustNot, reference),
-                        ]
-                    )
-                else:
-                    restrict = tantivy.Query.term_set_query(self.schema, "type", kinds)
-                    part = self._combine(q, [*filters.values(), restrict])
-                # Reference documents are few: counted. Sessions and offers are counted only when the
-                # bound says it is cheap; otherwise tantivy prunes (block-max WAND) and does not count.
-                count = group[0] != "training" or min(lean_bound, self._filter_bound(r)) <= COUNT_CAP
-                res = searcher.search(part, need, count=count, weight_by_field=w)
-                hits_all += [(float(score), addr) for score, addr in res.hits]
-                if count or len(res.hits) < need:
-                    total += _count(res) if count else len(res.hits)
-                else:
-                    total += COUNT_CAP
-                    at_least = True
-            hits_all.sort(key=lambda x: -x[0])
-            hits = hits_all[first:need]
-            exact_total = not at_least
-        elif circle is None:
-            query = self._combine(lean, filters.values())
-            field = "start" if r.sort == "date_debut" else "published"
-            order = tantivy.Order.Asc if r.sort == "date_debut" else tantivy.Order.Desc
-            count = min(lean_bound, self._filter_bound(r)) <= COUNT_CAP
-            res = searcher.search(query, need, count=count, order_by_field=field, order=order)
-            hits = [(0.0, addr) for _score, addr in res.hits[first:need]]
-            if count or len(res.hits) < need:
-                total, exact_total = (_count(res) if count else len(res.hits)), True
+        merged: list[tuple[float, Any, float | None]] = []
+        total, complete = 0, True
+        # Occupations and diplomas (a few thousand documents): the full query, counted.
+        reference_kinds = [k for k in ("occupation", "certification") if k in wanted]
+        if reference_kinds and r.sort == "pertinence" and circle is None:
+            reference_filters = [f for k, f in filters.items() if k not in ("type", "text_place")]
+            if text is None or len(reference_kinds) == 1:
+                # The words of the full query are only in occupations and diplomas (sessions and offers keep
+                # theirs in their own fields): the type is a filter only without words or for one kind.
+                reference_filters.append(self._terms("type", reference_kinds))
+            query = self._combine(text, reference_filters)
+            res = self.searcher.search(query, need, count=True, weight_by_field=None if place else "weight")
+            merged = [(float(score), addr, None) for score, addr in res.hits]
+            total += _count(res)
+        # Sessions and offers: bucket by bucket.
+        # (The circle is read from map cells, then measured: its square is not a filter here.)
+        record_filters = [f for k, f in filters.items() if k not in ("type", "text_place", "commune" if circle else "")]
+        place_from_text = bool(place and not (r.commune or r.departement or r.region))
+        if place and place_from_text:
+            record_filters.append(self._place_query(*place))
+        cheap = min(lean_bound, self._filter_bound(r)) <= COUNT_CAP
+        record_lists: list[list[tuple[int, float, Any, float | None]]] = []
+        intents = {INTENTS[t] for t in words if t in INTENTS}
+        for kind in ("training", "offer"):
+            if kind not in wanted or not self._applies(kind, r):
+                continue
+            if r.sort == "distance" and circle is not None:
+                found, counted, done = self._nearest(kind, words, record_filters, circle, need)
             else:
-                total, exact_total, at_least = COUNT_CAP, False, True
-        else:
-            query = self._combine(lean, filters.values())
-            lat0, lon0, radius = circle
-            # Sorted by distance, every candidate of the bounding box is measured. Sorted by relevance, the
-            # best candidates are measured until the page is full (the square's corners are outside).
-            limit = DISTANCE_CANDIDATES if r.sort == "distance" else min(DISTANCE_CANDIDATES, 2 * need + 50)
-            # The box is not bounded by document frequencies: counted only when the text or term filters
-            # are; otherwise fewer hits than asked means every candidate was seen.
-            count = min(lean_bound, self._filter_bound(r)) <= COUNT_CAP
-            while True:
-                res = searcher.search(query, limit, count=count)
-                kept: list[tuple[float, float, Any]] = []
-                addrs = [a for _s, a in res.hits]
-                lats = searcher.fast_field_values("lat", addrs) if addrs else []
-                lons = searcher.fast_field_values("lon", addrs) if addrs else []
-                for (score, addr), la, lo in zip(res.hits, lats, lons, strict=True):
-                    if la is not None and lo is not None:
-                        d = haversine_km(lat0, lon0, la, lo)
-                        if d <= radius:
-                            kept.append((float(score), d, addr))
-                complete = _count(res) <= limit if count else len(res.hits) < limit
-                if len(kept) >= need or complete or limit >= DISTANCE_CANDIDATES:
-                    break
-                limit = min(DISTANCE_CANDIDATES, limit * 4)
-            if r.sort == "distance":
-                kept.sort(key=lambda x: x[1])
-            exact_total = complete
-            if exact_total:
-                total = len(kept)
-            elif count:
-                total = round(len(kept) * _count(res) / max(1, len(addrs)))
-            else:
-                total, at_least = len(kept), True
-            hits = []
-            for score, d, addr in kept[first:need]:
-                distances[id(addr)] = d
-                hits.append((score, addr))
-        results = [self._hit(score, addr, terms, unknown, r.highlight, distances.get(id(addr))) for score, addr in hits]
+                found, counted, done = self._records(kind, words, record_filters, r, circle, need, cheap)
+            if r.sort == "pertinence" and (kind in intents or place_from_text):
+                # Asked for by a word ("formation", "emploi") or located where the text says: before the
+                # general pages of occupations and diplomas.
+                found = [(n, key + INTENT_BONUS, a, d) for n, key, a, d in found]
+            record_lists.append(found)
+            total += counted
+            complete = complete and done
+        hits = self._merge(merged, record_lists, r.sort, need)[first:need]
+        distances = {id(a): d for _k, a, d in hits if d is not None}
+        results = [
+            self._hit(key if r.sort == "pertinence" else 0.0, addr, terms, [], r.highlight, distances.get(id(addr)))
+            for key, addr, _d in hits
+        ]
         facets = self._facets(lean, filters, r) if r.facets else {}
         place_info = None
         if place:
@@ -573,8 +895,8 @@ class SearchEngine:
         return SearchPage(
             query=r.q,
             total=total,
-            total_exact=exact_total,
-            total_at_least=at_least,
+            total_exact=complete,
+            total_at_least=not complete,
             page=r.page,
             per_page=r.per_page,
             sort=r.sort,
@@ -584,6 +906,44 @@ class SearchEngine:
             corrections=self._corrections(unknown, results),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+    @staticmethod
+    def _applies(kind: str, r: SearchQuery) -> bool:
+        """Whether records of ``kind`` can pass the filters and sort of ``r`` (each filter is of one kind)."""
+        if kind == "offer":
+            return not (r.level or r.route or r.modality or r.start_from or r.start_to or r.sort == "date_debut")
+        return not (r.contract or r.working_time or r.published_since or r.sort == "date_publication")
+
+    @staticmethod
+    def _merge(
+        reference: list[tuple[float, Any, float | None]],
+        records: list[list[tuple[int, float, Any, float | None]]],
+        sort: str,
+        need: int,
+    ) -> list[tuple[float, Any, float | None]]:
+        """One list in page order. Records of both kinds: by step, then by score (or date, or distance);
+        occupations and diplomas are interleaved with them by score."""
+        rows = [x for lst in records for x in lst]
+        if sort == "date_debut":
+            rows.sort(key=lambda x: (x[1], x[0]))
+        elif sort == "date_publication":
+            rows.sort(key=lambda x: (-x[1], x[0]))
+        elif sort == "distance":
+            rows.sort(key=lambda x: x[3] or 0.0)
+        else:
+            rows.sort(key=lambda x: (x[0], -x[1]))
+        if sort != "pertinence":
+            return [(key, a, d) for _n, key, a, d in rows[:need]]
+        out: list[tuple[float, Any, float | None]] = []
+        i = j = 0
+        while len(out) < need and (i < len(reference) or j < len(rows)):
+            if j >= len(rows) or (i < len(reference) and reference[i][0] >= rows[j][1]):
+                out.append(reference[i])
+                i += 1
+            else:
+                out.append((rows[j][1], rows[j][2], rows[j][3]))
+                j += 1
+        return out
 
     def _facets(
         self, text: tantivy.Query | None, filters: dict[str, tantivy.Query], r: SearchQuery
@@ -647,11 +1007,13 @@ class SearchEngine:
     ) -> SearchHit:
         doc = self.searcher.doc(addr)
         key = str(doc.get_first("key"))
-        p = json.loads(doc.get_first("payload") or b"{}")
+        p = orjson.loads(doc.get_first("payload") or b"{}")
         kind = key.split(":", 1)[0]
         rtype = cast(ResultType, "occupation" if kind == "rome" else kind)
         snippet = p.get("text")
-        return SearchHit(
+        start, published = p.get("start"), p.get("published")
+        # Built without validation (model_construct): every value comes from our own index, typed here.
+        return SearchHit.model_construct(
             type=rtype,
             id=p.get("id") or key.split(":", 1)[1],
             key=key,
@@ -666,8 +1028,8 @@ class SearchEngine:
             city=p.get("city"),
             commune=p.get("commune"),
             distance_km=round(distance, 2) if distance is not None else None,
-            start_date=p.get("start"),
-            published_at=p.get("published"),
+            start_date=dt.date.fromisoformat(start) if start else None,
+            published_at=dt.datetime.fromisoformat(published) if published else None,
             contract=p.get("contract"),
             modality=p.get("modality"),
             is_demo=bool(p.get("demo")),
@@ -757,13 +1119,15 @@ def _day(value: dt.date | None, *, end: bool = False) -> dt.datetime | None:
 
 def mark(text: str, terms: set[str], unknown: list[str]) -> str:
     """``text`` HTML-escaped, words whose analysed form the query asked for wrapped in <mark>."""
+    if unknown:
+        spans = [s for s in analyze_spans(text) if s[2] in terms or any(near(u, s[2]) for u in unknown)]
+    else:
+        spans = spans_of(text, frozenset(terms))
     out, pos = [], 0
-    for start, end, token in analyze_spans(text):
-        hit = token in terms or any(near(u, token) for u in unknown)
-        if hit:
-            out.append(html.escape(text[pos:start]))
-            out.append("<mark>" + html.escape(text[start:end]) + "</mark>")
-            pos = end
+    for start, end, _token in spans:
+        out.append(html.escape(text[pos:start]))
+        out.append("<mark>" + html.escape(text[start:end]) + "</mark>")
+        pos = end
     out.append(html.escape(text[pos:]))
     return "".join(out)
 

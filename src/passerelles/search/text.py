@@ -101,20 +101,60 @@ def analyze(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+_SPAN_TOKENS: dict[str, str] = {}  # lower-cased word → its token ("" for none): one lookup per word
+
+
 def analyze_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, token) for each word of ``text`` that yields a token: used to highlight hits."""
     spans = []
     lowered = text.lower()
     if len(lowered) != len(text):  # a character whose lower case is longer: offsets would drift
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    cache = _SPAN_TOKENS
+    if len(cache) > 200_000:
+        cache.clear()
     for match in _WORD.finditer(lowered):
-        word = match.group().lower()
-        if word in _ELIDED or word in STOPWORDS:
-            continue
-        token = stem(word)
+        word = match.group()
+        token = cache.get(word)
+        if token is None:
+            token = "" if word in _ELIDED or word in STOPWORDS else stem(word)
+            cache[word] = token
         if token:
             spans.append((match.start(), match.end(), token))
     return spans
+
+
+# A plain letter of a term and the accented letters a word may have in its place.
+_ACCENTED = {"a": "aàâäáãå", "c": "cç", "e": "eéèêë", "i": "iíìîï", "n": "nñ", "o": "oóòôöõ", "u": "uúùûü", "y": "yýÿ"}
+_LETTER = "0-9a-zß-öø-ÿœæ"
+
+
+@lru_cache(maxsize=4096)
+def _prefix_pattern(terms: frozenset[str]) -> re.Pattern[str]:
+    # Stemming keeps a word's beginning and rewrites at most its last four letters ("-teur", "-ier"…):
+    # any word giving one of ``terms`` starts with that term less its last four letters, accents aside.
+    prefixes = sorted({t[: max(1, len(t) - 4)] for t in terms}, key=len, reverse=True)
+    alternatives = [
+        "".join(f"[{_ACCENTED[c]}]" if c in _ACCENTED else re.escape(c) for c in prefix) for prefix in prefixes
+    ]
+    return re.compile(f"(?<![{_LETTER}])(?:{'|'.join(alternatives)})[{_LETTER}]*")
+
+
+def spans_of(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
+    """The (start, end, token) of ``analyze_spans(text)`` whose token is in ``terms``, found faster: only the
+    words that start like one of the terms are analysed."""
+    lowered = text.lower()
+    if not terms or len(lowered) != len(text) or "œ" in lowered or "æ" in lowered:
+        return [span for span in analyze_spans(text) if span[2] in terms]
+    out = []
+    for match in _prefix_pattern(terms).finditer(lowered):
+        word = match.group()
+        if word in _ELIDED or word in STOPWORDS:
+            continue
+        token = stem(word)
+        if token in terms:
+            out.append((match.start(), match.end(), token))
+    return out
 
 
 def tokens(text: str) -> list[str]:

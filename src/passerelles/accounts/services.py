@@ -369,11 +369,16 @@ def open_session(session: Session, settings: Settings, account: Account) -> tupl
 def load_session(session: Session, raw: str) -> tuple[UserSession, Account] | None:
     if not raw or len(raw) > 100:
         return None
-    row = session.get(UserSession, digest(raw))
-    if row is None or aware(row.expires_at) < now():
+    # One query for the session and its account: this runs on every request of a logged-in user.
+    found = session.execute(
+        select(UserSession, Account)
+        .join(Account, Account.id == UserSession.account_id)
+        .where(UserSession.id_hash == digest(raw))
+    ).first()
+    if found is None:
         return None
-    account = session.get(Account, row.account_id)
-    if account is None or not account.is_active:
+    row, account = found
+    if aware(row.expires_at) < now() or not account.is_active:
         return None
     return row, account
 

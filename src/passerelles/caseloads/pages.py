@@ -149,7 +149,7 @@ def file_page(request: Request, session: DbSession, actor: Actor, file_id: PathI
         "purposes": CONSENT_PURPOSES,
         "colleagues": services.colleagues(session, actor),
         "parcours": parcours_link(detail.profile),
-        "applications": [a for a in employer_services.list_applications(session, actor) if a.file_id == detail.id],
+        "applications": employer_services.list_applications(session, actor, file_id=detail.id),
         "today": dt.date.today().isoformat(),
         "errors": request.query_params.getlist("erreur")[:5],
     }

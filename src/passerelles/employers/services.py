@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 import uuid
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy.orm import Session, load_only
 
 from passerelles.accounts.mail import send_mail
 from passerelles.accounts.models import Account
@@ -99,7 +100,11 @@ def update_structure(session: Session, actor: Account, data: ProfileIn) -> Struc
 
 
 def _occupation(session: Session, slug: str, field: str = "occupation_slug") -> Occupation:
-    occupation = session.scalar(select(Occupation).where(Occupation.slug == slug))
+    occupation = session.scalar(
+        select(Occupation)
+        .options(load_only(Occupation.id, Occupation.slug, Occupation.name))
+        .where(Occupation.slug == slug)
+    )
     if occupation is None:
         raise InvalidInput(field, f"Métier inconnu : {slug}")
     return occupation
@@ -137,13 +142,19 @@ def list_needs(session: Session, actor: Account) -> list[NeedOut]:
 
 
 def _offer_occupation(session: Session, offer: JobOffer) -> Occupation | None:
+    # Id, slug and name only: an occupation's profile column is several kilobytes of JSON, not needed here.
+    light = load_only(Occupation.id, Occupation.slug, Occupation.name)
     if offer.appellation and offer.source == "employeur":
-        found = session.scalar(select(Occupation).where(Occupation.slug == offer.appellation))
+        found = session.scalar(select(Occupation).options(light).where(Occupation.slug == offer.appellation))
         if found is not None:
             return found
     if offer.code_rome:
         return session.scalar(
-            select(Occupation).join(OccupationRome).where(OccupationRome.code_rome == offer.code_rome).limit(1)
+            select(Occupation)
+            .options(light)
+            .join(OccupationRome)
+            .where(OccupationRome.code_rome == offer.code_rome)
+            .limit(1)
         )
     return None
 
@@ -259,7 +270,13 @@ def consenting_files_query() -> Any:
 
 def candidates(session: Session, actor: Account, offer_id: int, limit: int = 50) -> list[CandidateOut] | None:
     """People who consented to be visible, ranked with the reasons (métier, certification, distance,
-    disponibilité). Only consenting people are ever read here."""
+    disponibilité). Only consenting people are ever read here.
+
+    Called on every look at an offer, over up to 2 000 people, so in two steps: first the few columns that
+    give each person's métier, distance and availability points and a bound on the rest (a diploma, an
+    experience, read from the profile); then names and profiles only for the best bounds, chunk by chunk,
+    until no remaining bound can reach the shown list. Plain columns, no ORM objects; the distance is
+    worked out once per commune."""
     offer = own_offer(session, actor, offer_id)
     if offer is None:
         return None
@@ -278,42 +295,103 @@ def candidates(session: Session, actor: Account, offer_id: int, limit: int = 50)
     start = aware(offer.valid_through).date() - dt.timedelta(days=60) if offer.valid_through else dt.date.today()
     # Worth showing: people aiming at this occupation, or living in the offer's département; the exact
     # distance and the other reasons are then worked out for these few.
-    query = consenting_files_query()
     near = [PersonFile.target == occupation.slug] if occupation is not None else []
     if offer.commune_code:
         near.append(PersonFile.commune_code.like(offer.commune_code[:2] + "%"))
-    files = list(session.scalars(query.where(or_(*near)).limit(2000))) if near else []
-    codes = {f.commune_code or (f.profile or {}).get("commune") for f in files} - {None}
-    coords = {
-        c.code_insee: (c.latitude, c.longitude)
-        for c in session.scalars(select(Commune).where(Commune.code_insee.in_(codes)))
-        if c.latitude is not None and c.longitude is not None
-    }
-    out: list[CandidateOut] = []
-    for f in files:
-        profile = f.profile or {}
-        why: list[Reason] = []
-        if occupation is not None:
-            if profile.get("target") == occupation.slug:
-                why.append(Reason(criterion="metier", text=f"Vise le métier : {occupation.name}", points=40))
-            elif any(e.get("occupation") == occupation.slug for e in profile.get("experience", [])):
-                why.append(Reason(criterion="metier", text=f"A exercé le métier : {occupation.name}", points=30))
-        held = {d.get("slug") for d in profile.get("diplomas", [])}
-        for slug in sorted(held & set(certs)):
-            why.append(Reason(criterion="certification", text=f"Détient : {certs[slug]}", points=30))
-            break
-        here = coords.get(f.commune_code or profile.get("commune") or "")
-        if here and offer.latitude is not None and offer.longitude is not None:
-            d = km(here, (offer.latitude, offer.longitude))
-            if d <= NEAR_KM:
-                why.append(Reason(criterion="distance", text=f"À {d:.0f} km du poste", points=20 if d <= 10 else 10))
-        if f.available_from is None or f.available_from <= start:
-            why.append(Reason(criterion="disponibilite", text="Disponible à la date de prise de poste", points=10))
-        score = sum(r.points for r in why)
+    if not near:
+        return []
+    visible = select(Consent.file_id).where(Consent.purpose == "visible_employeurs", Consent.withdrawn_at.is_(None))
+    pool = session.execute(
+        select(
+            PersonFile.id,
+            PersonFile.first_name,
+            PersonFile.last_name,
+            PersonFile.commune_code,
+            PersonFile.target,
+            PersonFile.available_from,
+            cast(PersonFile.profile, Text),
+        )
+        .where(PersonFile.id.in_(visible), PersonFile.status == "actif", or_(*near))
+        .limit(2000)
+    ).all()
+    slug = occupation.slug if occupation is not None else None
+    distance: dict[str, tuple[str, str, int] | None] = {}
+
+    def locate(codes: set[str]) -> None:
+        wanted = codes - set(distance)
+        if not wanted:
+            return
+        places = select(Commune.code_insee, Commune.latitude, Commune.longitude).where(Commune.code_insee.in_(wanted))
+        for code, lat, lon in session.execute(places):
+            if lat is not None and lon is not None and offer.latitude is not None and offer.longitude is not None:
+                d = km((lat, lon), (offer.latitude, offer.longitude))
+                if d <= NEAR_KM:
+                    distance[code] = ("distance", f"À {d:.0f} km du poste", 20 if d <= 10 else 10)
+        for code in wanted:
+            distance.setdefault(code, None)
+
+    locate({r.commune_code for r in pool if r.commune_code})
+    # A diploma or an experience can match only if its slug appears in the profile's text (non-ASCII slugs
+    # may be escaped there: then assume it may). So each person's score has a bound from the columns and a
+    # substring test, and profiles are parsed only for the best bounds, until none can enter the list.
+    always = any(not n.isascii() for n in [*certs, *([slug] if slug is not None else [])])
+    ranked = []
+    for row in pool:
+        raw = row[6] or ""
+        known = 40 if slug is not None and row.target == slug else 0
+        if row.commune_code:
+            place = distance.get(row.commune_code)
+            known += place[2] if place else 0
+        elif raw:
+            known += 20  # the commune is in the profile only: assume the best
+        if row.available_from is None or row.available_from <= start:
+            known += 10
+        may_hold = bool(certs) and (always or any(c in raw for c in certs))
+        may_have_done = slug is not None and row.target != slug and (always or slug in raw)
+        ranked.append((-(known + 30 * may_hold + 30 * may_have_done), row.id, row, may_hold or may_have_done))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    aims = ("metier", f"Vise le métier : {occupation.name}", 40) if occupation is not None else None
+    did = ("metier", f"A exercé le métier : {occupation.name}", 30) if occupation is not None else None
+    available = ("disponibilite", "Disponible à la date de prise de poste", 10)
+    scored: list[tuple[int, int, str, list[tuple[str, str, int]]]] = []
+    for n, (negative_bound, file_id, row, may_match) in enumerate(ranked):
+        if -negative_bound <= 10:
+            break  # nobody left can score more than 10
+        if n % limit == 0 and len(scored) >= limit:
+            scored.sort(key=lambda item: (item[0], item[1]))
+            if (negative_bound, file_id) > scored[limit - 1][:2]:
+                break  # nobody left can enter the list (ranked and scored are both ordered by -score, id)
+        raw = row[6]
+        profile: dict[str, Any] = json.loads(raw) or {} if raw and (may_match or not row.commune_code) else {}
+        if profile.get("commune") and not row.commune_code:
+            locate({profile["commune"]})
+        why: list[tuple[str, str, int]] = []
+        if slug is not None:
+            if row.target == slug:
+                why.append(aims)  # type: ignore[arg-type]
+            elif any(e.get("occupation") == slug for e in profile.get("experience", [])):
+                why.append(did)  # type: ignore[arg-type]
+        held = sorted(d.get("slug") for d in profile.get("diplomas", []) if d.get("slug") in certs)
+        if held:
+            why.append(("certification", f"Détient : {certs[held[0]]}", 30))
+        place = distance.get(row.commune_code or profile.get("commune") or "")
+        if place is not None:
+            why.append(place)
+        if row.available_from is None or row.available_from <= start:
+            why.append(available)
+        score = sum(points for _c, _t, points in why)
         if score > 10:
-            out.append(CandidateOut(file_id=f.id, display_name=short_name(f), score=score, why=why))
-    out.sort(key=lambda c: (-c.score, c.file_id))
-    return out[:limit]
+            scored.append((-score, file_id, f"{row.first_name} {row.last_name[:1]}.", why))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    return [
+        CandidateOut(
+            file_id=file_id,
+            display_name=name,
+            score=-negative,
+            why=[Reason(criterion=c, text=t, points=p) for c, t, p in why],
+        )
+        for negative, file_id, name, why in scored[:limit]
+    ]
 
 
 # ------------------------------------------------------------------------------------------ applications
@@ -384,7 +462,9 @@ def visible_application(session: Session, actor: Account, application_id: int) -
     return None
 
 
-def list_applications(session: Session, actor: Account, offer_id: int | None = None) -> list[ApplicationOut]:
+def list_applications(
+    session: Session, actor: Account, offer_id: int | None = None, file_id: int | None = None
+) -> list[ApplicationOut]:
     query = select(Application).order_by(Application.created_at.desc(), Application.id.desc())
     if actor.role == "employeur":
         query = query.join(JobOffer, JobOffer.id == Application.offer_id).where(
@@ -398,6 +478,8 @@ def list_applications(session: Session, actor: Account, offer_id: int | None = N
         raise AccessDenied()
     if offer_id is not None:
         query = query.where(Application.offer_id == offer_id)
+    if file_id is not None:
+        query = query.where(Application.file_id == file_id)
     apps = list(session.scalars(query.limit(500)))
     # One query each for their offers and files (kept referenced so that session.get finds them in the
     # session's identity map), instead of two per application.

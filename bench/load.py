@@ -176,6 +176,8 @@ def seed(url: str, counsellors: int, employers_n: int, files_per: int, rng: rand
                     employers.apply(session, counsellor, ApplicationIn(offer_id=o.id, file_id=fid))
             offers[u["email"]] = ids
         session.commit()
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))  # planner statistics, as a database in service would have them
     engine.dispose()
     return {
         "users": [{"email": u["email"], "role": u["role"]} for u in users],

@@ -365,8 +365,14 @@ def _summary_columns() -> list[Any]:
         .where(FileAction.file_id == PersonFile.id, FileAction.done_at.is_(None))
         .scalar_subquery()
     )
-    visible = exists().where(
-        Consent.file_id == PersonFile.id, Consent.purpose == "visible_employeurs", Consent.withdrawn_at.is_(None)
+    # A scalar subquery rather than EXISTS: PostgreSQL would hash EXISTS over the whole consent table.
+    visible = (
+        select(Consent.id)
+        .where(
+            Consent.file_id == PersonFile.id, Consent.purpose == "visible_employeurs", Consent.withdrawn_at.is_(None)
+        )
+        .limit(1)
+        .scalar_subquery()
     )
     return [
         PersonFile.id,
@@ -422,7 +428,7 @@ def list_files(session: Session, actor: Account, filters: FileFilters, limit: in
             counsellor=r.display_name,
             last_step=STEP_KINDS.get(r.last_step or ""),
             next_action_on=r.next_action_on,
-            visible_employeurs=bool(r.visible),
+            visible_employeurs=r.visible is not None,
             last_activity_at=aware(r.last_activity_at),
         )
         for r in rows

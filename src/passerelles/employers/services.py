@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import json
@@ -16,7 +17,7 @@ import math
 import uuid
 from typing import Any
 
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import Text, and_, case, cast, false, func, literal, or_, select, true
 from sqlalchemy.orm import Session, load_only
 
 from passerelles.accounts.mail import send_mail
@@ -272,11 +273,11 @@ def candidates(session: Session, actor: Account, offer_id: int, limit: int = 50)
     """People who consented to be visible, ranked with the reasons (métier, certification, distance,
     disponibilité). Only consenting people are ever read here.
 
-    Called on every look at an offer, over up to 2 000 people, so in two steps: first the few columns that
-    give each person's métier, distance and availability points and a bound on the rest (a diploma, an
-    experience, read from the profile); then names and profiles only for the best bounds, chunk by chunk,
-    until no remaining bound can reach the shown list. Plain columns, no ORM objects; the distance is
-    worked out once per commune."""
+    Called on every look at an offer, over possibly thousands of people, so the database ranks them by a
+    bound on their score: the métier, distance and availability points from the columns, plus the diploma
+    and experience points a profile could give (its text names the slug). Rows are then read best bound
+    first, a page at a time, and scored exactly until no remaining bound can enter the list: only a few
+    profiles are parsed and no ORM object is built."""
     offer = own_offer(session, actor, offer_id)
     if offer is None:
         return None
@@ -293,28 +294,15 @@ def candidates(session: Session, actor: Account, offer_id: int, limit: int = 50)
             ).all()
         )
     start = aware(offer.valid_through).date() - dt.timedelta(days=60) if offer.valid_through else dt.date.today()
-    # Worth showing: people aiming at this occupation, or living in the offer's département; the exact
-    # distance and the other reasons are then worked out for these few.
-    near = [PersonFile.target == occupation.slug] if occupation is not None else []
+    # Worth showing: people aiming at this occupation, or living in the offer's département.
+    slug = occupation.slug if occupation is not None else None
+    near = [PersonFile.target == slug] if slug is not None else []
     if offer.commune_code:
         near.append(PersonFile.commune_code.like(offer.commune_code[:2] + "%"))
     if not near:
         return []
     visible = select(Consent.file_id).where(Consent.purpose == "visible_employeurs", Consent.withdrawn_at.is_(None))
-    pool = session.execute(
-        select(
-            PersonFile.id,
-            PersonFile.first_name,
-            PersonFile.last_name,
-            PersonFile.commune_code,
-            PersonFile.target,
-            PersonFile.available_from,
-            cast(PersonFile.profile, Text),
-        )
-        .where(PersonFile.id.in_(visible), PersonFile.status == "actif", or_(*near))
-        .limit(2000)
-    ).all()
-    slug = occupation.slug if occupation is not None else None
+    pool = [PersonFile.id.in_(visible), PersonFile.status == "actif", or_(*near)]
     distance: dict[str, tuple[str, str, int] | None] = {}
 
     def locate(codes: set[str]) -> None:
@@ -330,59 +318,91 @@ def candidates(session: Session, actor: Account, offer_id: int, limit: int = 50)
         for code in wanted:
             distance.setdefault(code, None)
 
-    locate({r.commune_code for r in pool if r.commune_code})
-    # A diploma or an experience can match only if its slug appears in the profile's text (non-ASCII slugs
-    # may be escaped there: then assume it may). So each person's score has a bound from the columns and a
-    # substring test, and profiles are parsed only for the best bounds, until none can enter the list.
+    locate({c for c in session.scalars(select(PersonFile.commune_code).where(*pool).distinct()) if c})
+    raw = cast(PersonFile.profile, Text)
+    # Non-ASCII slugs may be escaped in the JSON text: then assume the profile may hold them.
     always = any(not n.isascii() for n in [*certs, *([slug] if slug is not None else [])])
-    ranked = []
-    for row in pool:
-        raw = row[6] or ""
-        known = 40 if slug is not None and row.target == slug else 0
-        if row.commune_code:
-            place = distance.get(row.commune_code)
-            known += place[2] if place else 0
-        elif raw:
-            known += 20  # the commune is in the profile only: assume the best
-        if row.available_from is None or row.available_from <= start:
-            known += 10
-        may_hold = bool(certs) and (always or any(c in raw for c in certs))
-        may_have_done = slug is not None and row.target != slug and (always or slug in raw)
-        ranked.append((-(known + 30 * may_hold + 30 * may_have_done), row.id, row, may_hold or may_have_done))
-    ranked.sort(key=lambda item: (item[0], item[1]))
+    may_hold = (
+        case((or_(true() if always else false(), *[raw.contains(c, autoescape=True) for c in certs]), 30), else_=0)
+        if certs
+        else literal(0)
+    )
+    may_have_done = (
+        case(
+            (
+                and_(
+                    or_(PersonFile.target.is_(None), PersonFile.target != slug),
+                    true() if always else raw.contains(slug, autoescape=True),
+                ),
+                30,
+            ),
+            else_=0,
+        )
+        if slug is not None
+        else literal(0)
+    )
+    by_place = [(code, place[2]) for code, place in distance.items() if place is not None]
+    bound = (
+        (case((PersonFile.target == slug, 40), else_=0) if slug is not None else literal(0))
+        + case(
+            (PersonFile.commune_code.is_(None), 20),  # the commune may be in the profile: assume the best
+            (PersonFile.commune_code.in_([c for c, p in by_place if p == 20]), 20),
+            (PersonFile.commune_code.in_([c for c, p in by_place if p == 10]), 10),
+            else_=0,
+        )
+        + case((or_(PersonFile.available_from.is_(None), PersonFile.available_from <= start), 10), else_=0)
+        + may_hold
+        + may_have_done
+    ).label("bound")
+    query = (
+        select(
+            PersonFile.id,
+            PersonFile.first_name,
+            PersonFile.last_name,
+            PersonFile.commune_code,
+            PersonFile.target,
+            PersonFile.available_from,
+            raw,
+            (may_hold + may_have_done).label("may_match"),
+            bound,
+        )
+        .where(*pool)
+        .order_by(bound.desc(), PersonFile.id)
+    )
     aims = ("metier", f"Vise le métier : {occupation.name}", 40) if occupation is not None else None
     did = ("metier", f"A exercé le métier : {occupation.name}", 30) if occupation is not None else None
     available = ("disponibilite", "Disponible à la date de prise de poste", 10)
-    scored: list[tuple[int, int, str, list[tuple[str, str, int]]]] = []
-    for n, (negative_bound, file_id, row, may_match) in enumerate(ranked):
-        if -negative_bound <= 10:
-            break  # nobody left can score more than 10
-        if n % limit == 0 and len(scored) >= limit:
-            scored.sort(key=lambda item: (item[0], item[1]))
-            if (negative_bound, file_id) > scored[limit - 1][:2]:
-                break  # nobody left can enter the list (ranked and scored are both ordered by -score, id)
-        raw = row[6]
-        profile: dict[str, Any] = json.loads(raw) or {} if raw and (may_match or not row.commune_code) else {}
-        if profile.get("commune") and not row.commune_code:
-            locate({profile["commune"]})
-        why: list[tuple[str, str, int]] = []
-        if slug is not None:
-            if row.target == slug:
-                why.append(aims)  # type: ignore[arg-type]
-            elif any(e.get("occupation") == slug for e in profile.get("experience", [])):
-                why.append(did)  # type: ignore[arg-type]
-        held = sorted(d.get("slug") for d in profile.get("diplomas", []) if d.get("slug") in certs)
-        if held:
-            why.append(("certification", f"Détient : {certs[held[0]]}", 30))
-        place = distance.get(row.commune_code or profile.get("commune") or "")
-        if place is not None:
-            why.append(place)
-        if row.available_from is None or row.available_from <= start:
-            why.append(available)
-        score = sum(points for _c, _t, points in why)
-        if score > 10:
-            scored.append((-score, file_id, f"{row.first_name} {row.last_name[:1]}.", why))
-    scored.sort(key=lambda item: (item[0], item[1]))
+    scored: list[tuple[int, int, str, list[tuple[str, str, int]]]] = []  # (-score, file id, …), kept sorted
+    page = max(2 * limit, 100)
+    offset, done = 0, False
+    while not done:
+        rows = session.execute(query.limit(page).offset(offset)).all()
+        offset += page
+        done = len(rows) < page
+        for file_id, first_name, last_name, commune_code, target, available_from, text, may_match, top in rows:
+            if top <= 10 or (len(scored) >= limit and (-top, file_id) > scored[limit - 1][:2]):
+                done = True  # nobody left can score more than 10, or enter the list
+                break
+            profile: dict[str, Any] = json.loads(text) or {} if text and (may_match or not commune_code) else {}
+            if not commune_code and isinstance(profile.get("commune"), str):
+                locate({profile["commune"]})
+            why: list[tuple[str, str, int]] = []
+            if slug is not None:
+                if target == slug:
+                    why.append(aims)  # type: ignore[arg-type]
+                elif any(e.get("occupation") == slug for e in profile.get("experience", [])):
+                    why.append(did)  # type: ignore[arg-type]
+            held = sorted(d.get("slug") for d in profile.get("diplomas", []) if d.get("slug") in certs)
+            if held:
+                why.append(("certification", f"Détient : {certs[held[0]]}", 30))
+            place = distance.get(commune_code or profile.get("commune") or "")
+            if place is not None:
+                why.append(place)
+            if available_from is None or available_from <= start:
+                why.append(available)
+            score = sum(points for _c, _t, points in why)
+            if score > 10:
+                bisect.insort(scored, (-score, file_id, f"{first_name} {last_name[:1]}.", why))
     return [
         CandidateOut(
             file_id=file_id,

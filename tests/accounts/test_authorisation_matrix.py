@@ -136,6 +136,12 @@ def victim_file(ctx: Ctx) -> dict[str, int]:
     return {"file_id": ctx.file()}
 
 
+def victim_account(ctx: Ctx) -> dict[str, int]:
+    account = accounts.get_account_by_email(ctx.db, ctx.throwaway("personne"))
+    assert account is not None
+    return {"account_id": account.id}
+
+
 EXPECT: dict[str, Cell] = {
     # accounts
     "GET /api/v1/comptes/moi": Cell(LOGGED),
@@ -151,6 +157,8 @@ EXPECT: dict[str, Cell] = {
             "platform_id": c.world.platform_a,
         },
     ),
+    "POST /api/v1/admin/comptes/{account_id}/desactivation": Cell({"admin"}, path=victim_account),
+    "POST /admin/comptes/{account_id}/desactivation": Cell({"admin"}, path=victim_account),
     "GET /espace": Cell(LOGGED),
     "GET /admin": Cell({"admin"}),
     "POST /admin/plateformes": Cell({"admin"}, form=lambda c, r: {"name": f"Plateforme page {next(c.counter)}"}),
@@ -338,6 +346,7 @@ def ctx(db: Session, world: World) -> Ctx:
         EventIn(title="Job dating", on=dt.date.today() + dt.timedelta(days=3), place="Lyon", capacity=100),
     )
     c.ids["event_id"] = event.id
+    c.ids["account_id"] = victim_account(c)["account_id"]
     c.ids["search_id"] = c.search()
     db.commit()
     return c

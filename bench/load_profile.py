@@ -1,16 +1,17 @@
-"""Per-endpoint cost of the load test's requests: CPU milliseconds and SQL statements per request, in one
-process (the app called in-process through httpx's ASGI transport, one request at a time), on PostgreSQL
-seeded like ``bench/load.py``.
+"""Per-endpoint cost of the load test's requests (bench/load.py), on PostgreSQL seeded the same way, one
+request at a time, measured two ways:
 
-CPU time (``time.process_time``) is the stable figure on a shared machine; it includes the in-process
-client's share, shown by the ``health`` baseline row (no database, no session). The database server's
-own CPU is not counted. Writes
-bench/results/load_profile.json (or ``--output``).
+- against uvicorn (one worker, like each worker of the load test): the server process's CPU per request,
+  read from /proc (``server_cpu_ms``; the figure to compare between runs on a shared machine);
+- in process (httpx's ASGI transport, sync endpoints run inline): CPU per request with ``time.process_time``
+  (includes the in-process client's share, see the ``baseline:health`` row) and SQL statements per request.
 
-Usage: .venv/bin/python bench/load_profile.py [--repeat 30] [--keep-database NAME]
+The database server's own CPU is in neither. Writes bench/results/load_profile.json (or ``--output``).
+
+Usage: .venv/bin/python bench/load_profile.py [--repeat 30] [--server-repeat 100] [--keep-database NAME]
 
 ``--keep-database NAME`` seeds the database NAME once (if it does not exist) and keeps it, so that
-repeated runs skip the ~100 s of seeding; without it a fresh database is created and dropped.
+repeated runs skip the ~100 s of seeding (the load test's ``--keep-database`` makes the same database).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -66,29 +68,54 @@ def requests_for(role: str, fid: int, oid: int) -> dict[str, tuple[str, str, dic
     }
 
 
-def data_from_database(url: str) -> dict[str, Any]:
-    """Users, files and offers of an already seeded database (``--keep-database``)."""
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        users = [
-            {"email": e, "role": r}
-            for e, r in conn.execute(text("SELECT email, role FROM account WHERE email LIKE '%@charge.example'"))
-        ]
-        files: dict[str, list[int]] = {}
-        for email, fid in conn.execute(
-            text("SELECT a.email, f.id FROM person_file f JOIN account a ON a.id = f.counsellor_id ORDER BY f.id")
-        ):
-            files.setdefault(email, []).append(fid)
-        offers: dict[str, list[int]] = {}
-        for email, oid in conn.execute(
-            text(
-                "SELECT a.email, o.id FROM job_offer o JOIN account a ON a.employer_id = o.employer_id"
-                " WHERE o.source = 'employeur' ORDER BY o.id"
-            )
-        ):
-            offers.setdefault(email, []).append(oid)
-    engine.dispose()
-    return {"users": users, "files": files, "offers": offers}
+def server_profile(url: str, data: dict[str, Any], repeat: int) -> dict[str, dict[str, float]]:
+    """The same requests against uvicorn (one worker, as in the load test), one at a time: the server
+    process's CPU per request from /proc (10 ms ticks, hence many requests per endpoint)."""
+    port = load.free_port()
+    env = os.environ | {"PASSERELLES_DATABASE_URL": url, "PASSERELLES_ENVIRONMENT": "test"}
+    command = [sys.executable, "-m", "uvicorn", "passerelles.app:create_app", "--factory", "--port", str(port)]
+    server = subprocess.Popen([*command, "--log-level", "warning", "--no-access-log"], env=env)
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        return asyncio.run(_server_requests(port, load.descendants(server.pid), data, repeat))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+async def _server_requests(
+    port: int, pids: list[int], data: dict[str, Any], repeat: int
+) -> dict[str, dict[str, float]]:
+    rng = random.Random(5)
+    out: dict[str, dict[str, float]] = {}
+    for role in ("conseiller", "employeur"):
+        user = [u for u in data["users"] if u["role"] == role][5]
+        client = await load.log_in("127.0.0.1", port, user, asyncio.Semaphore(1), load.Stats())
+        assert client is not None
+        for name in ["health", *requests_for(role, 0, 0)]:
+            cpu0, wall0 = load.cpu_seconds(pids), time.perf_counter()
+            for _ in range(repeat):
+                fid = rng.choice(data["files"].get(user["email"], [0]))
+                oid = rng.choice(data["offers"].get(user["email"], [0]))
+                method, path, kwargs = (
+                    ("GET", "/api/v1/health", {}) if name == "health" else requests_for(role, fid, oid)[name]
+                )
+                answer = await client.request(method, path, params=kwargs.get("params"), json_body=kwargs.get("json"))
+                if answer.status_code >= 400:
+                    raise SystemExit(f"{method} {path}: {answer.status_code} {answer.content[:300]!r}")
+            key = "baseline:health" if name == "health" else f"{role}:{name}"
+            out.setdefault(key, {})
+            out[key] = {
+                "server_cpu_ms": round((load.cpu_seconds(pids) - cpu0) * 1000 / repeat, 2),
+                "server_wall_ms": round((time.perf_counter() - wall0) * 1000 / repeat, 1),
+            }
+        await client.aclose()
+    return out
 
 
 def main() -> None:
@@ -96,6 +123,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30, help="requests per endpoint and role")
     parser.add_argument("--users", type=int, default=200, help="as in bench/load.py: sets the seeded volumes")
     parser.add_argument("--files-per-counsellor", type=int, default=20)
+    parser.add_argument("--server-repeat", type=int, default=100, help="requests per endpoint against uvicorn")
     parser.add_argument("--keep-database", default=None, help="seed this database once and keep it")
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "bench" / "results" / "load_profile.json")
     args = parser.parse_args()
@@ -109,13 +137,17 @@ def main() -> None:
     try:
         seed_s = 0.0
         if exists:
-            data = data_from_database(url)
+            data = load.data_from_database(url, 150, 50)
         else:
             t0 = time.perf_counter()
             counsellors = args.users * 3 // 4
-            data = load.seed(url, counsellors, args.users - counsellors, args.files_per_counsellor, random.Random(7))
+            load.seed(url, counsellors, args.users - counsellors, args.files_per_counsellor, random.Random(7))
+            data = load.data_from_database(url, counsellors, args.users - counsellors)
             seed_s = time.perf_counter() - t0
+        served = server_profile(url, data, args.server_repeat)
         result = profile(url, data, args.repeat)
+        for key, row in served.items():
+            result["by_request"].setdefault(key, {}).update(row)
     finally:
         if not args.keep_database:
             with admin.connect() as conn:
@@ -126,8 +158,8 @@ def main() -> None:
     args.output.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     for key, row in result["by_request"].items():
         print(
-            f"{key:26} cpu {row['cpu_ms_median']:7.2f} ms  sql {row['sql_mean']:5.1f}"
-            f"  wall p50 {row['wall_ms_p50']:7.1f}"
+            f"{key:26} in-process cpu {row['cpu_ms_median']:6.2f} ms  sql {row['sql_mean']:4.1f}"
+            f"  | uvicorn cpu {row.get('server_cpu_ms', 0):6.2f} ms  wall {row.get('server_wall_ms', 0):6.1f} ms"
         )
 
 

@@ -36,6 +36,42 @@ def post_offer(client: TestClient, csrf: str, **extra: object) -> int:
     return int(response.json()["id"])
 
 
+def test_employer_deletes_a_recruitment_need(client: TestClient, world: World) -> None:
+    csrf = login(client, world.emails["employeur"])
+    headers = {"X-CSRF-Token": csrf}
+    need = {"occupation_slug": "aide-soignant", "positions": 2, "contract_type": "CDI"}
+    first = client.post("/api/v1/employeur/besoins", json=need, headers=headers).json()["id"]
+    second = client.post("/api/v1/employeur/besoins", json=need | {"positions": 3}, headers=headers).json()["id"]
+    assert client.delete(f"/api/v1/employeur/besoins/{first}", headers=headers).status_code == 204
+    assert [n["id"] for n in client.get("/api/v1/employeur/besoins").json()] == [second]
+    assert client.delete(f"/api/v1/employeur/besoins/{first}", headers=headers).status_code == 404
+    # Another structure's employer cannot delete it: it is absent for them.
+    with Session(client.app.state.engine) as db:
+        accounts.create_account(
+            db,
+            None,
+            AccountCreate(
+                email="rh@troisieme.org",
+                display_name="Troisième",
+                role="employeur",
+                structure=StructureIn(name="MAS Trois", siret="44306184100047", structure_type="mas"),
+            ),
+            password=PASSWORD,
+            verified=True,
+        )
+        db.commit()
+    other = TestClient(client.app)
+    csrf_x = login(other, "rh@troisieme.org")
+    denied = other.delete(f"/api/v1/employeur/besoins/{second}", headers={"X-CSRF-Token": csrf_x})
+    assert denied.status_code == 404
+    # The page: a button per need, then the list without it.
+    page = client.get("/employeur").text
+    assert f'action="/employeur/besoins/{second}/suppression"' in page
+    done = client.post(f"/employeur/besoins/{second}/suppression", data={"csrf_token": page_csrf(client, "/employeur")})
+    assert done.status_code == 200 and f"/employeur/besoins/{second}/suppression" not in done.text
+    assert client.get("/api/v1/employeur/besoins").json() == []
+
+
 def test_offer_posted_from_the_page_is_a_job_offer(client: TestClient, world: World, db: Session) -> None:
     login(client, world.emails["employeur"])
     token = page_csrf(client, "/employeur")

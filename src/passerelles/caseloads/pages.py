@@ -175,6 +175,14 @@ def step_form(
     return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
 
 
+@router.post("/conseil/dossiers/{file_id}/etapes/{step_id}/suppression")
+def step_delete_form(session: DbSession, actor: Actor, file_id: PathId, step_id: PathId) -> Response:
+    def run() -> Any:
+        return services.delete_step(session, actor, file_id, step_id)
+
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Étape introuvable.")
+
+
 @router.post("/conseil/dossiers/{file_id}/notes")
 def note_form(
     session: DbSession, actor: Actor, file_id: PathId, text: Annotated[str, Form(max_length=5000)] = ""

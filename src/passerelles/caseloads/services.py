@@ -205,6 +205,20 @@ def add_step_internal(session: Session, actor: Account, file: PersonFile, data: 
     return step
 
 
+def delete_step(session: Session, actor: Account, file_id: int, step_id: int) -> bool | None:
+    """A counsellor removes a step recorded by mistake; the dashboard's events that came from it go too."""
+    file = _writable(session, actor, file_id)
+    step = session.get(FileStep, step_id)
+    if file is None or step is None or step.file_id != file.id:
+        return None
+    session.execute(delete(OutcomeEvent).where(OutcomeEvent.step_id == step.id))
+    session.delete(step)
+    _touch(file)
+    log_access(session, actor, file, "modification")
+    session.flush()
+    return True
+
+
 def add_note(session: Session, actor: Account, file_id: int, data: NoteIn) -> FileNote | None:
     file = _writable(session, actor, file_id)
     if file is None:

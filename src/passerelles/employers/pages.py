@@ -87,6 +87,14 @@ def need_form(
     return form_action(session, "/employeur", run)
 
 
+@router.post("/employeur/besoins/{need_id}/suppression")
+def need_delete_form(session: DbSession, actor: Actor, need_id: PathId) -> Response:
+    def run() -> Any:
+        return services.delete_need(session, actor, need_id)
+
+    return form_action(session, "/employeur", run, missing="Besoin introuvable.")
+
+
 @router.post("/employeur/offres")
 def offer_form(
     session: DbSession,

@@ -120,6 +120,17 @@ def add_need(session: Session, actor: Account, data: NeedIn) -> NeedOut:
     return NeedOut(id=need.id, **data.model_dump())
 
 
+def delete_need(session: Session, actor: Account, need_id: int) -> bool | None:
+    """An employer removes one of their structure's needs (None when it is not theirs: reported as absent)."""
+    employer_id = _employer(actor)
+    need = session.get(RecruitmentNeed, need_id)
+    if need is None or need.employer_id != employer_id:
+        return None
+    session.delete(need)
+    session.flush()
+    return True
+
+
 def list_needs(session: Session, actor: Account) -> list[NeedOut]:
     employer_id = _employer(actor)
     rows = session.scalars(

@@ -2,20 +2,26 @@
 50 employers) on PostgreSQL for D seconds (default 300) against uvicorn with several workers.
 Target (issue 7): p95 ≤ 150 ms and no error. Writes bench/results/load.json.
 
-Usage: .venv/bin/python bench/load.py [--users 200] [--duration 300] [--workers 3] [--think 1.0 3.0]
+Usage: .venv/bin/python bench/load.py [--users 200] [--duration 300] [--workers 2] [--think 1.0 3.0]
+       [--output FILE] [--keep-database NAME]
+
+Scaled-down checks: ``--users 50 --duration 60 --output /tmp/load.json --keep-database NAME`` seeds NAME
+once with the full volumes (200 users' data) and simulates 50 of the users; later runs skip the seeding.
 
 Each simulated user logs in once (argon2, before the measured window), then loops: think for a random
 time in [think_min, think_max] seconds (a person reading the page), then makes one request chosen like
 a working day's mix. Counsellors list their files, read one, add a note or a step, export, look at the
 dashboard; employers list their offers, look at suggested candidates, list and answer applications.
 Only loopback traffic; bounded in time; the server is stopped at the end. The machine is shared: the
-load average before and after is recorded.
+load average before and after is recorded, and the CPU seconds used over the window by the server (uvicorn
+and its workers), the client (this process) and the whole machine, with the server's CPU per request.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -29,6 +35,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -169,6 +176,8 @@ def seed(url: str, counsellors: int, employers_n: int, files_per: int, rng: rand
                     employers.apply(session, counsellor, ApplicationIn(offer_id=o.id, file_id=fid))
             offers[u["email"]] = ids
         session.commit()
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))  # planner statistics, as a database in service would have them
     engine.dispose()
     return {
         "users": [{"email": u["email"], "role": u["role"]} for u in users],
@@ -176,6 +185,79 @@ def seed(url: str, counsellors: int, employers_n: int, files_per: int, rng: rand
         "offers": offers,
         "platforms": platforms,
     }
+
+
+def descendants(pid: int) -> list[int]:
+    """The process and its children, recursively (uvicorn's workers), from /proc."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(c) for c in task.read_text().split()]
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes (0 for those gone), from /proc/<pid>/stat."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / ticks, sum(values) / ticks
+
+
+def data_from_database(url: str, counsellors: int, employers_n: int) -> dict[str, Any]:
+    """Users, files and offers of a database seeded earlier (``--keep-database``): the first counsellors and
+    employers, as many as simulated."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT email, role FROM account WHERE email LIKE '%@charge.example' ORDER BY id")
+        ).all()
+        files: dict[str, list[int]] = {}
+        for email, fid in conn.execute(
+            text("SELECT a.email, f.id FROM person_file f JOIN account a ON a.id = f.counsellor_id ORDER BY f.id")
+        ):
+            files.setdefault(email, []).append(fid)
+        offers: dict[str, list[int]] = {}
+        for email, oid in conn.execute(
+            text(
+                "SELECT a.email, o.id FROM job_offer o JOIN account a ON a.employer_id = o.employer_id"
+                " WHERE o.source = 'employeur' ORDER BY o.id"
+            )
+        ):
+            offers.setdefault(email, []).append(oid)
+    engine.dispose()
+    users = [{"email": e, "role": r} for e, r in rows if r == "conseiller"][:counsellors]
+    users += [{"email": e, "role": r} for e, r in rows if r == "employeur"][:employers_n]
+    return {"users": users, "files": files, "offers": offers}
+
+
+def error_samples(errors: list[str], limit: int = 20) -> list[dict[str, Any]]:
+    """One example per kind of error (request without its ids, status or exception), with its count."""
+    kinds: dict[str, dict[str, Any]] = {}
+    for message in errors:
+        request, _, what = message.rpartition(": ")
+        method, _, path = request.partition(" ")
+        shape = "/".join("{id}" if part.isdigit() else part for part in path.split("/"))
+        entry = kinds.setdefault(f"{method} {shape}: {what}", {"kind": f"{method} {shape}: {what}", "n": 0})
+        entry["n"] += 1
+        entry.setdefault("example", message)
+    return sorted(kinds.values(), key=lambda e: -e["n"])[:limit]
 
 
 def free_port() -> int:
@@ -190,8 +272,14 @@ class Stats:
         self.errors: list[str] = []
         self.login_errors: list[str] = []
 
+        self.errors_by: dict[str, int] = {}
+
     def add(self, name: str, seconds: float) -> None:
         self.latencies.setdefault(name, []).append(seconds * 1000)
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.append(message)
+        self.errors_by[name] = self.errors_by.get(name, 0) + 1
 
 
 def pct(values: list[float], q: float) -> float:
@@ -199,15 +287,139 @@ def pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else 0.0
 
 
-async def log_in(base: str, user: dict[str, Any], gate: asyncio.Semaphore, stats: Stats) -> httpx.AsyncClient | None:
+class ClientError(Exception):
+    """A request that got no HTTP answer; the class name (ReadTimeout, ConnectError…) is what is recorded."""
+
+
+class ReadTimeout(ClientError):
+    pass
+
+
+class ConnectError(ClientError):
+    pass
+
+
+class RemoteProtocolError(ClientError):
+    pass
+
+
+class Answer:
+    def __init__(self, status_code: int, content: bytes) -> None:
+        self.status_code = status_code
+        self.content = content
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class LightClient:
+    """A minimal HTTP/1.1 keep-alive client over asyncio streams, one connection per simulated user.
+
+    httpx costs ~4 ms of CPU per request, which at ~100 requests/s would take a fifth of this 2-core machine
+    away from the server under test; this client costs a small fraction of that. It sends the session
+    cookie and the CSRF header like a browser, reads Content-Length or chunked bodies, and gives up after
+    ``timeout`` seconds (recorded as ReadTimeout)."""
+
+    def __init__(self, host: str, port: int, timeout: float = 30.0) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.headers: dict[str, str] = {}
+        self.cookies: dict[str, str] = {}
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.reused = False
+
+    async def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None
+    ) -> Answer:
+        try:
+            try:
+                return await asyncio.wait_for(self._request(method, path, params, json_body), self.timeout)
+            except (asyncio.IncompleteReadError, ConnectionResetError) as exc:
+                # The server closed a kept-alive connection just as the request left, before answering
+                # anything: like browsers, send it again once on a new connection.
+                if not self.reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                    raise
+                await self.aclose()
+                return await asyncio.wait_for(self._request(method, path, params, json_body), self.timeout)
+        except TimeoutError:
+            await self.aclose()
+            raise ReadTimeout() from None
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            await self.aclose()
+            raise RemoteProtocolError(str(exc)) from exc
+
+    async def _request(self, method: str, path: str, params: dict[str, Any] | None, json_body: Any) -> Answer:
+        if self.reader is not None and self.reader.at_eof():
+            await self.aclose()  # the server closed the idle connection (keep-alive timeout): open a new one
+        self.reused = self.writer is not None
+        if self.writer is None or self.reader is None:
+            try:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            except OSError as exc:
+                raise ConnectError(str(exc)) from exc
+        target = path + ("?" + urlencode(params) if params else "")
+        body = json.dumps(json_body).encode() if json_body is not None else b""
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept: */*"]
+        lines += [f"{k}: {v}" for k, v in self.headers.items()]
+        if self.cookies:
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        if json_body is not None:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split(" ", 2)[1])
+        length, chunked, close = 0, False, False
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding" and "chunked" in value.lower():
+                chunked = True
+            elif name == "connection" and value.lower() == "close":
+                close = True
+            elif name == "set-cookie":
+                cookie, _, attributes = value.partition(";")
+                key, _, val = cookie.partition("=")
+                if "max-age=0" in attributes.lower().replace(" ", "") or not val.strip('"'):
+                    self.cookies.pop(key.strip(), None)
+                else:
+                    self.cookies[key.strip()] = val
+        if chunked:
+            parts = []
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    await self.reader.readuntil(b"\r\n")
+                    break
+                parts.append(await self.reader.readexactly(size + 2))
+            content = b"".join(p[:-2] for p in parts)
+        else:
+            content = await self.reader.readexactly(length)
+        if close:
+            await self.aclose()
+        return Answer(status, content)
+
+    async def aclose(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+async def log_in(
+    host: str, port: int, user: dict[str, Any], gate: asyncio.Semaphore, stats: Stats
+) -> LightClient | None:
     """Logins happen before the measured window, a few at a time (argon2 is deliberately costly)."""
-    client = httpx.AsyncClient(base_url=base, timeout=30)
+    client = LightClient(host, port)
     async with gate:
         try:
-            response = await client.post(
-                "/api/v1/comptes/connexion", json={"email": user["email"], "password": PASSWORD}
+            response = await client.request(
+                "POST", "/api/v1/comptes/connexion", json_body={"email": user["email"], "password": PASSWORD}
             )
-        except httpx.HTTPError as exc:
+        except ClientError as exc:
             stats.login_errors.append(f"{user['email']}: {type(exc).__name__}")
             await client.aclose()
             return None
@@ -220,7 +432,7 @@ async def log_in(base: str, user: dict[str, Any], gate: asyncio.Semaphore, stats
 
 
 async def user_loop(
-    client: httpx.AsyncClient,
+    client: LightClient,
     user: dict[str, Any],
     data: dict[str, Any],
     stats: Stats,
@@ -228,7 +440,6 @@ async def user_loop(
     think: tuple[float, float],
     rng: random.Random,
 ) -> None:
-    headers: dict[str, str] = {}
     try:
         await asyncio.sleep(rng.uniform(0, think[1]))  # spread the starts
         while time.monotonic() < end:
@@ -247,12 +458,12 @@ async def user_loop(
                     "note": (
                         "POST",
                         f"/api/v1/dossiers/{fid}/notes",
-                        {"json": {"text": "Appel de suivi, tout va bien."}},
+                        {"json_body": {"text": "Appel de suivi, tout va bien."}},
                     ),
                     "step": (
                         "POST",
                         f"/api/v1/dossiers/{fid}/etapes",
-                        {"json": {"kind": "immersion", "on": "2026-11-02"}},
+                        {"json_body": {"kind": "immersion", "on": "2026-11-02"}},
                     ),
                     "page": ("GET", f"/conseil/dossiers/{fid}", {}),
                     "dashboard": (
@@ -276,25 +487,30 @@ async def user_loop(
             method, path, kwargs = request
             started = time.perf_counter()
             try:
-                response = await client.request(method, path, headers=headers, **kwargs)
+                response = await client.request(method, path, **kwargs)
                 elapsed = time.perf_counter() - started
                 if response.status_code >= 400:
-                    stats.errors.append(f"{method} {path}: {response.status_code}")
-            except httpx.HTTPError as exc:
+                    stats.error(f"{user['role']}:{choice}", f"{method} {path}: {response.status_code}")
+            except ClientError as exc:
                 elapsed = time.perf_counter() - started
-                stats.errors.append(f"{method} {path}: {type(exc).__name__}")
+                stats.error(f"{user['role']}:{choice}", f"{method} {path}: {type(exc).__name__}")
             stats.add(f"{user['role']}:{choice}", elapsed)
     finally:
         await client.aclose()
 
 
 async def run_load(
-    base: str, data: dict[str, Any], duration: float, think: tuple[float, float], seed_value: int
-) -> tuple[Stats, float]:
+    port: int, data: dict[str, Any], duration: float, think: tuple[float, float], seed_value: int, server_pid: int
+) -> tuple[Stats, float, dict[str, Any]]:
     stats = Stats()
     gate = asyncio.Semaphore(4)
-    clients = await asyncio.gather(*(log_in(base, user, gate, stats) for user in data["users"]))
+    clients = await asyncio.gather(*(log_in("127.0.0.1", port, user, gate, stats) for user in data["users"]))
     rng = random.Random(seed_value)
+    # The measured window starts after the logins: CPU of the client (this process), of the server (uvicorn
+    # and its workers) and of the whole machine (PostgreSQL and everything else included) over the window.
+    server_pids = descendants(server_pid)
+    client0, server0, (busy0, total0) = time.process_time(), cpu_seconds(server_pids), machine_busy()
+    load_before = os.getloadavg()
     started = time.perf_counter()
     end = time.monotonic() + duration
     tasks = [
@@ -303,7 +519,17 @@ async def run_load(
         if client is not None
     ]
     await asyncio.gather(*tasks)
-    return stats, time.perf_counter() - started
+    wall = time.perf_counter() - started
+    busy, total = machine_busy()
+    cpu = {
+        "client_s": round(time.process_time() - client0, 2),
+        "server_s": round(cpu_seconds(server_pids) - server0, 2),
+        "machine_busy_s": round(busy - busy0, 2),
+        "machine_capacity_s": round(total - total0, 2),
+        "loadavg_start": [round(x, 2) for x in load_before],
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+    }
+    return stats, wall, cpu
 
 
 def main() -> None:
@@ -314,18 +540,31 @@ def main() -> None:
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0))
     parser.add_argument("--files-per-counsellor", type=int, default=20)
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "bench" / "results" / "load.json")
+    parser.add_argument(
+        "--keep-database",
+        default=None,
+        help="seed this database once (for 200 users) and keep it; later runs reuse it and simulate --users of them",
+    )
     args = parser.parse_args()
     counsellors = args.users * 3 // 4
     rng = random.Random(7)
-    name = f"passerelles_load_{uuid.uuid4().hex[:10]}"
+    name = args.keep_database or f"passerelles_load_{uuid.uuid4().hex[:10]}"
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is not None
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     server = None
     try:
         t0 = time.perf_counter()
-        data = seed(url, counsellors, args.users - counsellors, args.files_per_counsellor, rng)
+        if exists:
+            data = data_from_database(url, counsellors, args.users - counsellors)
+        elif args.keep_database:
+            seed(url, 150, 50, args.files_per_counsellor, rng)
+            data = data_from_database(url, counsellors, args.users - counsellors)
+        else:
+            data = seed(url, counsellors, args.users - counsellors, args.files_per_counsellor, rng)
         seed_s = time.perf_counter() - t0
         port = free_port()
         env = os.environ | {"PASSERELLES_DATABASE_URL": url, "PASSERELLES_ENVIRONMENT": "test"}
@@ -356,7 +595,7 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.5)
         load_before = os.getloadavg()
-        stats, wall = asyncio.run(run_load(base, data, args.duration, tuple(args.think), 11))  # type: ignore[arg-type]
+        stats, wall, cpu = asyncio.run(run_load(port, data, args.duration, tuple(args.think), 11, server.pid))
         load_after = os.getloadavg()
     finally:
         if server is not None:
@@ -366,8 +605,9 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 server.kill()  # requests still queued after the window: stop without waiting for them
                 server.wait(timeout=30)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not args.keep_database:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     every = [v for values in stats.latencies.values() for v in values]
     result = {
@@ -391,10 +631,25 @@ def main() -> None:
         "max_ms": round(max(every), 1) if every else 0,
         "errors": len(stats.errors) + len(stats.login_errors),
         "login_errors": stats.login_errors[:20],
-        "error_samples": sorted(set(stats.errors))[:20],
+        "error_samples": error_samples(stats.errors),
         "by_request": {
-            k: {"n": len(v), "p50_ms": round(statistics.median(v), 1), "p95_ms": pct(v, 0.95)}
+            k: {
+                "n": len(v),
+                "p50_ms": round(statistics.median(v), 1),
+                "p95_ms": pct(v, 0.95),
+                "max_ms": round(max(v), 1),
+                "errors": stats.errors_by.get(k, 0),
+            }
             for k, v in sorted(stats.latencies.items())
+        },
+        "cpu": cpu
+        | {
+            "server_ms_per_request": round(cpu["server_s"] * 1000 / len(every), 2) if every else 0,
+            "client_ms_per_request": round(cpu["client_s"] * 1000 / len(every), 2) if every else 0,
+            "machine_busy_share": round(cpu["machine_busy_s"] / cpu["machine_capacity_s"], 3)
+            if cpu["machine_capacity_s"]
+            else 0,
+            "note": "server = uvicorn and its workers; machine includes PostgreSQL and whatever else ran",
         },
         "machine": {
             "cpus": os.cpu_count(),

@@ -40,7 +40,10 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url)
+    pool: dict[str, int] = {}
+    if settings.database_url.startswith("postgresql"):
+        pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+    app.state.engine = engine or make_engine(settings.database_url, **pool)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.templates = make_templates()
     app.state.search = None

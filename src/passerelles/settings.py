@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'passerelles.sqlite3'}",
         description="SQLAlchemy URL: SQLite file by default, postgresql+psycopg://… in production.",
     )
+    # PostgreSQL connection pool, per process (each uvicorn worker has its own). A request holds a
+    # connection while it runs in the thread pool (40 threads by default): 10 kept + 20 on demand.
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    db_max_overflow: int = Field(default=20, ge=0, le=200)
     data_dir: Path | None = Field(
         default_factory=_default_data_dir,
         description="Directory of open data (ROME export in rome_v460/, COG in geo_fr/).",

@@ -197,6 +197,51 @@ def test_admin_creates_platform_and_counsellor_with_invitation(
     assert missing.status_code == 422 and missing.json()["error"]["details"][0]["field"] == "platform_id"
 
 
+def test_admin_deactivates_an_account_which_loses_its_sessions_and_login(
+    client: TestClient, world: World, db: Session
+) -> None:
+    counsellor = TestClient(client.app)
+    csrf_c = login(counsellor, world.emails["conseiller_b"])
+    assert counsellor.get("/api/v1/comptes/moi").status_code == 200
+    denied = counsellor.post(
+        f"/api/v1/admin/comptes/{world.ids['conseiller_a']}/desactivation", headers={"X-CSRF-Token": csrf_c}
+    )
+    assert denied.status_code == 403
+    csrf = login(client, world.emails["admin"])
+    headers = {"X-CSRF-Token": csrf}
+    done = client.post(f"/api/v1/admin/comptes/{world.ids['conseiller_b']}/desactivation", headers=headers)
+    assert done.status_code == 200 and done.json()["active"] is False
+    # Its open session ends at once, and it can no longer log in.
+    assert counsellor.get("/api/v1/comptes/moi").status_code == 401
+    again = counsellor.post(
+        "/api/v1/comptes/connexion", json={"email": world.emails["conseiller_b"], "password": PASSWORD}
+    )
+    assert again.status_code == 403 and "incorrect" in again.json()["error"]["message"]
+    assert (
+        db.scalar(
+            select(func.count()).select_from(UserSession).where(UserSession.account_id == world.ids["conseiller_b"])
+        )
+        == 0
+    )
+    # The administrator cannot deactivate themself; an unknown account is a 404.
+    own = client.post(f"/api/v1/admin/comptes/{world.ids['admin']}/desactivation", headers=headers)
+    assert own.status_code == 422 and own.json()["error"]["details"][0]["field"] == "account_id"
+    assert client.post("/api/v1/admin/comptes/999999/desactivation", headers=headers).status_code == 404
+    # From the page: the button, then the account shown as deactivated.
+    page = client.get("/admin").text
+    assert f'action="/admin/comptes/{world.ids["employeur"]}/desactivation"' in page
+    assert f'action="/admin/comptes/{world.ids["admin"]}/desactivation"' not in page
+    form = {"csrf_token": page_csrf(client, "/admin")}
+    posted = client.post(f"/admin/comptes/{world.ids['employeur']}/desactivation", data=form, follow_redirects=False)
+    assert posted.status_code == 303 and posted.headers["location"] == "/admin"
+    employer = db.get(Account, world.ids["employeur"])
+    db.refresh(employer)
+    assert employer is not None and employer.is_active is False
+    assert client.get("/admin").text.count("non (désactivé)") == 2
+    refused = client.post(f"/admin/comptes/{world.ids['admin']}/desactivation", data=form, follow_redirects=True)
+    assert "Vous ne pouvez pas désactiver votre propre compte." in refused.text
+
+
 def test_secure_cookie_over_https(app: object, world: World) -> None:
     client = TestClient(app, base_url="https://testserver")  # type: ignore[arg-type]
     response = client.post("/api/v1/comptes/connexion", json={"email": world.emails["personne"], "password": PASSWORD})

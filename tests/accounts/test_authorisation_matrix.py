@@ -27,9 +27,9 @@ from passerelles.accounts.security import CSRF_COOKIE
 from passerelles.alerts import services as alerts
 from passerelles.alerts.schemas import SavedSearchIn
 from passerelles.caseloads import services as caseloads
-from passerelles.caseloads.schemas import ActionIn, FileIn
+from passerelles.caseloads.schemas import ActionIn, FileIn, StepIn
 from passerelles.employers import services as employers
-from passerelles.employers.schemas import ApplicationIn, EventIn, OfferIn
+from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn
 from tests.accounts.conftest import PASSWORD, World, login
 
 ROLES = ["anonyme", "personne", "conseiller_a", "conseiller_b", "employeur", "admin"]
@@ -136,6 +136,30 @@ def victim_file(ctx: Ctx) -> dict[str, int]:
     return {"file_id": ctx.file()}
 
 
+def victim_step(ctx: Ctx) -> dict[str, int]:
+    file_id = ctx.file()
+    step = caseloads.add_step(
+        ctx.db, ctx.account("conseiller_a"), file_id, StepIn(kind="immersion", on=dt.date(2026, 11, 2))
+    )
+    assert step is not None
+    ctx.db.commit()
+    return {"file_id": file_id, "step_id": step.id}
+
+
+def victim_need(ctx: Ctx) -> dict[str, int]:
+    need = employers.add_need(
+        ctx.db, ctx.account("employeur"), NeedIn(occupation_slug="aide-soignant", positions=1, contract_type="CDI")
+    )
+    ctx.db.commit()
+    return {"need_id": need.id}
+
+
+def victim_account(ctx: Ctx) -> dict[str, int]:
+    account = accounts.get_account_by_email(ctx.db, ctx.throwaway("personne"))
+    assert account is not None
+    return {"account_id": account.id}
+
+
 EXPECT: dict[str, Cell] = {
     # accounts
     "GET /api/v1/comptes/moi": Cell(LOGGED),
@@ -151,6 +175,8 @@ EXPECT: dict[str, Cell] = {
             "platform_id": c.world.platform_a,
         },
     ),
+    "POST /api/v1/admin/comptes/{account_id}/desactivation": Cell({"admin"}, path=victim_account),
+    "POST /admin/comptes/{account_id}/desactivation": Cell({"admin"}, path=victim_account),
     "GET /espace": Cell(LOGGED),
     "GET /admin": Cell({"admin"}),
     "POST /admin/plateformes": Cell({"admin"}, form=lambda c, r: {"name": f"Plateforme page {next(c.counter)}"}),
@@ -164,6 +190,8 @@ EXPECT: dict[str, Cell] = {
         },
     ),
     # caseloads API
+    "DELETE /api/v1/dossiers/{file_id}/etapes/{step_id}": Cell(A, path=victim_step),
+    "POST /conseil/dossiers/{file_id}/etapes/{step_id}/suppression": Cell(A, path=victim_step),
     "GET /api/v1/dossiers": Cell(COUNSELLORS),
     "POST /api/v1/dossiers": Cell(
         COUNSELLORS, json=j({"first_name": "A", "last_name": "B", "consent_accompagnement": True})
@@ -262,6 +290,8 @@ EXPECT: dict[str, Cell] = {
     ),
     "GET /employeur/offres/{offer_id}": Cell({"employeur"}),
     "POST /employeur/offres/{offer_id}/fermeture": Cell({"employeur"}, path=lambda c: {"offer_id": c.offer()}),
+    "DELETE /api/v1/employeur/besoins/{need_id}": Cell({"employeur"}, path=victim_need),
+    "POST /employeur/besoins/{need_id}/suppression": Cell({"employeur"}, path=victim_need),
     "GET /candidatures": Cell({"personne", "employeur"} | COUNSELLORS),
     "POST /candidatures": Cell(
         A | {"personne"}, form=lambda c, r: {"offer_id": str(c.offer()), "file_id": str(c.ids["file_id"])}
@@ -338,6 +368,9 @@ def ctx(db: Session, world: World) -> Ctx:
         EventIn(title="Job dating", on=dt.date.today() + dt.timedelta(days=3), place="Lyon", capacity=100),
     )
     c.ids["event_id"] = event.id
+    c.ids["account_id"] = victim_account(c)["account_id"]
+    c.ids["step_id"] = victim_step(c)["step_id"]  # on another file: the CSRF check comes first anyway
+    c.ids["need_id"] = victim_need(c)["need_id"]
     c.ids["search_id"] = c.search()
     db.commit()
     return c

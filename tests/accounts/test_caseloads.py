@@ -128,6 +128,48 @@ def test_timeline_feeds_the_dashboard(client: TestClient, world: World) -> None:
     assert 'role="img"' in html and "<title" in html and 'data-indicateur="embauche">2<' in html
 
 
+def test_a_step_recorded_by_mistake_is_deleted_with_its_figures(client: TestClient, world: World) -> None:
+    csrf = login(client, world.emails["conseiller_a"])
+    headers = {"X-CSRF-Token": csrf}
+    file_id = new_file(client, csrf, email=None)
+    for step in (
+        {"kind": "embauche", "on": "2026-07-15"},
+        {"kind": "suivi_6_mois", "on": "2027-01-15", "in_post": True},
+    ):
+        assert client.post(f"/api/v1/dossiers/{file_id}/etapes", json=step, headers=headers).status_code == 201
+    steps = client.get(f"/api/v1/dossiers/{file_id}").json()["steps"]
+    hire, follow_up = steps[0]["id"], steps[1]["id"]
+    period = {"debut": "2026-01-01", "fin": "2027-12-31"}
+
+    def figures() -> dict[str, int]:
+        rows = client.get("/api/v1/tableau-de-bord", params=period).json()["rows"]
+        return {r["indicator"]: r["value"] for r in rows}
+
+    assert figures()["embauche"] == 1 and figures()["en_poste_6_mois"] == 1
+    # The API: the six-month follow-up goes, with both figures it gave.
+    gone = client.delete(f"/api/v1/dossiers/{file_id}/etapes/{follow_up}", headers=headers)
+    assert gone.status_code == 204
+    assert [s["kind"] for s in client.get(f"/api/v1/dossiers/{file_id}").json()["steps"]] == ["embauche"]
+    assert figures()["en_poste_6_mois"] == 0 and figures()["embauche"] == 1 and figures()["accompagnees"] == 1
+    assert client.delete(f"/api/v1/dossiers/{file_id}/etapes/{follow_up}", headers=headers).status_code == 404
+    # A counsellor of another platform cannot delete it (absent for them), nor can another file's id serve.
+    other = TestClient(client.app)
+    csrf_b = login(other, world.emails["conseiller_b"])
+    denied = other.delete(f"/api/v1/dossiers/{file_id}/etapes/{hire}", headers={"X-CSRF-Token": csrf_b})
+    assert denied.status_code == 404
+    second = new_file(client, csrf, first_name="Léo", email=None)
+    assert client.delete(f"/api/v1/dossiers/{second}/etapes/{hire}", headers=headers).status_code == 404
+    # The page: a button per step, then the timeline without it.
+    page = client.get(f"/conseil/dossiers/{file_id}").text
+    action = f"/conseil/dossiers/{file_id}/etapes/{hire}/suppression"
+    assert f'action="{action}"' in page
+    done = client.post(action, data={"csrf_token": page_csrf(client, f"/conseil/dossiers/{file_id}")})
+    assert done.status_code == 200 and "Aucune étape enregistrée." in done.text
+    assert figures()["embauche"] == 0
+    # The person sees their timeline without delete buttons.
+    assert "/suppression" not in client.get(f"/conseil/dossiers/{second}").text.split('id="parcours-etapes"')[1]
+
+
 def test_csv_export_filters_and_neutralises_formulas(client: TestClient, world: World) -> None:
     csrf = login(client, world.emails["conseiller_a"])
     new_file(client, csrf, last_name='=HYPERLINK("http://evil")', email=None)

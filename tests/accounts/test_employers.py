@@ -12,8 +12,12 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from passerelles.accounts import services as accounts
+from passerelles.accounts.models import Account
 from passerelles.accounts.schemas import AccountCreate, StructureIn
+from passerelles.certifications.models import Certification, OccupationCertification
+from passerelles.employers import services as employer_services
 from passerelles.employers.models import Application
+from passerelles.occupations.models import Occupation
 from passerelles.offers.models import JobOffer
 from passerelles.settings import Settings
 from tests.accounts.conftest import PASSWORD, Mailbox, World, login, page_csrf
@@ -30,6 +34,42 @@ def post_offer(client: TestClient, csrf: str, **extra: object) -> int:
     response = client.post("/api/v1/employeur/offres", json=body | extra, headers={"X-CSRF-Token": csrf})
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
+
+
+def test_employer_deletes_a_recruitment_need(client: TestClient, world: World) -> None:
+    csrf = login(client, world.emails["employeur"])
+    headers = {"X-CSRF-Token": csrf}
+    need = {"occupation_slug": "aide-soignant", "positions": 2, "contract_type": "CDI"}
+    first = client.post("/api/v1/employeur/besoins", json=need, headers=headers).json()["id"]
+    second = client.post("/api/v1/employeur/besoins", json=need | {"positions": 3}, headers=headers).json()["id"]
+    assert client.delete(f"/api/v1/employeur/besoins/{first}", headers=headers).status_code == 204
+    assert [n["id"] for n in client.get("/api/v1/employeur/besoins").json()] == [second]
+    assert client.delete(f"/api/v1/employeur/besoins/{first}", headers=headers).status_code == 404
+    # Another structure's employer cannot delete it: it is absent for them.
+    with Session(client.app.state.engine) as db:
+        accounts.create_account(
+            db,
+            None,
+            AccountCreate(
+                email="rh@troisieme.org",
+                display_name="Troisième",
+                role="employeur",
+                structure=StructureIn(name="MAS Trois", siret="44306184100047", structure_type="mas"),
+            ),
+            password=PASSWORD,
+            verified=True,
+        )
+        db.commit()
+    other = TestClient(client.app)
+    csrf_x = login(other, "rh@troisieme.org")
+    denied = other.delete(f"/api/v1/employeur/besoins/{second}", headers={"X-CSRF-Token": csrf_x})
+    assert denied.status_code == 404
+    # The page: a button per need, then the list without it.
+    page = client.get("/employeur").text
+    assert f'action="/employeur/besoins/{second}/suppression"' in page
+    done = client.post(f"/employeur/besoins/{second}/suppression", data={"csrf_token": page_csrf(client, "/employeur")})
+    assert done.status_code == 200 and f"/employeur/besoins/{second}/suppression" not in done.text
+    assert client.get("/api/v1/employeur/besoins").json() == []
 
 
 def test_offer_posted_from_the_page_is_a_job_offer(client: TestClient, world: World, db: Session) -> None:
@@ -77,6 +117,64 @@ def test_only_consenting_people_are_suggested_ranked_with_reasons(client: TestCl
     assert [c["display_name"] for c in client.get(f"/api/v1/employeur/offres/{offer_id}/candidats").json()] == [
         "Marc L."
     ]
+
+
+def test_candidates_are_ranked_by_every_reason_and_cut_at_the_limit(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """The ranking reads profiles only for the best bounds: the order and the reasons must still be those of
+    every criterion (experience, diploma, a commune given in the profile only), with ties by file id."""
+    counsellor = TestClient(client.app)
+    csrf_c = login(counsellor, world.emails["conseiller_a"])
+    cert = db.scalar(
+        select(Certification.slug)
+        .join(OccupationCertification, OccupationCertification.certification_id == Certification.id)
+        .join(Occupation, Occupation.id == OccupationCertification.occupation_id)
+        .where(Occupation.slug == "aide-soignant", OccupationCertification.role == "principale")
+    )
+    assert cert is not None
+    near = {"email": None, "commune_code": "69266"}
+    tied = new_file(counsellor, csrf_c, first_name="Aline", last_name="Vise", **near)  # 40 + 20 + 10
+    best = new_file(
+        counsellor,
+        csrf_c,
+        first_name="Berthe",
+        last_name="Experte",
+        profile={"experience": [{"occupation": "aide-soignant", "years": 3}], "diplomas": [{"slug": cert}]},
+        **near,
+    )  # 30 + 30 + 20 + 10
+    in_profile = new_file(
+        counsellor,
+        csrf_c,
+        first_name="Chloé",
+        last_name="Profil",
+        email=None,
+        commune_code=None,
+        profile={"target": "aide-soignant", "commune": "69266"},
+    )  # 40 + 20 (commune read from the profile) + 10
+    far = new_file(counsellor, csrf_c, first_name="Dora", last_name="Loin", email=None, commune_code="13201")
+    local = new_file(
+        counsellor,
+        csrf_c,
+        first_name="Emma",
+        last_name="Voisine",
+        email=None,
+        commune_code="69381",
+        profile={"diplomas": [{"slug": "bac"}]},
+    )  # 20 + 10
+    csrf = login(client, world.emails["employeur"])
+    offer_id = post_offer(client, csrf)
+    found = client.get(f"/api/v1/employeur/offres/{offer_id}/candidats").json()
+    assert [c["file_id"] for c in found] == [best, tied, in_profile, far, local]
+    assert [c["score"] for c in found] == [90, 70, 70, 50, 30]
+    assert [r["criterion"] for r in found[0]["why"]] == ["metier", "certification", "distance", "disponibilite"]
+    assert found[0]["why"][0]["text"].startswith("A exercé le métier")
+    assert [r["criterion"] for r in found[2]["why"]] == ["metier", "distance", "disponibilite"]
+    employer = db.scalar(select(Account).where(Account.email == world.emails["employeur"]))
+    assert employer is not None
+    for limit, expected in ((1, [best]), (2, [best, tied]), (3, [best, tied, in_profile])):
+        shown = employer_services.candidates(db, employer, offer_id, limit=limit)
+        assert shown is not None and [c.file_id for c in shown] == expected
 
 
 def test_application_statuses_hire_and_dashboard(client: TestClient, world: World, db: Session) -> None:

@@ -19,6 +19,7 @@ from passerelles.accounts.security import (
     SESSION_COOKIE,
     Actor,
     OptionalActor,
+    PathId,
     clear_session_cookie,
     client_ip,
     csrf_protect,
@@ -246,9 +247,17 @@ def admin_page(request: Request, session: DbSession, actor: Actor) -> Response:
         "platforms": services.list_platforms(session),
         "accounts": list(session.scalars(select(Account).order_by(Account.id))),
         "types": _structure_types(session),
-        "errors": [],
+        "errors": request.query_params.getlist("erreur")[:5],
     }
     return page(request, "accounts/admin.html", ctx)
+
+
+@router.post("/admin/comptes/{account_id}/desactivation")
+def admin_deactivate(session: DbSession, actor: Actor, account_id: PathId) -> Response:
+    def run() -> Any:
+        return services.deactivate_account(session, actor, account_id)
+
+    return form_action(session, "/admin", run, missing="Compte introuvable.")
 
 
 @router.post("/admin/plateformes")

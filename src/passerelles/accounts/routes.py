@@ -26,11 +26,13 @@ from passerelles.accounts.security import (
     SESSION_COOKIE,
     Actor,
     OptionalActor,
+    PathId,
     clear_session_cookie,
     client_ip,
     csrf_protect,
     set_session_cookie,
 )
+from passerelles.errors import NotFound
 from passerelles.web import DbSession
 
 router = APIRouter(tags=["comptes"], dependencies=[Depends(csrf_protect)])
@@ -130,5 +132,15 @@ def create_account(request: Request, session: DbSession, actor: Actor, data: Acc
     """Créer un compte (conseiller, employeur, administrateur) ; une invitation est envoyée par courriel."""
     account = services.create_account(session, actor, data)
     services.send_invitation(session, request.app.state.settings, account)
+    session.commit()
+    return services.account_out(account)
+
+
+@router.post("/admin/comptes/{account_id}/desactivation", response_model=AccountOut)
+def deactivate_account(session: DbSession, actor: Actor, account_id: PathId) -> AccountOut:
+    """Désactiver un compte (administrateur) : il ne peut plus se connecter, ses sessions sont fermées."""
+    account = services.deactivate_account(session, actor, account_id)
+    if account is None:
+        raise NotFound("Compte introuvable.")
     session.commit()
     return services.account_out(account)

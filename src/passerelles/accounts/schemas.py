@@ -118,6 +118,7 @@ class AccountOut(BaseModel):
     platform_id: int | None
     employer_id: int | None
     email_verified: bool
+    active: bool = True
     created_at: dt.datetime
 
 

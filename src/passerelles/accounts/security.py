@@ -52,7 +52,8 @@ def current_actor(request: Request, session: DbSession) -> Account | None:
     return request.state.actor  # type: ignore[no-any-return]
 
 
-def required_actor(actor: Annotated[Account | None, Depends(current_actor)]) -> Account:
+async def required_actor(actor: Annotated[Account | None, Depends(current_actor)]) -> Account:
+    # async: no I/O here, so no trip through the thread pool (current_actor, which queries, stays sync).
     if actor is None:
         raise services.NotAuthenticated()
     return actor

@@ -119,6 +119,7 @@ def account_out(account: Account) -> AccountOut:
         platform_id=account.platform_id,
         employer_id=account.employer_id,
         email_verified=account.email_verified_at is not None,
+        active=account.is_active,
         created_at=aware(account.created_at),
     )
 
@@ -369,13 +370,33 @@ def open_session(session: Session, settings: Settings, account: Account) -> tupl
 def load_session(session: Session, raw: str) -> tuple[UserSession, Account] | None:
     if not raw or len(raw) > 100:
         return None
-    row = session.get(UserSession, digest(raw))
-    if row is None or aware(row.expires_at) < now():
+    # One query for the session and its account: this runs on every request of a logged-in user.
+    found = session.execute(
+        select(UserSession, Account)
+        .join(Account, Account.id == UserSession.account_id)
+        .where(UserSession.id_hash == digest(raw))
+    ).first()
+    if found is None:
         return None
-    account = session.get(Account, row.account_id)
-    if account is None or not account.is_active:
+    row, account = found
+    if aware(row.expires_at) < now() or not account.is_active:
         return None
     return row, account
+
+
+def deactivate_account(session: Session, actor: Account, account_id: int) -> Account | None:
+    """An administrator deactivates an account: it can no longer log in and its open sessions end at once.
+    Nothing else is deleted (a counsellor's files stay with the platform; erasure is a separate act)."""
+    require_role(actor, "admin")
+    account = session.get(Account, account_id)
+    if account is None:
+        return None
+    if account.id == actor.id:
+        raise InvalidInput("account_id", "Vous ne pouvez pas désactiver votre propre compte.")
+    account.is_active = False
+    session.execute(delete(UserSession).where(UserSession.account_id == account.id))
+    session.flush()
+    return account
 
 
 def close_session(session: Session, raw: str) -> None:

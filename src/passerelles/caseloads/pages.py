@@ -149,7 +149,7 @@ def file_page(request: Request, session: DbSession, actor: Actor, file_id: PathI
         "purposes": CONSENT_PURPOSES,
         "colleagues": services.colleagues(session, actor),
         "parcours": parcours_link(detail.profile),
-        "applications": [a for a in employer_services.list_applications(session, actor) if a.file_id == detail.id],
+        "applications": employer_services.list_applications(session, actor, file_id=detail.id),
         "today": dt.date.today().isoformat(),
         "errors": request.query_params.getlist("erreur")[:5],
     }
@@ -173,6 +173,14 @@ def step_form(
         return services.add_step(session, actor, file_id, data)
 
     return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
+
+
+@router.post("/conseil/dossiers/{file_id}/etapes/{step_id}/suppression")
+def step_delete_form(session: DbSession, actor: Actor, file_id: PathId, step_id: PathId) -> Response:
+    def run() -> Any:
+        return services.delete_step(session, actor, file_id, step_id)
+
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Étape introuvable.")
 
 
 @router.post("/conseil/dossiers/{file_id}/notes")

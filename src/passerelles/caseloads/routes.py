@@ -140,6 +140,15 @@ def post_share(session: DbSession, actor: Actor, file_id: PathId, data: ShareIn)
     return _found(services.file_detail(session, actor, file_id, log=None))
 
 
+@router.delete("/dossiers/{file_id}/etapes/{step_id}", status_code=204)
+def delete_step(session: DbSession, actor: Actor, file_id: PathId, step_id: PathId) -> Response:
+    """Supprimer une étape saisie par erreur (les chiffres du tableau de bord qui en venaient aussi)."""
+    if services.delete_step(session, actor, file_id, step_id) is None:
+        raise NotFound("Étape introuvable.")
+    session.commit()
+    return Response(status_code=204)
+
+
 @router.get("/dossiers/{file_id}/journal", response_model=list[AccessOut])
 def get_access_log(session: DbSession, actor: Actor, file_id: PathId) -> list[AccessOut]:
     """Journal des accès au dossier : qui l'a lu ou modifié, et quand."""

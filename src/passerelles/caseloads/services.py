@@ -205,6 +205,20 @@ def add_step_internal(session: Session, actor: Account, file: PersonFile, data: 
     return step
 
 
+def delete_step(session: Session, actor: Account, file_id: int, step_id: int) -> bool | None:
+    """A counsellor removes a step recorded by mistake; the dashboard's events that came from it go too."""
+    file = _writable(session, actor, file_id)
+    step = session.get(FileStep, step_id)
+    if file is None or step is None or step.file_id != file.id:
+        return None
+    session.execute(delete(OutcomeEvent).where(OutcomeEvent.step_id == step.id))
+    session.delete(step)
+    _touch(file)
+    log_access(session, actor, file, "modification")
+    session.flush()
+    return True
+
+
 def add_note(session: Session, actor: Account, file_id: int, data: NoteIn) -> FileNote | None:
     file = _writable(session, actor, file_id)
     if file is None:
@@ -350,56 +364,51 @@ def invite_person(session: Session, settings: Settings, actor: Account, file_id:
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def _summaries(session: Session, files: list[PersonFile]) -> list[FileSummary]:
-    if not files:
-        return []
-    ids = [f.id for f in files]
-    last_steps: dict[int, str] = {}
-    for file_id, kind in session.execute(
-        select(FileStep.file_id, FileStep.kind).where(FileStep.file_id.in_(ids)).order_by(FileStep.on, FileStep.id)
-    ):
-        last_steps[file_id] = kind
-    next_actions = dict(
-        session.execute(
-            select(FileAction.file_id, func.min(FileAction.due_on))
-            .where(FileAction.file_id.in_(ids), FileAction.done_at.is_(None))
-            .group_by(FileAction.file_id)
-        ).all()
+def _summary_columns() -> list[Any]:
+    """The list's columns, in one query: the last step, the next action due and the visibility consent
+    are correlated subqueries (indexed on file_id), the counsellor's name an outer join."""
+    last_step = (
+        select(FileStep.kind)
+        .where(FileStep.file_id == PersonFile.id)
+        .order_by(FileStep.on.desc(), FileStep.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    visible = set(
-        session.scalars(
-            select(Consent.file_id).where(
-                Consent.file_id.in_(ids), Consent.purpose == "visible_employeurs", Consent.withdrawn_at.is_(None)
-            )
+    next_action = (
+        select(func.min(FileAction.due_on))
+        .where(FileAction.file_id == PersonFile.id, FileAction.done_at.is_(None))
+        .scalar_subquery()
+    )
+    # A scalar subquery rather than EXISTS: PostgreSQL would hash EXISTS over the whole consent table.
+    visible = (
+        select(Consent.id)
+        .where(
+            Consent.file_id == PersonFile.id, Consent.purpose == "visible_employeurs", Consent.withdrawn_at.is_(None)
         )
-    )
-    names = dict(
-        session.execute(
-            select(Account.id, Account.display_name).where(
-                Account.id.in_({f.counsellor_id for f in files if f.counsellor_id})
-            )
-        ).all()
+        .limit(1)
+        .scalar_subquery()
     )
     return [
-        FileSummary(
-            id=f.id,
-            first_name=f.first_name,
-            last_name=f.last_name,
-            commune_code=f.commune_code,
-            status=f.status,
-            counsellor=names.get(f.counsellor_id) if f.counsellor_id else None,
-            last_step=STEP_KINDS.get(last_steps.get(f.id, ""), None),
-            next_action_on=next_actions.get(f.id),
-            visible_employeurs=f.id in visible,
-            last_activity_at=aware(f.last_activity_at),
-        )
-        for f in files
+        PersonFile.id,
+        PersonFile.first_name,
+        PersonFile.last_name,
+        PersonFile.commune_code,
+        PersonFile.status,
+        Account.display_name,
+        last_step.label("last_step"),
+        next_action.label("next_action_on"),
+        visible.label("visible"),
+        PersonFile.last_activity_at,
     ]
 
 
 def list_files(session: Session, actor: Account, filters: FileFilters, limit: int = 500) -> list[FileSummary]:
     _counsellor(actor)
-    query = select(PersonFile).where(visible_files_clause(actor))
+    query = (
+        select(*_summary_columns())
+        .outerjoin(Account, Account.id == PersonFile.counsellor_id)
+        .where(visible_files_clause(actor))
+    )
     if filters.q:
         like = f"%{filters.q.lower()}%"
         query = query.where(
@@ -422,10 +431,22 @@ def list_files(session: Session, actor: Account, filters: FileFilters, limit: in
             Consent.file_id == PersonFile.id, Consent.purpose == "visible_employeurs", Consent.withdrawn_at.is_(None)
         )
         query = query.where(consent if filters.visible_employeurs else ~consent)
-    files = list(
-        session.scalars(query.order_by(PersonFile.last_name, PersonFile.first_name, PersonFile.id).limit(limit))
-    )
-    return _summaries(session, files)
+    rows = session.execute(query.order_by(PersonFile.last_name, PersonFile.first_name, PersonFile.id).limit(limit))
+    return [
+        FileSummary(
+            id=r.id,
+            first_name=r.first_name,
+            last_name=r.last_name,
+            commune_code=r.commune_code,
+            status=r.status,
+            counsellor=r.display_name,
+            last_step=STEP_KINDS.get(r.last_step or ""),
+            next_action_on=r.next_action_on,
+            visible_employeurs=r.visible is not None,
+            last_activity_at=aware(r.last_activity_at),
+        )
+        for r in rows
+    ]
 
 
 CSV_COLUMNS = [
@@ -471,17 +492,36 @@ def file_detail(session: Session, actor: Account, file_id: int, *, log: str | No
 
 
 def _detail(session: Session, file: PersonFile) -> FileDetail:
-    summary = _summaries(session, [file])[0]
-    consents = session.scalars(select(Consent).where(Consent.file_id == file.id).order_by(Consent.given_at, Consent.id))
-    steps = session.scalars(select(FileStep).where(FileStep.file_id == file.id).order_by(FileStep.on, FileStep.id))
+    # Six queries; the summary's figures (last step, next action, visibility) come from the same rows.
+    consents = list(
+        session.scalars(select(Consent).where(Consent.file_id == file.id).order_by(Consent.given_at, Consent.id))
+    )
+    steps = list(
+        session.scalars(select(FileStep).where(FileStep.file_id == file.id).order_by(FileStep.on, FileStep.id))
+    )
     notes = list(
         session.scalars(select(FileNote).where(FileNote.file_id == file.id).order_by(FileNote.created_at, FileNote.id))
     )
     shares = list(session.scalars(select(FileShare.counsellor_id).where(FileShare.file_id == file.id)))
-    wanted = {n.author_id for n in notes if n.author_id} | set(shares)
+    actions = list(
+        session.scalars(
+            select(FileAction).where(FileAction.file_id == file.id).order_by(FileAction.due_on, FileAction.id)
+        )
+    )
+    wanted = {n.author_id for n in notes if n.author_id} | set(shares) | ({file.counsellor_id} - {None})
     authors = dict(session.execute(select(Account.id, Account.display_name).where(Account.id.in_(wanted))).all())
-    actions = session.scalars(
-        select(FileAction).where(FileAction.file_id == file.id).order_by(FileAction.due_on, FileAction.id)
+    pending = [a.due_on for a in actions if a.done_at is None]
+    summary = FileSummary(
+        id=file.id,
+        first_name=file.first_name,
+        last_name=file.last_name,
+        commune_code=file.commune_code,
+        status=file.status,
+        counsellor=authors.get(file.counsellor_id) if file.counsellor_id else None,
+        last_step=STEP_KINDS.get(steps[-1].kind) if steps else None,
+        next_action_on=min(pending) if pending else None,
+        visible_employeurs=any(c.purpose == "visible_employeurs" and c.withdrawn_at is None for c in consents),
+        last_activity_at=aware(file.last_activity_at),
     )
     return FileDetail(
         **summary.model_dump(),
@@ -565,16 +605,16 @@ def dashboard(session: Session, actor: Account, platform_id: int | None, start: 
     ).all()
     counts = Counter(kind for kind, _on, _key in events)
     people = {key for _kind, _on, key in events}
-    months: dict[str, dict[str, Any]] = defaultdict(lambda: {k: 0 for k in INDICATORS} | {"_people": set()})
+    months: dict[tuple[int, int], dict[str, Any]] = defaultdict(lambda: {k: 0 for k in INDICATORS} | {"_people": set()})
     for kind, on, key in events:
-        m = months[on.strftime("%Y-%m")]
+        m = months[on.year, on.month]  # not strftime: thousands of events per call
         m["_people"].add(key)
         if kind in INDICATORS:
             m[kind] += 1
     by_month: list[dict[str, int | str]] = []
     for month in sorted(months):
         m = months[month]
-        row: dict[str, int | str] = {"month": month, "accompagnees": len(m["_people"])}
+        row: dict[str, int | str] = {"month": f"{month[0]:04d}-{month[1]:02d}", "accompagnees": len(m["_people"])}
         row |= {k: int(m[k]) for k in INDICATORS if k != "accompagnees"}
         by_month.append(row)
     rows = [DashboardRow(indicator="accompagnees", label=INDICATORS["accompagnees"], value=len(people))]

@@ -28,8 +28,9 @@ def _errors(request: Request) -> list[str]:
     return request.query_params.getlist("erreur")[:5]
 
 
-def _occupations(session: Any) -> list[Occupation]:
-    return list(session.scalars(select(Occupation).order_by(Occupation.name)))
+def _occupations(session: Any) -> list[Any]:
+    # Slug and name only: the rows' profile column is large (~130 KB for the 20 occupations).
+    return list(session.execute(select(Occupation.slug, Occupation.name).order_by(Occupation.name)))
 
 
 @router.get("/employeur")
@@ -84,6 +85,14 @@ def need_form(
         return services.add_need(session, actor, data)
 
     return form_action(session, "/employeur", run)
+
+
+@router.post("/employeur/besoins/{need_id}/suppression")
+def need_delete_form(session: DbSession, actor: Actor, need_id: PathId) -> Response:
+    def run() -> Any:
+        return services.delete_need(session, actor, need_id)
+
+    return form_action(session, "/employeur", run, missing="Besoin introuvable.")
 
 
 @router.post("/employeur/offres")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 
 from passerelles.accounts.security import Actor, PathId, QueryId, csrf_protect
 from passerelles.employers import services
@@ -54,6 +55,15 @@ def put_structure(session: DbSession, actor: Actor, data: ProfileIn) -> Structur
 def get_needs(session: DbSession, actor: Actor) -> list[NeedOut]:
     """Besoins de recrutement de la structure."""
     return services.list_needs(session, actor)
+
+
+@router.delete("/employeur/besoins/{need_id}", status_code=204)
+def delete_need(session: DbSession, actor: Actor, need_id: PathId) -> Response:
+    """Supprimer un besoin de recrutement de la structure."""
+    if services.delete_need(session, actor, need_id) is None:
+        raise NotFound("Besoin introuvable.")
+    session.commit()
+    return Response(status_code=204)
 
 
 @router.post("/employeur/besoins", response_model=NeedOut, status_code=201)

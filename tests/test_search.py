@@ -32,13 +32,14 @@ from passerelles.offers.importer import import_offers
 from passerelles.offers.models import JobOffer
 from passerelles.places.models import Commune
 from passerelles.search.index import current_version, rebuild, update
-from passerelles.search.schemas import SearchQuery
+from passerelles.search.schemas import SearchHit, SearchQuery
 from passerelles.search.services import (
     IndexReplica,
     SearchEngine,
     UnknownPlace,
     build_index,
     haversine_km,
+    hit_of,
     mark,
 )
 from passerelles.search.synonyms import load_synonyms
@@ -134,6 +135,35 @@ def test_fast_highlight_finds_exactly_the_words_the_analysis_finds() -> None:
                 assert spans_of(text, terms) == [s for s in analyze_spans(text) if s[2] in terms], (text, terms)
                 checked += 1
     assert checked > 100
+
+
+def test_hit_of_builds_the_same_result_as_pydantic() -> None:
+    values = {
+        "type": "offer",
+        "id": "7",
+        "title": "Aide-soignant(e) de nuit",
+        "url": "/emploi/offres/7",
+        "score": 3.5,
+        "rome_codes": ["J1501"],
+        "matched": None,
+        "subtitle": "Offre d'emploi, CDI, Lyon",
+        "key": "offer:7",
+        "snippet": "<b>",
+        "highlight": "&lt;b&gt;",
+        "city": "Lyon",
+        "commune": "69123",
+        "distance_km": 1.25,
+        "start_date": None,
+        "published_at": dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC),
+        "contract": "CDI",
+        "modality": None,
+        "is_demo": True,
+    }
+    fast = hit_of(dict(values))
+    assert fast == SearchHit.model_construct(**values) == SearchHit(**values)
+    assert fast.model_dump(mode="json") == SearchHit(**values).model_dump(mode="json")
+    with pytest.raises(ValueError, match="champs attendus"):
+        hit_of({k: v for k, v in values.items() if k != "city"})
 
 
 # --- judged relevance ----------------------------------------------------------------------------------
@@ -295,9 +325,10 @@ def test_radius_is_exact_and_sorts_by_distance(engine_: SearchEngine, search_db:
                 TrainingSession.closed_at.is_(None), TrainingSession.latitude.is_not(None)
             )
         ).all()
-    expected = {f"offer:{i}" for i, la, lo in rows if haversine_km(lyon.latitude, lyon.longitude, la, lo) <= 40} | {
-        f"training:{i}" for i, la, lo in sessions if haversine_km(lyon.latitude, lyon.longitude, la, lo) <= 40
+    measured = {f"offer:{i}": haversine_km(lyon.latitude, lyon.longitude, la, lo) for i, la, lo in rows} | {
+        f"training:{i}": haversine_km(lyon.latitude, lyon.longitude, la, lo) for i, la, lo in sessions
     }
+    expected = {key for key, d in measured.items() if d <= 40}
     assert expected
     page = engine_.query(SearchQuery(commune="Lyon", radius_km=40, sort="distance", per_page=100, facets=False))
     assert page.total == len(expected) and page.total_exact
@@ -306,6 +337,9 @@ def test_radius_is_exact_and_sorts_by_distance(engine_: SearchEngine, search_db:
     distances = [h.distance_km for h in page.results]
     assert distances == sorted(distances)  # type: ignore[type-var]
     assert all(d is not None and d <= 40 for d in distances)
+    # The nearest of all, not merely near ones: the page's distances are the smallest ones.
+    nearest = sorted(d for key, d in measured.items() if key in expected)[: len(distances)]
+    assert distances == [round(d, 2) for d in nearest]
     by_relevance = engine_.query(SearchQuery(q="aide", commune="Lyon", radius_km=40, per_page=10, facets=False))
     assert by_relevance.results and all(h.key in expected for h in by_relevance.results)
     assert all(h.distance_km is not None and h.distance_km <= 40 for h in by_relevance.results)
@@ -400,7 +434,7 @@ def test_search_page_has_filters_facets_and_demo_label_without_javascript(web: T
 READER = r"""
 import sys, time
 from pathlib import Path
-from passerelles.search.schemas import SearchQuery
+from passerelles.search.schemas import SearchHit, SearchQuery
 from passerelles.search.services import IndexReplica
 replica = IndexReplica(Path(sys.argv[1]))
 replica.engine()

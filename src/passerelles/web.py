@@ -29,12 +29,15 @@ def get_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_session)]
 
 
-def get_search(request: Request, session: DbSession) -> SearchBackend:
+async def get_search(request: Request) -> SearchBackend:
+    """The search backend of the application, opened on first use (a search needs no database session:
+    the index is read alone, so a request opens none)."""
     state = request.app.state
     if state.search is None:
         with _lock:
             if state.search is None:
-                state.search = open_backend(session, state.settings.search_index_dir, state.settings.database_url)
+                with state.sessionmaker() as session:
+                    state.search = open_backend(session, state.settings.search_index_dir, state.settings.database_url)
     backend: SearchBackend = state.search
     return backend
 

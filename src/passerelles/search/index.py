@@ -86,6 +86,7 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(tiered, tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("tg", tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("rw", tokenizer_name="whitespace", index_option="basic")
+    sb.add_text_field("point", fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_date_field("start", fast=True, indexed=True)
     sb.add_date_field("published", fast=True, indexed=True)
     sb.add_float_field("lat", fast=True, indexed=True)
@@ -419,6 +420,8 @@ def add_tiered(doc: dict[str, Any], bucket: str) -> None:
     if place:
         doc["tp"] = " ".join(f"{t}~{bucket}" for t in place)
     if "lat" in doc and "lon" in doc:
+        # The place as one value: a search sorted by distance counts records per place, then measures places.
+        doc["point"] = f"{doc['lat']:.6f},{doc['lon']:.6f}"
         cells = (bucket[0] + cell_of(doc["lat"], doc["lon"]), bucket[0].upper() + cell_of(doc["lat"], doc["lon"], 5))
         doc["tg"] = " ".join(f"{t}@{cell}" for cell in cells for t in ("", *names))
     doc["rw"] = " ".join(dict.fromkeys([*names, *body]))

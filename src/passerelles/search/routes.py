@@ -27,7 +27,7 @@ router = APIRouter(tags=["recherche"])
 
 
 @router.get("/search", response_model=SearchResponse)
-def search(
+async def search(
     backend: Search,
     q: Annotated[str, Query(max_length=200, description="Texte recherché")] = "",
     type: Annotated[list[ResultType] | None, Query(description="Types de résultats")] = None,
@@ -49,6 +49,8 @@ def search(
     facettes: Annotated[bool, Query(description="Calculer les facettes (comptes par filtre)")] = False,
 ) -> Any:
     """Recherche de métiers, certifications, sessions de formation et offres d'emploi, avec filtres et facettes."""
+    # Run on the event loop, not in a worker thread: a search is a few milliseconds of CPU reading a
+    # memory-mapped index, shorter than the hand-over to a thread and back.
     try:
         request = SearchQuery(
             q=q,
@@ -80,7 +82,7 @@ def search(
 
 
 @router.get("/search/suggest", response_model=SuggestResponse)
-def suggest(
+async def suggest(
     backend: Search,
     q: Annotated[str, Query(max_length=100, description="Début d'un nom de métier ou de diplôme")],
     limit: Annotated[int, Query(ge=1, le=20)] = 8,

@@ -95,6 +95,7 @@ TYPO_CANDIDATES = 4
 # step covers at least this many records of a kind, each next step four times more, until a page is full.
 FIRST_STEP_DOCS = 5000
 MAX_CELLS = 30  # beyond, a circle is read from the large map cells
+MAX_POINTS = 20000  # places counted at most in one search sorted by distance
 
 TYPE_LABELS = {
     "occupation": "Métiers",
@@ -296,6 +297,7 @@ class SearchEngine:
         self._steps_cache: dict[tuple[str, str, int], list[list[str]]] = {}
         self._candidate_cache: dict[str, list[str]] = {}
         self._place_cache: dict[str, bool] = {}
+        self._name_word_cache: dict[str, bool] = {}
 
     @classmethod
     def open(cls, folder: Path, synonyms: Synonyms) -> SearchEngine:
@@ -330,6 +332,14 @@ class SearchEngine:
 
     def _is_name_word(self, token: str) -> bool:
         """A word of occupation or diploma names (not of a session's or offer's free text)."""
+        found = self._name_word_cache.get(token)
+        if found is None:
+            if len(self._name_word_cache) > 50000:
+                self._name_word_cache.clear()
+            found = self._name_word_cache[token] = self._search_name_word(token)
+        return found
+
+    def _search_name_word(self, token: str) -> bool:
         q = tantivy.Query.boolean_query(
             [
                 (
@@ -661,7 +671,7 @@ class SearchEngine:
 
     def _records(
         self,
-        kind: str,
+        kinds: list[str],
         words: Words,
         filters: list[tantivy.Query],
         r: SearchQuery,
@@ -675,7 +685,7 @@ class SearchEngine:
         Steps are read in order until the page is full; a step's results all come before the next one's
         (so page 2 continues page 1). When the words and filters can only match a few thousand records
         (``cheap``), every bucket is read in one step and counted exactly."""
-        steps: list[list[str]] = self._steps(kind, r.sort) if circle is None else [[]]
+        steps: list[list[str]] = self._steps(kinds[0], r.sort) if circle is None else [[]]
         if cheap and steps:
             steps = [[b for step in steps for b in step]]
         order = None
@@ -686,7 +696,7 @@ class SearchEngine:
         out: list[tuple[int, float, Any, float | None]] = []
         counted = 0
         for n, buckets in enumerate(steps):
-            words_query = self._tiered(words, buckets) if circle is None else self._geo(words, kind, *circle)
+            words_query = self._tiered(words, buckets) if circle is None else self._geo(words, kinds, *circle)
             query = self._combine(words_query, filters)
             limit = need if circle is None else min(DISTANCE_CANDIDATES, 2 * need + 50)
             while True:
@@ -743,10 +753,10 @@ class SearchEngine:
                 return [f"{prefix}{i}:{j}" for i in rows for j in columns]
         raise AssertionError("unreachable")
 
-    def _geo(self, words: Words, kind: str, lat: float, lon: float, radius: float) -> tantivy.Query:
-        """Records of ``kind`` in the cells around the point that hold the words (or all of them)."""
+    def _geo(self, words: Words, kinds: list[str], lat: float, lon: float, radius: float) -> tantivy.Query:
+        """Records of ``kinds`` in the cells around the point that hold the words (or all of them)."""
         s = self.schema
-        cells = self._cells(kind, lat, lon, radius)
+        cells = [c for kind in kinds for c in self._cells(kind, lat, lon, radius)]
         if words.empty:
             queries = [tantivy.Query.term_query(s, "tg", f"@{c}") for c in cells]
         else:
@@ -760,25 +770,109 @@ class SearchEngine:
 
     def _nearest(
         self,
-        kind: str,
+        kinds: list[str],
         words: Words,
         filters: list[tantivy.Query],
         circle: tuple[float, float, float],
         need: int,
     ) -> tuple[list[tuple[int, float, Any, float | None]], int, bool]:
         """Sorted by distance: circles of growing size around the commune until one holds a page of records
-        (those are then the nearest of all), each read from the postings of the cells it covers."""
+        (those are then the nearest of all), each read from the postings of the cells it covers.
+
+        Records are counted per place (a terms aggregation on ``point``, in tantivy): only the places are
+        measured, then the records of the nearest places fetched. Records often share a place (a
+        commune's centre), so a city's thousands of offers are a few hundred places."""
         lat0, lon0, radius = circle
         rho = max(2.0, radius / 8)
         while True:
             rho = min(rho, radius)
-            query = self._combine(self._geo(words, kind, lat0, lon0, rho), filters)
-            res = self.searcher.search(query, DISTANCE_CANDIDATES, count=False)
-            nearest, inside = self._nearest_of([a for _s, a in res.hits], lat0, lon0, rho, need)
-            complete = len(res.hits) < DISTANCE_CANDIDATES
+            query = self._combine(self._geo(words, kinds, lat0, lon0, rho), filters)
+            agg = self.searcher.aggregate(query, {"p": {"terms": {"field": "point", "size": MAX_POINTS}}})["p"]
+            if agg.get("sum_other_doc_count"):  # too many places to count them all: measure each record
+                res = self.searcher.search(query, DISTANCE_CANDIDATES, count=False)
+                nearest, inside = self._nearest_of([a for _s, a in res.hits], lat0, lon0, rho, need)
+                if rho >= radius or inside >= need:
+                    return [(0, 0.0, a, d) for d, a in nearest], inside, False
+                rho *= 3
+                continue
+            places = self._places_within(agg["buckets"], lat0, lon0, rho, need)
+            inside = sum(n for _d, _k, n in places)
             if rho >= radius or inside >= need:
-                return [(0, 0.0, a, d) for d, a in nearest], inside, complete and rho >= radius
+                return self._at_places(query, places, need), inside, rho >= radius
             rho *= 3
+
+    @staticmethod
+    def _places_within(buckets: list[dict[str, Any]], lat0: float, lon0: float, radius: float, need: int) -> list[Any]:
+        """(distance, point, records) of the aggregated places within ``radius``, nearest first.
+
+        Places are first put on a flat map (within 0.05 % of the great-circle distance up to 300 km: a few
+        float operations); only those near the circle's edge, or among the nearest, are measured exactly."""
+        ky = EARTH_KM * math.pi / 180
+        half = math.pi / 360
+        near_edge, margin = [], 0.005 * radius + 0.01
+        sure: list[tuple[float, str, int]] = []
+        for bucket in buckets:
+            key = bucket["key"]
+            la, _comma, lo = key.partition(",")
+            lat = float(la)
+            d = math.hypot((lat - lat0) * ky, (float(lo) - lon0) * ky * math.cos((lat + lat0) * half))
+            if d <= radius - margin:
+                sure.append((d, key, int(bucket["doc_count"])))
+            elif d <= radius + margin:
+                near_edge.append((key, int(bucket["doc_count"])))
+        out = []
+        for key, n in near_edge:
+            la, _comma, lo = key.partition(",")
+            d = haversine_km(lat0, lon0, float(la), float(lo))
+            if d <= radius:
+                out.append((d, key, n))
+        sure.sort()
+        # The places that fill the page are measured exactly (the flat distance may swap close places),
+        # and those within the flat map's error of the last of them.
+        cutoff, count = math.inf, 0
+        for i, (d, key, n) in enumerate(sure):
+            if d > cutoff:
+                out += sure[i:]  # beyond the page: their order and distance are not shown
+                break
+            la, _comma, lo = key.partition(",")
+            out.append((haversine_km(lat0, lon0, float(la), float(lo)), key, n))
+            count += n
+            if count >= need and cutoff == math.inf:
+                cutoff = d + 2 * margin
+        out.sort()
+        return out
+
+    def _at_places(
+        self, query: tantivy.Query, places: list[tuple[float, str, int]], need: int
+    ) -> list[tuple[int, float, Any, float | None]]:
+        """The ``need`` records of ``query`` at the nearest of ``places`` (distance, point, count), nearest
+        first: every record of the places before the last one needed, the best of that last one."""
+        out: list[tuple[int, float, Any, float | None]] = []
+        whole: list[str] = []
+        taken = 0
+        distance: dict[str, float] = {}
+        for d, key, n in places:
+            distance[key] = d
+            if taken + n < need:
+                whole.append(key)
+                taken += n
+                continue
+            groups = [(whole, taken), ([key], need - taken)] if whole else [([key], need - taken)]
+            break
+        else:
+            groups = [(whole, taken)] if whole else []
+        for keys, limit in groups:
+            if limit <= 0:
+                continue
+            res = self.searcher.search(self._combine(query, [self._terms("point", keys)]), limit, count=False)
+            addrs = [a for _s, a in res.hits]
+            if addrs:
+                lats = self.searcher.fast_field_values("lat", addrs)
+                lons = self.searcher.fast_field_values("lon", addrs)
+                for a, la, lo in zip(addrs, lats, lons, strict=True):
+                    out.append((0, 0.0, a, distance.get(f"{float(la or 0):.6f},{float(lo or 0):.6f}", 0.0)))
+        out.sort(key=lambda x: x[3] or 0.0)
+        return out
 
     def _nearest_of(
         self, addrs: list[Any], lat0: float, lon0: float, radius: float, need: int
@@ -865,14 +959,16 @@ class SearchEngine:
         cheap = min(lean_bound, self._filter_bound(r)) <= COUNT_CAP
         record_lists: list[list[tuple[int, float, Any, float | None]]] = []
         intents = {INTENTS[t] for t in words if t in INTENTS}
-        for kind in ("training", "offer"):
-            if kind not in wanted or not self._applies(kind, r):
-                continue
+        kinds: list[str] = [k for k in ("training", "offer") if k in wanted and self._applies(k, r)]
+        # Around a commune, both kinds are read in one search of their map cells (unless a word asks for
+        # one kind, which then gets its bonus); elsewhere each kind walks its own buckets.
+        one_search = circle is not None and not intents & set(kinds)
+        for group in [kinds] if one_search and kinds else [[k] for k in kinds]:
             if r.sort == "distance" and circle is not None:
-                found, counted, done = self._nearest(kind, words, record_filters, circle, need)
+                found, counted, done = self._nearest(group, words, record_filters, circle, need)
             else:
-                found, counted, done = self._records(kind, words, record_filters, r, circle, need, cheap)
-            if r.sort == "pertinence" and (kind in intents or place_from_text):
+                found, counted, done = self._records(group, words, record_filters, r, circle, need, cheap)
+            if r.sort == "pertinence" and (intents & set(group) or place_from_text):
                 # Asked for by a word ("formation", "emploi") or located where the text says: before the
                 # general pages of occupations and diplomas.
                 found = [(n, key + INTENT_BONUS, a, d) for n, key, a, d in found]
@@ -1012,27 +1108,28 @@ class SearchEngine:
         rtype = cast(ResultType, "occupation" if kind == "rome" else kind)
         snippet = p.get("text")
         start, published = p.get("start"), p.get("published")
-        # Built without validation (model_construct): every value comes from our own index, typed here.
-        return SearchHit.model_construct(
-            type=rtype,
-            id=p.get("id") or key.split(":", 1)[1],
-            key=key,
-            title=p["title"],
-            url=p["url"],
-            score=round(score, 3),
-            rome_codes=p.get("rome_codes") or [],
-            subtitle=p.get("subtitle"),
-            matched=self._matched(p, terms),
-            snippet=snippet,
-            highlight=mark(snippet, terms, unknown) if highlight and snippet else None,
-            city=p.get("city"),
-            commune=p.get("commune"),
-            distance_km=round(distance, 2) if distance is not None else None,
-            start_date=dt.date.fromisoformat(start) if start else None,
-            published_at=dt.datetime.fromisoformat(published) if published else None,
-            contract=p.get("contract"),
-            modality=p.get("modality"),
-            is_demo=bool(p.get("demo")),
+        return hit_of(
+            {
+                "type": rtype,
+                "id": p.get("id") or key.split(":", 1)[1],
+                "title": p["title"],
+                "url": p["url"],
+                "score": round(score, 3),
+                "rome_codes": p.get("rome_codes") or [],
+                "matched": self._matched(p, terms) if p.get("aliases") else None,
+                "subtitle": p.get("subtitle"),
+                "key": key,
+                "snippet": snippet,
+                "highlight": mark(snippet, terms, unknown) if highlight and snippet else None,
+                "city": p.get("city"),
+                "commune": p.get("commune"),
+                "distance_km": round(distance, 2) if distance is not None else None,
+                "start_date": dt.date.fromisoformat(start) if start else None,
+                "published_at": dt.datetime.fromisoformat(published) if published else None,
+                "contract": p.get("contract"),
+                "modality": p.get("modality"),
+                "is_demo": bool(p.get("demo")),
+            }
         )
 
     @staticmethod
@@ -1104,6 +1201,20 @@ class SearchEngine:
         payload: dict[str, Any] = json.loads(doc.get_first("payload") or b"{}")
         payload["key"] = key
         return payload
+
+
+def hit_of(values: dict[str, Any]) -> SearchHit:
+    """``SearchHit.model_construct(**values)`` for a complete set of values, without pydantic's per-field
+    work (a fifth of a search's time for a page of 20): the values come from our own index, typed by the
+    caller. tests/test_search.py checks it builds the same object as ``model_construct``."""
+    if values.keys() != SearchHit.model_fields.keys():
+        raise ValueError(f"champs attendus : {list(SearchHit.model_fields)}")
+    hit = SearchHit.__new__(SearchHit)
+    object.__setattr__(hit, "__dict__", values)
+    object.__setattr__(hit, "__pydantic_fields_set__", set(values))
+    object.__setattr__(hit, "__pydantic_extra__", None)
+    object.__setattr__(hit, "__pydantic_private__", None)
+    return hit
 
 
 def _count(res: Any) -> int:

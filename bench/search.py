@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -597,6 +598,7 @@ def http_step(args: argparse.Namespace, root: Path, qpath: Path) -> dict[str, An
         "PASSERELLES_DATABASE_URL": args.database_url,
         "PASSERELLES_SEARCH_INDEX_DIR": str(root),
         "PASSERELLES_ENVIRONMENT": "production",
+        "PASSERELLES_SECRET_KEY": secrets.token_hex(32),  # production refuses to start without one
     }
     server = subprocess.Popen(
         [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import ValidationError
 
 from passerelles.errors import NotFound
@@ -72,13 +72,16 @@ async def search(
             per_page=limit,
             facets=facettes,
         )
-        return backend.query(request)
+        result = backend.query(request)
     except ValidationError as exc:
         raise HTTPException(
             422, "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}" for e in exc.errors())
         ) from None
     except UnknownPlace as exc:
         raise HTTPException(422, str(exc)) from None
+    # Serialised here (pydantic's own encoder) rather than re-validated against the response model:
+    # the page is already one (``response_model`` still documents it).
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 @router.get("/search/suggest", response_model=SuggestResponse)

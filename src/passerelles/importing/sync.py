@@ -208,19 +208,22 @@ def sync_rows(
             existing[tuple(row[2:])] = (row[0], row[1])
     to_insert, to_update = [], []
     ids: dict[tuple[Any, ...], int | None] = {}
+    unchanged = 0
     for k, values in by_key.items():
         old = existing.get(k)
         if old is None:
             to_insert.append(values)
-            counts.created += 1
             ids[k] = None
         else:
             ids[k] = old[0]
             if old[1] != values["row_hash"]:
                 to_update.append({"_id": old[0], **values})
-                counts.updated += 1
             else:
-                counts.unchanged += 1
+                unchanged += 1
+    # Added once, not per row: the counts are a pydantic model, whose every assignment is validated.
+    counts.created += len(to_insert)
+    counts.updated += len(to_update)
+    counts.unchanged += unchanged
     if dry_run:
         return ids
     insert_rows(conn, table, to_insert, bound)

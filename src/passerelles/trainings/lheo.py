@@ -67,12 +67,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import IO, Any, cast
 
 from lxml import etree
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from unidecode import unidecode
 
@@ -80,11 +79,20 @@ from passerelles.certifications.models import Certification, CertificationRncp
 from passerelles.importing.download import download
 from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import EntityCounts, ImportRefused, ImportReport, Reject
-from passerelles.importing.sync import CHUNK, close_missing, row_hash, sync_rows, tune_for_bulk
+from passerelles.importing.sync import CHUNK, Bound, bind_ahead, close_missing, row_hash, sync_rows, tune_for_bulk
 from passerelles.places.models import Commune
 from passerelles.settings import PROJECT_ROOT
 from passerelles.trainings.models import Provider, Training, TrainingSession
-from passerelles.trainings.schemas import ProviderRecord, SessionRecord, TrainingRecord
+from passerelles.trainings.schemas import (
+    PROVIDER_RULES,
+    SESSION_RULES,
+    TRAINING_RULES,
+    ProviderRecord,
+    Rule,
+    SessionRecord,
+    TrainingRecord,
+    check_record,
+)
 
 __all__ = ["ImportRefused", "XmlGuard", "import_lheo"]
 
@@ -136,9 +144,6 @@ ROME = re.compile(r"^(?:[A-N][0-9]{4}|[0-9]{5})$")
 FINANCEUR = re.compile(r"^[0-9]{1,2}$")
 DIGITS = re.compile(r"^[0-9]{1,9}$")
 LHEO_DATE = re.compile(r"^[0-9]{8}$")
-
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class RecordError(Exception):
@@ -758,6 +763,7 @@ class SessionOutcome:
     session: SessionRecord | None = None
     reason: str | None = None
     count: int = 1
+    bound: Bound | None = None  # the session's row values converted for the driver (sync.bind_ahead)
 
 
 @dataclass(slots=True)
@@ -773,6 +779,8 @@ class ParsedFormation:
     duplicate_field: str
     outcomes: list[SessionOutcome]
     sessions: list[SessionRecord] = field(default_factory=list)
+    training_bound: Bound | None = None  # the training's row values converted for the driver, by the reader
+    session_bounds: list[Bound | None] = field(default_factory=list)  # those of ``sessions``
 
 
 class _Node:
@@ -1002,23 +1010,13 @@ def _codes(parent: Any, path: str, pattern: re.Pattern[str], what: str, field: s
     return codes
 
 
-def _validated(model: type[M], values: dict[str, Any], paths: dict[str, str]) -> M:
-    try:
-        return model(**values)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        name = str(error["loc"][0]) if error["loc"] else ""
-        ctx = error.get("ctx") or {}
-        value = error.get("input")
-        if error["type"] == "string_too_long":
-            reason = f"valeur trop longue ({len(str(value))} caractères, au plus {ctx.get('max_length')})"
-        elif error["type"] == "string_pattern_mismatch":
-            reason = f"valeur invalide : « {value} »"
-        elif error["type"] in ("greater_than_equal", "less_than_equal", "less_than", "greater_than"):
-            reason = f"valeur hors limites : {value}"
-        else:
-            reason = f"valeur refusée : {error['msg']}"
-        raise RecordError(paths.get(name, name), reason) from None
+def _validated(rules: dict[str, Rule], values: dict[str, Any], paths: dict[str, str]) -> dict[str, Any]:
+    """``values`` once checked against the record's rules (:mod:`passerelles.trainings.schemas`)."""
+    broken = check_record(values, rules)
+    if broken is not None:
+        name, reason = broken
+        raise RecordError(paths.get(name, name), reason)
+    return values
 
 
 @dataclass
@@ -1096,7 +1094,7 @@ class _Dedup:
         self.sessions: set[str] = set()
 
     def __call__(self, f: ParsedFormation) -> ParsedFormation | None:
-        first = self.trainings.setdefault(f.training.external_id, f.line)
+        first = self.trainings.setdefault(f.training["external_id"], f.line)
         if first != f.line:
             reason = f"formation en double : déjà lue ligne {first}"
             _reject(self.report, self.file_name, "training", f"{f.label} (ligne {f.line})", f.duplicate_field, reason)
@@ -1104,11 +1102,12 @@ class _Dedup:
         for o in f.outcomes:
             if o.session is None:
                 _reject(self.report, self.file_name, o.entity, o.position, o.field, o.reason or "", o.count)
-            elif o.session.external_id in self.sessions:
+            elif o.session["external_id"] in self.sessions:
                 _reject(self.report, self.file_name, o.entity, o.position, o.field, "session en double")
             else:
-                self.sessions.add(o.session.external_id)
+                self.sessions.add(o.session["external_id"])
                 f.sessions.append(o.session)
+                f.session_bounds.append(o.bound)
         f.outcomes = []
         return f
 
@@ -1127,8 +1126,14 @@ class RecordReader:
         report: ImportReport,
         file_name: str,
         true_line: Callable[[int | None], int | None],
+        base: dict[str, Any] | None = None,
+        dialect: Dialect | None = None,
     ) -> None:
         self.layout = layout
+        # The loader's row is ``{**base, **record, ids…}``: with the dialect, the reader converts the values
+        # of ``base`` and the record for the driver ahead (in a reader process, see sync.bind_ahead).
+        self.base = base or {}
+        self.dialect = dialect
         self.refs = refs
         self.report = report
         self.file_name = file_name
@@ -1155,7 +1160,13 @@ class RecordReader:
         outcomes: list[SessionOutcome] = []
         for index, action in enumerate(rec.findall(L.actions), start=1):
             outcomes.extend(self._action_sessions(rec, action, index, training, label, line))
-        return ParsedFormation(line, label, provider, training, "@numero" if numero else L.title, outcomes)
+        duplicate_field = "@numero" if numero else L.title
+        parsed = ParsedFormation(line, label, provider, training, duplicate_field, outcomes)
+        parsed.training_bound = self._bind(TRAINING, training)
+        return parsed
+
+    def _bind(self, table: Table, record: dict[str, Any]) -> Bound | None:
+        return None if self.dialect is None else bind_ahead(table, self.dialect, {**self.base, **record})
 
     def _provider(self, el: Any) -> ProviderRecord:
         p = self.layout.provider
@@ -1195,7 +1206,7 @@ class RecordReader:
             "phone": f"{coords}/telfixe/numtel",
             "email": f"{coords}/courriel",
         }
-        return _validated(ProviderRecord, values, paths)
+        return _validated(PROVIDER_RULES, values, paths)
 
     def _training(self, rec: Any, numero: str, title: str | None, provider: ProviderRecord) -> TrainingRecord:
         L = self.layout
@@ -1225,7 +1236,7 @@ class RecordReader:
             numero
             or "h:"
             + _short_hash(
-                provider.external_id,
+                provider["external_id"],
                 title,
                 rncp,
                 certifinfo,
@@ -1247,7 +1258,7 @@ class RecordReader:
             "rome_codes": _codes(rec, L.rome, ROME, "code ROME"),
             "level_eu": LEVEL_EU.get(level_code) if level_code else None,
         }
-        return _validated(TrainingRecord, values, {"external_id": "@numero", "title": L.title})
+        return _validated(TRAINING_RULES, values, {"external_id": "@numero", "title": L.title})
 
     def _action_sessions(
         self, rec: Any, action: Any, index: int, training: TrainingRecord, label: str, line: int
@@ -1279,16 +1290,17 @@ class RecordReader:
             dates = "{}-{}".format(_text(s.find("periode/debut")) or "?", _text(s.find("periode/fin")) or "?")
             s_position = f"{action_label}, session {s_numero or dates} (ligne {self._line(s.sourceline, line)})"
             session_id = s_numero or f"s:{dates}"
-            external_id = f"{training.external_id}/{action_id}/{session_id}"
+            external_id = f"{training['external_id']}/{action_id}/{session_id}"
             if len(external_id) > 160:
-                external_id = "h:" + _short_hash(training.external_id, action_id, session_id)
+                external_id = "h:" + _short_hash(training["external_id"], action_id, session_id)
             try:
                 record = self._session(rec, action, s, common, external_id, training)
             except RecordError as err:
                 sessions.append(SessionOutcome("training_session", s_position, err.field, reason=err.reason))
                 continue
             field = f"{L.session_prefix}@numero" if s_numero else f"{L.session_prefix}periode"
-            sessions.append(SessionOutcome("training_session", s_position, field, session=record))
+            bound = self._bind(SESSION, record)
+            sessions.append(SessionOutcome("training_session", s_position, field, session=record, bound=bound))
         return sessions
 
     def _contact(self, rec: Any) -> Place:
@@ -1400,7 +1412,7 @@ class RecordReader:
             "website": website,
             "registration_address": ", ".join(p for p in (registration.address, where) if p),
         }
-        certification_id = training.certification_id
+        certification_id = training["certification_id"]
         if L.session_rncp:
             codes = [c for c in (_rncp(v) for v in _texts(s, L.session_rncp)) if c]
             certification_id = self.refs.certification(codes) or certification_id
@@ -1408,7 +1420,7 @@ class RecordReader:
             **common,
             "external_id": external_id,
             "certification_id": certification_id,
-            "title": training.title,
+            "title": training["title"],
             "start_date": start,
             "end_date": end,
             "registration_start": registration_start,
@@ -1416,7 +1428,7 @@ class RecordReader:
             "recruitment_state": RECRUITMENT.get(state_code) if state_code else None,
             "contact": {k: v for k, v in contact.items() if v},
         }
-        return _validated(SessionRecord, values, {"external_id": f"{sp}@numero"})
+        return _validated(SESSION_RULES, values, {"external_id": f"{sp}@numero"})
 
 
 # ---------------------------------------------------------------- validate: the XSD
@@ -1486,9 +1498,9 @@ class Loader:
             tune_for_bulk(conn)
             providers: dict[str, dict[str, Any]] = {}
             for f in batch:
-                ext = f.provider.external_id
+                ext = f.provider["external_id"]
                 if ext not in self.provider_ids and ext not in providers:
-                    providers[ext] = {**base, **f.provider.model_dump()}
+                    providers[ext] = {**base, **f.provider}
             provider_ids = {
                 key[1]: value
                 for key, value in sync_rows(
@@ -1499,27 +1511,44 @@ class Loader:
             def provider_id(ext: str) -> int | None:
                 return provider_ids[ext] if ext in provider_ids else self.provider_ids[ext]
 
-            trainings = [
-                {**base, **f.training.model_dump(), "provider_id": provider_id(f.provider.external_id)} for f in batch
-            ]
-            training_ids = sync_rows(conn, TRAINING, KEY, trainings, counts["training"], dry_run=self.dry_run)
-            sessions = [
-                {
-                    **base,
-                    **s.model_dump(),
-                    "training_id": training_ids[(self.origin, f.training.external_id)],
-                    "provider_id": provider_id(f.provider.external_id),
-                    "closed_at": None,
-                }
-                for f in batch
-                for s in f.sessions
-            ]
+            # The rows get their hash here, in place: sync_rows then takes them as they are (no copy), and
+            # the values a reader converted ahead (``bound``, by the row's id) still match their row.
+            bound: dict[int, Bound] = {}
+            trainings = []
+            for f in batch:
+                row = {**base, **f.training, "provider_id": provider_id(f.provider["external_id"])}
+                row["row_hash"] = row_hash(row)
+                trainings.append(row)
+                if f.training_bound is not None:
+                    bound[id(row)] = f.training_bound
+            training_ids = sync_rows(
+                conn, TRAINING, KEY, trainings, counts["training"], dry_run=self.dry_run, bound=bound
+            )
+            sessions = []
+            for f in batch:
+                training_id = training_ids[(self.origin, f.training["external_id"])]
+                f_provider = provider_id(f.provider["external_id"])
+                for s, ahead in zip(f.sessions, f.session_bounds or [None] * len(f.sessions), strict=True):
+                    row = {**base, **s, "training_id": training_id, "provider_id": f_provider, "closed_at": None}
+                    row["row_hash"] = row_hash(row)
+                    sessions.append(row)
+                    if ahead is not None:
+                        bound[id(row)] = ahead
             closed = self._closed(conn, [s["external_id"] for s in sessions])
-            sync_rows(conn, SESSION, KEY, sessions, counts["training_session"], dry_run=self.dry_run, return_ids=False)
+            sync_rows(
+                conn,
+                SESSION,
+                KEY,
+                sessions,
+                counts["training_session"],
+                dry_run=self.dry_run,
+                return_ids=False,
+                bound=bound,
+            )
             if closed:
                 # Back in the feed: reopen. A row whose content did not change was counted unchanged.
                 for s in sessions:
-                    if s["external_id"] in closed and closed[s["external_id"]] == row_hash(s):
+                    if s["external_id"] in closed and closed[s["external_id"]] == s["row_hash"]:
                         counts["training_session"].unchanged -= 1
                         counts["training_session"].updated += 1
                 if not self.dry_run:
@@ -1572,9 +1601,18 @@ class _Stream:
     """Walks the document: checks the root, validates and reads each record, frees it."""
 
     def __init__(
-        self, guard: XmlGuard, refs: References, report: ImportReport, file_name: str, xsd: Path | None
+        self,
+        guard: XmlGuard,
+        refs: References,
+        report: ImportReport,
+        file_name: str,
+        xsd: Path | None,
+        base: dict[str, Any] | None = None,
+        dialect: Dialect | None = None,
     ) -> None:
         self.guard = guard
+        self.base = base
+        self.dialect = dialect
         self.refs = refs
         self.report = report
         self.file_name = file_name
@@ -1599,7 +1637,9 @@ class _Stream:
         self.namespace = namespace
         self.report.version = VERSIONS[namespace]
         layout = V13 if namespace == NS_13 else V2
-        self.reader = RecordReader(layout, self.refs, self.report, self.file_name, self.guard.true_line)
+        self.reader = RecordReader(
+            layout, self.refs, self.report, self.file_name, self.guard.true_line, self.base, self.dialect
+        )
         if namespace == NS_13:
             self.report.warnings.append(
                 "LHÉO 1.3 : structure antérieure au schéma 2.3 (offre-formation), validée par les contrôles "
@@ -1696,14 +1736,22 @@ class _Read:
 
 
 def _read_catalogue(
-    path: Path, refs: References, file_name: str, xsd: Path | None, shard: int, shards: int
+    path: Path,
+    refs: References,
+    file_name: str,
+    xsd: Path | None,
+    shard: int,
+    shards: int,
+    base: dict[str, Any] | None = None,
+    dialect: Dialect | None = None,
 ) -> Generator[tuple[list[Reject], ParsedFormation | None], None, _Read]:
-    """Read → validate the records of one shard (all of them when ``shards`` is 1), see :func:`import_lheo`."""
+    """Read → validate the records of one shard (all of them when ``shards`` is 1), see :func:`import_lheo`.
+    ``base`` (source, is_demo) and ``dialect``: see :class:`RecordReader`."""
     local = ImportReport(importer="lheo", source=file_name)
     broken: tuple[int | None, str] | None = None
     with open_catalogue(path) as raw:
         guard = XmlGuard(raw)
-        stream = _Stream(guard, refs, local, file_name, xsd)
+        stream = _Stream(guard, refs, local, file_name, xsd, base, dialect)
         try:
             yield from stream.formations(shard, shards)
         except etree.XMLSyntaxError as exc:
@@ -1752,7 +1800,8 @@ def import_lheo(
             workers = auto_workers(path.stat().st_size)
 
         def produce(shard: int, shards: int) -> Generator[tuple[list[Reject], ParsedFormation | None], None, _Read]:
-            return _read_catalogue(path, refs, file_name, schema_path, shard, shards)
+            base = {"source": origin, "is_demo": is_demo}
+            return _read_catalogue(path, refs, file_name, schema_path, shard, shards, base, engine.dialect)
 
         dedup = _Dedup(report, file_name)
         items = sharded(produce, workers)

@@ -79,7 +79,17 @@ from passerelles.certifications.models import Certification, CertificationRncp
 from passerelles.importing.download import download
 from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import EntityCounts, ImportRefused, ImportReport, Reject
-from passerelles.importing.sync import CHUNK, Bound, bind_ahead, close_missing, row_hash, sync_rows, tune_for_bulk
+from passerelles.importing.sync import (
+    CHUNK,
+    Bound,
+    bind_ahead,
+    close_missing,
+    defer_indexes,
+    restore_indexes,
+    row_hash,
+    sync_rows,
+    tune_for_bulk,
+)
 from passerelles.places.models import Commune
 from passerelles.settings import PROJECT_ROOT
 from passerelles.trainings.models import Provider, Training, TrainingSession
@@ -112,6 +122,7 @@ TRAINING = cast(Table, Training.__table__)
 SESSION = cast(Table, TrainingSession.__table__)
 KEY = ("source", "external_id")
 ENTITIES = ("provider", "training", "training_session")
+TABLES = (PROVIDER, TRAINING, SESSION)
 
 # dict-niveaux (LHÉO): codes 0–8 are the 1969 levels (0 not given, 1 no specific level, 2 = VI … 8 = I),
 # mapped to the 2019 national/European levels by the usual equivalence (V → 3, IV → 4, III → 5, II → 6,
@@ -1470,6 +1481,7 @@ class Loader:
         self.file_name = file_name
         self.provider_ids: dict[str, int | None] = {}
         self.loaded_sessions: set[str] = set()
+        self.committed = False  # a batch was written: the tables' indexes were deferred then, or not at all
 
     def load(self, batch: list[ParsedFormation]) -> None:
         try:
@@ -1496,6 +1508,8 @@ class Loader:
         base = {"source": self.origin, "is_demo": self.is_demo}
         with self.engine.begin() as conn:
             tune_for_bulk(conn)
+            if not self.committed and not self.dry_run:
+                defer_indexes(conn, TABLES)
             providers: dict[str, dict[str, Any]] = {}
             for f in batch:
                 ext = f.provider["external_id"]
@@ -1562,6 +1576,7 @@ class Loader:
                             .values(closed_at=None)
                         )
         # Committed: only now does the run remember what this batch wrote.
+        self.committed = True
         self.provider_ids.update(provider_ids)
         self.loaded_sessions.update(s["external_id"] for s in sessions)
         for name, c in counts.items():
@@ -1581,6 +1596,11 @@ class Loader:
             )
             closed.update({ext: h for ext, h in rows})
         return closed
+
+    def restore_indexes(self) -> None:
+        if not self.dry_run:
+            with self.engine.begin() as conn:
+                restore_indexes(conn, TABLES)
 
     def close_missing(self) -> None:
         with self.engine.begin() as conn:
@@ -1806,18 +1826,22 @@ def import_lheo(
         dedup = _Dedup(report, file_name)
         items = sharded(produce, workers)
         batch: list[ParsedFormation] = []
-        for rejects, parsed in items:
-            for r in rejects:
-                report.reject("training", r)
-            formation = dedup(parsed) if parsed is not None else None
-            if formation is not None:
-                batch.append(formation)
-                if len(batch) >= batch_size:
-                    loader.load(batch)
-                    batch = []
-        state = items.states[0]
-        if batch:
-            loader.load(batch)
+        loader.restore_indexes()  # those an import killed before its end left dropped
+        try:
+            for rejects, parsed in items:
+                for r in rejects:
+                    report.reject("training", r)
+                formation = dedup(parsed) if parsed is not None else None
+                if formation is not None:
+                    batch.append(formation)
+                    if len(batch) >= batch_size:
+                        loader.load(batch)
+                        batch = []
+            state = items.states[0]
+            if batch:
+                loader.load(batch)
+        finally:
+            loader.restore_indexes()
     report.version = state.version
     report.warnings[:0] = state.warnings  # those of the root element, found before any other
     broken = state.broken

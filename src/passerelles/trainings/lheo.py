@@ -776,6 +776,19 @@ class SessionOutcome:
     count: int = 1
     bound: Bound | None = None  # the session's row values converted for the driver (sync.bind_ahead)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickled by the reader processes, unpickled by the loading one: a plain tuple of the fields costs
+        # about half what a slotted dataclass's own state (a dict per object) costs on both sides.
+        return SessionOutcome, (
+            self.entity,
+            self.position,
+            self.field,
+            self.session,
+            self.reason,
+            self.count,
+            self.bound,
+        )
+
 
 @dataclass(slots=True)
 class ParsedFormation:
@@ -793,6 +806,19 @@ class ParsedFormation:
     training_bound: Bound | None = None  # the training's row values converted for the driver, by the reader
     session_bounds: list[Bound | None] = field(default_factory=list)  # those of ``sessions``
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return ParsedFormation, (  # see SessionOutcome.__reduce__
+            self.line,
+            self.label,
+            self.provider,
+            self.training,
+            self.duplicate_field,
+            self.outcomes,
+            self.sessions,
+            self.training_bound,
+            self.session_bounds,
+        )
+
 
 class _Node:
     """One element of a record as the reader needs it: local tag, text, children by local tag.
@@ -802,13 +828,17 @@ class _Node:
     reading a record slower than parsing and validating it. ``el`` is the lxml element, for attributes
     and line numbers (alive until the record is cleared)."""
 
-    __slots__ = ("el", "kids", "tag", "text")
+    __slots__ = ("el", "kids", "tag")
 
-    def __init__(self, el: Any, tag: str, text: str | None, kids: dict[str, list[_Node]]) -> None:
+    def __init__(self, el: Any, tag: str, kids: dict[str, list[_Node]]) -> None:
         self.el = el
         self.tag = tag
-        self.text = text
         self.kids = kids
+
+    @property
+    def text(self) -> str | None:
+        text: str | None = self.el.text  # read when needed only: most elements' texts are not
+        return text
 
     def get(self, name: str, default: str | None = None) -> str | None:
         value = self.el.get(name, default)
@@ -918,30 +948,39 @@ def _plain(path: str) -> tuple[str, ...] | None:
     return tuple(tag for tag, _, _ in steps)
 
 
-def _tree(el: Any) -> _Node:
+_LOCAL: dict[str, str] = {}  # qualified tag → local name, shared by every record of every document
+
+
+def _tree(el: Any, local: str | None = None) -> _Node:
     """``el`` and its descendants as :class:`_Node` (namespaces dropped, comments, PIs and
     :data:`UNREAD` elements skipped)."""
     kids: dict[str, list[_Node]] = {}
+    names = _LOCAL
     for child in el:
         tag = child.tag
-        if type(tag) is not str:
+        name = names.get(tag)
+        if name is None:
+            if type(tag) is not str:
+                continue
+            name = names[tag] = tag.rpartition("}")[2]
+        if name in UNREAD:
             continue
-        local = tag.rpartition("}")[2]
-        if local in UNREAD:
-            continue
-        node = _tree(child) if len(child) else _Node(child, local, child.text, _NO_KIDS)
-        same = kids.get(local)
+        node = _tree(child, name) if len(child) else _Node(child, name, _NO_KIDS)
+        same = kids.get(name)
         if same is None:
-            kids[local] = [node]
+            kids[name] = [node]
         else:
             same.append(node)
-    return _Node(el, el.tag.rpartition("}")[2], el.text, kids)
+    return _Node(el, local or el.tag.rpartition("}")[2], kids)
 
 
 def _text(el: Any) -> str | None:
-    if el is None or el.text is None:
+    if el is None:
         return None
-    value = str(el.text).strip()
+    value = el.text
+    if value is None:
+        return None
+    value = value.strip()
     return None if value in ("", "-") else value
 
 
@@ -1044,40 +1083,58 @@ class Place:
     website: str | None = None
 
 
+def _kid_text(node: _Node, tag: str) -> str | None:
+    """:func:`_text` of ``node``'s first child ``tag`` (``node.find(tag)`` for a plain tag, without the
+    path handling)."""
+    kids = node.kids.get(tag)
+    return None if kids is None else _text(kids[0])
+
+
+def _kid_texts(node: _Node, tag: str) -> list[str]:
+    kids = node.kids.get(tag)
+    if kids is None:
+        return []
+    return [t for t in map(_text, kids) if t is not None]
+
+
 def _coordinates(el: Any, field: str) -> Place:
     """An LHÉO ``coordonnees`` (or bare ``adresse``) element; the same shape in 1.3 and 2.x."""
     if el is None:
         return Place()
-    address = el if _local(el.tag) == "adresse" else el.find("adresse")
-    prefix = field if _local(el.tag) == "adresse" else f"{field}/adresse"
-    lines = [] if address is el else [*_texts(el, "nom"), *_texts(el, "ligne")]
-    place = Place(name=_text(el.find("nom")))
+    bare = el.tag == "adresse"
+    address = el if bare else el.find("adresse")
+    lines = [] if bare else [*_kid_texts(el, "nom"), *_kid_texts(el, "ligne")]
+    place = Place(name=_kid_text(el, "nom"))
     if address is not None:
-        lines += _texts(address, "ligne")
-        place.postcode = _text(address.find("codepostal"))
-        if place.postcode is not None and not POSTCODE.match(place.postcode):
-            raise RecordError(f"{prefix}/codepostal", f"code postal invalide : « {place.postcode} »")
-        place.city = _text(address.find("ville"))
-        if place.city is not None and len(place.city) > 200:
-            raise RecordError(f"{prefix}/ville", f"nom de ville trop long ({len(place.city)} caractères)")
-        place.insee = _text(address.find("code-INSEE-commune"))
-        if place.insee is not None and not INSEE.match(place.insee):
-            raise RecordError(f"{prefix}/code-INSEE-commune", f"code INSEE invalide : « {place.insee} »")
-        for attr, bound in (("latitude", 90.0), ("longitude", 180.0)):
-            node = address.find(f"geolocalisation/{attr}")
-            path = f"{prefix}/geolocalisation/{attr}"
-            if node is None:
-                node = address.find(f"extras/extra[@info='{attr}']")
-                path = f"{prefix}/extras/extra[@info='{attr}']"
-            setattr(place, attr, _coordinate(_text(node), path, bound))
-    unique: list[str] = []
-    for line in lines:
-        if line not in unique:
-            unique.append(line)
-    place.address = ", ".join(unique) or None
+        prefix = field if bare else f"{field}/adresse"
+        lines += _kid_texts(address, "ligne")
+        place.postcode = postcode = _kid_text(address, "codepostal")
+        if postcode is not None and not POSTCODE.match(postcode):
+            raise RecordError(f"{prefix}/codepostal", f"code postal invalide : « {postcode} »")
+        place.city = city = _kid_text(address, "ville")
+        if city is not None and len(city) > 200:
+            raise RecordError(f"{prefix}/ville", f"nom de ville trop long ({len(city)} caractères)")
+        place.insee = insee = _kid_text(address, "code-INSEE-commune")
+        if insee is not None and not INSEE.match(insee):
+            raise RecordError(f"{prefix}/code-INSEE-commune", f"code INSEE invalide : « {insee} »")
+        kids = address.kids
+        if "geolocalisation" in kids or "extras" in kids:
+            for attr, bound in (("latitude", 90.0), ("longitude", 180.0)):
+                node = address.find(f"geolocalisation/{attr}")
+                path = f"{prefix}/geolocalisation/{attr}"
+                if node is None:
+                    node = address.find(f"extras/extra[@info='{attr}']")
+                    path = f"{prefix}/extras/extra[@info='{attr}']"
+                setattr(place, attr, _coordinate(_text(node), path, bound))
+    if lines:
+        unique: list[str] = []
+        for line in lines:
+            if line not in unique:
+                unique.append(line)
+        place.address = ", ".join(unique)
     if address is not el:
         place.phone = _text(el.find("telfixe/numtel")) or _text(el.find("portable/numtel"))
-        place.email = _text(el.find("courriel"))
+        place.email = _kid_text(el, "courriel")
         place.website = _text(el.find("web/urlweb"))
     return place
 
@@ -1298,14 +1355,19 @@ class RecordReader:
         sessions: list[SessionOutcome] = []
         for s in session_els:
             s_numero = (s.get("numero") or "").strip() if L.numbered else ""
-            dates = "{}-{}".format(_text(s.find("periode/debut")) or "?", _text(s.find("periode/fin")) or "?")
+            period = s.find("periode")
+            if period is not None and len(s.kids["periode"]) == 1:
+                debut, fin = _kid_text(period, "debut"), _kid_text(period, "fin")
+            else:  # no period, or several: the first "debut" and the first "fin" may be in different ones
+                debut, fin = _text(s.find("periode/debut")), _text(s.find("periode/fin"))
+            dates = f"{debut or '?'}-{fin or '?'}"
             s_position = f"{action_label}, session {s_numero or dates} (ligne {self._line(s.sourceline, line)})"
             session_id = s_numero or f"s:{dates}"
             external_id = f"{training['external_id']}/{action_id}/{session_id}"
             if len(external_id) > 160:
                 external_id = "h:" + _short_hash(training["external_id"], action_id, session_id)
             try:
-                record = self._session(rec, action, s, common, external_id, training)
+                record = self._session(rec, action, s, common, external_id, training, debut, fin)
             except RecordError as err:
                 sessions.append(SessionOutcome("training_session", s_position, err.field, reason=err.reason))
                 continue
@@ -1395,12 +1457,21 @@ class RecordReader:
         }
 
     def _session(
-        self, rec: Any, action: Any, s: Any, common: dict[str, Any], external_id: str, training: TrainingRecord
+        self,
+        rec: Any,
+        action: Any,
+        s: Any,
+        common: dict[str, Any],
+        external_id: str,
+        training: TrainingRecord,
+        debut: str | None,
+        fin: str | None,
     ) -> SessionRecord:
+        """``debut`` and ``fin``: the texts of the session's ``periode``, read by the caller already."""
         L = self.layout
         sp, ap = L.session_prefix, L.action_prefix
-        start = _date(_text(s.find("periode/debut")), sp + "periode/debut")
-        end = _date(_text(s.find("periode/fin")), sp + "periode/fin")
+        start = _date(debut, sp + "periode/debut")
+        end = _date(fin, sp + "periode/fin")
         if start and end and end < start:
             raise RecordError(sp + "periode/fin", f"fin ({end:%d/%m/%Y}) avant le début ({start:%d/%m/%Y})")
         # LHÉO 2.x: registration per session; LHÉO 1.3: per offer.

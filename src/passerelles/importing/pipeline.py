@@ -63,23 +63,41 @@ class _Ended:
     pass
 
 
+_gc_lock = threading.Lock()
+_gc_users = 0  # imports inside quiet_gc (threads of one process): the first one in sets, the last one out restores
+_gc_saved: tuple[tuple[int, ...], bool] = ((700, 10, 10), False)
+
+
 @contextlib.contextmanager
 def quiet_gc() -> Iterator[None]:
     """Fewer, cheaper cyclic garbage collections while importing.
 
-    Reading makes and drops many small containers (a record's nodes and dicts), each pass of the collector
-    also walks every object alive before (reference data, caches): it took about 15 % of a reader's CPU.
-    The objects alive on entry are frozen out of the collector (:func:`gc.freeze`, which also spares a
-    forked reader the copy of the pages it would touch) and the youngest generation is collected less
-    often; both are restored on exit."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(threshold[0], GC_YOUNG), *threshold[1:])
+    Reading makes and drops many small containers (a record's nodes and dicts), and each pass of the
+    collector also walks every object alive before (reference data, caches): it took about 15 % of a
+    reader's CPU. The objects alive on entry are frozen out of the collector (:func:`gc.freeze`, which also
+    spares a forked reader the copy of the pages it would touch), unless something else froze objects
+    already, and the youngest generation is collected less often. Both are undone when the last import
+    running in the process ends."""
+    global _gc_users, _gc_saved
+    with _gc_lock:
+        if _gc_users == 0:
+            threshold = gc.get_threshold()
+            freeze = gc.get_freeze_count() == 0
+            _gc_saved = (threshold, freeze)
+            if freeze:
+                gc.freeze()
+            gc.set_threshold(max(threshold[0], GC_YOUNG), *threshold[1:])
+        _gc_users += 1
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0:
+                threshold, froze = _gc_saved
+                gc.set_threshold(*threshold)
+                if froze:
+                    gc.unfreeze()
 
 
 def _child(produce: Produce[Any, Any], shard: int, shards: int, conn: Connection, chunk: int) -> None:

@@ -65,7 +65,7 @@ class _Ended:
 
 _gc_lock = threading.Lock()
 _gc_users = 0  # imports inside quiet_gc (threads of one process): the first one in sets, the last one out restores
-_gc_saved: tuple[tuple[int, ...], bool] = ((700, 10, 10), False)
+_gc_saved: tuple[tuple[int, int, int], bool] = ((700, 10, 10), False)
 
 
 @contextlib.contextmanager

@@ -63,7 +63,7 @@ class _Ended:
     pass
 
 
-_gc_lock = threading.Lock()
+_gc_lock = threading.RLock()  # reentrant: a generator abandoned inside the block may be finalised there
 _gc_users = 0  # imports inside quiet_gc (threads of one process): the first one in sets, the last one out restores
 _gc_saved: tuple[tuple[int, int, int], bool] = ((700, 10, 10), False)
 
@@ -100,7 +100,15 @@ def quiet_gc() -> Iterator[None]:
                     gc.unfreeze()
 
 
-def _child(produce: Produce[Any, Any], shard: int, shards: int, conn: Connection, chunk: int) -> None:
+def _child(
+    produce: Produce[Any, Any], shard: int, shards: int, conn: Connection, chunk: int, inherited: list[Connection]
+) -> None:
+    # The reading ends of the pipes (this reader's and the earlier readers') came with the fork: closed here,
+    # so that once the parent is gone (kill -9) no process holds them and the next write fails. Else this
+    # reader would wait forever on a full pipe, keeping the parent's database connection (inherited too) and
+    # its transaction's locks alive.
+    for end in inherited:
+        end.close()
     buffer: list[Any] = []
     gc.freeze()  # what the parent held at the fork: never garbage here, never scanned here
     try:
@@ -150,6 +158,7 @@ class Sharded(Generic[T, S]):
         queues: list[queue.Queue[tuple[str, Any]]] = []
         procs: list[Any] = []
         threads: list[threading.Thread] = []
+        receiving: list[Connection] = []
         # The receiving threads wait for the GIL after each read from their pipe: with the default 5 ms
         # switch interval they would hold the children up far more than reading costs.
         interval = sys.getswitchinterval()
@@ -157,9 +166,13 @@ class Sharded(Generic[T, S]):
         try:
             for shard in range(n):
                 recv, send = ctx.Pipe(duplex=False)
+                receiving.append(recv)
                 _widen(send)
                 proc = ctx.Process(
-                    target=_child, args=(self.produce, shard, n, send, self.chunk), daemon=True, name=f"reader-{shard}"
+                    target=_child,
+                    args=(self.produce, shard, n, send, self.chunk, list(receiving)),
+                    daemon=True,
+                    name=f"reader-{shard}",
                 )
                 proc.start()
                 send.close()

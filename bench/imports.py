@@ -7,7 +7,9 @@ LHÉO 2.3 XSD, then imports each into a fresh database migrated with Alembic, ea
 process so that its peak memory is its own (VmHWM of the loading process; each reader process, see
 passerelles.importing.pipeline, reports its own peak too). A PostgreSQL URL names the server: a fresh
 database is created there for each import, then dropped. The machine is shared: the load average
-before and after each import is recorded with it. Results: bench/results/imports.json.
+before and after each import is recorded with it, and so is the CPU time of the loading process and of
+each reader (``cpu_s``, ``cpu_us_per_record``): on a shared machine, CPU time is the steadier measure.
+Results: bench/results/imports.json (``--output`` elsewhere for a scaled-down run).
 """
 
 from __future__ import annotations
@@ -42,10 +44,11 @@ if len(sys.argv) > 5:
 import multiprocessing
 peaks = multiprocessing.get_context("fork").Queue()
 import multiprocessing.util
-def _own_peak(_):  # every reader process reports its own peak memory when it ends
+def _own_peak(_):  # every reader process reports its own peak memory and CPU time when it ends
     def report():
         hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
-        peaks.put(hwm)
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        peaks.put((hwm, own.ru_utime + own.ru_stime))
     multiprocessing.util.Finalize(None, report, exitpriority=100)
 multiprocessing.util.register_after_fork(peaks, _own_peak)
 start = time.perf_counter()
@@ -62,13 +65,16 @@ children = resource.getrusage(resource.RUSAGE_CHILDREN)
 t = report.totals
 # VmHWM is this process's own peak (ru_maxrss can carry the parent's peak across fork + exec).
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-readers = []
+readers, reader_cpu = [], []
 while not peaks.empty():
-    readers.append(round(peaks.get() / 1024, 1))
+    peak, reader_s = peaks.get()
+    readers.append(round(peak / 1024, 1))
+    reader_cpu.append(round(reader_s, 2))
 print(json.dumps({"seconds": round(elapsed, 2), "created": t.created, "updated": t.updated,
                   "rejected": t.rejected, "counts": {k: v.model_dump() for k, v in report.counts.items()},
                   "peak_rss_mb": round(hwm / 1024, 1), "reader_peak_rss_mb": readers,
-                  "cpu_s": {"loader": round(cpu, 1), "readers": round(children.ru_utime + children.ru_stime, 1)}}))
+                  "cpu_s": {"loader": round(cpu, 1), "readers": round(children.ru_utime + children.ru_stime, 1),
+                            "each_reader": reader_cpu}}))
 """
 
 
@@ -169,10 +175,17 @@ def main() -> None:
                 if drop is not None:
                     drop()  # type: ignore[operator]
             seconds = float(r["seconds"])  # type: ignore[arg-type]
+            cpu_s: dict[str, float] = r["cpu_s"]  # type: ignore[assignment]
             results[kind] = {
                 **r,
                 "records": n,
                 "rows_per_s": round(n / seconds),
+                # CPU time per record (sessions for LHÉO, offers), of the loading process and of all readers:
+                # wall times on the shared machine vary with its load, these much less.
+                "cpu_us_per_record": {
+                    "loader": round(cpu_s["loader"] * 1e6 / n, 1),
+                    "readers": round(cpu_s["readers"] * 1e6 / n, 1),
+                },
                 "file_mb": round(path.stat().st_size / 2**20, 1),
                 "database": url.split(":")[0],
                 "workers": args.workers,

@@ -35,6 +35,7 @@ from passerelles.places.models import Commune
 from passerelles.reference.loader import load_reference
 from passerelles.trainings.lheo import MAX_TEXT_BYTES, TRUNCATED, ImportRefused, XmlGuard, import_lheo
 from passerelles.trainings.models import Provider, Training, TrainingSession
+from passerelles.trainings.schemas import PROVIDER_RULES, SESSION_RULES, TRAINING_RULES, Rule, check_record
 
 from .conftest import BACKENDS, REFERENCE_DIR, SHARED_DATA, DatabaseFactory
 
@@ -108,6 +109,20 @@ def engine(request: pytest.FixtureRequest, clones: Clones) -> Engine:
 def store(engine: Engine) -> dict[str, set[str]]:
     with engine.connect() as conn:
         return {name: set(conn.scalars(select(table.c.external_id))) for name, table in TABLES.items()}
+
+
+def indexes(engine: Engine) -> set[str]:
+    """The secondary indexes of the three tables, as the database has them (the models' names)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ({})"
+        else:
+            query = "SELECT indexname FROM pg_indexes WHERE tablename IN ({})"
+        names = ", ".join(f"'{name}'" for name in TABLES)
+        return {name for (name,) in conn.exec_driver_sql(query.format(names)) if name.startswith("ix_")}
+
+
+MODEL_INDEXES = {str(index.name) for table in TABLES.values() for index in table.indexes}
 
 
 def rows(engine: Engine, name: str) -> dict[str, dict[str, Any]]:
@@ -626,11 +641,16 @@ def test_interrupted_import_converges_on_the_uninterrupted_store(backend: str, c
         partial_sessions = conn.scalar(select(func.count()).select_from(TrainingSession)) or 0
     assert 150 <= partial < total
     assert partial % 50 == 0 and partial_sessions == partial  # whole batches only
+    if backend == "sqlite":
+        # Filling empty tables, the import had dropped their secondary indexes until its end.
+        assert indexes(killed) == set()
 
     resumed = import_lheo(killed, path, batch_size=50)
+    assert indexes(killed) == MODEL_INDEXES  # put back first by the next import
     assert resumed.counts["training"].unchanged == partial
     assert resumed.counts["training"].created == total - partial
     assert import_lheo(clean, path, batch_size=50).counts["training"].created == total
+    assert indexes(clean) == MODEL_INDEXES
     content_killed, raw_killed = snapshot(killed)
     content_clean, raw_clean = snapshot(clean)
     assert content_killed == content_clean
@@ -688,3 +708,77 @@ def test_guard_refuses_entity_declarations_and_utf16() -> None:
     assert guard.refusal is not None and "ENTITY" in guard.refusal
     _, guard = through_guard('<?xml version="1.0" encoding="UTF-16"?><a/>'.encode("utf-16"))
     assert guard.refusal is not None and "UTF-16" in guard.refusal
+
+
+# ---------------------------------------------------------------- the record rules, and values converted ahead
+
+
+@pytest.mark.parametrize(
+    ("rules", "values", "expected"),
+    [
+        (PROVIDER_RULES, {"external_id": "12345678901234", "name": "IRTS", "phone": "0" * 40}, None),
+        (
+            PROVIDER_RULES,
+            {"external_id": "12345678901234", "name": "IRTS", "phone": "0" * 41},
+            ("phone", "valeur trop longue (41 caractères, au plus 40)"),
+        ),
+        (PROVIDER_RULES, {"external_id": "NDA1", "siret": "123", "name": "x"}, ("siret", "valeur invalide : « 123 »")),
+        (
+            TRAINING_RULES,
+            {"external_id": "", "title": ""},  # the first field in the record's order is named
+            ("external_id", "valeur refusée : String should have at least 1 character"),
+        ),
+        (TRAINING_RULES, {"external_id": "F1", "title": "T", "level_eu": 9}, ("level_eu", "valeur hors limites : 9")),
+        (
+            SESSION_RULES,
+            {"external_id": "s", "title": "T", "latitude": 90.5},
+            ("latitude", "valeur hors limites : 90.5"),
+        ),
+        (
+            SESSION_RULES,
+            {"external_id": "s", "title": "T", "cost_eur": Decimal("100000000.00")},
+            ("cost_eur", "valeur hors limites : 100000000.00"),
+        ),
+        (
+            SESSION_RULES,
+            {"external_id": "s", "title": "T", "modality": "hybride"},
+            ("modality", "valeur refusée : Input should be 'presentiel', 'distance' or 'mixte'"),
+        ),
+        (SESSION_RULES, {"external_id": "s" * 160, "title": "T", "places": 0, "cost_eur": Decimal("0.00")}, None),
+    ],
+)
+def test_record_rules_name_the_field_and_the_reason(
+    rules: dict[str, Rule], values: dict[str, Any], expected: tuple[str, str] | None
+) -> None:
+    assert check_record(values, rules) == expected
+
+
+@pytest.mark.parametrize("engine", BACKENDS, indirect=True)
+def test_values_converted_by_the_readers_are_stored_as_the_loader_would_store_them(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import passerelles.trainings.lheo as lheo
+
+    path = write(
+        tmp_path / "offre.xml",
+        catalogue(formation_xml("F1", price="4 500,50 €"), formation_xml("F2", price="sur devis")),
+    )
+    calls = []
+    real = lheo.bind_ahead
+
+    def spy(*args: Any) -> Any:
+        calls.append(args[0].name)
+        return real(*args)
+
+    monkeypatch.setattr(lheo, "bind_ahead", spy)
+    import_lheo(engine, path)
+    assert sorted(calls) == ["training", "training", "training_session", "training_session"]
+    ahead = snapshot(engine)[0]
+    with engine.begin() as conn:
+        for name in ("training_session", "training", "provider"):
+            conn.execute(TABLES[name].delete())
+
+    monkeypatch.setattr(lheo, "bind_ahead", lambda *args: None)  # the loader converts every value
+    report = import_lheo(engine, path)
+    assert report.counts["training_session"].created == 2
+    assert snapshot(engine)[0] == ahead

@@ -861,3 +861,46 @@ def test_values_converted_by_the_readers_are_stored_as_the_loader_would_store_th
     here = {k: {c: v for c, v in r.items() if c != "id"} for k, r in offers(engine).items()}
     assert here == ahead
     assert any(r["published_at"] is not None and r["latitude"] is not None for r in here.values())
+
+
+def job_offer_indexes(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        found = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'job_offer'")
+        return {name for (name,) in found if name.startswith("ix_")}
+
+
+@sqlite_only
+def test_indexes_deferred_while_filling_an_empty_table_are_back_after_the_import(
+    engine: Engine, tmp_path: Path
+) -> None:
+    model = {str(index.name) for index in cast(Table, JobOffer.__table__).indexes}
+    assert job_offer_indexes(engine) == model
+    stages: list[set[str]] = []
+    report = import_offers(
+        engine,
+        FT_FEED,
+        fmt="france_travail",
+        now=NOW,
+        batch_size=2,
+        progress=lambda _: stages.append(job_offer_indexes(engine)),
+    )
+    assert counts(report) == (6, 0, 0, 0, 0)
+    assert stages == [set(), set(), set()]  # dropped with the first batch: the table was empty
+    assert job_offer_indexes(engine) == model
+
+    # An import killed between two batches leaves them dropped: the next import puts them back first.
+    with engine.begin() as conn:
+        for name in model:
+            conn.exec_driver_sql(f"DROP INDEX {name}")
+    stages.clear()
+    report = import_offers(
+        engine,
+        FT_FEED,
+        fmt="france_travail",
+        now=NOW,
+        batch_size=2,
+        progress=lambda _: stages.append(job_offer_indexes(engine)),
+    )
+    assert counts(report) == (0, 0, 6, 0, 0)
+    assert stages == [model, model, model]  # the table was not empty: kept up to date row by row
+    assert job_offer_indexes(engine) == model

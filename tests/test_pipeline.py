@@ -4,12 +4,13 @@ leaves no process behind."""
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Generator
 
 import pytest
 
-from passerelles.importing.pipeline import auto_workers, sharded
+from passerelles.importing.pipeline import GC_YOUNG, auto_workers, sharded
 from passerelles.importing.report import ImportRefused
 
 
@@ -78,3 +79,26 @@ def test_workers_by_size_or_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PASSERELLES_IMPORT_WORKERS", "beaucoup")
     with pytest.raises(ValueError, match="PASSERELLES_IMPORT_WORKERS"):
         auto_workers(1024)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_collector_restored_after_an_import(workers: int) -> None:
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    items = iter(sharded(numbers(100), workers, chunk=10))
+    next(items)
+    assert gc.get_threshold()[0] >= GC_YOUNG  # collected less often while reading
+    assert gc.get_freeze_count() > 0  # what was alive before is left out of the collections
+    assert [n for n, _ in items] == list(range(1, 100))
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_collector_restored_by_the_last_of_two_imports() -> None:
+    before = gc.get_threshold()
+    first = iter(sharded(numbers(10), 0))
+    second = iter(sharded(numbers(10), 0))
+    next(first)
+    next(second)
+    list(first)
+    assert gc.get_threshold()[0] >= GC_YOUNG  # the second one is still reading
+    list(second)
+    assert gc.get_threshold() == before

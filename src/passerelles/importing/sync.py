@@ -156,6 +156,36 @@ def tune_for_bulk(conn: Connection) -> None:
         conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
 
 
+def restore_indexes(conn: Connection, tables: Sequence[Table]) -> None:
+    """Create the secondary indexes of ``tables`` that are missing (those :func:`defer_indexes` dropped:
+    an import calls this when it ends, and when it starts, after an import killed before its end)."""
+    if conn.dialect.name != "sqlite":
+        return
+    names = {name for (name,) in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    for table in tables:
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            if index.name not in names:
+                index.create(conn)
+
+
+def defer_indexes(conn: Connection, tables: Sequence[Table]) -> None:
+    """On SQLite, drop the secondary indexes of those ``tables`` that are empty, in the transaction of the
+    first batch of an import, so that filling them costs less: building an index once at the end (a sort)
+    costs much less than keeping it up to date row by row (one B-tree search per index and row; 30 % of
+    the CPU of loading 200 000 offers, twice the wall time). Unique constraints stay, so that finding a
+    batch's keys and refusing duplicates work as before.
+
+    The import puts them back (:func:`restore_indexes`) after its last batch, in one transaction. A kill
+    in between leaves whole batches, as always, and the store without these indexes until the next import
+    (which restores them first): the tables were empty when they were dropped."""
+    if conn.dialect.name != "sqlite":
+        return
+    for table in tables:
+        if conn.execute(select(table.c.id).limit(1)).first() is None:
+            for index in table.indexes:
+                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {conn.dialect.identifier_preparer.quote(str(index.name))}")
+
+
 def _key_in(key_cols: list[Any], chunk: list[tuple[Any, ...]]) -> ColumnElement[bool]:
     """``key IN chunk`` that SQLite can answer from the key's index: a row-value IN list makes it scan the
     whole index for every chunk. Keys are grouped by their leading columns (one group per source)."""
@@ -208,19 +238,22 @@ def sync_rows(
             existing[tuple(row[2:])] = (row[0], row[1])
     to_insert, to_update = [], []
     ids: dict[tuple[Any, ...], int | None] = {}
+    unchanged = 0
     for k, values in by_key.items():
         old = existing.get(k)
         if old is None:
             to_insert.append(values)
-            counts.created += 1
             ids[k] = None
         else:
             ids[k] = old[0]
             if old[1] != values["row_hash"]:
                 to_update.append({"_id": old[0], **values})
-                counts.updated += 1
             else:
-                counts.unchanged += 1
+                unchanged += 1
+    # Added once, not per row: the counts are a pydantic model, whose every assignment is validated.
+    counts.created += len(to_insert)
+    counts.updated += len(to_update)
+    counts.unchanged += unchanged
     if dry_run:
         return ids
     insert_rows(conn, table, to_insert, bound)

@@ -67,12 +67,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import IO, Any, cast
 
 from lxml import etree
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from unidecode import unidecode
 
@@ -80,11 +79,30 @@ from passerelles.certifications.models import Certification, CertificationRncp
 from passerelles.importing.download import download
 from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import EntityCounts, ImportRefused, ImportReport, Reject
-from passerelles.importing.sync import CHUNK, close_missing, row_hash, sync_rows, tune_for_bulk
+from passerelles.importing.sync import (
+    CHUNK,
+    Bound,
+    bind_ahead,
+    close_missing,
+    defer_indexes,
+    restore_indexes,
+    row_hash,
+    sync_rows,
+    tune_for_bulk,
+)
 from passerelles.places.models import Commune
 from passerelles.settings import PROJECT_ROOT
 from passerelles.trainings.models import Provider, Training, TrainingSession
-from passerelles.trainings.schemas import ProviderRecord, SessionRecord, TrainingRecord
+from passerelles.trainings.schemas import (
+    PROVIDER_RULES,
+    SESSION_RULES,
+    TRAINING_RULES,
+    ProviderRecord,
+    Rule,
+    SessionRecord,
+    TrainingRecord,
+    check_record,
+)
 
 __all__ = ["ImportRefused", "XmlGuard", "import_lheo"]
 
@@ -104,6 +122,7 @@ TRAINING = cast(Table, Training.__table__)
 SESSION = cast(Table, TrainingSession.__table__)
 KEY = ("source", "external_id")
 ENTITIES = ("provider", "training", "training_session")
+TABLES = (PROVIDER, TRAINING, SESSION)
 
 # dict-niveaux (LHÉO): codes 0–8 are the 1969 levels (0 not given, 1 no specific level, 2 = VI … 8 = I),
 # mapped to the 2019 national/European levels by the usual equivalence (V → 3, IV → 4, III → 5, II → 6,
@@ -136,9 +155,6 @@ ROME = re.compile(r"^(?:[A-N][0-9]{4}|[0-9]{5})$")
 FINANCEUR = re.compile(r"^[0-9]{1,2}$")
 DIGITS = re.compile(r"^[0-9]{1,9}$")
 LHEO_DATE = re.compile(r"^[0-9]{8}$")
-
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class RecordError(Exception):
@@ -758,6 +774,20 @@ class SessionOutcome:
     session: SessionRecord | None = None
     reason: str | None = None
     count: int = 1
+    bound: Bound | None = None  # the session's row values converted for the driver (sync.bind_ahead)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickled by the reader processes, unpickled by the loading one: a plain tuple of the fields costs
+        # about half what a slotted dataclass's own state (a dict per object) costs on both sides.
+        return SessionOutcome, (
+            self.entity,
+            self.position,
+            self.field,
+            self.session,
+            self.reason,
+            self.count,
+            self.bound,
+        )
 
 
 @dataclass(slots=True)
@@ -773,6 +803,21 @@ class ParsedFormation:
     duplicate_field: str
     outcomes: list[SessionOutcome]
     sessions: list[SessionRecord] = field(default_factory=list)
+    training_bound: Bound | None = None  # the training's row values converted for the driver, by the reader
+    session_bounds: list[Bound | None] = field(default_factory=list)  # those of ``sessions``
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return ParsedFormation, (  # see SessionOutcome.__reduce__
+            self.line,
+            self.label,
+            self.provider,
+            self.training,
+            self.duplicate_field,
+            self.outcomes,
+            self.sessions,
+            self.training_bound,
+            self.session_bounds,
+        )
 
 
 class _Node:
@@ -783,13 +828,17 @@ class _Node:
     reading a record slower than parsing and validating it. ``el`` is the lxml element, for attributes
     and line numbers (alive until the record is cleared)."""
 
-    __slots__ = ("el", "kids", "tag", "text")
+    __slots__ = ("el", "kids", "tag")
 
-    def __init__(self, el: Any, tag: str, text: str | None, kids: dict[str, list[_Node]]) -> None:
+    def __init__(self, el: Any, tag: str, kids: dict[str, list[_Node]]) -> None:
         self.el = el
         self.tag = tag
-        self.text = text
         self.kids = kids
+
+    @property
+    def text(self) -> str | None:
+        text: str | None = self.el.text  # read when needed only: most elements' texts are not
+        return text
 
     def get(self, name: str, default: str | None = None) -> str | None:
         value = self.el.get(name, default)
@@ -899,30 +948,39 @@ def _plain(path: str) -> tuple[str, ...] | None:
     return tuple(tag for tag, _, _ in steps)
 
 
-def _tree(el: Any) -> _Node:
+_LOCAL: dict[str, str] = {}  # qualified tag → local name, shared by every record of every document
+
+
+def _tree(el: Any, local: str | None = None) -> _Node:
     """``el`` and its descendants as :class:`_Node` (namespaces dropped, comments, PIs and
     :data:`UNREAD` elements skipped)."""
     kids: dict[str, list[_Node]] = {}
+    names = _LOCAL
     for child in el:
         tag = child.tag
-        if type(tag) is not str:
+        name = names.get(tag)
+        if name is None:
+            if type(tag) is not str:
+                continue
+            name = names[tag] = tag.rpartition("}")[2]
+        if name in UNREAD:
             continue
-        local = tag.rpartition("}")[2]
-        if local in UNREAD:
-            continue
-        node = _tree(child) if len(child) else _Node(child, local, child.text, _NO_KIDS)
-        same = kids.get(local)
+        node = _tree(child, name) if len(child) else _Node(child, name, _NO_KIDS)
+        same = kids.get(name)
         if same is None:
-            kids[local] = [node]
+            kids[name] = [node]
         else:
             same.append(node)
-    return _Node(el, el.tag.rpartition("}")[2], el.text, kids)
+    return _Node(el, local or el.tag.rpartition("}")[2], kids)
 
 
 def _text(el: Any) -> str | None:
-    if el is None or el.text is None:
+    if el is None:
         return None
-    value = str(el.text).strip()
+    value = el.text
+    if value is None:
+        return None
+    value = value.strip()
     return None if value in ("", "-") else value
 
 
@@ -1002,23 +1060,13 @@ def _codes(parent: Any, path: str, pattern: re.Pattern[str], what: str, field: s
     return codes
 
 
-def _validated(model: type[M], values: dict[str, Any], paths: dict[str, str]) -> M:
-    try:
-        return model(**values)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        name = str(error["loc"][0]) if error["loc"] else ""
-        ctx = error.get("ctx") or {}
-        value = error.get("input")
-        if error["type"] == "string_too_long":
-            reason = f"valeur trop longue ({len(str(value))} caractères, au plus {ctx.get('max_length')})"
-        elif error["type"] == "string_pattern_mismatch":
-            reason = f"valeur invalide : « {value} »"
-        elif error["type"] in ("greater_than_equal", "less_than_equal", "less_than", "greater_than"):
-            reason = f"valeur hors limites : {value}"
-        else:
-            reason = f"valeur refusée : {error['msg']}"
-        raise RecordError(paths.get(name, name), reason) from None
+def _validated(rules: dict[str, Rule], values: dict[str, Any], paths: dict[str, str]) -> dict[str, Any]:
+    """``values`` once checked against the record's rules (:mod:`passerelles.trainings.schemas`)."""
+    broken = check_record(values, rules)
+    if broken is not None:
+        name, reason = broken
+        raise RecordError(paths.get(name, name), reason)
+    return values
 
 
 @dataclass
@@ -1035,40 +1083,58 @@ class Place:
     website: str | None = None
 
 
+def _kid_text(node: _Node, tag: str) -> str | None:
+    """:func:`_text` of ``node``'s first child ``tag`` (``node.find(tag)`` for a plain tag, without the
+    path handling)."""
+    kids = node.kids.get(tag)
+    return None if kids is None else _text(kids[0])
+
+
+def _kid_texts(node: _Node, tag: str) -> list[str]:
+    kids = node.kids.get(tag)
+    if kids is None:
+        return []
+    return [t for t in map(_text, kids) if t is not None]
+
+
 def _coordinates(el: Any, field: str) -> Place:
     """An LHÉO ``coordonnees`` (or bare ``adresse``) element; the same shape in 1.3 and 2.x."""
     if el is None:
         return Place()
-    address = el if _local(el.tag) == "adresse" else el.find("adresse")
-    prefix = field if _local(el.tag) == "adresse" else f"{field}/adresse"
-    lines = [] if address is el else [*_texts(el, "nom"), *_texts(el, "ligne")]
-    place = Place(name=_text(el.find("nom")))
+    bare = el.tag == "adresse"
+    address = el if bare else el.find("adresse")
+    lines = [] if bare else [*_kid_texts(el, "nom"), *_kid_texts(el, "ligne")]
+    place = Place(name=_kid_text(el, "nom"))
     if address is not None:
-        lines += _texts(address, "ligne")
-        place.postcode = _text(address.find("codepostal"))
-        if place.postcode is not None and not POSTCODE.match(place.postcode):
-            raise RecordError(f"{prefix}/codepostal", f"code postal invalide : « {place.postcode} »")
-        place.city = _text(address.find("ville"))
-        if place.city is not None and len(place.city) > 200:
-            raise RecordError(f"{prefix}/ville", f"nom de ville trop long ({len(place.city)} caractères)")
-        place.insee = _text(address.find("code-INSEE-commune"))
-        if place.insee is not None and not INSEE.match(place.insee):
-            raise RecordError(f"{prefix}/code-INSEE-commune", f"code INSEE invalide : « {place.insee} »")
-        for attr, bound in (("latitude", 90.0), ("longitude", 180.0)):
-            node = address.find(f"geolocalisation/{attr}")
-            path = f"{prefix}/geolocalisation/{attr}"
-            if node is None:
-                node = address.find(f"extras/extra[@info='{attr}']")
-                path = f"{prefix}/extras/extra[@info='{attr}']"
-            setattr(place, attr, _coordinate(_text(node), path, bound))
-    unique: list[str] = []
-    for line in lines:
-        if line not in unique:
-            unique.append(line)
-    place.address = ", ".join(unique) or None
+        prefix = field if bare else f"{field}/adresse"
+        lines += _kid_texts(address, "ligne")
+        place.postcode = postcode = _kid_text(address, "codepostal")
+        if postcode is not None and not POSTCODE.match(postcode):
+            raise RecordError(f"{prefix}/codepostal", f"code postal invalide : « {postcode} »")
+        place.city = city = _kid_text(address, "ville")
+        if city is not None and len(city) > 200:
+            raise RecordError(f"{prefix}/ville", f"nom de ville trop long ({len(city)} caractères)")
+        place.insee = insee = _kid_text(address, "code-INSEE-commune")
+        if insee is not None and not INSEE.match(insee):
+            raise RecordError(f"{prefix}/code-INSEE-commune", f"code INSEE invalide : « {insee} »")
+        kids = address.kids
+        if "geolocalisation" in kids or "extras" in kids:
+            for attr, bound in (("latitude", 90.0), ("longitude", 180.0)):
+                node = address.find(f"geolocalisation/{attr}")
+                path = f"{prefix}/geolocalisation/{attr}"
+                if node is None:
+                    node = address.find(f"extras/extra[@info='{attr}']")
+                    path = f"{prefix}/extras/extra[@info='{attr}']"
+                setattr(place, attr, _coordinate(_text(node), path, bound))
+    if lines:
+        unique: list[str] = []
+        for line in lines:
+            if line not in unique:
+                unique.append(line)
+        place.address = ", ".join(unique)
     if address is not el:
         place.phone = _text(el.find("telfixe/numtel")) or _text(el.find("portable/numtel"))
-        place.email = _text(el.find("courriel"))
+        place.email = _kid_text(el, "courriel")
         place.website = _text(el.find("web/urlweb"))
     return place
 
@@ -1096,7 +1162,7 @@ class _Dedup:
         self.sessions: set[str] = set()
 
     def __call__(self, f: ParsedFormation) -> ParsedFormation | None:
-        first = self.trainings.setdefault(f.training.external_id, f.line)
+        first = self.trainings.setdefault(f.training["external_id"], f.line)
         if first != f.line:
             reason = f"formation en double : déjà lue ligne {first}"
             _reject(self.report, self.file_name, "training", f"{f.label} (ligne {f.line})", f.duplicate_field, reason)
@@ -1104,11 +1170,12 @@ class _Dedup:
         for o in f.outcomes:
             if o.session is None:
                 _reject(self.report, self.file_name, o.entity, o.position, o.field, o.reason or "", o.count)
-            elif o.session.external_id in self.sessions:
+            elif o.session["external_id"] in self.sessions:
                 _reject(self.report, self.file_name, o.entity, o.position, o.field, "session en double")
             else:
-                self.sessions.add(o.session.external_id)
+                self.sessions.add(o.session["external_id"])
                 f.sessions.append(o.session)
+                f.session_bounds.append(o.bound)
         f.outcomes = []
         return f
 
@@ -1127,8 +1194,14 @@ class RecordReader:
         report: ImportReport,
         file_name: str,
         true_line: Callable[[int | None], int | None],
+        base: dict[str, Any] | None = None,
+        dialect: Dialect | None = None,
     ) -> None:
         self.layout = layout
+        # The loader's row is ``{**base, **record, ids…}``: with the dialect, the reader converts the values
+        # of ``base`` and the record for the driver ahead (in a reader process, see sync.bind_ahead).
+        self.base = base or {}
+        self.dialect = dialect
         self.refs = refs
         self.report = report
         self.file_name = file_name
@@ -1155,7 +1228,13 @@ class RecordReader:
         outcomes: list[SessionOutcome] = []
         for index, action in enumerate(rec.findall(L.actions), start=1):
             outcomes.extend(self._action_sessions(rec, action, index, training, label, line))
-        return ParsedFormation(line, label, provider, training, "@numero" if numero else L.title, outcomes)
+        duplicate_field = "@numero" if numero else L.title
+        parsed = ParsedFormation(line, label, provider, training, duplicate_field, outcomes)
+        parsed.training_bound = self._bind(TRAINING, training)
+        return parsed
+
+    def _bind(self, table: Table, record: dict[str, Any]) -> Bound | None:
+        return None if self.dialect is None else bind_ahead(table, self.dialect, {**self.base, **record})
 
     def _provider(self, el: Any) -> ProviderRecord:
         p = self.layout.provider
@@ -1195,7 +1274,7 @@ class RecordReader:
             "phone": f"{coords}/telfixe/numtel",
             "email": f"{coords}/courriel",
         }
-        return _validated(ProviderRecord, values, paths)
+        return _validated(PROVIDER_RULES, values, paths)
 
     def _training(self, rec: Any, numero: str, title: str | None, provider: ProviderRecord) -> TrainingRecord:
         L = self.layout
@@ -1225,7 +1304,7 @@ class RecordReader:
             numero
             or "h:"
             + _short_hash(
-                provider.external_id,
+                provider["external_id"],
                 title,
                 rncp,
                 certifinfo,
@@ -1247,7 +1326,7 @@ class RecordReader:
             "rome_codes": _codes(rec, L.rome, ROME, "code ROME"),
             "level_eu": LEVEL_EU.get(level_code) if level_code else None,
         }
-        return _validated(TrainingRecord, values, {"external_id": "@numero", "title": L.title})
+        return _validated(TRAINING_RULES, values, {"external_id": "@numero", "title": L.title})
 
     def _action_sessions(
         self, rec: Any, action: Any, index: int, training: TrainingRecord, label: str, line: int
@@ -1276,19 +1355,25 @@ class RecordReader:
         sessions: list[SessionOutcome] = []
         for s in session_els:
             s_numero = (s.get("numero") or "").strip() if L.numbered else ""
-            dates = "{}-{}".format(_text(s.find("periode/debut")) or "?", _text(s.find("periode/fin")) or "?")
+            period = s.find("periode")
+            if period is not None and len(s.kids["periode"]) == 1:
+                debut, fin = _kid_text(period, "debut"), _kid_text(period, "fin")
+            else:  # no period, or several: the first "debut" and the first "fin" may be in different ones
+                debut, fin = _text(s.find("periode/debut")), _text(s.find("periode/fin"))
+            dates = f"{debut or '?'}-{fin or '?'}"
             s_position = f"{action_label}, session {s_numero or dates} (ligne {self._line(s.sourceline, line)})"
             session_id = s_numero or f"s:{dates}"
-            external_id = f"{training.external_id}/{action_id}/{session_id}"
+            external_id = f"{training['external_id']}/{action_id}/{session_id}"
             if len(external_id) > 160:
-                external_id = "h:" + _short_hash(training.external_id, action_id, session_id)
+                external_id = "h:" + _short_hash(training["external_id"], action_id, session_id)
             try:
-                record = self._session(rec, action, s, common, external_id, training)
+                record = self._session(rec, action, s, common, external_id, training, debut, fin)
             except RecordError as err:
                 sessions.append(SessionOutcome("training_session", s_position, err.field, reason=err.reason))
                 continue
             field = f"{L.session_prefix}@numero" if s_numero else f"{L.session_prefix}periode"
-            sessions.append(SessionOutcome("training_session", s_position, field, session=record))
+            bound = self._bind(SESSION, record)
+            sessions.append(SessionOutcome("training_session", s_position, field, session=record, bound=bound))
         return sessions
 
     def _contact(self, rec: Any) -> Place:
@@ -1372,12 +1457,21 @@ class RecordReader:
         }
 
     def _session(
-        self, rec: Any, action: Any, s: Any, common: dict[str, Any], external_id: str, training: TrainingRecord
+        self,
+        rec: Any,
+        action: Any,
+        s: Any,
+        common: dict[str, Any],
+        external_id: str,
+        training: TrainingRecord,
+        debut: str | None,
+        fin: str | None,
     ) -> SessionRecord:
+        """``debut`` and ``fin``: the texts of the session's ``periode``, read by the caller already."""
         L = self.layout
         sp, ap = L.session_prefix, L.action_prefix
-        start = _date(_text(s.find("periode/debut")), sp + "periode/debut")
-        end = _date(_text(s.find("periode/fin")), sp + "periode/fin")
+        start = _date(debut, sp + "periode/debut")
+        end = _date(fin, sp + "periode/fin")
         if start and end and end < start:
             raise RecordError(sp + "periode/fin", f"fin ({end:%d/%m/%Y}) avant le début ({start:%d/%m/%Y})")
         # LHÉO 2.x: registration per session; LHÉO 1.3: per offer.
@@ -1400,7 +1494,7 @@ class RecordReader:
             "website": website,
             "registration_address": ", ".join(p for p in (registration.address, where) if p),
         }
-        certification_id = training.certification_id
+        certification_id = training["certification_id"]
         if L.session_rncp:
             codes = [c for c in (_rncp(v) for v in _texts(s, L.session_rncp)) if c]
             certification_id = self.refs.certification(codes) or certification_id
@@ -1408,7 +1502,7 @@ class RecordReader:
             **common,
             "external_id": external_id,
             "certification_id": certification_id,
-            "title": training.title,
+            "title": training["title"],
             "start_date": start,
             "end_date": end,
             "registration_start": registration_start,
@@ -1416,7 +1510,7 @@ class RecordReader:
             "recruitment_state": RECRUITMENT.get(state_code) if state_code else None,
             "contact": {k: v for k, v in contact.items() if v},
         }
-        return _validated(SessionRecord, values, {"external_id": f"{sp}@numero"})
+        return _validated(SESSION_RULES, values, {"external_id": f"{sp}@numero"})
 
 
 # ---------------------------------------------------------------- validate: the XSD
@@ -1458,6 +1552,7 @@ class Loader:
         self.file_name = file_name
         self.provider_ids: dict[str, int | None] = {}
         self.loaded_sessions: set[str] = set()
+        self.committed = False  # a batch was written: the tables' indexes were deferred then, or not at all
 
     def load(self, batch: list[ParsedFormation]) -> None:
         try:
@@ -1484,11 +1579,13 @@ class Loader:
         base = {"source": self.origin, "is_demo": self.is_demo}
         with self.engine.begin() as conn:
             tune_for_bulk(conn)
+            if not self.committed and not self.dry_run:
+                defer_indexes(conn, TABLES)
             providers: dict[str, dict[str, Any]] = {}
             for f in batch:
-                ext = f.provider.external_id
+                ext = f.provider["external_id"]
                 if ext not in self.provider_ids and ext not in providers:
-                    providers[ext] = {**base, **f.provider.model_dump()}
+                    providers[ext] = {**base, **f.provider}
             provider_ids = {
                 key[1]: value
                 for key, value in sync_rows(
@@ -1499,27 +1596,44 @@ class Loader:
             def provider_id(ext: str) -> int | None:
                 return provider_ids[ext] if ext in provider_ids else self.provider_ids[ext]
 
-            trainings = [
-                {**base, **f.training.model_dump(), "provider_id": provider_id(f.provider.external_id)} for f in batch
-            ]
-            training_ids = sync_rows(conn, TRAINING, KEY, trainings, counts["training"], dry_run=self.dry_run)
-            sessions = [
-                {
-                    **base,
-                    **s.model_dump(),
-                    "training_id": training_ids[(self.origin, f.training.external_id)],
-                    "provider_id": provider_id(f.provider.external_id),
-                    "closed_at": None,
-                }
-                for f in batch
-                for s in f.sessions
-            ]
+            # The rows get their hash here, in place: sync_rows then takes them as they are (no copy), and
+            # the values a reader converted ahead (``bound``, by the row's id) still match their row.
+            bound: dict[int, Bound] = {}
+            trainings = []
+            for f in batch:
+                row = {**base, **f.training, "provider_id": provider_id(f.provider["external_id"])}
+                row["row_hash"] = row_hash(row)
+                trainings.append(row)
+                if f.training_bound is not None:
+                    bound[id(row)] = f.training_bound
+            training_ids = sync_rows(
+                conn, TRAINING, KEY, trainings, counts["training"], dry_run=self.dry_run, bound=bound
+            )
+            sessions = []
+            for f in batch:
+                training_id = training_ids[(self.origin, f.training["external_id"])]
+                f_provider = provider_id(f.provider["external_id"])
+                for s, ahead in zip(f.sessions, f.session_bounds or [None] * len(f.sessions), strict=True):
+                    row = {**base, **s, "training_id": training_id, "provider_id": f_provider, "closed_at": None}
+                    row["row_hash"] = row_hash(row)
+                    sessions.append(row)
+                    if ahead is not None:
+                        bound[id(row)] = ahead
             closed = self._closed(conn, [s["external_id"] for s in sessions])
-            sync_rows(conn, SESSION, KEY, sessions, counts["training_session"], dry_run=self.dry_run, return_ids=False)
+            sync_rows(
+                conn,
+                SESSION,
+                KEY,
+                sessions,
+                counts["training_session"],
+                dry_run=self.dry_run,
+                return_ids=False,
+                bound=bound,
+            )
             if closed:
                 # Back in the feed: reopen. A row whose content did not change was counted unchanged.
                 for s in sessions:
-                    if s["external_id"] in closed and closed[s["external_id"]] == row_hash(s):
+                    if s["external_id"] in closed and closed[s["external_id"]] == s["row_hash"]:
                         counts["training_session"].unchanged -= 1
                         counts["training_session"].updated += 1
                 if not self.dry_run:
@@ -1533,6 +1647,7 @@ class Loader:
                             .values(closed_at=None)
                         )
         # Committed: only now does the run remember what this batch wrote.
+        self.committed = True
         self.provider_ids.update(provider_ids)
         self.loaded_sessions.update(s["external_id"] for s in sessions)
         for name, c in counts.items():
@@ -1553,6 +1668,11 @@ class Loader:
             closed.update({ext: h for ext, h in rows})
         return closed
 
+    def restore_indexes(self) -> None:
+        if not self.dry_run:
+            with self.engine.begin() as conn:
+                restore_indexes(conn, TABLES)
+
     def close_missing(self) -> None:
         with self.engine.begin() as conn:
             close_missing(
@@ -1572,9 +1692,18 @@ class _Stream:
     """Walks the document: checks the root, validates and reads each record, frees it."""
 
     def __init__(
-        self, guard: XmlGuard, refs: References, report: ImportReport, file_name: str, xsd: Path | None
+        self,
+        guard: XmlGuard,
+        refs: References,
+        report: ImportReport,
+        file_name: str,
+        xsd: Path | None,
+        base: dict[str, Any] | None = None,
+        dialect: Dialect | None = None,
     ) -> None:
         self.guard = guard
+        self.base = base
+        self.dialect = dialect
         self.refs = refs
         self.report = report
         self.file_name = file_name
@@ -1599,7 +1728,9 @@ class _Stream:
         self.namespace = namespace
         self.report.version = VERSIONS[namespace]
         layout = V13 if namespace == NS_13 else V2
-        self.reader = RecordReader(layout, self.refs, self.report, self.file_name, self.guard.true_line)
+        self.reader = RecordReader(
+            layout, self.refs, self.report, self.file_name, self.guard.true_line, self.base, self.dialect
+        )
         if namespace == NS_13:
             self.report.warnings.append(
                 "LHÉO 1.3 : structure antérieure au schéma 2.3 (offre-formation), validée par les contrôles "
@@ -1696,14 +1827,22 @@ class _Read:
 
 
 def _read_catalogue(
-    path: Path, refs: References, file_name: str, xsd: Path | None, shard: int, shards: int
+    path: Path,
+    refs: References,
+    file_name: str,
+    xsd: Path | None,
+    shard: int,
+    shards: int,
+    base: dict[str, Any] | None = None,
+    dialect: Dialect | None = None,
 ) -> Generator[tuple[list[Reject], ParsedFormation | None], None, _Read]:
-    """Read → validate the records of one shard (all of them when ``shards`` is 1), see :func:`import_lheo`."""
+    """Read → validate the records of one shard (all of them when ``shards`` is 1), see :func:`import_lheo`.
+    ``base`` (source, is_demo) and ``dialect``: see :class:`RecordReader`."""
     local = ImportReport(importer="lheo", source=file_name)
     broken: tuple[int | None, str] | None = None
     with open_catalogue(path) as raw:
         guard = XmlGuard(raw)
-        stream = _Stream(guard, refs, local, file_name, xsd)
+        stream = _Stream(guard, refs, local, file_name, xsd, base, dialect)
         try:
             yield from stream.formations(shard, shards)
         except etree.XMLSyntaxError as exc:
@@ -1752,23 +1891,28 @@ def import_lheo(
             workers = auto_workers(path.stat().st_size)
 
         def produce(shard: int, shards: int) -> Generator[tuple[list[Reject], ParsedFormation | None], None, _Read]:
-            return _read_catalogue(path, refs, file_name, schema_path, shard, shards)
+            base = {"source": origin, "is_demo": is_demo}
+            return _read_catalogue(path, refs, file_name, schema_path, shard, shards, base, engine.dialect)
 
         dedup = _Dedup(report, file_name)
         items = sharded(produce, workers)
         batch: list[ParsedFormation] = []
-        for rejects, parsed in items:
-            for r in rejects:
-                report.reject("training", r)
-            formation = dedup(parsed) if parsed is not None else None
-            if formation is not None:
-                batch.append(formation)
-                if len(batch) >= batch_size:
-                    loader.load(batch)
-                    batch = []
-        state = items.states[0]
-        if batch:
-            loader.load(batch)
+        loader.restore_indexes()  # those an import killed before its end left dropped
+        try:
+            for rejects, parsed in items:
+                for r in rejects:
+                    report.reject("training", r)
+                formation = dedup(parsed) if parsed is not None else None
+                if formation is not None:
+                    batch.append(formation)
+                    if len(batch) >= batch_size:
+                        loader.load(batch)
+                        batch = []
+            state = items.states[0]
+            if batch:
+                loader.load(batch)
+        finally:
+            loader.restore_indexes()
     report.version = state.version
     report.warnings[:0] = state.warnings  # those of the root element, found before any other
     broken = state.broken

@@ -8,6 +8,8 @@ schemas are the last gate before the store: they hold the column limits of ``tra
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -17,73 +19,98 @@ Modality = Literal["presentiel", "distance", "mixte"]
 Route = Literal["initiale", "continue", "apprentissage", "vae"]
 RecruitmentState = Literal["ouvert", "ferme", "suspendu"]
 
-
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ProviderRecord(_Record):
-    """``organisme-formation-responsable``: keyed by SIRET, or by the activity declaration number."""
-
-    external_id: str = Field(min_length=1, max_length=120)
-    siret: str | None = Field(default=None, pattern=r"^[0-9]{14}$")
-    name: str = Field(min_length=1)
-    address: str | None = None
-    postcode: str | None = Field(default=None, max_length=10)
-    city: str | None = Field(default=None, max_length=200)
-    commune_code: str | None = Field(default=None, max_length=5)
-    phone: str | None = Field(default=None, max_length=40)
-    email: str | None = Field(default=None, max_length=200)
-    website: str | None = None
+# The records are plain dicts (column → value), checked by :func:`check_record` against the rules below:
+# a pydantic model per record cost more than parsing the record (validation, then ``model_dump`` in the
+# loading process, and pickling between processes). The rules and the messages are those the pydantic
+# models had; fields without a rule are taken as the reader built them.
+ProviderRecord = dict[str, Any]
+TrainingRecord = dict[str, Any]
+SessionRecord = dict[str, Any]
 
 
-class TrainingRecord(_Record):
-    """``formation`` (LHÉO 2.x) or ``offre-formation/action-formation`` (LHÉO 1.3)."""
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What a field of a record must hold (a ``None`` value always passes, as an optional field)."""
 
-    external_id: str = Field(min_length=1, max_length=120)
-    title: str = Field(min_length=1)
-    objective: str | None = None
-    content: str | None = None
-    result: str | None = None
-    certification_id: int | None = None
-    rncp: list[str] = Field(default_factory=list)
-    certifinfo: list[str] = Field(default_factory=list)
-    formacodes: list[str] = Field(default_factory=list)
-    nsf: list[str] = Field(default_factory=list)
-    rome_codes: list[str] = Field(default_factory=list)
-    level_eu: int | None = Field(default=None, ge=1, le=8)
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: re.Pattern[str] | None = None
+    ge: float | Decimal | None = None
+    le: float | Decimal | None = None
+    lt: float | Decimal | None = None
+    choices: tuple[str, ...] | None = None
 
 
-class SessionRecord(_Record):
-    """One session of one action, flattened with its action (place, modality, duration, cost)."""
+# ``organisme-formation-responsable``: keyed by SIRET, or by the activity declaration number.
+PROVIDER_FIELDS = (
+    "external_id", "siret", "name", "address", "postcode", "city", "commune_code", "phone", "email", "website",
+)  # fmt: skip
+PROVIDER_RULES: dict[str, Rule] = {
+    "external_id": Rule(min_length=1, max_length=120),
+    "siret": Rule(pattern=re.compile(r"^[0-9]{14}$")),
+    "name": Rule(min_length=1),
+    "postcode": Rule(max_length=10),
+    "city": Rule(max_length=200),
+    "commune_code": Rule(max_length=5),
+    "phone": Rule(max_length=40),
+    "email": Rule(max_length=200),
+}
+# ``formation`` (LHÉO 2.x) or ``offre-formation/action-formation`` (LHÉO 1.3).
+TRAINING_FIELDS = (
+    "external_id", "title", "objective", "content", "result", "certification_id", "rncp", "certifinfo", "formacodes",
+    "nsf", "rome_codes", "level_eu",
+)  # fmt: skip
+TRAINING_RULES: dict[str, Rule] = {
+    "external_id": Rule(min_length=1, max_length=120),
+    "title": Rule(min_length=1),
+    "level_eu": Rule(ge=1, le=8),
+}
+# One session of one action, flattened with its action (place, modality, duration, cost).
+SESSION_FIELDS = (
+    "external_id", "certification_id", "title", "start_date", "end_date", "registration_start", "registration_end",
+    "address", "postcode", "city", "commune_code", "latitude", "longitude", "modality", "routes", "duration_hours",
+    "duration_text", "rhythm", "cost_eur", "cost_text", "funding", "cpf_eligible", "admission", "prerequisites",
+    "recruitment_state", "places", "contact",
+)  # fmt: skip
+SESSION_RULES: dict[str, Rule] = {
+    "external_id": Rule(min_length=1, max_length=160),
+    "title": Rule(min_length=1),
+    "postcode": Rule(max_length=10),
+    "city": Rule(max_length=200),
+    "commune_code": Rule(max_length=5),
+    "latitude": Rule(ge=-90, le=90),
+    "longitude": Rule(ge=-180, le=180),
+    "modality": Rule(choices=("presentiel", "distance", "mixte")),
+    "duration_hours": Rule(ge=0, le=100_000),
+    "cost_eur": Rule(ge=0, lt=Decimal("100000000")),
+    "recruitment_state": Rule(choices=("ouvert", "ferme", "suspendu")),
+    "places": Rule(ge=0, le=1_000_000),
+}
 
-    external_id: str = Field(min_length=1, max_length=160)
-    certification_id: int | None = None
-    title: str = Field(min_length=1)
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
-    registration_start: dt.date | None = None
-    registration_end: dt.date | None = None
-    address: str | None = None
-    postcode: str | None = Field(default=None, max_length=10)
-    city: str | None = Field(default=None, max_length=200)
-    commune_code: str | None = Field(default=None, max_length=5)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    modality: Modality | None = None
-    routes: list[Route] = Field(default_factory=list)
-    duration_hours: int | None = Field(default=None, ge=0, le=100_000)
-    duration_text: str | None = None
-    rhythm: str | None = None
-    cost_eur: Decimal | None = Field(default=None, ge=0, lt=Decimal("100000000"), decimal_places=2)
-    cost_text: str | None = None
-    funding: list[str] = Field(default_factory=list)
-    cpf_eligible: bool | None = None
-    admission: str | None = None
-    prerequisites: str | None = None
-    recruitment_state: RecruitmentState | None = None
-    places: int | None = Field(default=None, ge=0, le=1_000_000)
-    contact: dict[str, Any] = Field(default_factory=dict)
+
+def check_record(values: dict[str, Any], rules: dict[str, Rule]) -> tuple[str, str] | None:
+    """(field, reason) of the first rule ``values`` breaks (rules in field order), else ``None``."""
+    for name, rule in rules.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        if rule.min_length is not None and len(value) < rule.min_length:
+            plural = "" if rule.min_length == 1 else "s"
+            return name, f"valeur refusée : String should have at least {rule.min_length} character{plural}"
+        if rule.max_length is not None and len(value) > rule.max_length:
+            return name, f"valeur trop longue ({len(str(value))} caractères, au plus {rule.max_length})"
+        if rule.pattern is not None and not rule.pattern.search(value):
+            return name, f"valeur invalide : « {value} »"
+        if (
+            (rule.ge is not None and value < rule.ge)
+            or (rule.le is not None and value > rule.le)
+            or (rule.lt is not None and value >= rule.lt)
+        ):
+            return name, f"valeur hors limites : {value}"
+        if rule.choices is not None and value not in rule.choices:
+            expected = ", ".join(f"'{c}'" for c in rule.choices[:-1]) + f" or '{rule.choices[-1]}'"
+            return name, f"valeur refusée : Input should be {expected}"
+    return None
 
 
 # ---------------------------------------------------------------- search, session page, comparison

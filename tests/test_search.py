@@ -41,6 +41,7 @@ from passerelles.search.services import (
     haversine_km,
     hit_of,
     mark,
+    published,
 )
 from passerelles.search.synonyms import load_synonyms
 from passerelles.search.text import analyze, analyze_spans, spans_of, typo_budget
@@ -492,6 +493,18 @@ def test_incremental_update_and_a_reader_process_following_the_published_version
         reader.wait()
         if reader.stdout is not None:
             reader.stdout.close()
+
+
+def test_an_index_of_an_older_schema_is_not_read_as_published(search_db: Engine, tmp_path: Path) -> None:
+    root = tmp_path / "index"
+    rebuild(search_db, root)
+    url = search_db.url.render_as_string(hide_password=False)
+    assert published(root, url)
+    folder = current_version(root)
+    assert folder is not None
+    info = json.loads((folder / "info.json").read_text())
+    (folder / "info.json").write_text(json.dumps({**info, "schema_version": info["schema_version"] - 1}))
+    assert not published(root, url)  # the server builds one in memory; `passerelles index update` rebuilds
 
 
 def _disposed(engine: Engine) -> Engine:

@@ -33,6 +33,7 @@ from passerelles.search.index import (
     CELL_DEGREES,
     COARSE_CELLS,
     FACET_FIELDS,
+    SCHEMA_VERSION,
     TIERED_FIELDS,
     Places,
     build_in_memory,
@@ -1287,7 +1288,8 @@ class IndexReplica:
 
 
 def published(root: Path, database_url: str) -> bool:
-    """A version is published in ``root`` and was built from this database."""
+    """A version is published in ``root``, was built from this database, with this code's schema (an index
+    of an older schema lacks fields the queries read: it is rebuilt by ``passerelles index update``)."""
     folder = current_version(root)
     if folder is None:
         return False
@@ -1297,7 +1299,10 @@ def published(root: Path, database_url: str) -> bool:
         return False
     from sqlalchemy.engine import make_url
 
-    return bool(info.get("database") == make_url(database_url).render_as_string(hide_password=True))
+    return bool(
+        info.get("schema_version") == SCHEMA_VERSION
+        and info.get("database") == make_url(database_url).render_as_string(hide_password=True)
+    )
 
 
 def build_index(session: Session) -> SearchEngine:

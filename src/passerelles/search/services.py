@@ -21,7 +21,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -411,13 +411,22 @@ class SearchEngine:
 
     def _text(
         self, q: str
-    ) -> tuple[tantivy.Query | None, tantivy.Query | None, set[str], list[str], tuple[str, str] | None, float, Words]:
-        """(full query, lean query, query terms for highlighting, unknown words, place found in the text,
-        upper bound of the documents the lean query matches).
+    ) -> tuple[
+        tantivy.Query | None,
+        Callable[[], tantivy.Query] | None,
+        set[str],
+        list[str],
+        tuple[str, str] | None,
+        float,
+        Words,
+    ]:
+        """(full query, builder of the facets' query, terms to highlight, unknown words, place found in the
+        text, upper bound of the documents holding the words, the words sessions and offers are searched
+        with).
 
         The full query (fields, whole names, phrases, dictionary) ranks occupations and diplomas; sessions
-        and offers (a million documents) are ranked by the lean query of the same words (dictionary words
-        included), a flat disjunction of term queries that tantivy evaluates several times faster."""
+        and offers (a million documents) are read bucket by bucket with the same words (``Words``: typo
+        candidates and dictionary meanings included), see ``_records``."""
         tokens = tuple(dict.fromkeys(analyze(q[:MAX_QUERY_CHARS])))[:MAX_QUERY_TOKENS]
         if not tokens:
             return None, None, set(), [], None, float(self.searcher.num_docs), Words()
@@ -463,19 +472,31 @@ class SearchEngine:
                     typos.append(candidate)
                 terms.add(candidate)  # highlighted like the words typed
         words.typos = frozenset(typos)
-        lean, bound = self._lean(words, exact)
-        return tantivy.Query.boolean_query(clauses), lean, terms, unknown, place, bound, words
+        bound = self._bound(words, exact)
+        return (
+            tantivy.Query.boolean_query(clauses),
+            lambda: self._lean(words, exact),
+            terms,
+            unknown,
+            place,
+            bound,
+            words,
+        )
 
-    def _lean(self, words: Words, exact: str) -> tuple[tantivy.Query, float]:
-        """Every document holding one of the words (what facets count) and an upper bound of how many
-        (a sum of document frequencies)."""
+    def _bound(self, words: Words, exact: str) -> float:
+        """An upper bound of the documents holding the words (a sum of document frequencies)."""
         bound = float(self.searcher.doc_freq("exact", exact))
+        bound += sum(self._df(t) for t in words)
+        bound += sum(min(self._df(t) for t in phrase) for phrase, _weight in words.phrases)
+        return bound
+
+    def _lean(self, words: Words, exact: str) -> tantivy.Query:
+        """Every document holding one of the words: what facets count (built only when they are asked)."""
         clauses = [(tantivy.Occur.Should, self._exact(exact, EXACT_BOOST))]
         fields = ("names", "alt", "body", "rw", "place")
         for t in words:
             for f in fields:
                 clauses.append((tantivy.Occur.Should, tantivy.Query.term_query(self.schema, f, t)))
-            bound += self._df(t)
         for phrase, _weight in words.phrases:
             each = [
                 tantivy.Query.boolean_query(
@@ -484,8 +505,7 @@ class SearchEngine:
                 for t in phrase
             ]
             clauses.append((tantivy.Occur.Should, tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in each])))
-            bound += min(self._df(t) for t in phrase)
-        return tantivy.Query.boolean_query(clauses), bound
+        return tantivy.Query.boolean_query(clauses)
 
     def _filter_bound(self, r: SearchQuery) -> float:
         """An upper bound of the documents the term filters of ``r`` let through (inf when unknown)."""
@@ -982,7 +1002,7 @@ class SearchEngine:
             self._hit(key if r.sort == "pertinence" else 0.0, addr, terms, [], r.highlight, distances.get(id(addr)))
             for key, addr, _d in hits
         ]
-        facets = self._facets(lean, filters, r) if r.facets else {}
+        facets = self._facets(lean() if lean else None, filters, r) if r.facets else {}
         place_info = None
         if place:
             place_info = PlaceInfo(code=place[1], name=self.gazetteer.name(*place), kind=place[0], from_query=True)

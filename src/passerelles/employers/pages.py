@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from passerelles.accounts.pages import form_action
 from passerelles.accounts.security import Actor, PathId, csrf_protect, page
@@ -151,15 +152,18 @@ def close_form(session: DbSession, actor: Actor, offer_id: PathId) -> Response:
     return form_action(session, f"/employeur/offres/{offer_id}", run)
 
 
+def _counsellor_files(session: Session, actor: Any) -> list[Any]:
+    """The active files a counsellor may apply or register with (none for other roles)."""
+    return caseloads.list_files(session, actor, FileFilters(status="actif")) if actor.role == "conseiller" else []
+
+
 @router.get("/candidatures")
 def applications_page(request: Request, session: DbSession, actor: Actor) -> Response:
     ctx = {
         "applications": services.list_applications(session, actor),
         "statuses": APPLICATION_STATUSES,
         "errors": _errors(request),
-        "files": caseloads.list_files(session, actor, FileFilters(status="actif"))
-        if actor.role == "conseiller"
-        else [],
+        "files": _counsellor_files(session, actor),
     }
     return page(request, "employers/applications.html", ctx)
 
@@ -200,9 +204,7 @@ def events_page(request: Request, session: DbSession, actor: Actor) -> Response:
     ctx = {
         "events": services.list_events(session, actor),
         "errors": _errors(request),
-        "files": caseloads.list_files(session, actor, FileFilters(status="actif"))
-        if actor.role == "conseiller"
-        else [],
+        "files": _counsellor_files(session, actor),
     }
     return page(request, "employers/events.html", ctx)
 

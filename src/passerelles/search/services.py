@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import orjson
 import tantivy
@@ -62,6 +62,8 @@ from passerelles.search.text import (
 )
 from passerelles.settings import PROJECT_ROOT
 
+K = TypeVar("K")
+V = TypeVar("V")
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TOKENS = 8
 SYNONYMS_FILE = PROJECT_ROOT / "data" / "search" / "synonyms.yaml"
@@ -208,6 +210,25 @@ class Gazetteer:
         return code
 
 
+class Memo(Generic[K, V]):
+    """``compute(key)`` remembered for the life of an opened index version (the index does not change
+    under it), forgotten all at once past ``bound`` keys so that memory stays bounded."""
+
+    def __init__(self, compute: Callable[[K], V], bound: int = 50000) -> None:
+        self._compute = compute
+        self._bound = bound
+        self._values: dict[K, V] = {}
+
+    def __call__(self, key: K) -> V:
+        try:
+            return self._values[key]
+        except KeyError:
+            if len(self._values) >= self._bound:
+                self._values.clear()
+            value = self._values[key] = self._compute(key)
+            return value
+
+
 class Words(dict[str, float]):
     """The words sessions and offers are searched with, and their weights. ``typos`` are known words read
     for an unknown one: each scores a constant, as a fuzzy match would, not by how rare it is."""
@@ -292,13 +313,14 @@ class SearchEngine:
         self.synonyms = synonyms
         self.suggest_rows = suggest
         self.suggest_keys = [row[0] for row in suggest]
-        self._df_cache: dict[str, int] = {}
+        # Looked up word by word on every search: remembered (see Memo).
+        self._df = Memo(self._doc_freq)
+        self._in_place: Memo[str, bool] = Memo(lambda token: self.searcher.doc_freq("place", token) > 0)
+        self._is_name_word = Memo(self._search_name_word)
+        self._candidates: Memo[str, list[str]] = Memo(lambda t: self.vocabulary.candidates(t, TYPO_CANDIDATES))
         self.vocabulary = Vocabulary(self.searcher)
         self.buckets = self._read_buckets()
         self._steps_cache: dict[tuple[str, str, int], list[list[str]]] = {}
-        self._candidate_cache: dict[str, list[str]] = {}
-        self._place_cache: dict[str, bool] = {}
-        self._name_word_cache: dict[str, bool] = {}
 
     @classmethod
     def open(cls, folder: Path, synonyms: Synonyms) -> SearchEngine:
@@ -309,38 +331,15 @@ class SearchEngine:
 
     # --- query building ---------------------------------------------------------------------------
 
-    def _df(self, token: str) -> int:
+    def _doc_freq(self, token: str) -> int:
         """Documents holding ``token`` in any text field (a sum: an upper bound of the union)."""
-        df = self._df_cache.get(token)
-        if df is None:
-            df = sum(self.searcher.doc_freq(f, token) for f in ("names", "alt", "body", "rw", "place"))
-            if len(self._df_cache) > 50000:
-                self._df_cache.clear()
-            self._df_cache[token] = df
-        return df
-
-    def _in_place(self, token: str) -> bool:
-        """``token`` is a word of some commune's name (in the records' ``place`` field)."""
-        found = self._place_cache.get(token)
-        if found is None:
-            found = self._place_cache[token] = self.searcher.doc_freq("place", token) > 0
-            if len(self._place_cache) > 50000:
-                self._place_cache.clear()
-        return found
+        return sum(self.searcher.doc_freq(f, token) for f in ("names", "alt", "body", "rw", "place"))
 
     def _known(self, token: str) -> bool:
         return self._df(token) > 0
 
-    def _is_name_word(self, token: str) -> bool:
-        """A word of occupation or diploma names (not of a session's or offer's free text)."""
-        found = self._name_word_cache.get(token)
-        if found is None:
-            if len(self._name_word_cache) > 50000:
-                self._name_word_cache.clear()
-            found = self._name_word_cache[token] = self._search_name_word(token)
-        return found
-
     def _search_name_word(self, token: str) -> bool:
+        """A word of occupation or diploma names (not of a session's or offer's free text)."""
         q = tantivy.Query.boolean_query(
             [
                 (
@@ -379,16 +378,6 @@ class SearchEngine:
                         q = tantivy.Query.term_query(self.schema, f, corrected)
                         parts.append(tantivy.Query.boost_query(q, FIELD_BOOST[f] * 0.8))
         return tantivy.Query.disjunction_max_query(parts, 0.1)
-
-    def _candidates(self, token: str) -> list[str]:
-        """Known words for the unknown ``token`` (memoised: the full query and the records' ask twice)."""
-        found = self._candidate_cache.get(token)
-        if found is None:
-            found = self.vocabulary.candidates(token, TYPO_CANDIDATES)
-            if len(self._candidate_cache) > 50000:
-                self._candidate_cache.clear()
-            self._candidate_cache[token] = found
-        return found
 
     def _phrase_query(self, tokens: tuple[str, ...], boost: float) -> tantivy.Query:
         musts = [
@@ -811,9 +800,10 @@ class SearchEngine:
             agg = self.searcher.aggregate(query, {"p": {"terms": {"field": "point", "size": MAX_POINTS}}})["p"]
             if agg.get("sum_other_doc_count"):  # too many places to count them all: measure each record
                 res = self.searcher.search(query, DISTANCE_CANDIDATES, count=False)
-                nearest, inside = self._nearest_of([a for _s, a in res.hits], lat0, lon0, rho, need)
-                if rho >= radius or inside >= need:
-                    return [(0, 0.0, a, d) for d, a in nearest], inside, False
+                hits = self._within([(0.0, a, None) for _s, a in res.hits], (lat0, lon0, rho))
+                hits.sort(key=lambda x: x[2] or 0.0)
+                if rho >= radius or len(hits) >= need:
+                    return [(0, 0.0, a, d) for _k, a, d in hits[:need]], len(hits), False
                 rho *= 3
                 continue
             places = self._places_within(agg["buckets"], lat0, lon0, rho, need)
@@ -894,42 +884,6 @@ class SearchEngine:
                     out.append((0, 0.0, a, distance.get(f"{float(la or 0):.6f},{float(lo or 0):.6f}", 0.0)))
         out.sort(key=lambda x: x[3] or 0.0)
         return out
-
-    def _nearest_of(
-        self, addrs: list[Any], lat0: float, lon0: float, radius: float, need: int
-    ) -> tuple[list[tuple[float, Any]], int]:
-        """The ``need`` nearest of ``addrs`` within ``radius`` (exact distance, nearest first) and how many
-        are within it. Thousands of candidates are first placed on a flat map (a few float operations
-        each, within 0.5 % of the great-circle distance at this scale); only those near the circle's edge
-        or near the last place of the page are measured exactly."""
-        if not addrs:
-            return [], 0
-        lats = self.searcher.fast_field_values("lat", addrs)
-        lons = self.searcher.fast_field_values("lon", addrs)
-        ky = EARTH_KM * math.pi / 180
-        rad = math.pi / 360
-        flat: dict[tuple[Any, Any], float] = {}  # records share places (a commune's centre): placed once
-        for point in zip(lats, lons, strict=True):
-            if point not in flat and point[0] is not None and point[1] is not None:
-                la, lo = float(point[0]), float(point[1])
-                flat[point] = math.hypot((la - lat0) * ky, (lo - lon0) * ky * math.cos((la + lat0) * rad))
-        approx = [(flat[p], i) for i, p in enumerate(zip(lats, lons, strict=True)) if p in flat]
-        margin = 0.005 * radius + 0.01
-        inside = [x for x in approx if x[0] <= radius + margin]
-        inside.sort()
-        exact: list[tuple[float, Any]] = []
-        count = 0
-        cutoff = inside[min(need, len(inside)) - 1][0] + 2 * margin if inside else 0.0
-        for d_approx, i in inside:
-            if radius - margin >= d_approx > cutoff:
-                count += 1  # surely inside, surely after the page: no need to measure it
-                continue
-            d = haversine_km(lat0, lon0, float(lats[i] or 0.0), float(lons[i] or 0.0))
-            if d <= radius:
-                count += 1
-                exact.append((d, addrs[i]))
-        exact.sort(key=lambda x: x[0])
-        return exact[:need], count
 
     def _box(self, lat: float, lon: float, radius: float) -> tantivy.Query:
         s = self.schema

@@ -782,3 +782,66 @@ def test_values_converted_by_the_readers_are_stored_as_the_loader_would_store_th
     report = import_lheo(engine, path)
     assert report.counts["training_session"].created == 2
     assert snapshot(engine)[0] == ahead
+
+
+# ---------------------------------------------------------------- reading in chunks, in parallel
+
+
+def _bad_catalogues() -> dict[str, bytes]:
+    """Catalogues whose reading is full of rejects, cuts and odd spots: each read by two reader processes,
+    a record a chunk, must give what one process reading it all gives."""
+    huge = ("Un texte sans fin pour remplir la mémoire.\n" * 30_000)[: MAX_TEXT_BYTES + 10]
+    mixed = catalogue(
+        formation_xml("F1", title="T" * 300),
+        formation_xml("F2", siret="1234"),
+        formation_xml("F3", price="-12", sessions=session_xml("F3-S1", start="20240230")),
+        formation_xml("F4", city="Villeinconnue", postcode="35999"),
+        formation_xml("F5", content="<![CDATA[ </formation>\n<formation numero='X'> ]]>"),
+        formation_xml("F5"),
+        formation_xml("F6", content=huge),
+        formation_xml("F7", objective="<!-- </formation>\n<formation> -->Objectif ? Oui !"),
+        formation_xml("F8"),
+    )
+    whole = catalogue(*(formation_xml(f"G{i}") for i in range(6)))
+    return {
+        "mixed": mixed.encode(),
+        "truncated": whole[: whole.index("<nom-organisme>", whole.index('numero="G4"'))].encode(),
+        "broken-in-the-middle": whole.replace(
+            g3 := formation_xml("G3"), g3.replace("</intitule-formation>", "</x>")
+        ).encode(),
+        "latin-1": whole.encode().replace(b'numero="G3">', 'numero="G3">é'.encode("latin-1")),
+        "first-record-broken": whole[: whole.index("<action")].encode(),
+    }
+
+
+@pytest.mark.parametrize("name", list(_bad_catalogues()))
+def test_two_readers_a_record_a_chunk_give_what_one_reader_gives(
+    name: str, clones: Clones, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from passerelles.importing import xmlchunks
+
+    path = write(tmp_path / f"{name}.xml", _bad_catalogues()[name])
+    from passerelles.importing.pipeline import CHUNKED
+    from passerelles.trainings.lheo import References, _read_catalogue
+
+    assert next(_read_catalogue(path, References(), path.name, None, 0, 2)) is CHUNKED  # read in chunks indeed
+    results = []
+    for workers, chunk_bytes in ((0, xmlchunks.CHUNK_BYTES), (2, 1)):
+        monkeypatch.setattr(xmlchunks, "CHUNK_BYTES", chunk_bytes)  # the forked readers inherit it
+        engine = clones("sqlite")
+        try:
+            report = import_lheo(engine, path, full=True, workers=workers, batch_size=2).model_dump()
+        except ImportRefused as exc:
+            report = {"refused": str(exc)}
+        results.append((report, snapshot(engine)[0]))
+    one, two = results
+    assert two[0] == one[0]
+    assert two[1] == one[1]
+    if name == "mixed":
+        reasons = " ".join(r["reason"] for r in one[0]["rejects"])
+        assert "plus de 1024 Kio" in reasons and "formation en double" in reasons and "commune inconnue" in reasons
+        assert set(one[1]["training"]) == {"F3", "F4", "F5", "F7", "F8"}
+    elif name == "first-record-broken":
+        assert "XML illisible" in one[0]["refused"]
+    else:
+        assert one[0]["status"] == "refused" and one[0]["message"].startswith("fichier tronqué ou illisible")

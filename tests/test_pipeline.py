@@ -10,7 +10,7 @@ from collections.abc import Generator
 
 import pytest
 
-from passerelles.importing.pipeline import GC_YOUNG, auto_workers, sharded
+from passerelles.importing.pipeline import CHUNK_END, CHUNKED, GC_YOUNG, STREAM_END, auto_workers, sharded
 from passerelles.importing.report import ImportRefused
 
 
@@ -102,3 +102,54 @@ def test_collector_restored_by_the_last_of_two_imports() -> None:
     assert gc.get_threshold()[0] >= GC_YOUNG  # the second one is still reading
     list(second)
     assert gc.get_threshold() == before
+
+
+def chunked(sizes: list[int], broken_at: tuple[int, int] | None = None, fail_at: tuple[int, int] | None = None):  # type: ignore[no-untyped-def]
+    """A reader of chunks of ``sizes[j]`` records; shard ``k`` reads chunk ``j`` when ``j % shards == k``.
+    ``broken_at`` (chunk, record): the input ends there (STREAM_END); ``fail_at``: an error there."""
+
+    def produce(shard: int, shards: int) -> Generator[object, None, dict[str, int]]:
+        yield CHUNKED
+        first = 0
+        for j, size in enumerate(sizes):
+            if j % shards == shard:
+                for r in range(size):
+                    if (j, r) == broken_at:
+                        yield STREAM_END
+                        return {"shard": shard, "broken": j}
+                    if (j, r) == fail_at:
+                        raise ImportRefused(f"refus dans le bloc {j}")
+                    yield first + r
+                yield CHUNK_END
+            first += size
+        return {"shard": shard, "broken": -1}
+
+    return produce
+
+
+@pytest.mark.parametrize("workers", [0, 1, 2, 3])
+def test_chunks_come_back_in_input_order(workers: int) -> None:
+    sizes = [3, 0, 5, 1, 1, 7, 2, 4, 4]
+    items = sharded(chunked(sizes), workers)
+    assert list(items) == list(range(sum(sizes)))
+    assert items.count == sum(sizes)
+    assert items.states[items.ended_by]["broken"] == -1
+
+
+@pytest.mark.parametrize("workers", [0, 2, 3])
+def test_a_broken_chunk_ends_the_input_for_every_reader(workers: int) -> None:
+    sizes = [4, 4, 4, 4, 4, 4]
+    items = sharded(chunked(sizes, broken_at=(2, 1)), workers)
+    # Chunks 3, 4, 5 were read by other readers, in parallel: none of their records come out.
+    assert list(items) == list(range(9))
+    assert items.count == 9
+    assert items.states[items.ended_by] == {"shard": 2 % max(workers, 1), "broken": 2}
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_an_error_in_a_chunk_comes_after_every_earlier_record(workers: int) -> None:
+    got: list[int] = []
+    with pytest.raises(ImportRefused, match="refus dans le bloc 3"):
+        for i in sharded(chunked([2, 2, 2, 2, 2], fail_at=(3, 1)), workers):
+            got.append(i)
+    assert got == list(range(7))

@@ -18,6 +18,12 @@ What stays true:
 - **Errors** raised by ``produce`` (:class:`ImportRefused`…) are re-raised here at the record where they
   happened, after every earlier item.
 
+**Chunks.** A ``produce`` that can skip other shards' records without parsing them (an XML file cut at
+record boundaries, :mod:`passerelles.importing.xmlchunks`) yields :data:`CHUNKED` first, then its own
+chunks' items, each chunk's followed by :data:`CHUNK_END` (chunk ``j`` belongs to shard ``j % shards``):
+the merge then goes round-robin chunk by chunk instead of record by record. :data:`STREAM_END` after
+some items of a chunk says that the input ends there (broken): no later chunk is taken from any shard.
+
 Children are forked (Linux): they inherit the reference data already loaded (communes, codes) without
 copying it, and never touch the database connections they inherit (they exit with ``os._exit``).
 """
@@ -61,6 +67,23 @@ def auto_workers(size: int) -> int:
 
 class _Ended:
     pass
+
+
+class Marker:
+    """A signal from ``produce`` to the merge (never an item)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+CHUNKED = Marker("chunked")  # this shard yields whole chunks, see the module's docstring
+CHUNK_END = Marker("chunk end")  # the items of one chunk were all yielded
+STREAM_END = Marker("stream end")  # the input ends inside this chunk: nothing after is read
 
 
 _gc_lock = threading.RLock()  # reentrant: a generator abandoned inside the block may be finalised there
@@ -108,22 +131,33 @@ def _child(
     # reader would wait forever on a full pipe, keeping the parent's database connection (inherited too) and
     # its transaction's locks alive.
     for end in inherited:
-        end.close()
+        with contextlib.suppress(OSError):  # closed by the parent's receiving thread while forking
+            end.close()
     buffer: list[Any] = []
+    chunked = False
     gc.freeze()  # what the parent held at the fork: never garbage here, never scanned here
     try:
         gen = produce(shard, shards)
         try:
             while True:
-                buffer.append(next(gen))
-                if len(buffer) >= chunk:
+                item = next(gen)
+                if type(item) is Marker:
+                    if item is CHUNKED:
+                        chunked = True
+                    else:
+                        conn.send(("chunk" if item is CHUNK_END else "last", buffer))
+                        buffer = []
+                    continue
+                buffer.append(item)
+                if not chunked and len(buffer) >= chunk:
                     conn.send(("items", buffer))
                     buffer = []
         except StopIteration as stop:
-            conn.send(("items", buffer))
+            if not chunked or buffer:
+                conn.send(("last" if chunked else "items", buffer))
             conn.send(("end", stop.value))
         except Exception as exc:  # re-raised in the parent, in order
-            conn.send(("items", buffer))
+            conn.send(("last" if chunked else "items", buffer))
             try:
                 conn.send(("error", exc))
             except Exception:  # an exception that does not pickle
@@ -142,13 +176,22 @@ class Sharded(Generic[T, S]):
         self.workers = workers
         self.chunk = chunk
         self.states: list[S] = []
+        self.ended_by = 0  # the shard whose state tells how the input ended
+        self.count = 0  # items yielded
 
     def __iter__(self) -> Iterator[T]:
         with quiet_gc():
             if self.workers <= 0:
-                state = yield from self.produce(0, 1)
-                self.states = [state]
-                return
+                gen = self.produce(0, 1)
+                while True:
+                    try:
+                        item = next(gen)
+                    except StopIteration as stop:
+                        self.states = [stop.value]
+                        return
+                    if type(item) is not Marker:
+                        self.count += 1
+                        yield item
             yield from self._merged()
 
     def _merged(self) -> Iterator[T]:
@@ -194,6 +237,19 @@ class Sharded(Generic[T, S]):
                     if kind == "items":
                         pending[shard], positions[shard] = payload, 0
                         continue
+                    if kind in ("chunk", "last"):
+                        self.count += len(payload)
+                        yield from payload
+                        if kind == "chunk":
+                            shard = (shard + 1) % n
+                            continue
+                        # The input ended in this chunk: what the other shards read after it is dropped.
+                        kind, payload = queues[shard].get()
+                        if kind == "error":
+                            raise payload
+                        states[shard] = payload
+                        self.states, self.ended_by = states, shard
+                        return
                     if kind == "error":
                         raise payload
                     # This shard has no record left, so neither has any other: collect their states.
@@ -207,10 +263,11 @@ class Sharded(Generic[T, S]):
                                 states[other] = payload
                             elif payload[positions[other] :] if other == shard else payload:
                                 raise RuntimeError("lecteurs parallèles désaccordés : enregistrements en trop")
-                    self.states = states
+                    self.states, self.ended_by = states, shard
                     return
                 item = pending[shard][positions[shard]]
                 positions[shard] += 1
+                self.count += 1
                 yield item
                 shard = (shard + 1) % n
         finally:
@@ -223,6 +280,8 @@ class Sharded(Generic[T, S]):
                     proc.join()
             for thread in threads:
                 thread.join()
+            for recv in receiving:
+                recv.close()
 
 
 def _widen(conn: Connection) -> None:
@@ -233,23 +292,23 @@ def _widen(conn: Connection) -> None:
 
 
 def _receive(conn: Connection, q: queue.Queue[tuple[str, Any]], stop: threading.Event) -> None:
-    try:
-        while not stop.is_set():
+    # The pipe is closed by _merged once every reader is started and this thread is done: closed here, its
+    # descriptor could be reused by a pipe made for the next reader before that reader's fork, and the
+    # reader would close it as one of the ends it inherited.
+    while not stop.is_set():
+        try:
+            message: tuple[str, Any] = conn.recv()
+        except (EOFError, OSError):
+            message = ("error", RuntimeError("processus de lecture interrompu"))
+        while True:
             try:
-                message: tuple[str, Any] = conn.recv()
-            except (EOFError, OSError):
-                message = ("error", RuntimeError("processus de lecture interrompu"))
-            while True:
-                try:
-                    q.put(message, timeout=0.1)
-                    break
-                except queue.Full:
-                    if stop.is_set():
-                        return
-            if message[0] != "items":
-                return
-    finally:
-        conn.close()
+                q.put(message, timeout=0.1)
+                break
+            except queue.Full:
+                if stop.is_set():
+                    return
+        if message[0] in ("end", "error"):
+            return
 
 
 def sharded(produce: Produce[T, S], workers: int, chunk: int = 256) -> Sharded[T, S]:

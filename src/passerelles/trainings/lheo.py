@@ -59,6 +59,7 @@ import datetime as dt
 import functools
 import gzip
 import hashlib
+import io
 import re
 import tempfile
 import zipfile
@@ -76,8 +77,9 @@ from sqlalchemy.exc import DBAPIError
 from unidecode import unidecode
 
 from passerelles.certifications.models import Certification, CertificationRncp
+from passerelles.importing import xmlchunks
 from passerelles.importing.download import download
-from passerelles.importing.pipeline import auto_workers, sharded
+from passerelles.importing.pipeline import CHUNK_END, CHUNKED, STREAM_END, auto_workers, sharded
 from passerelles.importing.report import EntityCounts, ImportRefused, ImportReport, Reject
 from passerelles.importing.sync import (
     CHUNK,
@@ -90,6 +92,7 @@ from passerelles.importing.sync import (
     sync_rows,
     tune_for_bulk,
 )
+from passerelles.importing.xmlchunks import Piece, Readable, Split
 from passerelles.places.models import Commune
 from passerelles.settings import PROJECT_ROOT
 from passerelles.trainings.models import Provider, Training, TrainingSession
@@ -246,7 +249,7 @@ class XmlGuard:
 
     chunk_size = 64 * 1024
 
-    def __init__(self, raw: IO[bytes], limit: int = MAX_TEXT_BYTES) -> None:
+    def __init__(self, raw: Readable, limit: int = MAX_TEXT_BYTES) -> None:
         self._raw = raw
         self._limit = limit
         self._buf = b""
@@ -1688,12 +1691,66 @@ class Loader:
 # ---------------------------------------------------------------- the importer
 
 
+# What a reader yields per record: its rejects, the formation read (or None) and the RNCP codes it holds
+# that the store does not know (or None).
+Item = tuple[list[Reject], ParsedFormation | None, dict[str, int] | None]
+_PARSER_OPTIONS: dict[str, Any] = {
+    "huge_tree": False,
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+_LINE_IN_MESSAGE = re.compile(r"\bline (\d+)")
+
+
+def _free(el: Any) -> None:
+    """Drop a record read from the tree being built (and the whitespace before it)."""
+    el.clear(keep_tail=False)
+    parent = el.getparent()
+    while el.getprevious() is not None:
+        del parent[0]
+
+
+class _ChunkSource:
+    """The bytes of one chunk, as a stream: ``first``'s, then those of the next pieces of ``pieces``."""
+
+    def __init__(self, first: Piece, pieces: Iterator[Piece]) -> None:
+        self._data = first.data
+        self._pos = 0
+        self._pieces = pieces
+        self._last = first.last
+        self.final = first.final
+
+    def read(self, size: int = -1) -> bytes:
+        while self._pos >= len(self._data) and not self._last:
+            piece = next(self._pieces)
+            self._data, self._pos, self._last, self.final = piece.data, 0, piece.last, piece.final
+        end = len(self._data) if size < 0 else self._pos + size
+        data = self._data[self._pos : end]
+        self._pos += len(data)
+        return data
+
+
+def _prologue_root(prologue: bytes) -> Any:
+    """The root element opened by a catalogue's prologue (see :func:`xmlchunks.split`), or None."""
+    parser = etree.XMLPullParser(events=("start",), **_PARSER_OPTIONS)
+    try:
+        parser.feed(prologue)
+        for _event, el in parser.read_events():
+            return el
+    except etree.XMLSyntaxError:
+        pass
+    return None
+
+
 class _Stream:
     """Walks the document: checks the root, validates and reads each record, frees it."""
 
     def __init__(
         self,
-        guard: XmlGuard,
+        guard: XmlGuard | None,
         refs: References,
         report: ImportReport,
         file_name: str,
@@ -1711,6 +1768,26 @@ class _Stream:
         self.namespace: str | None = None
         self.reader: RecordReader | None = None
         self.records = 0
+        # Chunked reading (see :meth:`chunks`): what was fed to the parser, from the first line each piece
+        # holds there: (parser line, its guard, line in the file).
+        self._segments: list[tuple[int, XmlGuard, int]] = []
+        self._starts: list[int] = []
+        self.chunk = -1  # the chunk being read, and how many records of it were read
+        self.chunk_records = 0
+
+    def true_line(self, line: int | None) -> int | None:
+        """The line in the file of what the parser reports on ``line``."""
+        if line is None or not self._segments:
+            return line if self.guard is None else self.guard.true_line(line)
+        at, guard, first = self._segments[bisect.bisect_right(self._starts, line) - 1]
+        within = guard.true_line(line - at + 1)
+        return None if within is None else first + within - 1
+
+    def true_message(self, message: str) -> str:
+        """A parser message with the lines it names mapped to the file's own."""
+        if not self._segments:
+            return message
+        return _LINE_IN_MESSAGE.sub(lambda m: f"line {self.true_line(int(m.group(1)))}", message)
 
     def _root(self, el: Any) -> None:
         qname = etree.QName(el)
@@ -1729,7 +1806,7 @@ class _Stream:
         self.report.version = VERSIONS[namespace]
         layout = V13 if namespace == NS_13 else V2
         self.reader = RecordReader(
-            layout, self.refs, self.report, self.file_name, self.guard.true_line, self.base, self.dialect
+            layout, self.refs, self.report, self.file_name, self.true_line, self.base, self.dialect
         )
         if namespace == NS_13:
             self.report.warnings.append(
@@ -1739,21 +1816,13 @@ class _Stream:
         elif self.xsd is None:
             self.report.warnings.append("schéma XSD LHÉO 2.3 introuvable : formations lues sans validation XSD")
 
-    def formations(self, shard: int = 0, shards: int = 1) -> Iterator[tuple[list[Reject], ParsedFormation | None]]:
-        """(rejects, formation or None) for each record of this shard (record ``i`` when
-        ``i % shards == shard``), in file order; the other records are parsed and freed only."""
+    def formations(self, shard: int = 0, shards: int = 1) -> Iterator[Item]:
+        """(rejects, formation or None, unlinked RNCP codes or None) for each record of this shard (record
+        ``i`` when ``i % shards == shard``), in file order; the other records are parsed and freed only."""
         # Only the records' end events reach Python (lxml filters the others in C); the root is checked
         # at the first one, or at the end for a document without records.
         parser = etree.iterparse(
-            self.guard,
-            events=("end",),
-            tag=("{*}formation", "{*}offre-formation"),
-            huge_tree=False,
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            remove_comments=True,
-            remove_pis=True,
+            self.guard, events=("end",), tag=("{*}formation", "{*}offre-formation"), **_PARSER_OPTIONS
         )
         record_tag: str | None = None
         for _event, el in parser:
@@ -1766,20 +1835,73 @@ class _Stream:
             mine = self.records % shards == shard
             self.records += 1
             if mine:
-                parsed = self._record(el)
-                rejects, self.reader.pending = self.reader.pending, []
-            el.clear(keep_tail=False)
-            parent = el.getparent()
-            while el.getprevious() is not None:
-                del parent[0]
+                item = self._item(el)
+            _free(el)
             if mine:
-                yield rejects, parsed
+                yield item
         if self.reader is None and parser.root is not None:
             self._root(parser.root)
 
+    def chunks(self, split: Split, root: Any, shard: int, shards: int) -> Iterator[Any]:
+        """The items of :meth:`formations` for the records of this shard's chunks (chunk ``j`` when
+        ``j % shards == shard``, see :mod:`passerelles.importing.xmlchunks`), each chunk's followed by
+        :data:`CHUNK_END`. Only the prologue and those chunks are parsed. ``root``: the prologue's root
+        element, checked here first."""
+        self._root(root)
+        assert self.reader is not None
+        record_tag = f"{{{self.namespace}}}{self.reader.layout.record}"
+        parser = etree.XMLPullParser(events=("end",), tag=record_tag, **_PARSER_OPTIONS)
+        fed = 1  # the parser's line of the next byte fed
+
+        def feed(guard: XmlGuard, file_line: int) -> Iterator[Any]:
+            nonlocal fed
+            self.guard = guard
+            self._segments.append((fed, guard, file_line))
+            self._starts.append(fed)
+            while data := guard.read():
+                fed += data.count(b"\n")
+                try:
+                    parser.feed(data)
+                except etree.XMLSyntaxError:
+                    yield from self._completed(parser)  # the records read before the error
+                    raise
+                yield from self._completed(parser)
+            if guard.refusal:
+                raise ImportRefused(guard.refusal)
+
+        yield from feed(XmlGuard(io.BytesIO(split.prologue)), 1)
+        split.wanted = lambda chunk: chunk % shards == shard
+        pieces = iter(split)
+        for piece in pieces:
+            self.chunk, self.chunk_records = piece.chunk, 0
+            source = _ChunkSource(piece, pieces)
+            yield from feed(XmlGuard(source), piece.line)
+            if source.final:
+                parser.close()  # a broken end raises here
+                yield from self._completed(parser)
+            yield CHUNK_END
+
+    def _completed(self, parser: Any) -> Iterator[Any]:
+        for _event, el in parser.read_events():
+            self.records += 1
+            self.chunk_records += 1
+            item = self._item(el)
+            _free(el)
+            yield item
+
+    def _item(self, el: Any) -> Item:
+        assert self.reader is not None
+        parsed = self._record(el)
+        rejects, self.reader.pending = self.reader.pending, []
+        unlinked = self.reader.unlinked_rncp
+        if unlinked:
+            self.reader.unlinked_rncp = {}
+        return rejects, parsed, unlinked or None
+
     def _record(self, rec: Any) -> ParsedFormation | None:
         assert self.reader is not None
-        line = self.guard.true_line(rec.sourceline) or 0
+        assert self.guard is not None
+        line = self.true_line(rec.sourceline) or 0
         numero = (rec.get("numero") or "").strip()
         position = f"formation {numero} (ligne {line})" if numero else f"formation sans numéro (ligne {line})"
         # Marks and entity nodes exist only after a cut or in a document with a DOCTYPE.
@@ -1791,7 +1913,7 @@ class _Stream:
             schema = _schema(self.xsd)
             if not schema.validate(rec):
                 path, message, xsd_line = _xsd_error(schema, rec)
-                where = f" (ligne {self.guard.true_line(xsd_line)})" if xsd_line else ""
+                where = f" (ligne {self.true_line(xsd_line)})" if xsd_line else ""
                 problem = (path, f"non conforme au schéma LHÉO 2.3{where} : {message}")
         if problem is not None:
             self.reader.reject("training", position, problem[0], problem[1])
@@ -1816,14 +1938,12 @@ class _Stream:
 
 @dataclass
 class _Read:
-    """What a reader (process) found besides the records: the document's version and warnings, how
-    many records it holds, where it broke off, the RNCP codes it could not link."""
+    """What a reader (process) found besides the records: the document's version and warnings, where it
+    broke off."""
 
     version: str | None
     warnings: list[str]
-    records: int
     broken: tuple[int | None, str] | None
-    unlinked_rncp: dict[str, int]
 
 
 def _read_catalogue(
@@ -1835,28 +1955,50 @@ def _read_catalogue(
     shards: int,
     base: dict[str, Any] | None = None,
     dialect: Dialect | None = None,
-) -> Generator[tuple[list[Reject], ParsedFormation | None], None, _Read]:
-    """Read → validate the records of one shard (all of them when ``shards`` is 1), see :func:`import_lheo`.
+) -> Generator[Any, None, _Read]:
+    """Read → validate the records of one shard (all of them when ``shards`` is 1), see :func:`import_lheo`:
+    an :data:`Item` per record. With several shards, each parses only its chunks of the file when the file
+    can be split (:mod:`passerelles.importing.xmlchunks`; its items then come in chunks, see
+    :mod:`passerelles.importing.pipeline`), else the whole file, reading every ``shards``-th record.
     ``base`` (source, is_demo) and ``dialect``: see :class:`RecordReader`."""
     local = ImportReport(importer="lheo", source=file_name)
     broken: tuple[int | None, str] | None = None
     with open_catalogue(path) as raw:
-        guard = XmlGuard(raw)
-        stream = _Stream(guard, refs, local, file_name, xsd, base, dialect)
+        split, head = xmlchunks.split(raw) if shards > 1 else (None, b"")
+        root = _prologue_root(split.prologue) if split is not None else None
+        if root is None or etree.QName(root).namespace not in (NS_22, NS_23):
+            split = None  # LHÉO 1.3 has other record tags; anything odd is read (and reported) as before
+        if split is not None:
+            yield CHUNKED
+        stream = _Stream(
+            None if split is not None else XmlGuard(xmlchunks.Replay(head, raw)),
+            refs,
+            local,
+            file_name,
+            xsd,
+            base,
+            dialect,
+        )
         try:
-            yield from stream.formations(shard, shards)
+            if split is not None:
+                yield from stream.chunks(split, root, shard, shards)
+            else:
+                yield from stream.formations(shard, shards)
         except etree.XMLSyntaxError as exc:
-            if guard.refusal:
-                raise ImportRefused(guard.refusal) from None
-            line = guard.true_line(exc.lineno)
-            if stream.reader is None or stream.records == 0:
-                raise ImportRefused(f"XML illisible (ligne {line}) : {exc.msg}") from None
-            broken = (line, str(exc.msg))
-        if guard.refusal:
-            raise ImportRefused(guard.refusal)
+            if stream.guard is not None and stream.guard.refusal:
+                raise ImportRefused(stream.guard.refusal) from None
+            line = stream.true_line(exc.lineno)
+            first = stream.records == 0 if split is None else stream.chunk <= 0 and stream.chunk_records == 0
+            if stream.reader is None or first:
+                raise ImportRefused(f"XML illisible (ligne {line}) : {stream.true_message(exc.msg)}") from None
+            broken = (line, stream.true_message(str(exc.msg)))
+            if split is not None:
+                yield STREAM_END  # in the middle of this chunk: the chunks after it are not read
+        if stream.guard is not None and stream.guard.refusal:
+            raise ImportRefused(stream.guard.refusal)
         if stream.reader is None:
             raise ImportRefused("document vide : aucun élément racine")
-    return _Read(local.version, local.warnings, stream.records, broken, stream.reader.unlinked_rncp)
+    return _Read(local.version, local.warnings, broken)
 
 
 def import_lheo(
@@ -1890,7 +2032,7 @@ def import_lheo(
         if workers is None:
             workers = auto_workers(path.stat().st_size)
 
-        def produce(shard: int, shards: int) -> Generator[tuple[list[Reject], ParsedFormation | None], None, _Read]:
+        def produce(shard: int, shards: int) -> Generator[Any, None, _Read]:
             base = {"source": origin, "is_demo": is_demo}
             return _read_catalogue(path, refs, file_name, schema_path, shard, shards, base, engine.dialect)
 
@@ -1898,17 +2040,21 @@ def import_lheo(
         items = sharded(produce, workers)
         batch: list[ParsedFormation] = []
         loader.restore_indexes()  # those an import killed before its end left dropped
+        unlinked: dict[str, int] = {}
         try:
-            for rejects, parsed in items:
+            for rejects, parsed, codes in items:
                 for r in rejects:
                     report.reject("training", r)
+                if codes:
+                    for code, n in codes.items():
+                        unlinked[code] = unlinked.get(code, 0) + n
                 formation = dedup(parsed) if parsed is not None else None
                 if formation is not None:
                     batch.append(formation)
                     if len(batch) >= batch_size:
                         loader.load(batch)
                         batch = []
-            state = items.states[0]
+            state = items.states[items.ended_by]
             if batch:
                 loader.load(batch)
         finally:
@@ -1916,11 +2062,7 @@ def import_lheo(
     report.version = state.version
     report.warnings[:0] = state.warnings  # those of the root element, found before any other
     broken = state.broken
-    records = state.records
-    unlinked: dict[str, int] = {}
-    for shard_state in items.states:
-        for code, n in shard_state.unlinked_rncp.items():
-            unlinked[code] = unlinked.get(code, 0) + n
+    records = items.count
     if broken is not None:
         line, message = broken
         report.status = "refused"

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Date, DateTime, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
@@ -65,8 +65,12 @@ def _insert_plan(
         sql = f"INSERT INTO {quote(table.name)} ({cols}) VALUES ({', '.join('?' for _ in names)})"  # noqa: S608
     processors: list[tuple[int, Callable[[Any], Any]]] = []
     for i, name in enumerate(names):
-        proc = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        col_type = table.c[name].type
+        proc = col_type.dialect_impl(dialect).bind_processor(dialect)
         if proc is not None:
+            if isinstance(col_type, Date) and not isinstance(col_type, DateTime):
+                # A date formatted as text (SQLite): few distinct values, each formatted once.
+                proc = functools.lru_cache(maxsize=4096, typed=True)(proc)
             processors.append((i, proc))
     return sql, processors, defaults
 
@@ -74,19 +78,34 @@ def _insert_plan(
 Bound = tuple[tuple[str, ...], list[Any]]  # (columns, their values as the driver takes them)
 
 
-def bind_ahead(table: Table, dialect: Dialect, row: dict[str, Any]) -> Bound | None:
+def bind_ahead(table: Table, dialect: Dialect, row: dict[str, Any], prefix: Bound | None = None) -> Bound | None:
     """The values of ``row`` as :func:`insert_rows` would send them to the driver (the columns' bind
     processors applied), computed ahead, in a reader process: the loading process then converts only the
-    columns added after (ids). ``None`` when the driver path does not apply."""
+    columns added after (ids). ``None`` when the driver path does not apply.
+
+    ``prefix``: the first columns of ``row`` already converted (from an earlier row whose first columns
+    hold the very same values, e.g. the sessions of one action): taken as they are when the columns match.
+    """
     columns = tuple(row)
     plan = _insert_plan(table, dialect, columns)
     if plan is None:
         return None
+    # One tuple object per set of columns: pickled once per message, however many rows share it.
+    columns = _COLUMNS.setdefault(columns, columns)
+    if len(_COLUMNS) > 1024:
+        _COLUMNS.clear()
     values = list(row.values())
+    start = 0
+    if prefix is not None and columns[: len(prefix[0])] == prefix[0]:
+        start = len(prefix[0])
+        values[:start] = prefix[1]
     for i, proc in plan[1]:
-        if i < len(values):
+        if start <= i < len(values):
             values[i] = proc(values[i])
     return columns, values
+
+
+_COLUMNS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def insert_rows(

@@ -1004,6 +1004,21 @@ def _path_to(el: Any, root: Any) -> str:
 def _date(value: str | None, field: str) -> dt.date | None:
     if value is None:
         return None
+    known = _DATES.get(value)
+    if known is not None:
+        return known
+    date = _read_date(value, field)
+    if date is not None:
+        if len(_DATES) >= 100_000:
+            _DATES.clear()
+        _DATES[value] = date
+    return date
+
+
+_DATES: dict[str, dt.date] = {}  # LHÉO text → date, for the dates already read (a catalogue repeats them)
+
+
+def _read_date(value: str, field: str) -> dt.date | None:
     if not LHEO_DATE.match(value):
         raise RecordError(field, f"date au format AAAAMMJJ attendue : « {value} »")
     if value in ("00000000", "99999999"):  # LHÉO: date not known
@@ -1233,8 +1248,10 @@ class RecordReader:
         parsed.training_bound = self._bind(TRAINING, training)
         return parsed
 
-    def _bind(self, table: Table, record: dict[str, Any]) -> Bound | None:
-        return None if self.dialect is None else bind_ahead(table, self.dialect, {**self.base, **record})
+    def _bind(self, table: Table, record: dict[str, Any], prefix: Bound | None = None) -> Bound | None:
+        if self.dialect is None:
+            return None
+        return bind_ahead(table, self.dialect, {**self.base, **record}, prefix)
 
     def _provider(self, el: Any) -> ProviderRecord:
         p = self.layout.provider
@@ -1353,6 +1370,11 @@ class RecordReader:
             ]
         )
         sessions: list[SessionOutcome] = []
+        # The action's values open every session's row (``{**base, **common, …}``): converted for the driver
+        # once, with the first session, and shared by the others.
+        prefix: Bound | None = None
+        width = len(self.base) + len(common)
+        numbered_field, dated_field = f"{L.session_prefix}@numero", f"{L.session_prefix}periode"
         for s in session_els:
             s_numero = (s.get("numero") or "").strip() if L.numbered else ""
             period = s.find("periode")
@@ -1371,8 +1393,10 @@ class RecordReader:
             except RecordError as err:
                 sessions.append(SessionOutcome("training_session", s_position, err.field, reason=err.reason))
                 continue
-            field = f"{L.session_prefix}@numero" if s_numero else f"{L.session_prefix}periode"
-            bound = self._bind(SESSION, record)
+            field = numbered_field if s_numero else dated_field
+            bound = self._bind(SESSION, record, prefix)
+            if prefix is None and bound is not None and bound[0][len(self.base) : width] == tuple(common):
+                prefix = (bound[0][:width], bound[1][:width])
             sessions.append(SessionOutcome("training_session", s_position, field, session=record, bound=bound))
         return sessions
 

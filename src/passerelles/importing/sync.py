@@ -78,14 +78,17 @@ def _insert_plan(
 Bound = tuple[tuple[str, ...], list[Any]]  # (columns, their values as the driver takes them)
 
 
-def bind_ahead(table: Table, dialect: Dialect, row: dict[str, Any], prefix: Bound | None = None) -> Bound | None:
+def bind_ahead(
+    table: Table, dialect: Dialect, row: dict[str, Any], previous: tuple[dict[str, Any], Bound] | None = None
+) -> Bound | None:
     """The values of ``row`` as :func:`insert_rows` would send them to the driver (the columns' bind
     processors applied), computed ahead, in a reader process: the loading process then converts only the
     columns added after (ids). ``None`` when the driver path does not apply.
 
-    ``prefix``: the first columns of ``row`` already converted (from an earlier row whose first columns
-    hold the very same values, e.g. the sessions of one action): taken as they are when the columns match.
-    """
+    ``previous``: an earlier row of the same columns and what this function made of it. A value that is
+    the very same object as the earlier row's (the values an action shares with its sessions, a date
+    read again) takes the earlier conversion as it is; the earlier row's values must not have been
+    changed in place since."""
     columns = tuple(row)
     plan = _insert_plan(table, dialect, columns)
     if plan is None:
@@ -95,12 +98,15 @@ def bind_ahead(table: Table, dialect: Dialect, row: dict[str, Any], prefix: Boun
     if len(_COLUMNS) > 1024:
         _COLUMNS.clear()
     values = list(row.values())
-    start = 0
-    if prefix is not None and columns[: len(prefix[0])] == prefix[0]:
-        start = len(prefix[0])
-        values[:start] = prefix[1]
+    if previous is not None and previous[1][0] is columns:
+        before, done = list(previous[0].values()), previous[1][1]
+        for i, proc in plan[1]:
+            if i < len(values):
+                value = values[i]
+                values[i] = done[i] if value is before[i] else proc(value)
+        return columns, values
     for i, proc in plan[1]:
-        if start <= i < len(values):
+        if i < len(values):
             values[i] = proc(values[i])
     return columns, values
 

@@ -1224,6 +1224,7 @@ class RecordReader:
         self.unlinked_rncp: dict[str, int] = {}
         self.pending: list[Reject] = []  # the current record's rejects (formations), until taken
         self._contact_of: tuple[Any, Place] | None = None
+        self._last_contact: dict[str, Any] | None = None
 
     def reject(self, entity: str, position: str, field: str, reason: str, count: int = 1) -> None:
         self.pending.append(Reject(source=self.file_name, position=position, field=field, reason=reason))
@@ -1245,13 +1246,15 @@ class RecordReader:
             outcomes.extend(self._action_sessions(rec, action, index, training, label, line))
         duplicate_field = "@numero" if numero else L.title
         parsed = ParsedFormation(line, label, provider, training, duplicate_field, outcomes)
-        parsed.training_bound = self._bind(TRAINING, training)
+        parsed.training_bound = self._bind(TRAINING, training)[1]
         return parsed
 
-    def _bind(self, table: Table, record: dict[str, Any], prefix: Bound | None = None) -> Bound | None:
-        if self.dialect is None:
-            return None
-        return bind_ahead(table, self.dialect, {**self.base, **record}, prefix)
+    def _bind(
+        self, table: Table, record: dict[str, Any], previous: tuple[dict[str, Any], Bound] | None = None
+    ) -> tuple[dict[str, Any], Bound | None]:
+        """(the row, its values converted for the driver); ``previous``: see sync.bind_ahead."""
+        row = {**self.base, **record}
+        return row, None if self.dialect is None else bind_ahead(table, self.dialect, row, previous)
 
     def _provider(self, el: Any) -> ProviderRecord:
         p = self.layout.provider
@@ -1370,10 +1373,8 @@ class RecordReader:
             ]
         )
         sessions: list[SessionOutcome] = []
-        # The action's values open every session's row (``{**base, **common, …}``): converted for the driver
-        # once, with the first session, and shared by the others.
-        prefix: Bound | None = None
-        width = len(self.base) + len(common)
+        # The sessions of an action share its values (the same objects): converted for the driver once.
+        previous: tuple[dict[str, Any], Bound] | None = None
         numbered_field, dated_field = f"{L.session_prefix}@numero", f"{L.session_prefix}periode"
         for s in session_els:
             s_numero = (s.get("numero") or "").strip() if L.numbered else ""
@@ -1394,11 +1395,19 @@ class RecordReader:
                 sessions.append(SessionOutcome("training_session", s_position, err.field, reason=err.reason))
                 continue
             field = numbered_field if s_numero else dated_field
-            bound = self._bind(SESSION, record, prefix)
-            if prefix is None and bound is not None and bound[0][len(self.base) : width] == tuple(common):
-                prefix = (bound[0][:width], bound[1][:width])
+            row, bound = self._bind(SESSION, record, previous)
+            if bound is not None:
+                previous = (row, bound)
             sessions.append(SessionOutcome("training_session", s_position, field, session=record, bound=bound))
         return sessions
+
+    def _shared_contact(self, contact: dict[str, Any]) -> dict[str, Any]:
+        """``contact``, or the equal dict of the session before (the same object: converted for the driver
+        and pickled once for both)."""
+        if contact == self._last_contact:
+            return self._last_contact
+        self._last_contact = contact
+        return contact
 
     def _contact(self, rec: Any) -> Place:
         """The record's own contact, read once for all its sessions."""
@@ -1532,7 +1541,7 @@ class RecordReader:
             "registration_start": registration_start,
             "registration_end": registration_end,
             "recruitment_state": RECRUITMENT.get(state_code) if state_code else None,
-            "contact": {k: v for k, v in contact.items() if v},
+            "contact": self._shared_contact({k: v for k, v in contact.items() if v}),
         }
         return _validated(SESSION_RULES, values, {"external_id": f"{sp}@numero"})
 

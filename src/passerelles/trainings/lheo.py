@@ -826,11 +826,15 @@ class _Node:
     A record is turned into these in one pass (:func:`_tree`): the reader then finds its fields with
     dictionary look-ups instead of lxml's ElementPath, which costs a few microseconds a call and made
     reading a record slower than parsing and validating it. ``el`` is the lxml element, for attributes
-    and line numbers (alive until the record is cleared)."""
+    and line numbers (alive until the record is cleared).
+
+    A leaf (an element without children, most of them) stays the lxml element itself in ``kids``: only its
+    ``text``, ``get`` and ``sourceline`` are read, which lxml has too. :meth:`find` may return one;
+    :meth:`findall` and :func:`_node` wrap them."""
 
     __slots__ = ("el", "kids", "tag")
 
-    def __init__(self, el: Any, tag: str, kids: dict[str, list[_Node]]) -> None:
+    def __init__(self, el: Any, tag: str, kids: dict[str, list[Any]]) -> None:
         self.el = el
         self.tag = tag
         self.kids = kids
@@ -851,21 +855,29 @@ class _Node:
 
     def findall(self, path: str) -> list[_Node]:
         """ElementPath's subset used by the layouts: ``a/b``, ``.``, ``a[@attr='value']``."""
-        nodes = [self]
+        found = self._findall(path)
+        return [n if type(n) is _Node else _node(n) for n in found]
+
+    def _findall(self, path: str) -> list[Any]:
+        """:meth:`findall`, leaves left as lxml elements."""
+        nodes: list[Any] = [self]
         for tag, attr, value in _steps(path):
             if tag == ".":
                 continue
-            found: list[_Node] = []
+            found: list[Any] = []
             for n in nodes:
+                if type(n) is not _Node:
+                    continue  # a leaf
                 kids = n.kids.get(tag)
                 if kids:
-                    found.extend(kids if attr is None else [k for k in kids if k.el.get(attr) == value])
+                    found.extend(kids if attr is None else [k for k in kids if k.get(attr) == value])
             if not found:
                 return found
             nodes = found
         return nodes
 
-    def find(self, path: str) -> _Node | None:
+    def find(self, path: str) -> Any:
+        """The first element at ``path``, or ``None``: a :class:`_Node`, or the lxml element of a leaf."""
         kids = self.kids.get(path)  # the common case: one plain step
         if kids is not None:
             return kids[0]
@@ -875,8 +887,10 @@ class _Node:
         if plain is not None:
             # Down a chain of single elements (the usual shape); where an element repeats, the first match
             # may lie under a later one: ask findall.
-            node = self
+            node: Any = self
             for tag in plain:
+                if type(node) is not _Node:
+                    return None  # a leaf has no children
                 kids = node.kids.get(tag)
                 if kids is None:
                     return None
@@ -885,8 +899,15 @@ class _Node:
                 node = kids[0]
             else:
                 return node
-        found = self.findall(path)
+        found = self._findall(path)
         return found[0] if found else None
+
+
+def _node(el: Any) -> Any:
+    """``el`` as a :class:`_Node` (a leaf kept as its lxml element is wrapped), or ``None``."""
+    if el is None or type(el) is _Node:
+        return el
+    return _Node(el, _local(el.tag), _NO_KIDS)
 
 
 _STEP = re.compile(r"^([^\[/]+)(?:\[@([^=\]]+)='([^']*)'\])?$")
@@ -936,7 +957,7 @@ UNREAD = frozenset(
         "renseignements-specifiques",
     }
 )
-_NO_KIDS: dict[str, list[_Node]] = {}  # shared by every leaf, never written to
+_NO_KIDS: dict[str, list[Any]] = {}  # shared by every leaf, never written to
 
 
 @functools.lru_cache(maxsize=512)
@@ -948,24 +969,27 @@ def _plain(path: str) -> tuple[str, ...] | None:
     return tuple(tag for tag, _, _ in steps)
 
 
-_LOCAL: dict[str, str] = {}  # qualified tag → local name, shared by every record of every document
+# Qualified tag → local name, or ``None`` for an :data:`UNREAD` element; shared by every record of every document.
+_LOCAL: dict[str, str | None] = {}
+_UNSEEN = ""
 
 
 def _tree(el: Any, local: str | None = None) -> _Node:
     """``el`` and its descendants as :class:`_Node` (namespaces dropped, comments, PIs and
-    :data:`UNREAD` elements skipped)."""
-    kids: dict[str, list[_Node]] = {}
+    :data:`UNREAD` elements skipped; leaves kept as their lxml elements)."""
+    kids: dict[str, list[Any]] = {}
     names = _LOCAL
     for child in el:
         tag = child.tag
-        name = names.get(tag)
-        if name is None:
+        name = names.get(tag, _UNSEEN)
+        if name == _UNSEEN:
             if type(tag) is not str:
                 continue
-            name = names[tag] = tag.rpartition("}")[2]
-        if name in UNREAD:
+            name = tag.rpartition("}")[2]
+            name = names[tag] = None if name in UNREAD else name
+        if name is None:
             continue
-        node = _tree(child, name) if len(child) else _Node(child, name, _NO_KIDS)
+        node = _tree(child, name) if len(child) else child
         same = kids.get(name)
         if same is None:
             kids[name] = [node]
@@ -984,8 +1008,8 @@ def _text(el: Any) -> str | None:
     return None if value in ("", "-") else value
 
 
-def _texts(parent: Any, path: str) -> list[str]:
-    return [t for t in (_text(el) for el in parent.findall(path)) if t is not None]
+def _texts(parent: _Node, path: str) -> list[str]:
+    return [t for t in map(_text, parent._findall(path)) if t is not None]
 
 
 def _local(tag: str) -> str:
@@ -1116,8 +1140,9 @@ def _coordinates(el: Any, field: str) -> Place:
     """An LHÉO ``coordonnees`` (or bare ``adresse``) element; the same shape in 1.3 and 2.x."""
     if el is None:
         return Place()
+    el = _node(el)
     bare = el.tag == "adresse"
-    address = el if bare else el.find("adresse")
+    address = el if bare else _node(el.find("adresse"))
     lines = [] if bare else [*_kid_texts(el, "nom"), *_kid_texts(el, "ligne")]
     place = Place(name=_kid_text(el, "nom"))
     if address is not None:
@@ -1260,6 +1285,7 @@ class RecordReader:
         p = self.layout.provider
         if el is None:
             raise RecordError(p, "organisme responsable absent")
+        el = _node(el)
         siret = _text(el.find("SIRET-organisme-formation/SIRET"))
         nda = _text(el.find("numero-activite"))
         if siret is not None and not SIRET.match(siret):
@@ -1379,7 +1405,7 @@ class RecordReader:
         for s in session_els:
             s_numero = (s.get("numero") or "").strip() if L.numbered else ""
             period = s.find("periode")
-            if period is not None and len(s.kids["periode"]) == 1:
+            if type(period) is _Node and len(s.kids["periode"]) == 1:
                 debut, fin = _kid_text(period, "debut"), _kid_text(period, "fin")
             else:  # no period, or several: the first "debut" and the first "fin" may be in different ones
                 debut, fin = _text(s.find("periode/debut")), _text(s.find("periode/fin"))

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Date, DateTime, Table, and_, bindparam, insert, or_, select, update
+from json.encoder import encode_basestring_ascii as _json_str  # type: ignore[attr-defined]
+from sqlalchemy import JSON, Connection, Date, DateTime, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
@@ -71,8 +72,36 @@ def _insert_plan(
             if isinstance(col_type, Date) and not isinstance(col_type, DateTime):
                 # A date formatted as text (SQLite): few distinct values, each formatted once.
                 proc = functools.lru_cache(maxsize=4096, typed=True)(proc)
+            elif isinstance(col_type, JSON):
+                proc = _plain_json(proc)
             processors.append((i, proc))
     return sql, processors, defaults
+
+
+_JSON_SAMPLES: tuple[Any, ...] = ([], ["a", "é \\ \" \n \U0001f600 \ud800"], {}, {"k": "é", "é": "\x00"})
+
+
+def _plain_json(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``proc`` (a JSON column's bind processor) with a shortcut for a list of strings or a dict of
+    strings, the usual values: the same text ``json.dumps`` writes, without its encoder's set-up. Only when
+    ``proc`` writes exactly that text (SQLite, default serializer), else ``proc`` itself."""
+
+    def process(value: Any) -> Any:
+        kind = type(value)
+        if kind is list:
+            if not value:
+                return "[]"
+            if all(type(v) is str for v in value):
+                return "[" + ", ".join(map(_json_str, value)) + "]"
+        elif kind is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
+            return "{" + ", ".join(_json_str(k) + ": " + _json_str(v) for k, v in value.items()) + "}"
+        return proc(value)
+
+    try:
+        same = all(proc(v) == process(v) == json.dumps(v) for v in _JSON_SAMPLES)
+    except Exception:  # noqa: BLE001 - a processor that takes other values: left as it is
+        same = False
+    return process if same else proc
 
 
 Bound = tuple[tuple[str, ...], list[Any]]  # (columns, their values as the driver takes them)

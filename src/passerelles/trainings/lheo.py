@@ -1612,6 +1612,10 @@ class Loader:
         self.provider_ids: dict[str, int | None] = {}
         self.loaded_sessions: set[str] = set()
         self.committed = False  # a batch was written: the tables' indexes were deferred then, or not at all
+        # Whether the store held closed sessions of the source when the import began (``None``: not asked
+        # yet). Only :meth:`close_missing`, after the last batch, closes any: without closed sessions at the
+        # start, no batch has one to reopen.
+        self.any_closed: bool | None = None
 
     def load(self, batch: list[ParsedFormation]) -> None:
         try:
@@ -1716,6 +1720,11 @@ class Loader:
 
     def _closed(self, conn: Any, external_ids: list[str]) -> dict[str, str]:
         closed: dict[str, str] = {}
+        if self.any_closed is None:
+            query = select(SESSION.c.id).where(SESSION.c.source == self.origin, SESSION.c.closed_at.is_not(None))
+            self.any_closed = conn.execute(query.limit(1)).first() is not None
+        if not self.any_closed:
+            return closed
         for start in range(0, len(external_ids), CHUNK):
             rows = conn.execute(
                 select(SESSION.c.external_id, SESSION.c.row_hash).where(

@@ -881,9 +881,9 @@ class _Node:
         kids = self.kids.get(path)  # the common case: one plain step
         if kids is not None:
             return kids[0]
-        if "/" not in path and "[" not in path and path != ".":
-            return None
-        plain = _plain(path)
+        plain = _PLAIN.get(path, ())
+        if plain == ():
+            plain = _PLAIN[path] = _plain(path)
         if plain is not None:
             # Down a chain of single elements (the usual shape); where an element repeats, the first match
             # may lie under a later one: ask findall.
@@ -971,6 +971,7 @@ def _plain(path: str) -> tuple[str, ...] | None:
 
 # Qualified tag → local name, or ``None`` for an :data:`UNREAD` element; shared by every record of every document.
 _LOCAL: dict[str, str | None] = {}
+_PLAIN: dict[str, tuple[str, ...] | None] = {}  # path → :func:`_plain`, for :meth:`_Node.find`
 _UNSEEN = ""
 
 

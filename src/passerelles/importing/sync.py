@@ -267,12 +267,15 @@ def sync_rows(
     dry_run: bool = False,
     return_ids: bool = True,
     bound: dict[int, Bound] | None = None,
+    absent: bool = False,
 ) -> dict[tuple[Any, ...], int | None]:
     """Insert new rows, update changed ones (by ``row_hash``), count the unchanged; return key → id.
 
     ``rows`` hold every column but ``id`` and ``row_hash``; the last row wins for a duplicated key.
     A row that already holds its ``row_hash`` is used as it is (not copied).
     In a dry run nothing is written and new rows map to ``None``.
+    ``absent``: the caller knows that no key of ``rows`` is stored (e.g. the table held no row of the
+    source when the import began, and the import writes each key once): they are not looked up.
     """
     by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in rows:
@@ -285,7 +288,7 @@ def sync_rows(
     existing: dict[tuple[Any, ...], tuple[int, str]] = {}
     keys = list(by_key)
     key_cols = [table.c[k] for k in key]
-    for start in range(0, len(keys), CHUNK):
+    for start in range(0, 0 if absent else len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
         cond = _key_in(key_cols, chunk)
         for row in conn.execute(select(table.c.id, table.c.row_hash, *key_cols).where(cond)):

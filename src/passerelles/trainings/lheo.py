@@ -1617,6 +1617,9 @@ class Loader:
         # yet). Only :meth:`close_missing`, after the last batch, closes any: without closed sessions at the
         # start, no batch has one to reopen.
         self.any_closed: bool | None = None
+        # The tables that held no row of the source when the import began (``None``: not asked yet): each
+        # record is loaded once (duplicates are rejected before), so their keys need no look-up.
+        self.absent: set[str] | None = None
 
     def load(self, batch: list[ParsedFormation]) -> None:
         try:
@@ -1645,6 +1648,12 @@ class Loader:
             tune_for_bulk(conn)
             if not self.committed and not self.dry_run:
                 defer_indexes(conn, TABLES)
+            if self.absent is None:
+                self.absent = {
+                    t.name
+                    for t in TABLES
+                    if conn.execute(select(t.c.id).where(t.c.source == self.origin).limit(1)).first() is None
+                }
             providers: dict[str, dict[str, Any]] = {}
             for f in batch:
                 ext = f.provider["external_id"]
@@ -1653,7 +1662,13 @@ class Loader:
             provider_ids = {
                 key[1]: value
                 for key, value in sync_rows(
-                    conn, PROVIDER, KEY, providers.values(), counts["provider"], dry_run=self.dry_run
+                    conn,
+                    PROVIDER,
+                    KEY,
+                    providers.values(),
+                    counts["provider"],
+                    dry_run=self.dry_run,
+                    absent=PROVIDER.name in self.absent,
                 ).items()
             }
 
@@ -1671,7 +1686,14 @@ class Loader:
                 if f.training_bound is not None:
                     bound[id(row)] = f.training_bound
             training_ids = sync_rows(
-                conn, TRAINING, KEY, trainings, counts["training"], dry_run=self.dry_run, bound=bound
+                conn,
+                TRAINING,
+                KEY,
+                trainings,
+                counts["training"],
+                dry_run=self.dry_run,
+                bound=bound,
+                absent=TRAINING.name in self.absent,
             )
             sessions = []
             for f in batch:
@@ -1693,6 +1715,7 @@ class Loader:
                 dry_run=self.dry_run,
                 return_ids=False,
                 bound=bound,
+                absent=SESSION.name in self.absent,
             )
             if closed:
                 # Back in the feed: reopen. A row whose content did not change was counted unchanged.

@@ -980,22 +980,24 @@ def _tree(el: Any, local: str | None = None) -> _Node:
     :data:`UNREAD` elements skipped; leaves kept as their lxml elements)."""
     kids: dict[str, list[Any]] = {}
     names = _LOCAL
-    for child in el:
-        tag = child.tag
-        name = names.get(tag, _UNSEEN)
-        if name == _UNSEEN:
+    # getchildren(): the list made in one call, cheaper than iterating over the element.
+    for child in el.getchildren():
+        name = names.get(child.tag, _UNSEEN)
+        if not name:
+            if name is None:
+                continue  # UNREAD
+            tag = child.tag
             if type(tag) is not str:
-                continue
+                continue  # a comment, a processing instruction, an entity
             name = tag.rpartition("}")[2]
             name = names[tag] = None if name in UNREAD else name
-        if name is None:
-            continue
+            if name is None:
+                continue
         node = _tree(child, name) if len(child) else child
-        same = kids.get(name)
-        if same is None:
-            kids[name] = [node]
+        if name in kids:
+            kids[name].append(node)
         else:
-            same.append(node)
+            kids[name] = [node]
     return _Node(el, local or el.tag.rpartition("}")[2], kids)
 
 

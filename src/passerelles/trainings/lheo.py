@@ -769,7 +769,7 @@ class SessionOutcome:
     """A session read from a record (``session`` set), or a reject (``reason`` set), in document order."""
 
     entity: str
-    position: str
+    position: str | tuple[str, str, int]  # a session read: (action, session, line), see :func:`_position`
     field: str
     session: SessionRecord | None = None
     reason: str | None = None
@@ -1194,6 +1194,14 @@ def _reject(
     report.entity(entity).rejected += count - 1
 
 
+def _position(position: str | tuple[str, str, int]) -> str:
+    """A reject's position: ``position`` itself, or that of a session from its (action, session, line)."""
+    if isinstance(position, str):
+        return position
+    action, session, line = position
+    return f"{action}, session {session} (ligne {line})"
+
+
 class _Dedup:
     """First occurrence wins: a formation or session identifier read a second time is rejected. Applied
     in file order, after the records were read (possibly by several processes)."""
@@ -1212,9 +1220,10 @@ class _Dedup:
             return None
         for o in f.outcomes:
             if o.session is None:
-                _reject(self.report, self.file_name, o.entity, o.position, o.field, o.reason or "", o.count)
+                _reject(self.report, self.file_name, o.entity, _position(o.position), o.field, o.reason or "", o.count)
             elif o.session["external_id"] in self.sessions:
-                _reject(self.report, self.file_name, o.entity, o.position, o.field, "session en double")
+                position = _position(o.position)
+                _reject(self.report, self.file_name, o.entity, position, o.field, "session en double")
             else:
                 self.sessions.add(o.session["external_id"])
                 f.sessions.append(o.session)
@@ -1413,7 +1422,8 @@ class RecordReader:
             else:  # no period, or several: the first "debut" and the first "fin" may be in different ones
                 debut, fin = _text(s.find("periode/debut")), _text(s.find("periode/fin"))
             dates = f"{debut or '?'}-{fin or '?'}"
-            s_position = f"{action_label}, session {s_numero or dates} (ligne {self._line(s.sourceline, line)})"
+            # Formatted only for a reject: most sessions never need it (and it is pickled smaller).
+            s_position = (action_label, s_numero or dates, self._line(s.sourceline, line))
             session_id = s_numero or f"s:{dates}"
             external_id = f"{training['external_id']}/{action_id}/{session_id}"
             if len(external_id) > 160:
@@ -1421,7 +1431,8 @@ class RecordReader:
             try:
                 record = self._session(rec, action, s, common, external_id, training, debut, fin)
             except RecordError as err:
-                sessions.append(SessionOutcome("training_session", s_position, err.field, reason=err.reason))
+                position = _position(s_position)
+                sessions.append(SessionOutcome("training_session", position, err.field, reason=err.reason))
                 continue
             field = numbered_field if s_numero else dated_field
             row, bound = self._bind(SESSION, record, previous)

@@ -13,10 +13,10 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
+from json.encoder import encode_basestring_ascii as _json_str
 from typing import Any
 
 import orjson
-from json.encoder import encode_basestring_ascii as _json_str  # type: ignore[attr-defined]
 from sqlalchemy import JSON, Connection, Date, DateTime, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -67,7 +67,7 @@ def _insert_plan(
     processors: list[tuple[int, Callable[[Any], Any]]] = []
     for i, name in enumerate(names):
         col_type = table.c[name].type
-        proc = col_type.dialect_impl(dialect).bind_processor(dialect)
+        proc: Callable[[Any], Any] | None = col_type.dialect_impl(dialect).bind_processor(dialect)
         if proc is not None:
             if isinstance(col_type, Date) and not isinstance(col_type, DateTime):
                 # A date formatted as text (SQLite): few distinct values, each formatted once.
@@ -78,7 +78,7 @@ def _insert_plan(
     return sql, processors, defaults
 
 
-_JSON_SAMPLES: tuple[Any, ...] = ([], ["a", "é \\ \" \n \U0001f600 \ud800"], {}, {"k": "é", "é": "\x00"})
+_JSON_SAMPLES: tuple[Any, ...] = ([], ["a", 'é \\ " \n \U0001f600 \ud800'], {}, {"k": "é", "é": "\x00"})
 
 
 def _plain_json(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -99,7 +99,7 @@ def _plain_json(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
     try:
         same = all(proc(v) == process(v) == json.dumps(v) for v in _JSON_SAMPLES)
-    except Exception:  # noqa: BLE001 - a processor that takes other values: left as it is
+    except Exception:
         same = False
     return process if same else proc
 

@@ -13,10 +13,11 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
+from json.encoder import encode_basestring_ascii as _json_str
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import JSON, Connection, Date, DateTime, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
@@ -65,28 +66,81 @@ def _insert_plan(
         sql = f"INSERT INTO {quote(table.name)} ({cols}) VALUES ({', '.join('?' for _ in names)})"  # noqa: S608
     processors: list[tuple[int, Callable[[Any], Any]]] = []
     for i, name in enumerate(names):
-        proc = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        col_type = table.c[name].type
+        proc: Callable[[Any], Any] | None = col_type.dialect_impl(dialect).bind_processor(dialect)
         if proc is not None:
+            if isinstance(col_type, Date) and not isinstance(col_type, DateTime):
+                # A date formatted as text (SQLite): few distinct values, each formatted once.
+                proc = functools.lru_cache(maxsize=4096, typed=True)(proc)
+            elif isinstance(col_type, JSON):
+                proc = _plain_json(proc)
             processors.append((i, proc))
     return sql, processors, defaults
+
+
+_JSON_SAMPLES: tuple[Any, ...] = ([], ["a", 'é \\ " \n \U0001f600 \ud800'], {}, {"k": "é", "é": "\x00"})
+
+
+def _plain_json(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``proc`` (a JSON column's bind processor) with a shortcut for a list of strings or a dict of
+    strings, the usual values: the same text ``json.dumps`` writes, without its encoder's set-up. Only when
+    ``proc`` writes exactly that text (SQLite, default serializer), else ``proc`` itself."""
+
+    def process(value: Any) -> Any:
+        kind = type(value)
+        if kind is list:
+            if not value:
+                return "[]"
+            if all(type(v) is str for v in value):
+                return "[" + ", ".join(map(_json_str, value)) + "]"
+        elif kind is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
+            return "{" + ", ".join(_json_str(k) + ": " + _json_str(v) for k, v in value.items()) + "}"
+        return proc(value)
+
+    try:
+        same = all(proc(v) == process(v) == json.dumps(v) for v in _JSON_SAMPLES)
+    except Exception:
+        same = False
+    return process if same else proc
 
 
 Bound = tuple[tuple[str, ...], list[Any]]  # (columns, their values as the driver takes them)
 
 
-def bind_ahead(table: Table, dialect: Dialect, row: dict[str, Any]) -> Bound | None:
+def bind_ahead(
+    table: Table, dialect: Dialect, row: dict[str, Any], previous: tuple[dict[str, Any], Bound] | None = None
+) -> Bound | None:
     """The values of ``row`` as :func:`insert_rows` would send them to the driver (the columns' bind
     processors applied), computed ahead, in a reader process: the loading process then converts only the
-    columns added after (ids). ``None`` when the driver path does not apply."""
+    columns added after (ids). ``None`` when the driver path does not apply.
+
+    ``previous``: an earlier row of the same columns and what this function made of it. A value that is
+    the very same object as the earlier row's (the values an action shares with its sessions, a date
+    read again) takes the earlier conversion as it is; the earlier row's values must not have been
+    changed in place since."""
     columns = tuple(row)
     plan = _insert_plan(table, dialect, columns)
     if plan is None:
         return None
+    # One tuple object per set of columns: pickled once per message, however many rows share it.
+    columns = _COLUMNS.setdefault(columns, columns)
+    if len(_COLUMNS) > 1024:
+        _COLUMNS.clear()
     values = list(row.values())
+    if previous is not None and previous[1][0] is columns:
+        before, done = list(previous[0].values()), previous[1][1]
+        for i, proc in plan[1]:
+            if i < len(values):
+                value = values[i]
+                values[i] = done[i] if value is before[i] else proc(value)
+        return columns, values
     for i, proc in plan[1]:
         if i < len(values):
             values[i] = proc(values[i])
     return columns, values
+
+
+_COLUMNS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def insert_rows(
@@ -213,12 +267,15 @@ def sync_rows(
     dry_run: bool = False,
     return_ids: bool = True,
     bound: dict[int, Bound] | None = None,
+    absent: bool = False,
 ) -> dict[tuple[Any, ...], int | None]:
     """Insert new rows, update changed ones (by ``row_hash``), count the unchanged; return key → id.
 
     ``rows`` hold every column but ``id`` and ``row_hash``; the last row wins for a duplicated key.
     A row that already holds its ``row_hash`` is used as it is (not copied).
     In a dry run nothing is written and new rows map to ``None``.
+    ``absent``: the caller knows that no key of ``rows`` is stored (e.g. the table held no row of the
+    source when the import began, and the import writes each key once): they are not looked up.
     """
     by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in rows:
@@ -231,7 +288,7 @@ def sync_rows(
     existing: dict[tuple[Any, ...], tuple[int, str]] = {}
     keys = list(by_key)
     key_cols = [table.c[k] for k in key]
-    for start in range(0, len(keys), CHUNK):
+    for start in range(0, 0 if absent else len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
         cond = _key_in(key_cols, chunk)
         for row in conn.execute(select(table.c.id, table.c.row_hash, *key_cols).where(cond)):

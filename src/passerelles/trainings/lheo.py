@@ -772,7 +772,7 @@ class SessionOutcome:
     """A session read from a record (``session`` set), or a reject (``reason`` set), in document order."""
 
     entity: str
-    position: str
+    position: str | tuple[str, str, int]  # a session read: (action, session, line), see :func:`_position`
     field: str
     session: SessionRecord | None = None
     reason: str | None = None
@@ -829,11 +829,15 @@ class _Node:
     A record is turned into these in one pass (:func:`_tree`): the reader then finds its fields with
     dictionary look-ups instead of lxml's ElementPath, which costs a few microseconds a call and made
     reading a record slower than parsing and validating it. ``el`` is the lxml element, for attributes
-    and line numbers (alive until the record is cleared)."""
+    and line numbers (alive until the record is cleared).
+
+    A leaf (an element without children, most of them) stays the lxml element itself in ``kids``: only its
+    ``text``, ``get`` and ``sourceline`` are read, which lxml has too. :meth:`find` may return one;
+    :meth:`findall` and :func:`_node` wrap them."""
 
     __slots__ = ("el", "kids", "tag")
 
-    def __init__(self, el: Any, tag: str, kids: dict[str, list[_Node]]) -> None:
+    def __init__(self, el: Any, tag: str, kids: dict[str, list[Any]]) -> None:
         self.el = el
         self.tag = tag
         self.kids = kids
@@ -854,32 +858,42 @@ class _Node:
 
     def findall(self, path: str) -> list[_Node]:
         """ElementPath's subset used by the layouts: ``a/b``, ``.``, ``a[@attr='value']``."""
-        nodes = [self]
+        found = self._findall(path)
+        return [n if type(n) is _Node else _node(n) for n in found]
+
+    def _findall(self, path: str) -> list[Any]:
+        """:meth:`findall`, leaves left as lxml elements."""
+        nodes: list[Any] = [self]
         for tag, attr, value in _steps(path):
             if tag == ".":
                 continue
-            found: list[_Node] = []
+            found: list[Any] = []
             for n in nodes:
+                if type(n) is not _Node:
+                    continue  # a leaf
                 kids = n.kids.get(tag)
                 if kids:
-                    found.extend(kids if attr is None else [k for k in kids if k.el.get(attr) == value])
+                    found.extend(kids if attr is None else [k for k in kids if k.get(attr) == value])
             if not found:
                 return found
             nodes = found
         return nodes
 
-    def find(self, path: str) -> _Node | None:
+    def find(self, path: str) -> Any:
+        """The first element at ``path``, or ``None``: a :class:`_Node`, or the lxml element of a leaf."""
         kids = self.kids.get(path)  # the common case: one plain step
         if kids is not None:
             return kids[0]
-        if "/" not in path and "[" not in path and path != ".":
-            return None
-        plain = _plain(path)
+        plain = _PLAIN.get(path, ())
+        if plain == ():
+            plain = _PLAIN[path] = _plain(path)
         if plain is not None:
             # Down a chain of single elements (the usual shape); where an element repeats, the first match
             # may lie under a later one: ask findall.
-            node = self
+            node: Any = self
             for tag in plain:
+                if type(node) is not _Node:
+                    return None  # a leaf has no children
                 kids = node.kids.get(tag)
                 if kids is None:
                     return None
@@ -888,8 +902,15 @@ class _Node:
                 node = kids[0]
             else:
                 return node
-        found = self.findall(path)
+        found = self._findall(path)
         return found[0] if found else None
+
+
+def _node(el: Any) -> Any:
+    """``el`` as a :class:`_Node` (a leaf kept as its lxml element is wrapped), or ``None``."""
+    if el is None or type(el) is _Node:
+        return el
+    return _Node(el, _local(el.tag), _NO_KIDS)
 
 
 _STEP = re.compile(r"^([^\[/]+)(?:\[@([^=\]]+)='([^']*)'\])?$")
@@ -939,7 +960,7 @@ UNREAD = frozenset(
         "renseignements-specifiques",
     }
 )
-_NO_KIDS: dict[str, list[_Node]] = {}  # shared by every leaf, never written to
+_NO_KIDS: dict[str, list[Any]] = {}  # shared by every leaf, never written to
 
 
 @functools.lru_cache(maxsize=512)
@@ -951,29 +972,35 @@ def _plain(path: str) -> tuple[str, ...] | None:
     return tuple(tag for tag, _, _ in steps)
 
 
-_LOCAL: dict[str, str] = {}  # qualified tag → local name, shared by every record of every document
+# Qualified tag → local name, or ``None`` for an :data:`UNREAD` element; shared by every record of every document.
+_LOCAL: dict[str, str | None] = {}
+_PLAIN: dict[str, tuple[str, ...] | None] = {}  # path → :func:`_plain`, for :meth:`_Node.find`
+_UNSEEN = ""
 
 
 def _tree(el: Any, local: str | None = None) -> _Node:
     """``el`` and its descendants as :class:`_Node` (namespaces dropped, comments, PIs and
-    :data:`UNREAD` elements skipped)."""
-    kids: dict[str, list[_Node]] = {}
+    :data:`UNREAD` elements skipped; leaves kept as their lxml elements)."""
+    kids: dict[str, list[Any]] = {}
     names = _LOCAL
-    for child in el:
-        tag = child.tag
-        name = names.get(tag)
-        if name is None:
+    # getchildren(): the list made in one call, cheaper than iterating over the element.
+    for child in el.getchildren():
+        name = names.get(child.tag, _UNSEEN)
+        if not name:
+            if name is None:
+                continue  # UNREAD
+            tag = child.tag
             if type(tag) is not str:
+                continue  # a comment, a processing instruction, an entity
+            name = tag.rpartition("}")[2]
+            name = names[tag] = None if name in UNREAD else name
+            if name is None:
                 continue
-            name = names[tag] = tag.rpartition("}")[2]
-        if name in UNREAD:
-            continue
-        node = _tree(child, name) if len(child) else _Node(child, name, _NO_KIDS)
-        same = kids.get(name)
-        if same is None:
-            kids[name] = [node]
+        node = _tree(child, name) if len(child) else child
+        if name in kids:
+            kids[name].append(node)
         else:
-            same.append(node)
+            kids[name] = [node]
     return _Node(el, local or el.tag.rpartition("}")[2], kids)
 
 
@@ -987,8 +1014,8 @@ def _text(el: Any) -> str | None:
     return None if value in ("", "-") else value
 
 
-def _texts(parent: Any, path: str) -> list[str]:
-    return [t for t in (_text(el) for el in parent.findall(path)) if t is not None]
+def _texts(parent: _Node, path: str) -> list[str]:
+    return [t for t in map(_text, parent._findall(path)) if t is not None]
 
 
 def _local(tag: str) -> str:
@@ -1007,6 +1034,21 @@ def _path_to(el: Any, root: Any) -> str:
 def _date(value: str | None, field: str) -> dt.date | None:
     if value is None:
         return None
+    known = _DATES.get(value)
+    if known is not None:
+        return known
+    date = _read_date(value, field)
+    if date is not None:
+        if len(_DATES) >= 100_000:
+            _DATES.clear()
+        _DATES[value] = date
+    return date
+
+
+_DATES: dict[str, dt.date] = {}  # LHÉO text → date, for the dates already read (a catalogue repeats them)
+
+
+def _read_date(value: str, field: str) -> dt.date | None:
     if not LHEO_DATE.match(value):
         raise RecordError(field, f"date au format AAAAMMJJ attendue : « {value} »")
     if value in ("00000000", "99999999"):  # LHÉO: date not known
@@ -1104,8 +1146,9 @@ def _coordinates(el: Any, field: str) -> Place:
     """An LHÉO ``coordonnees`` (or bare ``adresse``) element; the same shape in 1.3 and 2.x."""
     if el is None:
         return Place()
+    el = _node(el)
     bare = el.tag == "adresse"
-    address = el if bare else el.find("adresse")
+    address = el if bare else _node(el.find("adresse"))
     lines = [] if bare else [*_kid_texts(el, "nom"), *_kid_texts(el, "ligne")]
     place = Place(name=_kid_text(el, "nom"))
     if address is not None:
@@ -1154,6 +1197,14 @@ def _reject(
     report.entity(entity).rejected += count - 1
 
 
+def _position(position: str | tuple[str, str, int]) -> str:
+    """A reject's position: ``position`` itself, or that of a session from its (action, session, line)."""
+    if isinstance(position, str):
+        return position
+    action, session, line = position
+    return f"{action}, session {session} (ligne {line})"
+
+
 class _Dedup:
     """First occurrence wins: a formation or session identifier read a second time is rejected. Applied
     in file order, after the records were read (possibly by several processes)."""
@@ -1172,9 +1223,10 @@ class _Dedup:
             return None
         for o in f.outcomes:
             if o.session is None:
-                _reject(self.report, self.file_name, o.entity, o.position, o.field, o.reason or "", o.count)
+                _reject(self.report, self.file_name, o.entity, _position(o.position), o.field, o.reason or "", o.count)
             elif o.session["external_id"] in self.sessions:
-                _reject(self.report, self.file_name, o.entity, o.position, o.field, "session en double")
+                position = _position(o.position)
+                _reject(self.report, self.file_name, o.entity, position, o.field, "session en double")
             else:
                 self.sessions.add(o.session["external_id"])
                 f.sessions.append(o.session)
@@ -1212,6 +1264,7 @@ class RecordReader:
         self.unlinked_rncp: dict[str, int] = {}
         self.pending: list[Reject] = []  # the current record's rejects (formations), until taken
         self._contact_of: tuple[Any, Place] | None = None
+        self._last_contact: dict[str, Any] | None = None
 
     def reject(self, entity: str, position: str, field: str, reason: str, count: int = 1) -> None:
         self.pending.append(Reject(source=self.file_name, position=position, field=field, reason=reason))
@@ -1233,16 +1286,21 @@ class RecordReader:
             outcomes.extend(self._action_sessions(rec, action, index, training, label, line))
         duplicate_field = "@numero" if numero else L.title
         parsed = ParsedFormation(line, label, provider, training, duplicate_field, outcomes)
-        parsed.training_bound = self._bind(TRAINING, training)
+        parsed.training_bound = self._bind(TRAINING, training)[1]
         return parsed
 
-    def _bind(self, table: Table, record: dict[str, Any]) -> Bound | None:
-        return None if self.dialect is None else bind_ahead(table, self.dialect, {**self.base, **record})
+    def _bind(
+        self, table: Table, record: dict[str, Any], previous: tuple[dict[str, Any], Bound] | None = None
+    ) -> tuple[dict[str, Any], Bound | None]:
+        """(the row, its values converted for the driver); ``previous``: see sync.bind_ahead."""
+        row = {**self.base, **record}
+        return row, None if self.dialect is None else bind_ahead(table, self.dialect, row, previous)
 
     def _provider(self, el: Any) -> ProviderRecord:
         p = self.layout.provider
         if el is None:
             raise RecordError(p, "organisme responsable absent")
+        el = _node(el)
         siret = _text(el.find("SIRET-organisme-formation/SIRET"))
         nda = _text(el.find("numero-activite"))
         if siret is not None and not SIRET.match(siret):
@@ -1356,15 +1414,19 @@ class RecordReader:
             ]
         )
         sessions: list[SessionOutcome] = []
+        # The sessions of an action share its values (the same objects): converted for the driver once.
+        previous: tuple[dict[str, Any], Bound] | None = None
+        numbered_field, dated_field = f"{L.session_prefix}@numero", f"{L.session_prefix}periode"
         for s in session_els:
             s_numero = (s.get("numero") or "").strip() if L.numbered else ""
             period = s.find("periode")
-            if period is not None and len(s.kids["periode"]) == 1:
+            if type(period) is _Node and len(s.kids["periode"]) == 1:
                 debut, fin = _kid_text(period, "debut"), _kid_text(period, "fin")
             else:  # no period, or several: the first "debut" and the first "fin" may be in different ones
                 debut, fin = _text(s.find("periode/debut")), _text(s.find("periode/fin"))
             dates = f"{debut or '?'}-{fin or '?'}"
-            s_position = f"{action_label}, session {s_numero or dates} (ligne {self._line(s.sourceline, line)})"
+            # Formatted only for a reject: most sessions never need it (and it is pickled smaller).
+            s_position = (action_label, s_numero or dates, self._line(s.sourceline, line))
             session_id = s_numero or f"s:{dates}"
             external_id = f"{training['external_id']}/{action_id}/{session_id}"
             if len(external_id) > 160:
@@ -1372,12 +1434,23 @@ class RecordReader:
             try:
                 record = self._session(rec, action, s, common, external_id, training, debut, fin)
             except RecordError as err:
-                sessions.append(SessionOutcome("training_session", s_position, err.field, reason=err.reason))
+                position = _position(s_position)
+                sessions.append(SessionOutcome("training_session", position, err.field, reason=err.reason))
                 continue
-            field = f"{L.session_prefix}@numero" if s_numero else f"{L.session_prefix}periode"
-            bound = self._bind(SESSION, record)
+            field = numbered_field if s_numero else dated_field
+            row, bound = self._bind(SESSION, record, previous)
+            if bound is not None:
+                previous = (row, bound)
             sessions.append(SessionOutcome("training_session", s_position, field, session=record, bound=bound))
         return sessions
+
+    def _shared_contact(self, contact: dict[str, Any]) -> dict[str, Any]:
+        """``contact``, or the equal dict of the session before (the same object: converted for the driver
+        and pickled once for both)."""
+        if contact == self._last_contact:
+            return self._last_contact
+        self._last_contact = contact
+        return contact
 
     def _contact(self, rec: Any) -> Place:
         """The record's own contact, read once for all its sessions."""
@@ -1511,7 +1584,7 @@ class RecordReader:
             "registration_start": registration_start,
             "registration_end": registration_end,
             "recruitment_state": RECRUITMENT.get(state_code) if state_code else None,
-            "contact": {k: v for k, v in contact.items() if v},
+            "contact": self._shared_contact({k: v for k, v in contact.items() if v}),
         }
         return _validated(SESSION_RULES, values, {"external_id": f"{sp}@numero"})
 
@@ -1556,6 +1629,13 @@ class Loader:
         self.provider_ids: dict[str, int | None] = {}
         self.loaded_sessions: set[str] = set()
         self.committed = False  # a batch was written: the tables' indexes were deferred then, or not at all
+        # Whether the store held closed sessions of the source when the import began (``None``: not asked
+        # yet). Only :meth:`close_missing`, after the last batch, closes any: without closed sessions at the
+        # start, no batch has one to reopen.
+        self.any_closed: bool | None = None
+        # The tables that held no row of the source when the import began (``None``: not asked yet): each
+        # record is loaded once (duplicates are rejected before), so their keys need no look-up.
+        self.absent: set[str] | None = None
 
     def load(self, batch: list[ParsedFormation]) -> None:
         try:
@@ -1584,6 +1664,12 @@ class Loader:
             tune_for_bulk(conn)
             if not self.committed and not self.dry_run:
                 defer_indexes(conn, TABLES)
+            if self.absent is None:
+                self.absent = {
+                    t.name
+                    for t in TABLES
+                    if conn.execute(select(t.c.id).where(t.c.source == self.origin).limit(1)).first() is None
+                }
             providers: dict[str, dict[str, Any]] = {}
             for f in batch:
                 ext = f.provider["external_id"]
@@ -1592,7 +1678,13 @@ class Loader:
             provider_ids = {
                 key[1]: value
                 for key, value in sync_rows(
-                    conn, PROVIDER, KEY, providers.values(), counts["provider"], dry_run=self.dry_run
+                    conn,
+                    PROVIDER,
+                    KEY,
+                    providers.values(),
+                    counts["provider"],
+                    dry_run=self.dry_run,
+                    absent=PROVIDER.name in self.absent,
                 ).items()
             }
 
@@ -1610,7 +1702,14 @@ class Loader:
                 if f.training_bound is not None:
                     bound[id(row)] = f.training_bound
             training_ids = sync_rows(
-                conn, TRAINING, KEY, trainings, counts["training"], dry_run=self.dry_run, bound=bound
+                conn,
+                TRAINING,
+                KEY,
+                trainings,
+                counts["training"],
+                dry_run=self.dry_run,
+                bound=bound,
+                absent=TRAINING.name in self.absent,
             )
             sessions = []
             for f in batch:
@@ -1632,6 +1731,7 @@ class Loader:
                 dry_run=self.dry_run,
                 return_ids=False,
                 bound=bound,
+                absent=SESSION.name in self.absent,
             )
             if closed:
                 # Back in the feed: reopen. A row whose content did not change was counted unchanged.
@@ -1660,6 +1760,11 @@ class Loader:
 
     def _closed(self, conn: Any, external_ids: list[str]) -> dict[str, str]:
         closed: dict[str, str] = {}
+        if self.any_closed is None:
+            query = select(SESSION.c.id).where(SESSION.c.source == self.origin, SESSION.c.closed_at.is_not(None))
+            self.any_closed = conn.execute(query.limit(1)).first() is not None
+        if not self.any_closed:
+            return closed
         for start in range(0, len(external_ids), CHUNK):
             rows = conn.execute(
                 select(SESSION.c.external_id, SESSION.c.row_hash).where(

@@ -314,6 +314,11 @@ class XmlGuard:
                 self._out.clear()
                 return data
 
+    def done(self) -> None:
+        """The stream was read to its end: let go of it and of the buffer (:meth:`true_line` still works)."""
+        self._raw = io.BytesIO()
+        self._buf = b""
+
     def true_line(self, line: int | None) -> int | None:
         """The line in the file of what the parser reports on ``line`` (cut text held newlines)."""
         if line is None or not self._shift_at:
@@ -1971,6 +1976,7 @@ class _Stream:
                     yield from self._completed(parser)  # the records read before the error
                     raise
                 yield from self._completed(parser)
+            guard.done()
             if guard.refusal:
                 raise ImportRefused(guard.refusal)
 

@@ -806,6 +806,7 @@ def _bad_catalogues() -> dict[str, bytes]:
     return {
         "mixed": mixed.encode(),
         "truncated": whole[: whole.index("<nom-organisme>", whole.index('numero="G4"'))].encode(),
+        "cut-after-a-record": whole[: whole.index("</formation>", whole.index('numero="G3"')) + 12].encode(),
         "broken-in-the-middle": whole.replace(
             g3 := formation_xml("G3"), g3.replace("</intitule-formation>", "</x>")
         ).encode(),

@@ -1970,15 +1970,18 @@ class _Stream:
             self._starts.append(fed)
             while data := guard.read():
                 fed += data.count(b"\n")
-                try:
-                    parser.feed(data)
-                except etree.XMLSyntaxError:
-                    yield from self._completed(parser)  # the records read before the error
-                    raise
-                yield from self._completed(parser)
+                yield from push(parser.feed, data)
             guard.done()
             if guard.refusal:
                 raise ImportRefused(guard.refusal)
+
+        def push(call: Callable[..., Any], *data: bytes) -> Iterator[Any]:
+            try:
+                call(*data)
+            except etree.XMLSyntaxError:
+                yield from self._completed(parser)  # the records read before the error
+                raise
+            yield from self._completed(parser)
 
         yield from feed(XmlGuard(io.BytesIO(split.prologue)), 1)
         split.wanted = lambda chunk: chunk % shards == shard
@@ -1988,8 +1991,7 @@ class _Stream:
             source = _ChunkSource(piece, pieces)
             yield from feed(XmlGuard(source), piece.line)
             if source.final:
-                parser.close()  # a broken end raises here
-                yield from self._completed(parser)
+                yield from push(parser.close)  # a broken end raises here
             yield CHUNK_END
 
     def _completed(self, parser: Any) -> Iterator[Any]:

@@ -89,3 +89,41 @@ def test_reusing_the_previous_rows_conversions_changes_no_value(dialect: Dialect
 def _plain(value: Any) -> Any:
     """psycopg's JSON wrapper compares by identity: compare what it wraps."""
     return getattr(value, "obj", value)
+
+
+@pytest.mark.parametrize("empty_engine", ["postgresql"], indirect=True)
+def test_a_table_filled_by_an_import_gets_new_statistics_on_postgresql(empty_engine: Any) -> None:
+    """Look-ups prepared while a table was empty scan it whole: once it changed more than its size since
+    its last statistics, the table is analysed (then not again until it changes as much)."""
+    import time
+
+    from sqlalchemy import insert, text
+
+    from passerelles.importing.sync import refresh_statistics
+    from passerelles.places.models import Region
+
+    engine, table = empty_engine, Region.__table__
+    query = text(
+        "SELECT c.reltuples, s.last_analyze, s.n_mod_since_analyze FROM pg_class c "
+        "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.relname = 'region'"
+    )
+
+    def stats() -> Any:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_stat_force_next_flush()"))
+            return conn.execute(query).one()
+
+    with engine.begin() as conn:
+        conn.execute(table.delete())
+        conn.execute(insert(table), [{"code": f"{i:03x}", "name": f"Région {i}"} for i in range(3000)])
+    for _ in range(50):  # the writes reach the statistics shortly after the commit
+        if stats()[2] >= 3000:
+            break
+        time.sleep(0.1)
+    with engine.begin() as conn:
+        refresh_statistics(conn, table)
+    analysed = stats()
+    assert analysed[1] is not None and analysed[0] >= 3000 and analysed[2] == 0
+    with engine.begin() as conn:
+        refresh_statistics(conn, table)  # nothing changed since: not analysed again
+    assert stats()[1] == analysed[1]

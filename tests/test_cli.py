@@ -64,3 +64,36 @@ def test_import_rome_json_report_on_reimport(loaded_engine: Engine) -> None:
     }
     code, out = run(loaded_engine, "import", "rome", "/nonexistent/dir")
     assert code == 2
+
+
+@pytest.mark.parametrize("empty_engine", ["sqlite", "postgresql"], indirect=True)
+def test_data_status_lists_each_feed_with_its_latest_import(empty_engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import SHARED_DATA
+
+    lheo = SHARED_DATA / "lheo"
+    sample = lheo / "exemple-photographe.xml"
+    for extra in ([], ["--full"], ["--dry-run"]):  # a dry run writes nothing, not even its run
+        code, out = run(empty_engine, "import", "lheo", str(sample), "--rejects", str(tmp_path / "r.jsonl"), *extra)
+        assert code == 0, out
+    code, out = run(empty_engine, "import", "lheo", str(lheo / "exemple-leger.xml"))
+    assert code == 2, out
+    code, out = run(empty_engine, "data", "status", "--json")
+    assert code == 0, out
+    status = json.loads(out)
+    assert {d["id"] for d in status["datasets"]} >= {"rome", "cog"}
+    feeds = {f["source"]: f for f in status["imports"]}
+    assert set(feeds) == {"exemple-photographe.xml", "exemple-leger.xml"}  # file names, never paths
+    photo, light = feeds["exemple-photographe.xml"], feeds["exemple-leger.xml"]
+    assert (photo["importer"], photo["status"], photo["runs"], photo["full"], photo["version"]) == (
+        "lheo",
+        "ok",
+        2,
+        True,
+        "1.3",
+    )
+    assert photo["counts"]["training"] == {"created": 0, "updated": 0, "unchanged": 1, "removed": 0, "rejected": 0}
+    assert photo["fresh"] is True and photo["age_days"] == 0
+    assert light["status"] == "refused" and "LHÉO léger" in light["message"] and light["counts"] == {}
+    assert next(f["source"] for f in status["imports"]) == "exemple-leger.xml"  # the latest first
+    code, out = run(empty_engine, "data", "status")
+    assert code == 0 and "Flux importés" in out and "exemple-photographe.xml" in out and "refusé" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -147,18 +148,16 @@ def _load_demo(engine: Any, settings: Settings) -> None:
     catalogue, offers = folder / "catalogue-demo.xml", folder / "offres-demo.jsonl"
     write_lheo_catalogue(catalogue, sessions=settings.demo_sessions, seed=1, data_dir=settings.data_dir)
     write_offers(offers, offers=settings.demo_offers, seed=1, data_dir=settings.data_dir)
-    for label, report in (
-        (
-            "sessions de formation",
-            import_lheo(
-                engine,
-                catalogue,
-                is_demo=True,
-                xsd=settings.data_dir / "lheo" / "lheo-2.3.xsd" if settings.data_dir else None,
-            ),
-        ),
-        ("offres d'emploi", import_offers(engine, offers, fmt="france_travail", is_demo=True)),
-    ):
+    from passerelles.importing.runs import record_run
+
+    started = dt.datetime.now(dt.UTC)
+    xsd = settings.data_dir / "lheo" / "lheo-2.3.xsd" if settings.data_dir else None
+    lheo = import_lheo(engine, catalogue, is_demo=True, xsd=xsd)
+    record_run(engine, "lheo", catalogue, started, full=False, report=lheo)
+    started = dt.datetime.now(dt.UTC)
+    jobs = import_offers(engine, offers, fmt="france_travail", is_demo=True)
+    record_run(engine, "offres", offers, started, full=False, report=jobs)
+    for label, report in (("sessions de formation", lheo), ("offres d'emploi", jobs)):
         t = report.totals
         typer.echo(f"Démonstration, {label} : {t.created} créées, {t.rejected} rejetées.")
 
@@ -207,14 +206,28 @@ def import_reference_cmd(
     _print_report(report, as_json, None)
 
 
-def _run_import(ctx: typer.Context, run: Callable[[Any], ImportReport], as_json: bool, rejects: Path | None) -> None:
-    """Migrate, run one importer, print its report; an input refused as a whole exits with status 2."""
+def _run_import(
+    ctx: typer.Context,
+    run: Callable[[Any], ImportReport],
+    as_json: bool,
+    rejects: Path | None,
+    feed: tuple[str, Path, bool, bool] | None = None,
+) -> None:
+    """Migrate, run one importer, print its report; an input refused as a whole exits with status 2.
+    ``feed`` (importer, file, full, dry run): a feed's run is recorded for ``data status`` (not a dry run)."""
+    from passerelles.importing.runs import record_run
+
     engine = _engine(ctx)
     migrate(engine)
+    started = dt.datetime.now(dt.UTC)
     try:
         report = run(engine)
     except ImportRefused as exc:
+        if feed is not None and not feed[3]:
+            record_run(engine, feed[0], feed[1], started, full=feed[2], refused=str(exc))
         _refuse(str(exc))
+    if feed is not None and not feed[3]:
+        record_run(engine, feed[0], feed[1], started, full=feed[2], report=report)
     if not report.dry_run:
         _update_index(engine, Settings(), quiet=as_json)
     _finish_import(report, as_json, rejects)
@@ -287,6 +300,7 @@ def import_lheo_cmd(
         lambda engine: import_lheo(engine, path, dry_run=dry_run, full=full, is_demo=demo, xsd=xsd),
         as_json,
         rejects,
+        ("lheo", path, full, dry_run),
     )
 
 
@@ -307,6 +321,7 @@ def _import_offers(
         lambda engine: import_offers(engine, path, fmt=fmt, dry_run=dry_run, full=full, is_demo=demo),
         as_json,
         rejects,
+        ("offres" if fmt == "france_travail" else "jobposting", path, full, dry_run),
     )
 
 
@@ -373,6 +388,7 @@ def data_fetch(
 @data_app.command("status")
 def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """État de chaque jeu de données : fichiers, version, date de chargement, volumes, fraîcheur."""
+    from passerelles.importing.runs import FEED_MAX_AGE_DAYS, feed_status
     from passerelles.opendata.registry import load_registry
     from passerelles.opendata.status import dataset_status
 
@@ -382,13 +398,36 @@ def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     rows = dataset_status(
         load_registry(settings.reference_dir / "opendata" / "registry.yaml"), settings.data_dir, engine
     )
+    feeds = feed_status(engine)
     if as_json:
-        _dump(rows)
+        typer.echo(
+            json.dumps(
+                {"datasets": [r.model_dump(mode="json") for r in rows], "imports": [f.model_dump() for f in feeds]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for r in rows:
         fresh = {True: "à jour", False: "à rafraîchir", None: "jamais chargé"}[r.fresh]
         counts = ", ".join(f"{k} {v}" for k, v in r.records.items()) or "-"
         typer.echo(f"{r.id:10} {fresh:14} version {r.version or '-':6} chargé {r.loaded_at or '-':25} {counts}")
+    if feeds:
+        typer.echo(f"\nFlux importés (dernier import de chacun ; à rafraîchir après {FEED_MAX_AGE_DAYS} jours) :")
+    for f in feeds:
+        fresh = "à jour" if f.fresh else "à rafraîchir"
+        done = {"ok": "importé", "refused": "refusé" if not f.counts else "interrompu"}[f.status]
+        totals = {k: sum(c.get(k, 0) for c in f.counts.values()) for k in ("created", "updated", "removed")}
+        counts = (
+            f"{totals['created']} créés, {totals['updated']} modifiés, {totals['removed']} fermés, {f.rejected} rejetés"
+            if f.counts
+            else (f.message or "")[:100]
+        )
+        typer.echo(
+            f"{f.importer:10} {fresh:14} {done:10} {f.finished_at:25} {f.source} "
+            f"(version {f.version or '-'}, {f.seconds} s, {f.runs} import(s){', flux complet' if f.full else ''}) : "
+            f"{counts}"
+        )
 
 
 def _backend(session: Any) -> SearchBackend:

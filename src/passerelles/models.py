@@ -1,6 +1,11 @@
 """Import every feature's models so that ``Base.metadata`` knows all tables (Alembic, tests)."""
 
+from passerelles.accounts import models as accounts
+from passerelles.alerts import models as alerts
+from passerelles.caseloads import models as caseloads
 from passerelles.certifications import models as certifications
+from passerelles.employers import models as employers
+from passerelles.importing import models as importing
 from passerelles.occupations import models as occupations
 from passerelles.offers import models as offers
 from passerelles.pathways import models as pathways
@@ -10,12 +15,19 @@ from passerelles.rome import models as rome
 from passerelles.sources import models as sources
 from passerelles.trainings import models as trainings
 
-__all__ = ["certifications", "occupations", "offers", "pathways", "places", "reference", "rome", "sources", "trainings"]
-
-# Accounts, caseloads, employers' space, alerts (issue 7).
-from passerelles.accounts import models as accounts
-from passerelles.alerts import models as alerts
-from passerelles.caseloads import models as caseloads
-from passerelles.employers import models as employers
-
-__all__ += ["accounts", "alerts", "caseloads", "employers"]
+__all__ = [
+    "accounts",
+    "alerts",
+    "caseloads",
+    "certifications",
+    "employers",
+    "importing",
+    "occupations",
+    "offers",
+    "pathways",
+    "places",
+    "reference",
+    "rome",
+    "sources",
+    "trainings",
+]

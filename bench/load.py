@@ -27,9 +27,7 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -37,7 +35,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 from sqlalchemy import create_engine, text
 
 from passerelles.accounts import services as accounts
@@ -50,6 +47,9 @@ from passerelles.employers.schemas import ApplicationIn, OfferIn
 from passerelles.places.importer import import_communes
 from passerelles.reference.loader import load_reference
 from passerelles.settings import PROJECT_ROOT
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import uvicorn_server
 
 PASSWORD = "mot de passe de charge"
 ADMIN_URL = os.environ.get("PASSERELLES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -258,12 +258,6 @@ def error_samples(errors: list[str], limit: int = 20) -> list[dict[str, Any]]:
         entry["n"] += 1
         entry.setdefault("example", message)
     return sorted(kinds.values(), key=lambda e: -e["n"])[:limit]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Stats:
@@ -555,7 +549,6 @@ def main() -> None:
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    server = None
     try:
         t0 = time.perf_counter()
         if exists:
@@ -566,45 +559,12 @@ def main() -> None:
         else:
             data = seed(url, counsellors, args.users - counsellors, args.files_per_counsellor, rng)
         seed_s = time.perf_counter() - t0
-        port = free_port()
         env = os.environ | {"PASSERELLES_DATABASE_URL": url, "PASSERELLES_ENVIRONMENT": "test"}
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "passerelles.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        load_before = os.getloadavg()
-        stats, wall, cpu = asyncio.run(run_load(port, data, args.duration, tuple(args.think), 11, server.pid))
-        load_after = os.getloadavg()
+        with uvicorn_server.running(env, workers=args.workers) as (port, server):
+            load_before = os.getloadavg()
+            stats, wall, cpu = asyncio.run(run_load(port, data, args.duration, tuple(args.think), 11, server.pid))
+            load_after = os.getloadavg()
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()  # requests still queued after the window: stop without waiting for them
-                server.wait(timeout=30)
         if not args.keep_database:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -24,7 +24,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ from sqlalchemy import create_engine, event, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import load  # bench/load.py: same seeding, same request mix
+import uvicorn_server  # bench/uvicorn_server.py
 
 from passerelles.app import create_app
 from passerelles.db import make_engine
@@ -71,21 +71,9 @@ def requests_for(role: str, fid: int, oid: int) -> dict[str, tuple[str, str, dic
 def server_profile(url: str, data: dict[str, Any], repeat: int) -> dict[str, dict[str, float]]:
     """The same requests against uvicorn (one worker, as in the load test), one at a time: the server
     process's CPU per request from /proc (10 ms ticks, hence many requests per endpoint)."""
-    port = load.free_port()
     env = os.environ | {"PASSERELLES_DATABASE_URL": url, "PASSERELLES_ENVIRONMENT": "test"}
-    command = [sys.executable, "-m", "uvicorn", "passerelles.app:create_app", "--factory", "--port", str(port)]
-    server = subprocess.Popen([*command, "--log-level", "warning", "--no-access-log"], env=env)
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+    with uvicorn_server.running(env) as (port, server):
         return asyncio.run(_server_requests(port, load.descendants(server.pid), data, repeat))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 async def _server_requests(

@@ -31,15 +31,14 @@ import platform
 import random
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from passerelles.settings import PROJECT_ROOT
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import uvicorn_server
 
 HERE = Path(__file__).resolve().parent
 
@@ -254,12 +253,6 @@ def child_service(root: str, queries_path: str, facets: str) -> dict[str, Any]:
         "queries_with_results": totals,
         "peak_rss_mb": hwm_mb(),
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 WRK_SCRIPT = """
@@ -592,7 +585,6 @@ def run_child(*args: str) -> dict[str, Any]:
 
 def http_step(args: argparse.Namespace, root: Path, qpath: Path) -> dict[str, Any]:
     """uvicorn with 2 workers on the published index; 8 concurrent clients (wrk when installed)."""
-    port = _free_port()
     env = {
         **os.environ,
         "PASSERELLES_DATABASE_URL": args.database_url,
@@ -600,42 +592,13 @@ def http_step(args: argparse.Namespace, root: Path, qpath: Path) -> dict[str, An
         "PASSERELLES_ENVIRONMENT": "production",
         "PASSERELLES_SECRET_KEY": secrets.token_hex(32),  # production refuses to start without one
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "passerelles.app:create_app",
-            "--factory",
-            "--workers",
-            "2",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=PROJECT_ROOT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
+    with uvicorn_server.running(env, workers=2) as (port, _server):
         client = "http_wrk" if shutil.which("wrk") else "http"
         return {
             **run_child(client, str(port), str(qpath), str(args.http_seconds)),
             "workers": 2,
             "load_after": load(),
         }
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 def main() -> None:

@@ -876,14 +876,18 @@ def test_indexes_deferred_while_filling_an_empty_table_are_back_after_the_import
     model = {str(index.name) for index in cast(Table, JobOffer.__table__).indexes}
     assert job_offer_indexes(engine) == model
     stages: list[set[str]] = []
-    report = import_offers(
-        engine,
-        FT_FEED,
-        fmt="france_travail",
-        now=NOW,
-        batch_size=2,
-        progress=lambda _: stages.append(job_offer_indexes(engine)),
-    )
+
+    def run() -> Any:
+        return import_offers(
+            engine,
+            FT_FEED,
+            fmt="france_travail",
+            now=NOW,
+            batch_size=2,
+            progress=lambda _: stages.append(job_offer_indexes(engine)),
+        )
+
+    report = run()
     assert counts(report) == (6, 0, 0, 0, 0)
     assert stages == [set(), set(), set()]  # dropped with the first batch: the table was empty
     assert job_offer_indexes(engine) == model
@@ -893,14 +897,7 @@ def test_indexes_deferred_while_filling_an_empty_table_are_back_after_the_import
         for name in model:
             conn.exec_driver_sql(f"DROP INDEX {name}")
     stages.clear()
-    report = import_offers(
-        engine,
-        FT_FEED,
-        fmt="france_travail",
-        now=NOW,
-        batch_size=2,
-        progress=lambda _: stages.append(job_offer_indexes(engine)),
-    )
+    report = run()
     assert counts(report) == (0, 0, 6, 0, 0)
     assert stages == [model, model, model]  # the table was not empty: kept up to date row by row
     assert job_offer_indexes(engine) == model

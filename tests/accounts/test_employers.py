@@ -36,6 +36,22 @@ def post_offer(client: TestClient, csrf: str, **extra: object) -> int:
     return int(response.json()["id"])
 
 
+def third_employer(db: Session) -> Account:
+    """An employer of another structure (MAS Trois), verified, password :data:`PASSWORD`."""
+    return accounts.create_account(
+        db,
+        None,
+        AccountCreate(
+            email="rh@troisieme.org",
+            display_name="Troisième",
+            role="employeur",
+            structure=StructureIn(name="MAS Trois", siret="44306184100047", structure_type="mas"),
+        ),
+        password=PASSWORD,
+        verified=True,
+    )
+
+
 def test_employer_deletes_a_recruitment_need(client: TestClient, world: World) -> None:
     csrf = login(client, world.emails["employeur"])
     headers = {"X-CSRF-Token": csrf}
@@ -47,18 +63,7 @@ def test_employer_deletes_a_recruitment_need(client: TestClient, world: World) -
     assert client.delete(f"/api/v1/employeur/besoins/{first}", headers=headers).status_code == 404
     # Another structure's employer cannot delete it: it is absent for them.
     with Session(client.app.state.engine) as db:
-        accounts.create_account(
-            db,
-            None,
-            AccountCreate(
-                email="rh@troisieme.org",
-                display_name="Troisième",
-                role="employeur",
-                structure=StructureIn(name="MAS Trois", siret="44306184100047", structure_type="mas"),
-            ),
-            password=PASSWORD,
-            verified=True,
-        )
+        third_employer(db)
         db.commit()
     other = TestClient(client.app)
     csrf_x = login(other, "rh@troisieme.org")
@@ -217,18 +222,7 @@ def test_application_statuses_hire_and_dashboard(client: TestClient, world: Worl
             password=PASSWORD,
             verified=True,
         )
-        other_structure = accounts.create_account(
-            s,
-            None,
-            AccountCreate(
-                email="rh@troisieme.org",
-                display_name="Troisième",
-                role="employeur",
-                structure=StructureIn(name="MAS Trois", siret="44306184100047", structure_type="mas"),
-            ),
-            password=PASSWORD,
-            verified=True,
-        )
+        other_structure = third_employer(s)
         s.commit()
         assert other_structure.employer_id != world.employer_id
     intruder = TestClient(client.app)

@@ -80,8 +80,7 @@ def feed_status(engine: Engine, now: dt.datetime | None = None) -> list[FeedStat
     out = []
     with engine.connect() as conn:
         for r in conn.execute(query).mappings():
-            finished = r["finished_at"] if r["finished_at"].tzinfo else r["finished_at"].replace(tzinfo=dt.UTC)
-            started = r["started_at"] if r["started_at"].tzinfo else r["started_at"].replace(tzinfo=dt.UTC)
+            finished, started = _aware(r["finished_at"]), _aware(r["started_at"])
             age = (now - finished).days
             out.append(
                 FeedStatus(
@@ -101,3 +100,8 @@ def feed_status(engine: Engine, now: dt.datetime | None = None) -> list[FeedStat
                 )
             )
     return out
+
+
+def _aware(stamp: dt.datetime) -> dt.datetime:
+    """SQLite gives the stored UTC time back without its zone."""
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)

@@ -187,14 +187,11 @@ class Split:
                 self._next = max(self._next, off + len(buf) - _KEEP)
 
 
-_FIRST = re.compile(rb"<formation[ \t\r\n/>]")
-
-
 def split(raw: Readable, *, tag: bytes = b"formation", chunk_bytes: int | None = None) -> tuple[Split | None, bytes]:
     """(the split stream, or ``None`` when it is not split; the bytes read to decide). When ``None``, read
     the stream again from ``Replay(head, raw)``."""
     head = b""
-    first = re.compile(rb"<" + tag + rb"[ \t\r\n/>]") if tag != b"formation" else _FIRST
+    first = re.compile(rb"<" + tag + rb"[ \t\r\n/>]")
     while True:
         data = _read(raw, BLOCK)
         head += data

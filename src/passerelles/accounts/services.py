@@ -145,17 +145,20 @@ def list_platforms(session: Session) -> list[Platform]:
     return list(session.scalars(select(Platform).order_by(Platform.name)))
 
 
-def _structure(session: Session, data: StructureIn) -> Employer:
+def _structure(session: Session, data: StructureIn) -> tuple[Employer, bool]:
+    """The structure a SIRET names, and whether it was created now. Naming a known SIRET gives no access to
+    it: the new account's membership is a claim (``employers.memberships.join_on_creation``)."""
     if session.get(StructureType, data.structure_type) is None:
         raise InvalidInput("structure.structure_type", f"Type de structure inconnu : {data.structure_type}")
     employer = session.scalar(select(Employer).where(Employer.siret == data.siret))
-    if employer is None:
-        employer = Employer(
-            siret=data.siret, name=data.name, structure_type=data.structure_type, commune_code=data.commune_code
-        )
-        session.add(employer)
-        session.flush()
-    return employer
+    if employer is not None:
+        return employer, False
+    employer = Employer(
+        siret=data.siret, name=data.name, structure_type=data.structure_type, commune_code=data.commune_code
+    )
+    session.add(employer)
+    session.flush()
+    return employer, True
 
 
 def create_account(
@@ -171,16 +174,17 @@ def create_account(
         raise AccessDenied("Seul un administrateur crée des comptes.")
     if get_account_by_email(session, data.email):
         raise InvalidInput("email", "Un compte existe déjà avec cette adresse.")
-    platform_id = employer_id = None
+    platform_id = None
+    employer: tuple[Employer, bool] | None = None
     if data.role == "conseiller":
         if data.platform_id is None or session.get(Platform, data.platform_id) is None:
             raise InvalidInput("platform_id", "Un conseiller appartient à une plateforme existante.")
         platform_id = data.platform_id
     if data.role == "employeur":
         if data.structure is not None:
-            employer_id = _structure(session, data.structure).id
-        elif data.employer_id is not None and session.get(Employer, data.employer_id) is not None:
-            employer_id = data.employer_id
+            employer = _structure(session, data.structure)
+        elif data.employer_id is not None and (known := session.get(Employer, data.employer_id)) is not None:
+            employer = known, False
         else:
             raise InvalidInput("structure", "Un employeur appartient à une structure (SIRET, type).")
     account = Account(
@@ -189,13 +193,17 @@ def create_account(
         role=data.role,
         display_name=data.display_name,
         platform_id=platform_id,
-        employer_id=employer_id,
+        employer_id=None,  # set with an active membership only
         email_verified_at=now() if verified else None,
         is_active=True,
         created_at=now(),
     )
     session.add(account)
     session.flush()
+    if employer is not None:
+        from passerelles.employers.memberships import join_on_creation  # employers import this module
+
+        join_on_creation(session, account, employer[0], created=employer[1], by_admin=actor is not None)
     return account
 
 

@@ -208,13 +208,22 @@ def add_step_internal(session: Session, actor: Account, file: PersonFile, data: 
 def delete_step(session: Session, actor: Account, file_id: int, step_id: int) -> bool | None:
     """A counsellor removes a step recorded by mistake; the dashboard's events that came from it go too."""
     file = _writable(session, actor, file_id)
-    step = session.get(FileStep, step_id)
-    if file is None or step is None or step.file_id != file.id:
+    if file is None or not remove_step_internal(session, file, step_id):
         return None
+    log_access(session, actor, file, "modification")
+    session.flush()
+    return True
+
+
+def remove_step_internal(session: Session, file: PersonFile, step_id: int) -> bool:
+    """Withdraw a step of ``file`` and the dashboard's events that came from it (checked by the caller: a
+    counsellor, or an employer whose hire is withdrawn). False when the file has no such step."""
+    step = session.get(FileStep, step_id)
+    if step is None or step.file_id != file.id:
+        return False
     session.execute(delete(OutcomeEvent).where(OutcomeEvent.step_id == step.id))
     session.delete(step)
     _touch(file)
-    log_access(session, actor, file, "modification")
     session.flush()
     return True
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passerelles.accounts.pages import form_action
-from passerelles.accounts.security import Actor, PathId, csrf_protect, page
+from passerelles.accounts.security import Actor, OptionalActor, PathId, csrf_protect, page
 from passerelles.accounts.services import AccessDenied
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.schemas import FileFilters
-from passerelles.employers import services
+from passerelles.employers import memberships, services
 from passerelles.employers.models import APPLICATION_STATUSES
 from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn, ProfileIn
 from passerelles.errors import NotFound
@@ -36,7 +36,13 @@ def _occupations(session: Any) -> list[Any]:
 
 @router.get("/employeur")
 def space(request: Request, session: DbSession, actor: Actor) -> Response:
+    claim = memberships.own_claim(session, actor)
+    if claim.status != "active":
+        # A claim not (yet) accepted: its state, and how it can be verified; nothing of the structure.
+        return page(request, "employers/claim.html", {"claim": claim, "errors": _errors(request)})
     ctx = {
+        "claim": claim,
+        "requests": memberships.structure_requests(session, actor) if claim.role == "admin" else [],
         "structure": services.structure(session, actor),
         "needs": services.list_needs(session, actor),
         "offers": services.list_offers(session, actor),
@@ -44,6 +50,64 @@ def space(request: Request, session: DbSession, actor: Actor) -> Response:
         "errors": _errors(request),
     }
     return page(request, "employers/space.html", ctx)
+
+
+@router.post("/employeur/rattachement/invitation")
+def claim_invitation_form(request: Request, session: DbSession, actor: Actor) -> Response:
+    def run() -> Any:
+        return memberships.send_claim_invitation(session, request.app.state.settings, actor)
+
+    return form_action(session, "/employeur", run, done="/employeur?invitation=envoyee")
+
+
+@router.post("/employeur/rattachements/{membership_id}")
+def structure_decision_form(
+    session: DbSession, actor: Actor, membership_id: PathId, decision: Annotated[str, Form(max_length=10)] = ""
+) -> Response:
+    def run() -> Any:
+        return memberships.decide_as_structure(session, actor, membership_id, decision == "accepter")
+
+    return form_action(session, "/employeur", run, missing="Demande introuvable.")
+
+
+@router.get("/employeur/rattachement/confirmer")
+def claim_confirm_page(request: Request, session: DbSession, actor: OptionalActor, jeton: str = "") -> Response:
+    """The link sent to the structure's contact address: shows the claim; confirming is a POST (a mail
+    scanner opening the link confirms nothing)."""
+    claim = memberships.claim_for_token(session, jeton[:200])
+    status = 200 if claim is not None else 400
+    return page(request, "employers/claim_confirm.html", {"claim": claim, "jeton": jeton[:200]}, status_code=status)
+
+
+@router.post("/employeur/rattachement/confirmer")
+def claim_confirm_form(
+    request: Request, session: DbSession, actor: OptionalActor, jeton: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    confirmed = memberships.confirm_claim(session, jeton)
+    session.commit()
+    if confirmed is None:
+        return page(request, "employers/claim_confirm.html", {"claim": None, "jeton": ""}, status_code=400)
+    ctx = {
+        "title": "Demande confirmée",
+        "message": f"{confirmed.account_name} peut désormais gérer l'espace employeur de {confirmed.structure_name}.",
+    }
+    return page(request, "accounts/message.html", ctx)
+
+
+@router.get("/admin/rattachements")
+def admin_claims_page(request: Request, session: DbSession, actor: Actor) -> Response:
+    ctx = {"requests": memberships.admin_requests(session, actor), "errors": _errors(request)}
+    return page(request, "employers/admin_claims.html", ctx)
+
+
+@router.post("/admin/rattachements/{membership_id}")
+def admin_decision_form(
+    session: DbSession, actor: Actor, membership_id: PathId, decision: Annotated[str, Form(max_length=10)] = ""
+) -> Response:
+    def run() -> Any:
+        return memberships.decide_as_admin(session, actor, membership_id, decision == "accepter")
+
+    return form_action(session, "/admin/rattachements", run, missing="Demande introuvable.")
 
 
 @router.post("/employeur/structure")

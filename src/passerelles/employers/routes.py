@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from passerelles.accounts.security import Actor, PathId, QueryId, csrf_protect
-from passerelles.employers import services
+from passerelles.employers import memberships, services
 from passerelles.employers.schemas import (
     ApplicationIn,
     ApplicationOut,
     CandidateOut,
+    ClaimConfirmIn,
+    ClaimOut,
+    DecisionIn,
     EventIn,
     EventOut,
+    MembershipOut,
     NeedIn,
     NeedOut,
     OfferIn,
@@ -35,6 +39,59 @@ def _found(value: T | None, message: str = "Ressource introuvable.") -> T:
     if value is None:
         raise NotFound(message)
     return value
+
+
+@router.get("/employeur/rattachement", response_model=ClaimOut)
+def get_claim(session: DbSession, actor: Actor) -> ClaimOut:
+    """Le rattachement de l'employeur connecté à sa structure : validé, en attente ou refusé."""
+    return memberships.own_claim(session, actor)
+
+
+@router.post("/employeur/rattachement/invitation", response_model=ClaimOut)
+def post_claim_invitation(request: Request, session: DbSession, actor: Actor) -> ClaimOut:
+    """Demande en attente sur une structure sans administrateur : envoyer à l'adresse de contact connue de la
+    structure un lien (à usage unique) qui confirme la demande."""
+    out = memberships.send_claim_invitation(session, request.app.state.settings, actor)
+    session.commit()
+    return out
+
+
+@router.post("/employeur/rattachement/confirmation", response_model=MembershipOut)
+def post_claim_confirmation(session: DbSession, data: ClaimConfirmIn) -> MembershipOut:
+    """Confirmer une demande de rattachement avec le jeton reçu à l'adresse de contact de la structure."""
+    out = _found(memberships.confirm_claim(session, data.token), "Lien invalide, déjà utilisé ou expiré.")
+    session.commit()
+    return out
+
+
+@router.get("/employeur/rattachements", response_model=list[MembershipOut])
+def get_structure_requests(session: DbSession, actor: Actor) -> list[MembershipOut]:
+    """Demandes de rattachement en attente sur la structure (son administrateur)."""
+    return memberships.structure_requests(session, actor)
+
+
+@router.post("/employeur/rattachements/{membership_id}", response_model=MembershipOut)
+def post_structure_decision(session: DbSession, actor: Actor, membership_id: PathId, data: DecisionIn) -> MembershipOut:
+    """Accepter ou refuser une demande de rattachement à la structure (son administrateur)."""
+    accept = data.decision == "accepter"
+    out = _found(memberships.decide_as_structure(session, actor, membership_id, accept), "Demande introuvable.")
+    session.commit()
+    return out
+
+
+@router.get("/admin/rattachements", response_model=list[MembershipOut])
+def get_admin_requests(session: DbSession, actor: Actor) -> list[MembershipOut]:
+    """Demandes de rattachement en attente sur des structures sans administrateur (administrateurs)."""
+    return memberships.admin_requests(session, actor)
+
+
+@router.post("/admin/rattachements/{membership_id}", response_model=MembershipOut)
+def post_admin_decision(session: DbSession, actor: Actor, membership_id: PathId, data: DecisionIn) -> MembershipOut:
+    """Accepter ou refuser une demande sur une structure sans administrateur (administrateurs)."""
+    accept = data.decision == "accepter"
+    out = _found(memberships.decide_as_admin(session, actor, membership_id, accept), "Demande introuvable.")
+    session.commit()
+    return out
 
 
 @router.get("/employeur/structure", response_model=StructureOut)

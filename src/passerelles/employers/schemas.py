@@ -128,3 +128,44 @@ class EventOut(BaseModel):
 
 class RegistrationIn(Strict):
     file_id: DbId | None = None
+
+
+class ClaimOut(BaseModel):
+    """The logged-in employer's tie to their structure."""
+
+    structure_name: str
+    siret: str | None
+    status: Literal["pending", "active", "refused"]
+    status_label: str
+    role: Literal["admin", "member"]
+    message: str
+    decided_by: Literal["structure", "verification"] = Field(
+        description="Qui valide une demande en attente : l'administrateur de la structure, ou une vérification "
+        "(lien envoyé à l'adresse de contact connue, ou administrateur de Passerelles)"
+    )
+    contact: str | None = Field(default=None, description="Adresse de contact connue, masquée")
+    invitation_sent: bool = False
+
+
+class MembershipOut(BaseModel):
+    """A demand to act for a structure, as its deciders see it."""
+
+    id: int
+    account_name: str
+    account_email: str
+    structure_id: int
+    structure_name: str
+    siret: str | None
+    status: str
+    status_label: str
+    role: str
+    role_label: str
+    created_at: dt.datetime
+
+
+class DecisionIn(Strict):
+    decision: Literal["accepter", "refuser"]
+
+
+class ClaimConfirmIn(Strict):
+    token: Annotated[str, StringConstraints(max_length=200)]

@@ -1,7 +1,8 @@
 """Employers' space. Access rules live here:
 
-- an employer acts only on their own structure (profile, needs, offers, events) and sees only the
-  applications to their own offers;
+- an employer acts only for the structure of their ACTIVE membership (``memberships.require_structure``:
+  a pending or refused claim gives nothing) — profile, needs, offers, events — and sees only the
+  applications to their structure's offers;
 - suggested candidates are people whose file carries an active « visible_employeurs » consent, shown
   without contact details; nobody else is ever listed;
 - a counsellor applies for a file they may read; a person applies for themself; both see the status.
@@ -14,10 +15,11 @@ import datetime as dt
 import hashlib
 import json
 import math
+import typing
 import uuid
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, false, func, literal, or_, select, true
+from sqlalchemy import CursorResult, Text, and_, case, cast, false, func, literal, or_, select, true, update
 from sqlalchemy.orm import Session, load_only
 
 from passerelles.accounts.mail import send_mail
@@ -27,9 +29,11 @@ from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.models import Consent, PersonFile
 from passerelles.caseloads.schemas import StepIn
 from passerelles.certifications.models import Certification, OccupationCertification
+from passerelles.employers import memberships
 from passerelles.employers.models import (
     APPLICATION_STATUSES,
     Application,
+    EmployerMembership,
     EmployerProfile,
     JobDatingEvent,
     JobDatingRegistration,
@@ -57,10 +61,8 @@ from passerelles.settings import Settings
 NEAR_KM = 30.0
 
 
-def _employer(actor: Account) -> int:
-    if actor.role != "employeur" or actor.employer_id is None:
-        raise AccessDenied("Réservé aux employeurs.")
-    return actor.employer_id
+def _employer(session: Session, actor: Account) -> int:
+    return memberships.require_structure(session, actor)
 
 
 def short_name(file: PersonFile) -> str:
@@ -72,7 +74,7 @@ def short_name(file: PersonFile) -> str:
 
 
 def structure(session: Session, actor: Account) -> StructureOut:
-    employer = session.get(Employer, _employer(actor))
+    employer = session.get(Employer, _employer(session, actor))
     assert employer is not None  # the foreign key guarantees it
     profile = session.get(EmployerProfile, employer.id)
     return StructureOut(
@@ -88,7 +90,7 @@ def structure(session: Session, actor: Account) -> StructureOut:
 
 
 def update_structure(session: Session, actor: Account, data: ProfileIn) -> StructureOut:
-    employer_id = _employer(actor)
+    employer_id = _employer(session, actor)
     profile = session.get(EmployerProfile, employer_id) or EmployerProfile(employer_id=employer_id)
     profile.description, profile.address, profile.website = data.description, data.address, data.website
     profile.updated_at = now()
@@ -112,7 +114,7 @@ def _occupation(session: Session, slug: str, field: str = "occupation_slug") -> 
 
 
 def add_need(session: Session, actor: Account, data: NeedIn) -> NeedOut:
-    employer_id = _employer(actor)
+    employer_id = _employer(session, actor)
     _occupation(session, data.occupation_slug)
     need = RecruitmentNeed(employer_id=employer_id, created_at=now(), **data.model_dump())
     session.add(need)
@@ -122,7 +124,7 @@ def add_need(session: Session, actor: Account, data: NeedIn) -> NeedOut:
 
 def delete_need(session: Session, actor: Account, need_id: int) -> bool | None:
     """An employer removes one of their structure's needs (None when it is not theirs: reported as absent)."""
-    employer_id = _employer(actor)
+    employer_id = _employer(session, actor)
     need = session.get(RecruitmentNeed, need_id)
     if need is None or need.employer_id != employer_id:
         return None
@@ -132,7 +134,7 @@ def delete_need(session: Session, actor: Account, need_id: int) -> bool | None:
 
 
 def list_needs(session: Session, actor: Account) -> list[NeedOut]:
-    employer_id = _employer(actor)
+    employer_id = _employer(session, actor)
     rows = session.scalars(
         select(RecruitmentNeed).where(RecruitmentNeed.employer_id == employer_id).order_by(RecruitmentNeed.id)
     )
@@ -173,7 +175,7 @@ def _offer_occupation(session: Session, offer: JobOffer) -> Occupation | None:
 
 def post_offer(session: Session, actor: Account, data: OfferIn) -> JobOffer:
     """An offer posted from the space is a JobOffer row (source « employeur »): it joins the offer search."""
-    employer = session.get(Employer, _employer(actor))
+    employer = session.get(Employer, _employer(session, actor))
     assert employer is not None
     occupation = _occupation(session, data.occupation_slug)
     commune = session.get(Commune, data.commune_code)
@@ -219,13 +221,13 @@ def post_offer(session: Session, actor: Account, data: OfferIn) -> JobOffer:
 
 def own_offer(session: Session, actor: Account, offer_id: int) -> JobOffer | None:
     offer = session.get(JobOffer, offer_id)
-    if offer is None or offer.employer_id != _employer(actor) or offer.source != "employeur":
+    if offer is None or offer.employer_id != _employer(session, actor) or offer.source != "employeur":
         return None
     return offer
 
 
 def list_offers(session: Session, actor: Account) -> list[OfferOut]:
-    employer_id = _employer(actor)
+    employer_id = _employer(session, actor)
     offers = list(
         session.scalars(
             select(JobOffer)
@@ -487,7 +489,7 @@ def visible_application(session: Session, actor: Account, application_id: int) -
         return None
     if actor.role == "employeur":
         offer = session.get(JobOffer, app.offer_id)
-        return app if offer is not None and offer.employer_id == actor.employer_id else None
+        return app if offer is not None and offer.employer_id == _employer(session, actor) else None
     if actor.role in ("conseiller", "personne"):
         return app if caseloads.find_file(session, actor, app.file_id) is not None else None
     return None
@@ -498,8 +500,9 @@ def list_applications(
 ) -> list[ApplicationOut]:
     query = select(Application).order_by(Application.created_at.desc(), Application.id.desc())
     if actor.role == "employeur":
+        # The membership check inside the query (no extra round trip); an empty answer says why below.
         query = query.join(JobOffer, JobOffer.id == Application.offer_id).where(
-            JobOffer.employer_id == _employer(actor)
+            JobOffer.employer_id.in_(memberships.active_structure_query(actor.id))
         )
     elif actor.role in ("conseiller", "personne"):
         query = query.join(PersonFile, PersonFile.id == Application.file_id).where(
@@ -512,6 +515,8 @@ def list_applications(
     if file_id is not None:
         query = query.where(Application.file_id == file_id)
     apps = list(session.scalars(query.limit(500)))
+    if not apps and actor.role == "employeur":
+        _employer(session, actor)  # a claim not (yet) accepted is refused, not shown an empty list
     # One query each for their offers and files (kept referenced so that session.get finds them in the
     # session's identity map), instead of two per application.
     offers = list(session.scalars(select(JobOffer).where(JobOffer.id.in_({a.offer_id for a in apps})))) if apps else []
@@ -533,22 +538,47 @@ def get_application(session: Session, actor: Account, application_id: int) -> Ap
 
 
 def set_status(session: Session, actor: Account, application_id: int, status: str) -> ApplicationOut | None:
-    """The employer answers; a hire becomes a step of the person's timeline (the dashboard counts it)."""
-    _employer(actor)
+    """The employer answers. A hire becomes one « embauche » step of the person's timeline (the dashboard
+    counts it): recorded once per application, withdrawn if the status leaves « embauche », so toggling
+    embauche → non retenue → embauche leaves one hire, not two."""
+    _employer(session, actor)
     app = visible_application(session, actor, application_id)
     if app is None:
         return None
     if status not in APPLICATION_STATUSES:
         raise InvalidInput("status", f"Statut inconnu : {status}")
-    previous, app.status, app.updated_at = app.status, status, now()
-    if status == "embauche" and previous != "embauche":
-        file = session.get(PersonFile, app.file_id)
-        offer = session.get(JobOffer, app.offer_id)
-        assert file is not None and offer is not None
-        caseloads.add_step_internal(
-            session, actor, file, StepIn(kind="embauche", on=dt.date.today(), detail=offer.title)
-        )
+    at = now()
+    app.status, app.updated_at = status, at
+    if status == "embauche":
+        # Conditional update: of two simultaneous « embauche », one records the hire.
+        if _mark_hire(session, app.id, Application.hired_at.is_(None), hired_at=at):
+            file = session.get(PersonFile, app.file_id)
+            offer = session.get(JobOffer, app.offer_id)
+            assert file is not None and offer is not None
+            step = caseloads.add_step_internal(
+                session, actor, file, StepIn(kind="embauche", on=at.date(), detail=offer.title)
+            )
+            app.hired_at, app.hire_step_id = at, step.id
+    elif app.hired_at is not None:
+        step_id = app.hire_step_id
+        if _mark_hire(session, app.id, Application.hired_at.is_not(None), hired_at=None, hire_step_id=None):
+            app.hired_at = app.hire_step_id = None
+            file = session.get(PersonFile, app.file_id)
+            if file is not None and step_id is not None:
+                caseloads.remove_step_internal(session, file, step_id)
+    session.flush()
     return _application_out(session, app)
+
+
+def _mark_hire(session: Session, application_id: int, condition: Any, **values: Any) -> bool:
+    session.flush()
+    result = session.execute(
+        update(Application)
+        .where(Application.id == application_id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return typing.cast(CursorResult[Any], result).rowcount == 1
 
 
 def send_reminders(session: Session, settings: Settings, today: dt.datetime | None = None) -> int:
@@ -567,7 +597,13 @@ def send_reminders(session: Session, settings: Settings, today: dt.datetime | No
     sent = 0
     for employer_id, items in by_employer.items():
         recipients = session.scalars(
-            select(Account.email).where(Account.employer_id == employer_id, Account.is_active.is_(True))
+            select(Account.email)
+            .join(EmployerMembership, EmployerMembership.account_id == Account.id)
+            .where(
+                EmployerMembership.employer_id == employer_id,
+                EmployerMembership.status == "active",
+                Account.is_active.is_(True),
+            )
         ).all()
         if not recipients:
             continue
@@ -590,7 +626,7 @@ def send_reminders(session: Session, settings: Settings, today: dt.datetime | No
 
 
 def create_event(session: Session, actor: Account, data: EventIn) -> JobDatingEvent:
-    employer_id = _employer(actor)
+    employer_id = _employer(session, actor)
     if data.on < dt.date.today():
         raise InvalidInput("on", "La date est passée.")
     event = JobDatingEvent(employer_id=employer_id, created_at=now(), **data.model_dump())
@@ -604,7 +640,7 @@ def list_events(session: Session, actor: Account) -> list[EventOut]:
         raise AccessDenied()
     query = select(JobDatingEvent, Employer.name).join(Employer, Employer.id == JobDatingEvent.employer_id)
     if actor.role == "employeur":
-        query = query.where(JobDatingEvent.employer_id == actor.employer_id)
+        query = query.where(JobDatingEvent.employer_id == _employer(session, actor))
     else:
         query = query.where(JobDatingEvent.on >= dt.date.today())
     rows = session.execute(query.order_by(JobDatingEvent.on, JobDatingEvent.id)).all()

@@ -21,6 +21,8 @@ class Employer(Base):
     naf: Mapped[str | None] = mapped_column(String(10))
     commune_code: Mapped[str | None] = mapped_column(String(5), index=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The structure's known contact address: claims of a structure nobody administers are confirmed there.
+    contact_email: Mapped[str | None] = mapped_column(String(254))
 
 
 class JobOffer(Base):

@@ -18,8 +18,8 @@ import hashlib
 import secrets
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, exists, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Select, select, update
+from sqlalchemy.orm import Session, aliased
 
 from passerelles.accounts.mail import send_mail
 from passerelles.accounts.models import Account
@@ -66,12 +66,18 @@ def _not_active_message(session: Session, actor: Account) -> str:
 
 def administered_clause(employer_id: Any) -> Any:
     """True when the structure has an administrator who can still log in."""
-    return exists().where(
-        EmployerMembership.employer_id == employer_id,
-        EmployerMembership.status == "active",
-        EmployerMembership.role == "admin",
-        Account.id == EmployerMembership.account_id,
-        Account.is_active.is_(True),
+    # Aliases: the clause also filters queries over memberships and accounts (no auto-correlation to those).
+    admin, account = aliased(EmployerMembership), aliased(Account)
+    return (
+        select(admin.id)
+        .join(account, account.id == admin.account_id)
+        .where(
+            admin.employer_id == employer_id,
+            admin.status == "active",
+            admin.role == "admin",
+            account.is_active.is_(True),
+        )
+        .exists()
     )
 
 
@@ -256,11 +262,11 @@ def send_claim_invitation(session: Session, settings: Settings, actor: Account) 
         raise AccessDenied("Réservé aux employeurs.")
     m = session.scalar(select(EmployerMembership).where(EmployerMembership.account_id == actor.id))
     if m is None or m.status != "pending":
-        raise InvalidInput("rattachement", "Aucune demande de rattachement en attente.")
+        raise AccessDenied("Aucune demande de rattachement en attente.")
     employer = session.get(Employer, m.employer_id)
     assert employer is not None
     if is_administered(session, employer.id):
-        raise InvalidInput("rattachement", "L'administrateur de la structure validera votre demande.")
+        raise AccessDenied("L'administrateur de la structure validera votre demande.")
     if not employer.contact_email:
         raise InvalidInput(
             "rattachement",

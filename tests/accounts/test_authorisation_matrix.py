@@ -1,5 +1,7 @@
 """Authorisation matrix: every route of the app × every role (anonymous, personne, counsellor of platform
-A, counsellor of platform B, employer, administrator). Each cell of the table below is asserted: allowed
+A, counsellor of platform B, employer, administrator; and three employers whose structure membership
+differs: a pending claim and a refused claim on the employer's structure, the administrator of another
+structure). Each cell of the table below is asserted: allowed
 means a 2xx or 3xx answer (not the login page), refused means 401, 403, 404 or the redirect to login.
 
 Routes of the other features (public pages and API) are tried too: no role may get a 401/403 or a 5xx there.
@@ -18,22 +20,40 @@ from typing import Any
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passerelles.accounts import services as accounts
 from passerelles.accounts.models import Account
-from passerelles.accounts.schemas import AccountCreate
+from passerelles.accounts.schemas import AccountCreate, StructureIn
 from passerelles.accounts.security import CSRF_COOKIE
 from passerelles.alerts import services as alerts
 from passerelles.alerts.schemas import SavedSearchIn
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.schemas import ActionIn, FileIn, StepIn
+from passerelles.employers import memberships
 from passerelles.employers import services as employers
+from passerelles.employers.models import EmployerMembership
 from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn
+from passerelles.offers.models import Employer
 from tests.accounts.conftest import PASSWORD, World, login
+from tests.accounts.test_employers import third_employer
 
-ROLES = ["anonyme", "personne", "conseiller_a", "conseiller_b", "employeur", "admin"]
+ROLES = [
+    "anonyme",
+    "personne",
+    "conseiller_a",
+    "conseiller_b",
+    "employeur",
+    "admin",
+    "employeur_attente",  # registered with the employer's SIRET: a pending claim
+    "employeur_refuse",  # the same, refused by the structure's administrator
+    "employeur_autre",  # administrator of another structure
+]
 LOGGED = set(ROLES) - {"anonyme"}
+# Employers who act for a structure (their own); those whose claim is not accepted act for none.
+EMPLOYERS = {"employeur", "employeur_autre"}
+EVERY_EMPLOYER = EMPLOYERS | {"employeur_attente", "employeur_refuse"}
 A = {"conseiller_a"}
 COUNSELLORS = {"conseiller_a", "conseiller_b"}
 MINE = ("passerelles.accounts", "passerelles.caseloads", "passerelles.employers", "passerelles.alerts")
@@ -57,6 +77,10 @@ AUTH_FLOW = {
     "POST /mot-de-passe/nouveau",
     "GET /alertes/desabonnement",  # authenticated by its signature, not a session
     "POST /alertes/desabonnement",
+    # Authenticated by the single-use token sent to a structure's contact address: test_memberships.py.
+    "GET /employeur/rattachement/confirmer",
+    "POST /employeur/rattachement/confirmer",
+    "POST /api/v1/employeur/rattachement/confirmation",
 }
 
 
@@ -101,6 +125,30 @@ class Ctx:
         out = alerts.create(self.db, self.account("personne"), SavedSearchIn(kind="offres"))
         self.db.commit()
         return out.id
+
+    def claim(self, siret: str = "73282932000074") -> int:
+        """A fresh pending claim (self-registration on a known SIRET); the employer's structure by default."""
+        email = f"demandeur{next(self.counter)}@example.org"
+        structure = StructureIn(name="Demande", siret=siret, structure_type="ehpad")
+        account = accounts.create_account(
+            self.db,
+            None,
+            AccountCreate(email=email, display_name="Demandeur", role="employeur", structure=structure),
+            password=PASSWORD,
+            verified=True,
+        )
+        self.db.commit()
+        found = self.db.scalar(select(EmployerMembership.id).where(EmployerMembership.account_id == account.id))
+        assert found is not None
+        return found
+
+    def orphan_claim(self) -> int:
+        """A fresh pending claim on a structure nobody administers (as an offers feed creates them)."""
+        siret = "55200000000000"
+        if self.db.scalar(select(Employer.id).where(Employer.siret == siret)) is None:
+            self.db.add(Employer(siret=siret, name="Résidence des Pins", structure_type="ehpad"))
+            self.db.commit()
+        return self.claim(siret)
 
     def throwaway(self, role: str) -> str:
         email = f"jetable{next(self.counter)}@example.org"
@@ -246,28 +294,38 @@ EXPECT: dict[str, Cell] = {
     "GET /espace/personne/export.json": Cell(LOGGED),
     "POST /espace/personne/effacement": Cell({"personne"}, form=j({"confirmation": "EFFACER"}), self_destructive=True),
     # employers API
-    "GET /api/v1/employeur/structure": Cell({"employeur"}),
-    "PUT /api/v1/employeur/structure": Cell({"employeur"}, json=j({"description": "EHPAD de 80 lits"})),
-    "GET /api/v1/employeur/besoins": Cell({"employeur"}),
-    "POST /api/v1/employeur/besoins": Cell(
-        {"employeur"}, json=j({"occupation_slug": "aide-soignant", "positions": 2, "contract_type": "CDI"})
+    "GET /api/v1/employeur/rattachement": Cell(EVERY_EMPLOYER),
+    "POST /api/v1/employeur/rattachement/invitation": Cell(set()),  # a pending claim on an orphan structure only
+    "GET /api/v1/employeur/rattachements": Cell(EMPLOYERS),
+    "POST /api/v1/employeur/rattachements/{membership_id}": Cell(
+        {"employeur"}, json=j({"decision": "refuser"}), path=lambda c: {"membership_id": c.claim()}
     ),
-    "GET /api/v1/employeur/offres": Cell({"employeur"}),
+    "GET /api/v1/admin/rattachements": Cell({"admin"}),
+    "POST /api/v1/admin/rattachements/{membership_id}": Cell(
+        {"admin"}, json=j({"decision": "refuser"}), path=lambda c: {"membership_id": c.orphan_claim()}
+    ),
+    "GET /api/v1/employeur/structure": Cell(EMPLOYERS),
+    "PUT /api/v1/employeur/structure": Cell(EMPLOYERS, json=j({"description": "EHPAD de 80 lits"})),
+    "GET /api/v1/employeur/besoins": Cell(EMPLOYERS),
+    "POST /api/v1/employeur/besoins": Cell(
+        EMPLOYERS, json=j({"occupation_slug": "aide-soignant", "positions": 2, "contract_type": "CDI"})
+    ),
+    "GET /api/v1/employeur/offres": Cell(EMPLOYERS),
     "POST /api/v1/employeur/offres": Cell(
-        {"employeur"},
+        EMPLOYERS,
         json=j({"title": "ASH", "occupation_slug": "aide-soignant", "contract_type": "CDD", "commune_code": "69266"}),
     ),
     "POST /api/v1/employeur/offres/{offer_id}/fermeture": Cell({"employeur"}, path=lambda c: {"offer_id": c.offer()}),
     "GET /api/v1/employeur/offres/{offer_id}/candidats": Cell({"employeur"}),
-    "GET /api/v1/candidatures": Cell({"personne", "employeur"} | COUNSELLORS),
+    "GET /api/v1/candidatures": Cell({"personne"} | EMPLOYERS | COUNSELLORS),
     "POST /api/v1/candidatures": Cell(
         A | {"personne"}, json=lambda c, r: {"offer_id": c.offer(), "file_id": c.ids["file_id"]}
     ),
     "GET /api/v1/candidatures/{application_id}": Cell(A | {"personne", "employeur"}),
     "PUT /api/v1/candidatures/{application_id}/statut": Cell({"employeur"}, json=j({"status": "entretien"})),
-    "GET /api/v1/job-datings": Cell({"personne", "employeur"} | COUNSELLORS),
+    "GET /api/v1/job-datings": Cell({"personne"} | EMPLOYERS | COUNSELLORS),
     "POST /api/v1/job-datings": Cell(
-        {"employeur"},
+        EMPLOYERS,
         json=lambda c, r: {
             "title": "Job dating",
             "on": (dt.date.today() + dt.timedelta(days=5)).isoformat(),
@@ -279,27 +337,35 @@ EXPECT: dict[str, Cell] = {
         A | {"personne"}, json=lambda c, r: {"file_id": c.ids["file_id"]}
     ),
     # employers pages
-    "GET /employeur": Cell({"employeur"}),
-    "POST /employeur/structure": Cell({"employeur"}, form=j({"description": "Présentation"})),
+    "GET /employeur": Cell(EVERY_EMPLOYER),  # a claim not accepted: its state, nothing of the structure
+    "POST /employeur/rattachement/invitation": Cell(set()),
+    "POST /employeur/rattachements/{membership_id}": Cell(
+        {"employeur"}, form=j({"decision": "refuser"}), path=lambda c: {"membership_id": c.claim()}
+    ),
+    "GET /admin/rattachements": Cell({"admin"}),
+    "POST /admin/rattachements/{membership_id}": Cell(
+        {"admin"}, form=j({"decision": "refuser"}), path=lambda c: {"membership_id": c.orphan_claim()}
+    ),
+    "POST /employeur/structure": Cell(EMPLOYERS, form=j({"description": "Présentation"})),
     "POST /employeur/besoins": Cell(
-        {"employeur"}, form=j({"occupation_slug": "aide-soignant", "positions": "1", "contract_type": "CDI"})
+        EMPLOYERS, form=j({"occupation_slug": "aide-soignant", "positions": "1", "contract_type": "CDI"})
     ),
     "POST /employeur/offres": Cell(
-        {"employeur"},
+        EMPLOYERS,
         form=j({"title": "AES", "occupation_slug": "aide-soignant", "contract_type": "CDI", "commune_code": "69381"}),
     ),
     "GET /employeur/offres/{offer_id}": Cell({"employeur"}),
     "POST /employeur/offres/{offer_id}/fermeture": Cell({"employeur"}, path=lambda c: {"offer_id": c.offer()}),
     "DELETE /api/v1/employeur/besoins/{need_id}": Cell({"employeur"}, path=victim_need),
     "POST /employeur/besoins/{need_id}/suppression": Cell({"employeur"}, path=victim_need),
-    "GET /candidatures": Cell({"personne", "employeur"} | COUNSELLORS),
+    "GET /candidatures": Cell({"personne"} | EMPLOYERS | COUNSELLORS),
     "POST /candidatures": Cell(
         A | {"personne"}, form=lambda c, r: {"offer_id": str(c.offer()), "file_id": str(c.ids["file_id"])}
     ),
     "POST /candidatures/{application_id}/statut": Cell({"employeur"}, form=j({"status": "vue"})),
-    "GET /job-datings": Cell({"personne", "employeur"} | COUNSELLORS),
+    "GET /job-datings": Cell({"personne"} | EMPLOYERS | COUNSELLORS),
     "POST /job-datings": Cell(
-        {"employeur"},
+        EMPLOYERS,
         form=lambda c, r: {
             "title": "Job dating",
             "on": (dt.date.today() + dt.timedelta(days=5)).isoformat(),
@@ -372,6 +438,19 @@ def ctx(db: Session, world: World) -> Ctx:
     c.ids["step_id"] = victim_step(c)["step_id"]  # on another file: the CSRF check comes first anyway
     c.ids["need_id"] = victim_need(c)["need_id"]
     c.ids["search_id"] = c.search()
+    c.ids["membership_id"] = c.claim()
+    # Three employers whose membership differs: pending and refused claims on the employer's structure
+    # (registered with its public SIRET), and the administrator of another structure.
+    for key in ("employeur_attente", "employeur_refuse"):
+        membership_id = c.claim()
+        m = db.get(EmployerMembership, membership_id)
+        account = db.get(Account, m.account_id) if m is not None else None
+        assert account is not None
+        world.emails[key], world.ids[key] = account.email, account.id
+    refused = memberships.decide_as_structure(db, c.account("employeur"), membership_id, False)
+    assert refused is not None and refused.status == "refused"
+    other = third_employer(db)
+    world.emails["employeur_autre"], world.ids["employeur_autre"] = other.email, other.id
     db.commit()
     return c
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from passerelles.accounts.models import Account
@@ -21,6 +22,7 @@ from passerelles.employers.models import Application, EmployerMembership, Employ
 from passerelles.employers.schemas import ApplicationIn, OfferIn
 from passerelles.offers.models import Employer
 from tests.accounts.conftest import PASSWORD, Mailbox, World, login, page_csrf
+from tests.conftest import BACKENDS, DatabaseFactory
 
 SIRET = "73282932000074"  # the world's EHPAD Les Tilleuls: public, like every SIRET
 FEED_SIRET = "55200000000000"  # a structure created by an offers feed, nobody administers it
@@ -342,3 +344,50 @@ def test_toggling_a_hire_counts_it_once(client: TestClient, world: World, db: Se
     assert hires() == (0, 0, 0)
     file = client.get(f"/api/v1/dossiers/{s.file_id}").json()
     assert [st["kind"] for st in file["steps"]] == ["candidature_offre"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migration_keeps_existing_employers_and_recorded_hires(backend: str, databases: DatabaseFactory) -> None:
+    """Migration 0009: every employer account of before keeps its structure (the first one its administrator,
+    the others members); an application already « embauche » counts as recorded (no second step)."""
+    from alembic import command
+
+    from passerelles.db import alembic_config, make_engine
+
+    url = databases.url(backend)
+    engine = make_engine(url)
+    databases.created.append((backend, engine))
+    cfg = alembic_config(url)
+
+    def to(revision: str, down: bool = False) -> None:
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(cfg, revision)
+
+    to("0008")
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO employer (id, siret, name, is_demo) VALUES (1, :s, 'EHPAD', false)"), {"s": SIRET}
+        )
+        for i in (1, 2):
+            conn.execute(
+                text(
+                    "INSERT INTO account (id, email, role, display_name, employer_id, is_active, created_at) "
+                    "VALUES (:i, :e, 'employeur', 'E', 1, true, CURRENT_TIMESTAMP)"
+                ),
+                {"i": i, "e": f"rh{i}@example.org"},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO account (id, email, role, display_name, is_active, created_at) "
+                "VALUES (3, 'p@example.org', 'personne', 'P', true, CURRENT_TIMESTAMP)"
+            )
+        )
+    to("head")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT account_id, employer_id, status, role FROM employer_membership ORDER BY account_id")
+        ).all()
+    assert [tuple(r) for r in rows] == [(1, 1, "active", "admin"), (2, 1, "active", "member")]
+    to("0008", down=True)
+    to("head")

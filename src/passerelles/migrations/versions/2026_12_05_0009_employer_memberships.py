@@ -87,8 +87,9 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("fk_application_hire_step_id_file_step"), type_="foreignkey")
         batch_op.drop_column("hire_step_id")
         batch_op.drop_column("hired_at")
-    with op.batch_alter_table("employer", schema=None) as batch_op:
-        batch_op.drop_column("contact_email")
+    # Not in batch mode: recreating « employer » on SQLite would drop a table that others reference (foreign
+    # keys are enforced); SQLite ≥ 3.35 drops a plain column in place.
+    op.execute("ALTER TABLE employer DROP COLUMN contact_email")
     with op.batch_alter_table("employer_membership", schema=None) as batch_op:
         batch_op.drop_index("ix_employer_membership_employer_status")
     op.drop_table("employer_membership")

@@ -556,7 +556,7 @@ def set_status(session: Session, actor: Account, application_id: int, status: st
             offer = session.get(JobOffer, app.offer_id)
             assert file is not None and offer is not None
             step = caseloads.add_step_internal(
-                session, actor, file, StepIn(kind="embauche", on=at.date(), detail=offer.title)
+                session, actor, file, StepIn(kind="embauche", on=dt.date.today(), detail=offer.title)
             )
             app.hired_at, app.hire_step_id = at, step.id
     elif app.hired_at is not None:

@@ -6,17 +6,19 @@ administrator approves it. Hires are counted once per application, whatever the 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from passerelles.accounts.models import Account
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.models import FileStep, OutcomeEvent
 from passerelles.caseloads.schemas import FileIn
+from passerelles.db import make_sessionmaker
 from passerelles.employers import services as employers
 from passerelles.employers.models import Application, EmployerMembership, EmployerProfile
 from passerelles.employers.schemas import ApplicationIn, OfferIn
@@ -391,3 +393,36 @@ def test_migration_keeps_existing_employers_and_recorded_hires(backend: str, dat
     assert [tuple(r) for r in rows] == [(1, 1, "active", "admin"), (2, 1, "active", "member")]
     to("0008", down=True)
     to("head")
+
+
+def test_simultaneous_hires_are_recorded_once(world: World, db: Session, engine: Engine) -> None:
+    """Two « embauche » at the same moment (two tabs, a double click): one step, one dashboard event."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises writers: covered by the toggling test")
+    s = scene(db, world)
+    factory = make_sessionmaker(engine)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def hire() -> None:
+        try:
+            with factory() as session:
+                actor = session.get(Account, world.ids["employeur"])
+                assert actor is not None
+                employers.visible_application(session, actor, s.application_id)  # both read before either writes
+                barrier.wait(timeout=10)
+                employers.set_status(session, actor, s.application_id, "embauche")
+                session.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hire) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    db.expire_all()
+    steps = db.scalars(select(FileStep).where(FileStep.file_id == s.file_id, FileStep.kind == "embauche")).all()
+    assert len(steps) == 1
+    assert len(db.scalars(select(OutcomeEvent).where(OutcomeEvent.kind == "embauche")).all()) == 1

@@ -122,6 +122,21 @@ def test_own_logins_do_not_reset_the_per_address_count(
     assert own_logins == [200, 429, 429]
 
 
+def test_an_own_login_clears_only_that_accounts_failures(settings: Settings, engine: Engine, world: World) -> None:
+    """Decision: the owner who mistyped then logged in starts afresh on that account; the address keeps its
+    count (see above)."""
+    app = create_app(settings.model_copy(update={"login_max_failures_ip": 1000}), engine=engine)
+    email, limit = world.emails["personne"], settings.login_max_failures_account
+
+    def attempt(password: str) -> int:
+        return TestClient(app).post(LOGIN, json={"email": email, "password": password}).status_code
+
+    assert [attempt(f"faute {i}") for i in range(limit - 1)] == [403] * (limit - 1)
+    assert attempt(PASSWORD) == 200
+    assert [attempt(f"faute {i}") for i in range(limit)] == [403] * limit
+    assert attempt(PASSWORD) == 429
+
+
 @pytest.mark.parametrize("burst", [30])
 def test_simultaneous_wrong_passwords_are_never_all_checked(
     settings: Settings, engine: Engine, world: World, hasher_in_use: Any, burst: int

@@ -7,6 +7,7 @@ server skips those tests; under CI=true it is an error, so the PostgreSQL run ca
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -27,6 +28,16 @@ GEO_DIR = SHARED_DATA / "geo_fr"
 REFERENCE_DIR = PROJECT_ROOT / "data"
 PG_ADMIN_URL = os.environ.get("PASSERELLES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_secret_key() -> Iterator[str]:
+    """One random secret for the whole test session, seen by every ``Settings()`` (apps, CLI runs), as an
+    operator's PASSERELLES_SECRET_KEY would be: signed links made by the CLI open in the app."""
+    with pytest.MonkeyPatch.context() as mp:
+        key = secrets.token_urlsafe(32)
+        mp.setenv("PASSERELLES_SECRET_KEY", key)
+        yield key
 
 
 def _pg_available() -> bool:

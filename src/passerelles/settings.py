@@ -6,13 +6,18 @@ their own ``Settings(...)``.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import threading
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Environments that may run without PASSERELLES_SECRET_KEY; every other value (production, staging…) needs it.
+KEYLESS_ENVIRONMENTS = ("development", "test")
 
 
 def _default_data_dir() -> Path | None:
@@ -44,11 +49,20 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "var" / "search",
         description="Search index directory (versions/ + CURRENT pointer), built from the database.",
     )
-    environment: str = Field(default="development", pattern="^(development|test|production)$")
+    environment: str = Field(
+        default="development",
+        pattern="^[a-z][a-z0-9_-]{0,39}$",
+        description="development, test, production… : hors development et test, PASSERELLES_SECRET_KEY est exigée.",
+    )
     debug: bool = False
     # Accounts, e-mail, personal data (issue 7).
     secret_key: str = Field(
-        default="", description="Clé secrète (liens signés, empreintes) ; obligatoire en production."
+        default="",
+        description="Clé secrète (liens signés, empreintes) ; obligatoire hors développement et test.",
+    )
+    secret_key_file: Path = Field(
+        default=PROJECT_ROOT / "var" / "secret_key",
+        description="En développement sans clé : clé aléatoire de l'installation, créée au premier usage (0600).",
     )
     base_url: str = Field(
         default="http://127.0.0.1:8000", description="Adresse publique, pour les liens des courriels."
@@ -61,6 +75,8 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, ge=1)
     login_max_failures_account: int = Field(default=5, ge=1)
     login_max_failures_ip: int = Field(default=30, ge=1)
+    # argon2 checks at once per process (64 MiB each): a login beyond is answered 429 at once, not queued.
+    login_max_concurrent_checks: int = Field(default=4, ge=1, le=256)
     inactive_purge_days: int = Field(default=730, ge=30, description="Purge des dossiers inactifs (2 ans).")
     reminder_days: int = Field(default=7, ge=1, description="Relance des candidatures sans réponse.")
 
@@ -73,17 +89,24 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
-    @field_validator("secret_key")
-    @classmethod
-    def _secret(cls, value: str, info: Any) -> str:
-        if not value and info.data.get("environment") == "production":
-            raise ValueError("PASSERELLES_SECRET_KEY est obligatoire en production")
-        return value
+    @model_validator(mode="after")
+    def _secret_required(self) -> Settings:
+        if not self.secret_key and self.environment not in KEYLESS_ENVIRONMENTS:
+            raise ValueError(
+                f"PASSERELLES_SECRET_KEY est obligatoire hors développement et test (environnement {self.environment})"
+            )
+        return self
 
     @property
     def signing_key(self) -> bytes:
-        # Development and test run without a configured secret: a fixed, documented one (never in production).
-        return (self.secret_key or "passerelles-developpement-seulement").encode()
+        """The key of signed links and keyed digests. Never a public value: without PASSERELLES_SECRET_KEY,
+        development uses a random key kept in ``secret_key_file`` (created on first use, reused after) and
+        the test environment a random key per process."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        if self.environment == "development":
+            return _install_secret(self.secret_key_file)
+        return _process_secret()
 
     @property
     def rome_dir(self) -> Path | None:
@@ -96,3 +119,39 @@ class Settings(BaseSettings):
         if self.data_dir and (self.data_dir / "geo_fr").is_dir():
             return self.data_dir / "geo_fr"
         return None
+
+
+_secret_lock = threading.Lock()
+_secrets: dict[str, bytes] = {}
+
+
+def _process_secret() -> bytes:
+    with _secret_lock:
+        return _secrets.setdefault("", secrets.token_bytes(32))
+
+
+def _install_secret(path: Path) -> bytes:
+    """The random key of this installation, read from ``path`` or created there (mode 0600).
+
+    Created whole under a temporary name, then linked to its final name: a concurrent process either
+    creates it or reads the one that won, never a partial file."""
+    key = str(path.resolve())
+    with _secret_lock:
+        if key in _secrets:
+            return _secrets[key]
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "w") as out:
+                    out.write(secrets.token_urlsafe(48) + "\n")
+                with contextlib.suppress(FileExistsError):  # another process created it first: use theirs
+                    os.link(tmp, path)
+            finally:
+                tmp.unlink()
+        value = path.read_text().strip()
+        if len(value) < 32:
+            raise RuntimeError(f"Clé secrète trop courte ou vide dans {path} : supprimez le fichier pour en créer une")
+        _secrets[key] = value.encode()
+        return _secrets[key]

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from passerelles.accounts import services
+from passerelles.accounts.mail import wait_for_pending
 from passerelles.accounts.schemas import AccountCreate, PlatformIn, StructureIn
 from passerelles.accounts.security import SESSION_COOKIE
 from passerelles.app import create_app
@@ -49,6 +50,7 @@ class Mailbox:
         return "250 OK"
 
     def to(self, address: str) -> list[Message]:
+        wait_for_pending()  # mails sent in the background (password reset) have arrived
         return [m for m in self.messages if m["To"] == address]
 
     def link(self, address: str, path: str) -> str:
@@ -80,6 +82,7 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 @pytest.fixture
 def mailbox(smtp: tuple[Mailbox, int]) -> Mailbox:
     box, _port = smtp
+    wait_for_pending()  # nothing from an earlier test arrives late
     box.messages.clear()
     return box
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from passerelles.accounts import services
 from passerelles.accounts.models import Account
-from passerelles.accounts.schemas import AccountCreate, PlatformIn, RegisterIn
+from passerelles.accounts.schemas import AccountCreate, PlatformIn, RegisterIn, RegistrationOut
 from passerelles.accounts.security import (
     SESSION_COOKIE,
     Actor,
@@ -168,13 +168,8 @@ def register_submit(
     return page(
         request,
         "accounts/message.html",
-        {
-            "title": "Compte créé",
-            "message": (
-                "Un courriel de confirmation vient de vous être envoyé. "
-                "Ouvrez le lien qu'il contient pour activer le compte."
-            ),
-        },
+        # The same page whether the address already had an account or not (its owner is told by mail).
+        {"title": "Inscription enregistrée", "message": RegistrationOut().message},
     )
 
 
@@ -195,11 +190,8 @@ def forgot_form(request: Request, actor: OptionalActor) -> Response:
 
 
 @router.post("/mot-de-passe-oublie")
-def forgot_submit(
-    request: Request, session: DbSession, actor: OptionalActor, email: Annotated[str, Form(max_length=254)] = ""
-) -> Response:
-    services.request_password_reset(session, request.app.state.settings, email)
-    session.commit()
+def forgot_submit(request: Request, actor: OptionalActor, email: Annotated[str, Form(max_length=254)] = "") -> Response:
+    services.request_password_reset(request.app.state.sessionmaker, request.app.state.settings, email)
     ctx = {
         "title": "Demande enregistrée",
         "message": (

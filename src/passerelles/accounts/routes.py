@@ -20,6 +20,7 @@ from passerelles.accounts.schemas import (
     PlatformIn,
     PlatformOut,
     RegisterIn,
+    RegistrationOut,
     SessionOut,
 )
 from passerelles.accounts.security import (
@@ -69,12 +70,13 @@ def me(request: Request, actor: Actor) -> SessionOut:
     return SessionOut(account=services.account_out(actor), csrf_token=request.state.csrf_token)
 
 
-@router.post("/comptes/inscription", response_model=AccountOut, status_code=201)
-def register(request: Request, session: DbSession, data: RegisterIn) -> AccountOut:
-    """Créer un compte de personne ou d'employeur ; un courriel de confirmation est envoyé."""
-    account = services.register(session, request.app.state.settings, data)
+@router.post("/comptes/inscription", response_model=RegistrationOut, status_code=202)
+def register(request: Request, session: DbSession, data: RegisterIn) -> RegistrationOut:
+    """Créer un compte de personne ou d'employeur ; un courriel est envoyé à l'adresse (la réponse est la même
+    qu'un compte existe déjà ou non : son titulaire est alors prévenu par courriel)."""
+    services.register(session, request.app.state.settings, data)
     session.commit()
-    return services.account_out(account)
+    return RegistrationOut()
 
 
 @router.post("/comptes/verification", response_model=AccountOut)
@@ -88,10 +90,9 @@ def verify(session: DbSession, token: Annotated[str, Body(embed=True, max_length
 
 
 @router.post("/comptes/mot-de-passe/oubli", status_code=202)
-def forgot(request: Request, session: DbSession, data: PasswordResetRequest) -> dict[str, str]:
+def forgot(request: Request, data: PasswordResetRequest) -> dict[str, str]:
     """Demander un lien de nouveau mot de passe (la réponse est la même que le compte existe ou non)."""
-    services.request_password_reset(session, request.app.state.settings, data.email)
-    session.commit()
+    services.request_password_reset(request.app.state.sessionmaker, request.app.state.settings, data.email)
     return {"status": "ok"}
 
 

@@ -122,6 +122,15 @@ class AccountOut(BaseModel):
     created_at: dt.datetime
 
 
+class RegistrationOut(BaseModel):
+    """The answer to a registration, the same whether the address already had an account or not."""
+
+    status: Literal["ok"] = "ok"
+    message: str = (
+        "Un courriel vient d'être envoyé à cette adresse : ouvrez le lien qu'il contient pour activer le compte."
+    )
+
+
 class SessionOut(BaseModel):
     account: AccountOut
     csrf_token: str

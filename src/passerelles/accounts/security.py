@@ -154,7 +154,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(services.TooManyAttempts)
     async def _too_many(request: Request, exc: services.TooManyAttempts) -> Response:
         response = errors._render(request, 429, exc.message)
-        response.headers["Retry-After"] = str(request.app.state.settings.login_window_minutes * 60)
+        wait = exc.retry_after or request.app.state.settings.login_window_minutes * 60
+        response.headers["Retry-After"] = str(wait)
         return response
 
     @app.exception_handler(MailError)

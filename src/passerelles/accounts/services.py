@@ -10,14 +10,15 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
-from passerelles.accounts.mail import send_mail
+from passerelles.accounts.mail import in_background, send_mail
 from passerelles.accounts.models import Account, AccountToken, LoginAttempt, Platform, UserSession
 from passerelles.accounts.schemas import (
     AccountCreate,
@@ -62,9 +63,14 @@ class NotAuthenticated(Exception):
 
 
 class TooManyAttempts(Exception):
-    def __init__(self, message: str = "Trop de tentatives de connexion ; réessayez plus tard.") -> None:
+    """429. ``retry_after``: seconds to wait, or None for the login window."""
+
+    def __init__(
+        self, message: str = "Trop de tentatives de connexion ; réessayez plus tard.", retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.retry_after = retry_after
 
 
 class InvalidInput(Exception):
@@ -207,10 +213,35 @@ def create_account(
     return account
 
 
-def register(session: Session, settings: Settings, data: RegisterIn) -> Account:
-    """Self-registration of a person or an employer; the address must then be verified by e-mail."""
+def register(session: Session, settings: Settings, data: RegisterIn) -> Account | None:
+    """Self-registration of a person or an employer; the address must then be verified by e-mail.
+
+    An address that already has an account gets the same answer and the same work (a password hash, one
+    mail), so that registration does not tell who has an account: the mail goes to the owner of the address,
+    saying someone tried. Returns the new account, or None in that case."""
     if data.role == "employeur" and data.structure is None:
         raise InvalidInput("structure", "Un employeur indique sa structure (nom, SIRET, type).")
+    if (
+        data.role == "employeur"
+        and data.structure
+        and session.get(StructureType, data.structure.structure_type) is None
+    ):
+        # Checked before the address, so that this refusal too is the same for known and unknown addresses.
+        raise InvalidInput("structure.structure_type", f"Type de structure inconnu : {data.structure.structure_type}")
+    existing = get_account_by_email(session, data.email)
+    if existing is not None:
+        hash_password(data.password)  # the time a new account takes
+        raw = issue_token(session, existing, "reset", hours=2)  # and a row written, like its e-mail token
+        send_mail(
+            settings,
+            existing.email,
+            "Passerelles : tentative de création de compte",
+            f"Bonjour {existing.display_name},\n\nQuelqu'un a tenté de créer un compte Passerelles avec votre adresse. "
+            "Vous avez déjà un compte : aucun autre n'a été créé.\n\nSi c'était vous et que vous avez oublié votre "
+            f"mot de passe, choisissez-en un nouveau :\n{settings.base_url}/mot-de-passe/nouveau?jeton={raw}\n\n"
+            "Ce lien est valable 2 heures. Sinon, ignorez ce message : votre compte n'a pas changé.\n",
+        )
+        return None
     create = AccountCreate(
         email=data.email,
         display_name=data.display_name,
@@ -240,11 +271,30 @@ def issue_token(session: Session, account: Account, purpose: str, hours: int = 4
 
 
 def consume_token(session: Session, raw: str, purpose: str) -> Account | None:
-    token = session.get(AccountToken, digest(raw))
-    if token is None or token.purpose != purpose or token.used_at is not None or aware(token.expires_at) < now():
+    """The token's account, the token used up; None if unknown, used, expired or of another purpose.
+
+    Consumed by one conditional UPDATE (… WHERE used_at IS NULL): of simultaneous uses, one only changes
+    the row (PostgreSQL re-checks the condition after the first commits; SQLite writes one at a time).
+    Every other outstanding token of that account and purpose is revoked with it: an older link, or a
+    second one sent meanwhile, no longer works."""
+    at = now()
+    found = session.execute(
+        update(AccountToken)
+        .where(AccountToken.token_hash == digest(raw), AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
+        .values(used_at=at)
+        .returning(AccountToken.account_id, AccountToken.expires_at)
+    ).first()
+    if found is None:
         return None
-    token.used_at = now()
-    return session.get(Account, token.account_id)
+    account_id, expires_at = found
+    if aware(expires_at) < at:
+        return None
+    session.execute(
+        update(AccountToken)
+        .where(AccountToken.account_id == account_id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
+        .values(used_at=at)
+    )
+    return session.get(Account, account_id)
 
 
 def send_verification(session: Session, settings: Settings, account: Account) -> None:
@@ -276,20 +326,28 @@ def verify_email(session: Session, raw: str) -> Account | None:
     return account
 
 
-def request_password_reset(session: Session, settings: Settings, email: str) -> None:
-    """Always silent about whether the address has an account."""
-    account = get_account_by_email(session, email)
-    if account is None or not account.is_active:
-        return
-    raw = issue_token(session, account, "reset", hours=2)
-    send_mail(
-        settings,
-        account.email,
-        "Passerelles : nouveau mot de passe",
-        f"Bonjour {account.display_name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien :\n"
-        f"{settings.base_url}/mot-de-passe/nouveau?jeton={raw}\n\nCe lien est valable 2 heures. "
-        "Si vous n'avez rien demandé, ignorez ce message.\n",
-    )
+def request_password_reset(factory: sessionmaker[Session], settings: Settings, email: str) -> None:
+    """Answer at once and do the work in the background: the look-up, the token and the mail. The answer and
+    its timing are then the same for a known and an unknown address, and a mail server that is down is never
+    seen by the requester (it is logged)."""
+    in_background(_send_reset_link, factory, settings, email)
+
+
+def _send_reset_link(factory: sessionmaker[Session], settings: Settings, email: str) -> None:
+    with factory() as session:
+        account = get_account_by_email(session, email)
+        if account is None or not account.is_active:
+            return
+        raw = issue_token(session, account, "reset", hours=2)
+        session.commit()
+        send_mail(
+            settings,
+            account.email,
+            "Passerelles : nouveau mot de passe",
+            f"Bonjour {account.display_name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien :\n"
+            f"{settings.base_url}/mot-de-passe/nouveau?jeton={raw}\n\nCe lien est valable 2 heures. "
+            "Si vous n'avez rien demandé, ignorez ce message.\n",
+        )
 
 
 def reset_password(session: Session, raw: str, password: str) -> Account | None:
@@ -306,11 +364,29 @@ def reset_password(session: Session, raw: str, password: str) -> Account | None:
 # ------------------------------------------------------------------------------------------- logging in
 
 
-def _failures(session: Session, key: str, since: dt.datetime) -> int:
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.at)).where(LoginAttempt.key == key, LoginAttempt.success.is_(True))
-    )
-    start = max(since, aware(last_success)) if last_success else since
+_check_slots: dict[int, threading.BoundedSemaphore] = {}
+_check_slots_lock = threading.Lock()
+
+
+def _password_check_slot(settings: Settings) -> threading.BoundedSemaphore:
+    """The process's semaphore of concurrent password checks (one per configured size)."""
+    with _check_slots_lock:
+        size = settings.login_max_concurrent_checks
+        return _check_slots.setdefault(size, threading.BoundedSemaphore(size))
+
+
+def _failures(session: Session, key: str, since: dt.datetime, *, reset_by_success: bool) -> int:
+    """Attempts of ``key`` in the window not known to have succeeded (failed or still being checked).
+
+    For an account, a success ends its run of failures: its owner who mistyped then logged in starts
+    afresh (someone guessing without the password never gets a success). For an address, successes never
+    reset anything: logging in to one's own account between guesses on others does not help."""
+    start = since
+    if reset_by_success:
+        last_success = session.scalar(
+            select(func.max(LoginAttempt.at)).where(LoginAttempt.key == key, LoginAttempt.success.is_(True))
+        )
+        start = max(since, aware(last_success)) if last_success else since
     return (
         session.scalar(
             select(func.count())
@@ -324,28 +400,45 @@ def _failures(session: Session, key: str, since: dt.datetime) -> int:
 def authenticate(session: Session, settings: Settings, email: str, password: str, ip: str) -> Account:
     """Check a password under per-account and per-IP limits kept in the database (all workers see them).
 
-    Raises TooManyAttempts before checking anything once a limit is reached, AccessDenied on failure."""
+    Raises TooManyAttempts (429) when the process already runs its maximum of password checks, or when a
+    limit is reached, AccessDenied (403) on failure. The attempt is recorded and committed before it is
+    counted, and counted before the password is checked: of N simultaneous attempts, the one that counts
+    last sees all N, so no more than the limit are ever checked. A success then marks its attempt."""
+    slot = _password_check_slot(settings)
+    if not slot.acquire(blocking=False):
+        raise TooManyAttempts("Trop de connexions en cours ; réessayez dans un instant.", retry_after=1)
+    try:
+        return _authenticate(session, settings, email, password, ip)
+    finally:
+        slot.release()
+
+
+def _authenticate(session: Session, settings: Settings, email: str, password: str, ip: str) -> Account:
     email = email.strip().lower()
     account_key = "account:" + keyed_digest(settings, email)
     ip_key = "ip:" + keyed_digest(settings, ip)
-    since = now() - dt.timedelta(minutes=settings.login_window_minutes)
-    if (
-        _failures(session, account_key, since) >= settings.login_max_failures_account
-        or _failures(session, ip_key, since) >= settings.login_max_failures_ip
-    ):
-        raise TooManyAttempts()
-    account = get_account_by_email(session, email)
+    session.commit()  # nothing of the caller's read transaction mixes with the attempt's own
+    at = now()
+    attempts = [LoginAttempt(key=account_key, at=at, success=False), LoginAttempt(key=ip_key, at=at, success=False)]
+    session.add_all(attempts)
+    session.commit()  # recorded and visible to every other attempt before anything is counted
+    since = at - dt.timedelta(minutes=settings.login_window_minutes)
+    # Own attempt included: the limit-th failure is still checked, the next one is refused.
+    over = (
+        _failures(session, account_key, since, reset_by_success=True) > settings.login_max_failures_account
+        or _failures(session, ip_key, since, reset_by_success=False) > settings.login_max_failures_ip
+    )
+    account = None if over else get_account_by_email(session, email)
     # Release the database connection while argon2 works (tens of milliseconds, 64 MiB): under a burst of
     # logins, connections would otherwise wait on hashing.
     session.commit()
+    if over:
+        raise TooManyAttempts()
     ok = verify_password(account.password_hash if account else None, password)
     ok = ok and account is not None and account.is_active
-    at = now()
-    session.add(LoginAttempt(key=account_key, at=at, success=ok))
-    session.add(LoginAttempt(key=ip_key, at=at, success=ok))
     if not ok or account is None:
-        session.commit()  # the failure must count even though the request fails
         raise AccessDenied("Adresse ou mot de passe incorrect.")
+    session.execute(update(LoginAttempt).where(LoginAttempt.id.in_([a.id for a in attempts])).values(success=True))
     if account.email_verified_at is None:
         session.commit()
         raise AccessDenied("Adresse non confirmée : ouvrez le lien reçu par courriel.")

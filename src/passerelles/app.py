@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from passerelles import errors
+from passerelles import errors, http
 from passerelles.certifications import pages as certification_pages
 from passerelles.certifications import routes as certification_routes
 from passerelles.db import make_engine, make_sessionmaker
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.include_router(offer_pages.router)
     _install_accounts(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    http.install(app, settings, session_cookie=account_security.SESSION_COOKIE)
     return app
 
 

@@ -143,6 +143,44 @@ def test_non_ascii_signatures_and_tokens_are_refused_not_500(client: TestClient,
     assert refused.status_code == 403
 
 
+PAGE_VALUES = ["3000000000", "-3000000000", "1" + "0" * 30, "nan", "-inf", "1e400", "%00", "%ED%A0%80"]
+
+
+def test_pages_never_fail_on_hostile_values(client: TestClient, world: World, app: FastAPI) -> None:
+    """The pages' counterpart of the schemathesis pass: every GET page, each path parameter and each query
+    parameter (declared, or one of the forms' criteria, all at once) set to a hostile value."""
+    from passerelles.webforms import FIELD_LABELS
+
+    login(client, world.emails["conseiller_a"])
+    criteria = [*FIELD_LABELS, "statut", "etape", "action_avant", "age", "max_mois", "experience_annees", "sig"]
+    failures, sent = [], 0
+    for ctx in iter_route_contexts(app.routes):
+        path = getattr(ctx, "path", "")
+        if "GET" not in (getattr(ctx, "methods", None) or set()) or path.startswith(("/api/", "/static", "/docs")):
+            continue
+        names = [n.split(":")[0] for n in path.split("{")[1:]]
+        names = [n.split("}")[0] for n in names]
+        urls = []
+        for value in PAGE_VALUES:
+            for target in names:
+                urls.append(_fill(path, names, target, value))
+            filled = _fill(path, names, "", "1")
+            urls.append(filled + "?" + "&".join(f"{name}={value}" for name in criteria))
+        for url in urls:
+            sent += 1
+            response = client.get(url, follow_redirects=False)
+            if response.status_code >= 500:
+                failures.append(f"GET {url[:150]} → {response.status_code}")
+    assert sent > 200
+    assert not failures, "\n".join(failures)
+
+
+def _fill(path: str, names: list[str], target: str, value: str) -> str:
+    for name in names:
+        path = path.replace("{" + name + "}", value if name == target else "1")
+    return path
+
+
 # ---------------------------------------------------------------- response headers
 
 

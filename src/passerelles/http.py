@@ -82,22 +82,27 @@ def _bad_text(value: str) -> str | None:
     return None
 
 
-def _walk_json(value: Any, where: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        reason = _bad_text(value)
-        if reason:
-            yield where, reason
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            reason = _bad_text(key)
+def _walk_json(data: Any) -> Iterator[tuple[str, str]]:
+    """(field, reason) for each string that cannot be stored and each non-finite number; iterative, so
+    that a deeply nested body cannot exhaust the stack."""
+    stack: list[tuple[str, Any]] = [("body", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            reason = _bad_text(value)
             if reason:
                 yield where, reason
-            yield from _walk_json(item, f"{where}.{key}" if _bad_text(key) is None else where)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk_json(item, f"{where}.{index}")
-    elif isinstance(value, float) and not math.isfinite(value):
-        yield where, "nombre fini attendu"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                reason = _bad_text(key)
+                if reason:
+                    yield where, reason
+                    key = "?"
+                stack.append((f"{where}.{key}", item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}.{index}", item) for index, item in enumerate(value))
+        elif isinstance(value, float) and not math.isfinite(value):
+            yield where, "nombre fini attendu"
 
 
 def _no_constant(name: str) -> float:
@@ -111,13 +116,15 @@ def _check_body(content_type: str, body: bytes) -> None:
     if kind == "application/json" or kind.endswith("+json"):
         try:
             data = json.loads(body, parse_constant=_no_constant)
+        except RecursionError:
+            problems.append(("body", "structure trop imbriquée"))
         except ValueError as exc:
             if str(exc) in ("NaN", "Infinity", "-Infinity"):
                 problems.append(("body", "nombre fini attendu"))
             else:
                 return  # not JSON: the route answers its own 422
         else:
-            problems += _walk_json(data, "body")
+            problems += _walk_json(data)
     elif kind == "application/x-www-form-urlencoded":
         for key, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
             reason = _bad_text(key) or _bad_text(value)

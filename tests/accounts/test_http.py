@@ -102,6 +102,12 @@ def test_unpaired_surrogates_are_refused_in_json_bodies(client: TestClient, worl
     assert paired.status_code != 422 or "substitut" not in paired.text  # a real pair (an emoji) is a character
 
 
+def test_deeply_nested_json_is_422_not_500(client: TestClient, world: World) -> None:
+    for raw in ("[" * 100_000 + "]" * 100_000, '{"a":' * 5000 + "1" + "}" * 5000):
+        response = client.post("/api/v1/parcours", content=raw, headers={"content-type": "application/json"})
+        assert _error(response, 422)["details"] == [{"field": "body", "reason": "structure trop imbriquée"}]
+
+
 def test_nul_characters_are_422_before_reaching_the_database(client: TestClient, world: World) -> None:
     csrf = login(client, world.emails["conseiller_a"])
     for path in (

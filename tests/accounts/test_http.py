@@ -197,6 +197,25 @@ def test_every_answer_forbids_framing(client: TestClient, world: World) -> None:
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
 
 
+def test_an_existing_content_security_policy_is_kept_and_completed() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from passerelles.http import ResponseHeaders
+
+    def page(request: Request) -> PlainTextResponse:
+        headers = {"Content-Security-Policy": "default-src 'self'", "Cache-Control": "max-age=60"}
+        return PlainTextResponse("ok", headers=headers)
+
+    inner = Starlette(routes=[Route("/", page), Route("/espace", page)])
+    client = TestClient(ResponseHeaders(inner, session_cookie="passerelles_session"))
+    response = client.get("/")
+    assert response.headers["content-security-policy"] == "default-src 'self'; frame-ancestors 'none'"
+    assert response.headers["cache-control"] == "max-age=60"  # public, anonymous: left as it was
+    assert client.get("/espace").headers["cache-control"] == "no-store"
+
+
 def test_personal_answers_are_never_cached(client: TestClient, world: World) -> None:
     public = client.get("/api/v1/occupations")
     assert "no-store" not in public.headers.get("cache-control", "")

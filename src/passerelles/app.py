@@ -31,7 +31,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(
+    app = http.App(
         title="Passerelles",
         description="API des métiers du soin et de l'accompagnement : métiers, certifications, recherche.",
         version="1.0.0",

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -303,11 +304,20 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
-def install(app: Any, settings: Settings, *, session_cookie: str) -> None:
-    # The last added runs first: headers are put on every answer, the guard's refusals included.
+class App(FastAPI):
+    """FastAPI with :class:`ResponseHeaders` outside its whole stack, Starlette's error middleware included:
+    the headers are on every answer, a 500 and the guard's refusals too."""
+
+    session_cookie = ""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ResponseHeaders(super().build_middleware_stack(), session_cookie=self.session_cookie)
+
+
+def install(app: App, settings: Settings, *, session_cookie: str) -> None:
+    app.session_cookie = session_cookie
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
         body_timeout_seconds=settings.body_timeout_seconds,
     )
-    app.add_middleware(ResponseHeaders, session_cookie=session_cookie)

@@ -197,6 +197,18 @@ def test_every_answer_forbids_framing(client: TestClient, world: World) -> None:
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
 
 
+def test_a_server_error_carries_the_headers_too(settings: Settings, engine: Engine) -> None:
+    app = create_app(settings, engine=engine)
+
+    @app.get("/espace/test-erreur")
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    response = TestClient(app, raise_server_exceptions=False).get("/espace/test-erreur")
+    assert response.status_code == 500 and "boom" not in response.text
+    assert response.headers["x-frame-options"] == "DENY" and response.headers["cache-control"] == "no-store"
+
+
 def test_an_existing_content_security_policy_is_kept_and_completed() -> None:
     from starlette.applications import Starlette
     from starlette.responses import PlainTextResponse

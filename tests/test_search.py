@@ -403,9 +403,12 @@ def test_api_search_filters_facets_and_errors(web: TestClient) -> None:
         assert far.status_code == 422 and "hors de la période" in far.json()["error"]["message"], field
     too_long = web.get("/api/v1/search", params={"q": "a" * 201})
     assert too_long.status_code == 422 and too_long.json()["error"]["code"] == "invalid_request"
-    for hostile in ('"*:(AND OR) title:x~2', "<script>alert(1)</script>", "\x00\u202e", "-" * 200):
+    for hostile in ('"*:(AND OR) title:x~2', "<script>alert(1)</script>", "\u202e", "-" * 200):
         answer = web.get("/api/v1/search", params={"q": hostile})
         assert answer.status_code == 200, hostile  # text only: no query syntax reaches tantivy
+    # A NUL character is refused before any route (issue 14: PostgreSQL cannot store it), in the one error shape.
+    nul = web.get("/api/v1/search", params={"q": "\x00\u202e"})
+    assert nul.status_code == 422 and nul.json()["error"]["details"][0]["field"] == "q"
     page = web.get("/recherche", params={"q": "<script>alert(1)</script>"})
     assert "<script>alert(1)</script>" not in page.text
     suggest = web.get("/api/v1/search/suggest", params={"q": "infirm"}).json()

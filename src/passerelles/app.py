@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from passerelles import errors
+from passerelles import errors, http
 from passerelles.certifications import pages as certification_pages
 from passerelles.certifications import routes as certification_routes
 from passerelles.db import make_engine, make_sessionmaker
@@ -31,7 +31,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(
+    app = http.App(
         title="Passerelles",
         description="API des métiers du soin et de l'accompagnement : métiers, certifications, recherche.",
         version="1.0.0",
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.include_router(offer_pages.router)
     _install_accounts(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    http.install(app, settings, session_cookie=account_security.SESSION_COOKIE)
     return app
 
 

@@ -651,9 +651,11 @@ def serve(
     import uvicorn
 
     from passerelles.app import create_app
+    from passerelles.http import uvicorn_options
 
+    settings = Settings()
     typer.echo(f"Passerelles sur http://{host}:{port}")
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **uvicorn_options(settings))
 
 
 def main() -> None:

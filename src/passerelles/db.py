@@ -11,6 +11,9 @@ from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+# Largest id of a row (an ``integer`` column on PostgreSQL): a larger number in a request is refused.
+MAX_ID = 2_147_483_647
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

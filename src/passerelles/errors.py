@@ -17,7 +17,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("passerelles")
 
-CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 422: "invalid_request", 500: "internal_error"}
+CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "payload_too_large",
+    422: "invalid_request",
+    500: "internal_error",
+}
 MESSAGES = {404: "Ressource introuvable.", 405: "Méthode non autorisée.", 500: "Erreur interne du serveur."}
 
 
@@ -46,6 +54,11 @@ def _render(request: Request, status: int, message: str, details: list[Any] | No
         request, "error.html", {"status": status, "message": message}, status_code=status
     )
     return response
+
+
+def render_error(request: Request, status: int, message: str, details: list[Any] | None = None) -> Response:
+    """The error answer: the one JSON shape under ``/api/``, the French error page elsewhere."""
+    return _render(request, status, message, details)
 
 
 def install(app: FastAPI) -> None:

@@ -79,6 +79,18 @@ class Settings(BaseSettings):
     login_max_concurrent_checks: int = Field(default=4, ge=1, le=256)
     inactive_purge_days: int = Field(default=730, ge=30, description="Purge des dossiers inactifs (2 ans).")
     reminder_days: int = Field(default=7, ge=1, description="Relance des candidatures sans réponse.")
+    # Requests (issue 14): no route takes files, so one limit covers JSON and form bodies.
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, le=100 * 1_048_576, description="Taille maximale d'un corps de requête."
+    )
+    body_timeout_seconds: float = Field(
+        default=15, gt=0, le=600, description="Délai pour recevoir tout le corps annoncé d'une requête (408 après)."
+    )
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Proxys dont X-Forwarded-For/-Proto sont crus (adresses ou réseaux, séparés par des virgules) ; "
+        "vide : aucun.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -7,14 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from passerelles.db import MAX_ID
 from passerelles.pathways.services import RuleBook, build_rulebook
 from passerelles.search.services import SearchBackend, open_backend
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# Ids in paths and queries are database integers (PostgreSQL ``integer``): a larger number is a 422, not an
+# out-of-range error from the database.
+PathId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 _lock = threading.Lock()
 
 

@@ -8,7 +8,7 @@ import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from passerelles import errors
@@ -16,10 +16,9 @@ from passerelles.accounts import services
 from passerelles.accounts.mail import MailError
 from passerelles.accounts.models import Account
 from passerelles.web import DbSession
+from passerelles.web import PathId as PathId  # shared with every package's routes
+from passerelles.web import QueryId as QueryId
 
-# Ids in paths and queries: a database integer, so that a huge number is a 422, not an overflow.
-PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-QueryId = Annotated[int, Query(ge=1, le=2_147_483_647)]
 SESSION_COOKIE = "passerelles_session"
 CSRF_COOKIE = "passerelles_csrf"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -83,7 +82,8 @@ async def csrf_protect(request: Request, actor: OptionalActor) -> None:
         # A browser cannot send a cross-site JSON body without a CORS preflight, which this API never grants.
         return
     expected = request.state.csrf_token if actor is not None else request.cookies.get(CSRF_COOKIE)
-    if not services.constant_time_equal(sent, expected):
+    # hmac.compare_digest refuses non-ASCII text (a header or cookie may carry any Latin-1): never a token.
+    if not (sent or "").isascii() or not (expected or "").isascii() or not services.constant_time_equal(sent, expected):
         raise CsrfRefused()
 
 

@@ -75,10 +75,16 @@ def caseload(
 def caseload_csv(
     session: DbSession, actor: Actor, q: str = "", statut: str = "", etape: str = "", action_avant: str = ""
 ) -> Response:
-    filters = FileFilters(q=q, status=statut, step=etape, action_due_before=action_avant or None)
+    try:
+        filters = FileFilters(q=q, status=statut, step=etape, action_due_before=action_avant or None)
+    except ValidationError as exc:
+        # The list page shows the same errors beside its form; the export refuses to guess.
+        labels = {"q": "recherche", "status": "statut", "step": "étape", "action_due_before": "action avant le"}
+        names = sorted({labels.get(str(e["loc"][0]), "filtre") for e in exc.errors() if e["loc"]})
+        raise InvalidInput("filtres", "Filtre non reconnu : " + ", ".join(names) + ".") from None
     body = services.csv_rows(services.list_files(session, actor, filters))
     headers = {"Content-Disposition": 'attachment; filename="dossiers.csv"', "Cache-Control": "no-store"}
-    return Response("\ufeff" + body, media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/conseil/dossiers/nouveau")

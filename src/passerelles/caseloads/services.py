@@ -9,9 +9,7 @@ A file outside the actor's reach is reported as absent (None), so ids reveal not
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import secrets
 from collections import Counter, defaultdict
 from typing import Any
@@ -51,6 +49,7 @@ from passerelles.caseloads.schemas import (
     StepIn,
     StepOut,
 )
+from passerelles.exports import csv_text
 from passerelles.pathways.schemas import Profile
 from passerelles.places.models import Commune
 from passerelles.settings import Settings
@@ -472,23 +471,24 @@ CSV_COLUMNS = [
 
 
 def csv_rows(rows: list[FileSummary]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        values = [
-            r.id,
-            r.last_name,
-            r.first_name,
-            r.commune_code or "",
-            r.status,
-            r.counsellor or "",
-            r.last_step or "",
-        ]
-        values += [r.next_action_on.isoformat() if r.next_action_on else "", "oui" if r.visible_employeurs else "non"]
-        # A cell starting with = + - @ would run as a formula in a spreadsheet: neutralise it.
-        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in values])
-    return out.getvalue()
+    """The caseload export (formula cells neutralised by the shared CSV writer)."""
+    return csv_text(
+        CSV_COLUMNS,
+        (
+            [
+                r.id,
+                r.last_name,
+                r.first_name,
+                r.commune_code or "",
+                r.status,
+                r.counsellor or "",
+                r.last_step or "",
+                r.next_action_on.isoformat() if r.next_action_on else "",
+                "oui" if r.visible_employeurs else "non",
+            ]
+            for r in rows
+        ),
+    )
 
 
 def file_detail(session: Session, actor: Account, file_id: int, *, log: str | None = "lecture") -> FileDetail | None:

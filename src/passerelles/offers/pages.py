@@ -16,7 +16,7 @@ from passerelles.offers import services
 from passerelles.offers.schemas import CONTRACTS, PUBLISHED_WITHIN, WORKING_TIMES, OfferQuery
 from passerelles.places.services import place_index
 from passerelles.trainings.services import form_options
-from passerelles.web import DbSession, render
+from passerelles.web import DbSession, PathId, render
 from passerelles.webforms import FormErrors, error_item, parse_params, parse_valid_part, query_string, render_status
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +74,7 @@ def offers_csv(request: Request, session: DbSession) -> Response:
 
 
 @router.get("/emploi/offres/{offer_id}")
-def offer_page(offer_id: int, request: Request, session: DbSession) -> Any:
+def offer_page(offer_id: PathId, request: Request, session: DbSession) -> Any:
     offer = services.get_offer(session, offer_id)
     if offer is None:
         raise NotFound(f"Offre d'emploi introuvable : {offer_id}")

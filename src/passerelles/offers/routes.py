@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from passerelles.errors import NotFound, error_body
 from passerelles.offers import services
 from passerelles.offers.schemas import MarketPanel, OfferDetail, OfferQuery, OfferResults
-from passerelles.web import DbSession
+from passerelles.web import DbSession, PathId
 from passerelles.webforms import FormErrors, parse_params
 
 router = APIRouter(tags=["emploi"])
@@ -33,7 +33,7 @@ def search(request: Request, session: DbSession) -> Any:
 
 
 @router.get("/emploi/offres/{offer_id}", response_model=OfferDetail)
-def get_offer(offer_id: int, session: DbSession) -> OfferDetail:
+def get_offer(offer_id: PathId, session: DbSession) -> OfferDetail:
     """Une offre d'emploi."""
     offer = services.get_offer(session, offer_id)
     if offer is None:

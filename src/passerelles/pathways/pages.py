@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -36,6 +37,14 @@ def _french(error: Any) -> str:
     return "format inattendu"
 
 
+def _number(raw: str) -> float:
+    """A finite number typed in a form (decimal comma accepted); ``nan``, ``inf`` or ``1e400`` are refused."""
+    value = float(raw.replace(",", "."))
+    if not math.isfinite(value):
+        raise ValueError(raw)
+    return value
+
+
 @router.get("/parcours")
 def parcours_page(
     request: Request,
@@ -65,7 +74,7 @@ def parcours_page(
     for occ, years in zip(experience_metier, experience_annees, strict=False):
         if occ and years:
             try:
-                experience.append({"occupation": occ, "years": float(years.replace(",", "."))})
+                experience.append({"occupation": occ, "years": _number(years)})
             except ValueError:
                 errors.append(f"Durée d'expérience invalide : {years}")
     submitted = bool(diplome or experience_metier or age or cible)
@@ -73,7 +82,7 @@ def parcours_page(
     numbers: dict[str, float | None] = {}
     for field, raw, label in (("age", age, "Âge"), ("max_months", max_mois, "Durée maximale")):
         try:
-            numbers[field] = float(raw.replace(",", ".")) if raw.strip() else None
+            numbers[field] = _number(raw) if raw.strip() else None
         except ValueError:
             errors.append(f"{label} : un nombre est attendu (reçu « {raw[:40]} »).")
     if submitted and not errors:

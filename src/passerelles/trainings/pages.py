@@ -11,7 +11,7 @@ from passerelles.errors import NotFound
 from passerelles.exports import csv_text
 from passerelles.trainings import services
 from passerelles.trainings.schemas import FUNDERS, MODALITIES, RECRUITMENT, TrainingQuery
-from passerelles.web import DbSession, Search, render
+from passerelles.web import DbSession, PathId, Search, render
 from passerelles.webforms import FormErrors, error_item, parse_params, parse_valid_part, query_string, render_status
 
 router = APIRouter(include_in_schema=False)
@@ -105,7 +105,7 @@ def compare_csv(request: Request, session: DbSession) -> Response:
 
 
 @router.get("/formations/sessions/{session_id}")
-def session_page(session_id: int, request: Request, session: DbSession) -> Any:
+def session_page(session_id: PathId, request: Request, session: DbSession) -> Any:
     detail = services.get_session_detail(session, session_id)
     if detail is None:
         raise NotFound(f"Session de formation introuvable : {session_id}")
@@ -113,7 +113,7 @@ def session_page(session_id: int, request: Request, session: DbSession) -> Any:
 
 
 @router.get("/formations/sessions/{session_id}/agenda.ics")
-def session_ics(session_id: int, request: Request, session: DbSession) -> Response:
+def session_ics(session_id: PathId, request: Request, session: DbSession) -> Response:
     detail = services.get_session_detail(session, session_id)
     if detail is None:
         raise NotFound(f"Session de formation introuvable : {session_id}")

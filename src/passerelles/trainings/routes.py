@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from passerelles.errors import NotFound, error_body
 from passerelles.trainings import services
 from passerelles.trainings.schemas import Comparison, SessionDetail, TrainingQuery, TrainingResults
-from passerelles.web import DbSession, Search
+from passerelles.web import DbSession, PathId, Search
 from passerelles.webforms import FormErrors, parse_params
 
 router = APIRouter(tags=["formations"])
@@ -50,7 +50,7 @@ def compare(request: Request, session: DbSession) -> Any:
 
 
 @router.get("/formations/sessions/{session_id}", response_model=SessionDetail)
-def get_session(session_id: int, session: DbSession) -> SessionDetail:
+def get_session(session_id: PathId, session: DbSession) -> SessionDetail:
     """Une session : organisme, dates, lieu, admission, coût, financement, contact, source."""
     detail = services.get_session_detail(session, session_id)
     if detail is None:

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification, OccupationCertification
+from passerelles.db import MAX_ID
 from passerelles.occupations.models import Occupation
 from passerelles.places.services import (
     PlaceFilter,
@@ -582,7 +583,7 @@ def parse_ids(raw: Sequence[str]) -> list[int]:
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit() or len(part) > 12:
+            if not part.isascii() or not part.isdigit() or len(part) > 10 or not 1 <= int(part) <= MAX_ID:
                 raise BadCriterion("ids", f"Numéro de session invalide : {part[:20]!r}")
             if int(part) not in ids:
                 ids.append(int(part))

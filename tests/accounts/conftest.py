@@ -110,12 +110,17 @@ def reference_template(request: pytest.FixtureRequest, databases: DatabaseFactor
 
 
 @pytest.fixture
-def engine(request: pytest.FixtureRequest, reference_template: Engine, databases: DatabaseFactory) -> Engine:
-    """A clone per test: of the reference database, or of the one with the ``world`` already in it."""
+def engine(request: pytest.FixtureRequest, reference_template: Engine, databases: DatabaseFactory) -> Iterator[Engine]:
+    """A clone per test: of the reference database, or of the one with the ``world`` already in it.
+
+    Its pooled connections are closed after the test (the database itself is dropped at the end of the
+    session): tests that open many connections at once would otherwise exhaust PostgreSQL's clients."""
     template = reference_template
     if "world" in request.fixturenames:
         template = request.getfixturevalue("world_template")[0]
-    return databases.clone(template.dialect.name, template)
+    engine = databases.clone(template.dialect.name, template)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

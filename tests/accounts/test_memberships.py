@@ -68,7 +68,7 @@ def register_api(client: TestClient, mailbox: Mailbox, email: str, siret: str, n
         "role": "employeur",
         "structure": {"name": "N'importe quel nom", "siret": siret, "structure_type": "ehpad"},
     }
-    assert client.post("/api/v1/comptes/inscription", json=body).status_code == 201
+    assert client.post("/api/v1/comptes/inscription", json=body).status_code == 202
     assert client.get(mailbox.link(email, "/compte/verifier")).status_code == 200
     return login(client, email)
 

@@ -39,6 +39,13 @@ app.add_typer(index_app, name="index")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON stable.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Simuler : afficher le bilan sans rien écrire.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Retirer ou fermer même plus que la part autorisée (PASSERELLES_IMPORT_MAX_REMOVED_SHARE) : purge voulue.",
+    ),
+]
 
 
 def _engine(ctx: typer.Context, url: str | None = None) -> Any:
@@ -169,10 +176,18 @@ def import_rome_cmd(
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
     rejects: Annotated[Path | None, typer.Option(help="Écrire les rejets dans ce fichier JSON Lines.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Importer le référentiel ROME 4 (fiches, appellations, compétences, mobilités, textes)."""
     progress = None if as_json else lambda m: typer.echo(m, err=True)
-    _run_import(ctx, lambda engine: import_rome(engine, source, dry_run=dry_run, progress=progress), as_json, rejects)
+    limits = Settings().import_limits
+    _run_import(
+        ctx,
+        lambda engine: import_rome(engine, source, dry_run=dry_run, progress=progress, limits=limits, force=force),
+        as_json,
+        rejects,
+        ("rome", source, True, dry_run),
+    )
 
 
 @import_app.command("communes")
@@ -211,10 +226,11 @@ def _run_import(
     run: Callable[[Any], ImportReport],
     as_json: bool,
     rejects: Path | None,
-    feed: tuple[str, Path, bool, bool] | None = None,
+    feed: tuple[str, Path | str, bool, bool] | None = None,
 ) -> None:
     """Migrate, run one importer, print its report; an input refused as a whole exits with status 2.
-    ``feed`` (importer, file, full, dry run): a feed's run is recorded for ``data status`` (not a dry run)."""
+    ``feed`` (importer, file, full, dry run): the run is recorded for ``data status`` (not a dry run), even
+    a refused or failed one."""
     from passerelles.importing.runs import record_run
 
     engine = _engine(ctx)
@@ -226,6 +242,12 @@ def _run_import(
         if feed is not None and not feed[3]:
             record_run(engine, feed[0], feed[1], started, full=feed[2], refused=str(exc))
         _refuse(str(exc))
+    except Exception as exc:
+        if feed is not None and not feed[3]:
+            record_run(
+                engine, feed[0], feed[1], started, full=feed[2], failed=f"erreur inattendue ({type(exc).__name__})"
+            )
+        raise
     if feed is not None and not feed[3]:
         record_run(engine, feed[0], feed[1], started, full=feed[2], report=report)
     if not report.dry_run:
@@ -289,15 +311,19 @@ def import_lheo_cmd(
     full: Annotated[bool, typer.Option(help="Flux complet : fermer les sessions absentes.")] = False,
     demo: Annotated[bool, typer.Option(help="Données de démonstration.")] = False,
     rejects: Annotated[Path | None, typer.Option(help="Fichier JSON Lines des rejets.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Importer une offre de formation au format LHÉO."""
     from passerelles.trainings.lheo import import_lheo
 
     settings = Settings()
     xsd = settings.data_dir / "lheo" / "lheo-2.3.xsd" if settings.data_dir else None
+    limits = settings.import_limits
     _run_import(
         ctx,
-        lambda engine: import_lheo(engine, path, dry_run=dry_run, full=full, is_demo=demo, xsd=xsd),
+        lambda engine: import_lheo(
+            engine, path, dry_run=dry_run, full=full, is_demo=demo, xsd=xsd, limits=limits, force=force
+        ),
         as_json,
         rejects,
         ("lheo", path, full, dry_run),
@@ -313,12 +339,16 @@ def _import_offers(
     full: bool,
     demo: bool,
     rejects: Path | None,
+    force: bool,
 ) -> None:
     from passerelles.offers.importer import import_offers
 
+    limits = Settings().import_limits
     _run_import(
         ctx,
-        lambda engine: import_offers(engine, path, fmt=fmt, dry_run=dry_run, full=full, is_demo=demo),
+        lambda engine: import_offers(
+            engine, path, fmt=fmt, dry_run=dry_run, full=full, is_demo=demo, limits=limits, force=force
+        ),
         as_json,
         rejects,
         ("offres" if fmt == "france_travail" else "jobposting", path, full, dry_run),
@@ -334,9 +364,10 @@ def import_offres_cmd(
     full: Annotated[bool, typer.Option(help="Flux complet : fermer les offres absentes.")] = False,
     demo: Annotated[bool, typer.Option(help="Données de démonstration.")] = False,
     rejects: Annotated[Path | None, typer.Option(help="Fichier JSON Lines des rejets.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Importer des offres d'emploi au format France Travail « Offres d'emploi v2 »."""
-    _import_offers(ctx, path, "france_travail", dry_run, as_json, full, demo, rejects)
+    _import_offers(ctx, path, "france_travail", dry_run, as_json, full, demo, rejects, force)
 
 
 @import_app.command("jobposting")
@@ -347,9 +378,10 @@ def import_jobposting_cmd(
     as_json: JsonOpt = False,
     full: Annotated[bool, typer.Option(help="Flux complet : fermer les offres absentes.")] = False,
     rejects: Annotated[Path | None, typer.Option(help="Fichier JSON Lines des rejets.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Importer des offres d'emploi schema.org JobPosting."""
-    _import_offers(ctx, path, "jobposting", dry_run, as_json, full, False, rejects)
+    _import_offers(ctx, path, "jobposting", dry_run, as_json, full, False, rejects, force)
 
 
 @data_app.command("fetch")
@@ -415,8 +447,8 @@ def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     if feeds:
         typer.echo(f"\nFlux importés (dernier import de chacun ; à rafraîchir après {FEED_MAX_AGE_DAYS} jours) :")
     for f in feeds:
-        fresh = "à jour" if f.fresh else "à rafraîchir"
-        done = {"ok": "importé", "refused": "refusé" if not f.counts else "interrompu"}[f.status]
+        fresh = {True: "à jour", False: "à rafraîchir", None: "-"}[f.fresh]
+        done = {"ok": "importé", "refused": "refusé" if not f.counts else "interrompu", "failed": "échoué"}[f.status]
         totals = {k: sum(c.get(k, 0) for c in f.counts.values()) for k in ("created", "updated", "removed")}
         counts = (
             f"{totals['created']} créés, {totals['updated']} modifiés, {totals['removed']} fermés, {f.rejected} rejetés"

@@ -12,6 +12,8 @@ from typing import Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from passerelles.importing.limits import ImportLimits
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -63,6 +65,22 @@ class Settings(BaseSettings):
     login_max_failures_ip: int = Field(default=30, ge=1)
     inactive_purge_days: int = Field(default=730, ge=30, description="Purge des dossiers inactifs (2 ans).")
     reminder_days: int = Field(default=7, ge=1, description="Relance des candidatures sans réponse.")
+    # Imports (issue 14): what makes a run refuse its input as a whole rather than change the store.
+    import_max_rejected_share: float = Field(
+        default=0.05, ge=0, le=1, description="Part de rejets au-delà de laquelle un fichier est refusé en entier."
+    )
+    import_rejected_floor: int = Field(
+        default=20, ge=0, description="Rejets toujours tolérés, quelle que soit la part."
+    )
+    import_max_removed_share: float = Field(
+        default=0.20,
+        ge=0,
+        le=1,
+        description="Part des lignes en base qu'un import peut retirer ou fermer sans --force.",
+    )
+    import_removed_floor: int = Field(
+        default=20, ge=0, description="Retraits toujours tolérés, quelle que soit la part."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -84,6 +102,15 @@ class Settings(BaseSettings):
     def signing_key(self) -> bytes:
         # Development and test run without a configured secret: a fixed, documented one (never in production).
         return (self.secret_key or "passerelles-developpement-seulement").encode()
+
+    @property
+    def import_limits(self) -> ImportLimits:
+        return ImportLimits(
+            max_rejected_share=self.import_max_rejected_share,
+            rejected_floor=self.import_rejected_floor,
+            max_removed_share=self.import_max_removed_share,
+            removed_floor=self.import_removed_floor,
+        )
 
     @property
     def rome_dir(self) -> Path | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from passerelles.importing.limits import truncated
+from passerelles.importing.limits import check_not_utf16, truncated
 from passerelles.importing.report import Reject
 
 CELL_LIMIT = 1024 * 1024  # one cell; a longer one rejects its row (field and size named), never the file
@@ -43,6 +43,7 @@ def read_rows(path: Path, columns: tuple[str, ...], *, delimiter: str = ",", rej
     is then not the one we think it is.
     """
     data = path.read_bytes()
+    check_not_utf16(path.name, data[:4096])
     if data.strip() and not data.endswith((b"\n", b"\r")):
         raise truncated(path.name, "la dernière ligne n'a pas de fin de ligne : coupée en cours d'écriture ou de copie")
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")

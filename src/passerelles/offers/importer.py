@@ -1474,11 +1474,12 @@ def import_offers(
         seen: set[str] = set()  # every identifier of the feed, loaded or rejected: what a full feed carries
         loaded: set[str] = set()
         batch: list[OfferRow] = []
-        records = readable = anonymous = 0
+        records = readable = anonymous = encoding = 0
 
         def reject(item: _Read) -> None:
-            nonlocal anonymous
+            nonlocal anonymous, encoding
             anonymous += item.ident is None
+            encoding += (item.reason or "").startswith("encodage invalide")
             who = f"offre {item.ident}" if item.ident else "offre sans identifiant"
             counts = report.entity("job_offer")
             if len(report.rejects) >= MAX_DETAILED_REJECTS:
@@ -1511,7 +1512,7 @@ def import_offers(
             nonlocal stopped
             if not limits.too_many_rejects(counts.rejected, records):
                 return True
-            message = limits.rejects_refusal(path.name, counts.rejected, records)
+            message = limits.rejects_refusal(path.name, counts.rejected, records, encoding)
             if ctx.batches == 0:
                 raise ImportRefused(message + ", base inchangée")
             stopped = message
@@ -1550,16 +1551,17 @@ def import_offers(
             complete = stopped is None and all(items.states)
             if records == 0:
                 raise ImportRefused(f"{path.name} : aucune offre dans le fichier")
-            if readable == 0:
-                raise ImportRefused(f"{path.name} : aucun enregistrement JSON lisible")
             if stopped is None and not complete:
                 where = report.rejects[-1].position if report.rejects else ""
                 message = f"{path.name} : fichier tronqué ou illisible ({where}) : il n'a pas été lu jusqu'au bout"
                 if ctx.batches == 0:
                     raise ImportRefused(message + " ; fichier refusé, base inchangée")
                 stopped = message
-            if stopped is None and checked() and batch:
-                _load_batch(engine, batch, ctx, report)
+            if stopped is None and checked():
+                if readable == 0:
+                    raise ImportRefused(f"{path.name} : aucun enregistrement JSON lisible")
+                if batch:
+                    _load_batch(engine, batch, ctx, report)
         finally:
             iterator.close()
             if not dry_run:
@@ -1601,7 +1603,7 @@ def _check_end(path: Path, layout: str) -> None:
         try:
             _loads(last)
         except (ValueError, RecursionError):
-            raise truncated(path.name, "la dernière ligne est incomplète") from None
+            raise truncated(path.name, "la dernière ligne est incomplète", "JSON illisible") from None
         return
     closing = "]" if layout == "array" else "}"
     if not end.rstrip().endswith(closing.encode()):

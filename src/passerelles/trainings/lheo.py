@@ -2169,6 +2169,30 @@ def import_lheo(
     report = ImportReport(importer="lheo", source=str(source), dry_run=dry_run)
     for name in ENTITIES:
         report.entity(name)
+    try:
+        return _import(
+            engine, source, file_name, report, dry_run, full, batch_size, is_demo, xsd, workers, limits, force
+        )
+    except ImportRefused as exc:
+        if str(exc).startswith(f"{file_name} :"):
+            raise
+        raise ImportRefused(f"{file_name} : {exc}") from None  # the message names the file
+
+
+def _import(
+    engine: Engine,
+    source: str | Path,
+    file_name: str,
+    report: ImportReport,
+    dry_run: bool,
+    full: bool,
+    batch_size: int,
+    is_demo: bool,
+    xsd: Path | None,
+    workers: int | None,
+    limits: ImportLimits,
+    force: bool,
+) -> ImportReport:
     schema_path = xsd or (DEFAULT_XSD if DEFAULT_XSD.is_file() else None)
     origin = "demo" if is_demo else "lheo"
     refs = References.load(engine)

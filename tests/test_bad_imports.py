@@ -42,8 +42,8 @@ LHEO_DIR = SHARED_DATA / "lheo"
 runner = CliRunner()
 
 
-def cli(engine: Engine, *args: str) -> tuple[int, str]:
-    env = {"PASSERELLES_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+def cli(engine: Engine, *args: str, **settings: str) -> tuple[int, str]:
+    env = {"PASSERELLES_DATABASE_URL": engine.url.render_as_string(hide_password=False), **settings}
     result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.output
 
@@ -240,6 +240,19 @@ def test_offer_bad_feeds_are_refused_and_change_nothing(offers_engine: Engine, t
     assert json.loads(out)["counts"]["job_offer"]["removed"] == gone > 50
     with offers_engine.connect() as conn:
         assert len(conn.execute(select(JobOffer.id).where(JobOffer.closed_at.is_not(None))).all()) == gone
+    # The share of rejects is a setting: at 50 %, the feed with 30 bad records of 120 goes through.
+    rejects = tmp_path / "rejets.jsonl"
+    code, out = cli(
+        offers_engine,
+        "import",
+        "offres",
+        str(tmp_path / "rejects.jsonl"),
+        "--rejects",
+        str(rejects),
+        PASSERELLES_IMPORT_MAX_REJECTED_SHARE="0.5",
+    )
+    assert code == 0, out
+    assert len(rejects_of(rejects)) == 30
 
 
 def test_offer_bad_records_are_rejected_one_by_one(offers_engine: Engine, tmp_path: Path) -> None:

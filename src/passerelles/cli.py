@@ -106,14 +106,20 @@ def init(
     if settings.rome_dir is None:
         typer.echo(f"Pas d'export ROME dans {settings.data_dir}/rome_v460 : ROME non importé.")
     else:
+        from passerelles.importing.runs import record_run
+
+        started = dt.datetime.now(dt.UTC)
         try:
             suffix, version = detect_version(settings.rome_dir)
             if loaded_checksum(engine, version) == rome_checksum(settings.rome_dir, suffix):
                 typer.echo(f"ROME {version} déjà importé et inchangé.")
             else:
                 typer.echo(f"Import du ROME {version} depuis {settings.rome_dir}…")
-                typer.echo(import_rome(engine, str(settings.rome_dir)).as_text(max_rejects=10))
+                rome = import_rome(engine, str(settings.rome_dir), limits=settings.import_limits)
+                record_run(engine, "rome", settings.rome_dir, started, full=True, report=rome)
+                typer.echo(rome.as_text(max_rejects=10))
         except ImportRefused as exc:
+            record_run(engine, "rome", settings.rome_dir, started, full=True, refused=str(exc))
             _refuse(f"export ROME refusé : {exc}")
     onisep = settings.data_dir / "onisep" / "romeMetier_onisep_rome.csv"
     if onisep.is_file():

@@ -90,8 +90,8 @@ def _rows(reader: Any, path: Path, columns: tuple[str, ...], start: int, rejects
                 )
             )
             continue
-        long = next(((c, len(v)) for c, v in zip(columns, raw, strict=True) if len(v) > CELL_LIMIT), None)
-        if long is not None:
+        if max(map(len, raw)) > CELL_LIMIT:  # rare: then find which cell
+            long = next((c, len(v)) for c, v in zip(columns, raw, strict=True) if len(v) > CELL_LIMIT)
             rejects.append(
                 Reject(
                     source=path.name,

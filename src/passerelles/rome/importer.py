@@ -212,6 +212,7 @@ def read_export(
     rejects (``limits``)."""
     limits = limits or ImportLimits()
     rows: dict[str, list[Any]] = {}
+    lines: dict[str, int] = {}  # data lines read per file: rows, and those the reading itself rejected
     rejects: list[Reject] = []
     unread: set[str] = set()  # optional files missing or unreadable: what they feed is kept as stored
     for name, columns in FILES.items():
@@ -226,7 +227,8 @@ def read_export(
         try:
             before = len(rejects)
             rows[name] = list(read_rows(path, columns, rejects=rejects))
-            if not rows[name] and len(rejects) == before:
+            lines[name] = len(rows[name]) + len(rejects) - before
+            if not lines[name]:
                 raise ImportRefused(
                     f"{path.name} : en-tête seul, aucune ligne de données ; fichier refusé, base inchangée"
                 )
@@ -511,22 +513,18 @@ def read_export(
         _check_lengths(ent, report)
     for ent in entities:
         ent.protected = frozenset(rejected_codes)
-    _check_rejects(directory, suffix, rows, report, limits)
+    _check_rejects(suffix, lines, report, limits)
     return {e.table.name: e for e in entities}
 
 
-def _check_rejects(
-    directory: Path, suffix: str, rows: dict[str, list[Any]], report: ImportReport, limits: ImportLimits
-) -> None:
+def _check_rejects(suffix: str, lines: dict[str, int], report: ImportReport, limits: ImportLimits) -> None:
     """Refuse the export when one of its files has too many rejects: it is not the file it should be."""
     by_file: dict[str, list[Reject]] = {}
     for r in report.rejects:
         by_file.setdefault(r.source, []).append(r)
-    for name in FILES:
+    for name, records in lines.items():
         file = f"unix_{name}_{suffix}_utf8.csv"
         found = by_file.get(file, [])
-        # Rows read: those parsed, and those the reading itself rejected (shape, encoding, size).
-        records = len(rows.get(name, [])) + sum(1 for r in found if r.field == "(ligne)" or "encodage" in r.reason)
         if found and limits.too_many_rejects(len(found), records):
             encoding = sum(1 for r in found if "encodage" in r.reason)
             raise ImportRefused(limits.rejects_refusal(file, len(found), records, encoding) + ", base inchangée")

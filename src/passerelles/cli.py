@@ -205,7 +205,13 @@ def import_communes_cmd(
     rejects: Annotated[Path | None, typer.Option(help="Écrire les rejets dans ce fichier JSON Lines.")] = None,
 ) -> None:
     """Importer les communes (COG INSEE) avec leurs coordonnées (base La Poste)."""
-    _run_import(ctx, lambda engine: import_communes(engine, directory, dry_run=dry_run), as_json, rejects)
+    _run_import(
+        ctx,
+        lambda engine: import_communes(engine, directory, dry_run=dry_run),
+        as_json,
+        rejects,
+        ("communes", directory, True, dry_run),
+    )
 
 
 @import_app.command("reference")
@@ -305,7 +311,13 @@ def import_onisep_cmd(
     """Importer la correspondance métiers Onisep ↔ ROME."""
     from passerelles.occupations.onisep import import_onisep
 
-    _run_import(ctx, lambda engine: import_onisep(engine, path, dry_run=dry_run), as_json, rejects)
+    _run_import(
+        ctx,
+        lambda engine: import_onisep(engine, path, dry_run=dry_run),
+        as_json,
+        rejects,
+        ("onisep", path, True, dry_run),
+    )
 
 
 @import_app.command("lheo")

@@ -1,4 +1,4 @@
-"""Import runs (ROME exports, LHÉO catalogues, job offers): each run recorded, even a refused or failed one,
+"""Import runs (ROME exports, communes, LHÉO catalogues, job offers…): each run recorded, even a refused or failed one,
 the latest per file shown by ``passerelles data status`` with its date, counts and freshness."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from passerelles.importing.models import ImportRun
 from passerelles.importing.report import ImportReport
 
 FEED_MAX_AGE_DAYS = 2  # a feed is loaded daily: one older than two days is due
-FEEDS = {"lheo", "offres", "jobposting"}  # the others (ROME) are versions, not daily feeds: no freshness
+FEEDS = {"lheo", "offres", "jobposting"}  # the others (ROME, communes…) are versions, not daily feeds
 
 
 class FeedStatus(BaseModel):

@@ -406,34 +406,46 @@ def test_wrong_namespace_is_refused(engine: Engine, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("engine", BACKENDS, indirect=True)
-def test_truncated_file_keeps_every_complete_record(engine: Engine, tmp_path: Path) -> None:
+def test_truncated_file_is_refused_and_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    """Issue 14: a file cut before its end is refused as a whole (it used to load its complete records)."""
+    import_lheo(engine, write(tmp_path / "before.xml", catalogue(formation_xml("F1"), formation_xml("F9"))))
+    before = snapshot(engine)
     content = catalogue(formation_xml("F1"), formation_xml("F2"), formation_xml("F3"))
     cut = content[: content.index("<nom-organisme>", content.index('numero="F3"'))]
-    path = write(tmp_path / "cut.xml", cut)
-    report = import_lheo(engine, path, full=True)
+    with pytest.raises(ImportRefused, match=r"cut\.xml : fichier tronqué \(il ne se termine pas par .*</lheo>"):
+        import_lheo(engine, write(tmp_path / "cut.xml", cut), full=True)
+    assert snapshot(engine) == before  # F9 not closed, F2 not loaded
+    with pytest.raises(ImportRefused, match="fichier tronqué"):
+        import_lheo(engine, write(tmp_path / "head.xml", content[: content.index("<action")]))
+    # Compressed, the cut shows only at the end of the stream: still refused before the batch is written.
+    with pytest.raises(ImportRefused, match=r"fichier tronqué ou illisible à la ligne \d+ .*base inchangée"):
+        import_lheo(engine, write(tmp_path / "cut.xml.gz", gzip.compress(cut.encode())), full=True)
+    assert snapshot(engine) == before
+    # With batches written before the break, those stay; the run is refused and closes nothing.
+    report = import_lheo(engine, write(tmp_path / "cut2.xml.gz", gzip.compress(cut.encode())), full=True, batch_size=1)
     assert report.status == "refused"
     last_line = cut.count("\n") + 1
     assert f"ligne {last_line}" in (report.message or "")
     assert "flux incomplet" in report.warnings[-1]
     reject = only_reject(report)
     assert (reject.position, reject.field) == (f"ligne {last_line}", "(fichier)")
-    assert store(engine)["training"] == {"F1", "F2"}
-    assert store(engine)["training_session"] == {"F1/F1-A/F1-S1", "F2/F2-A/F2-S1"}
-    # The first record itself broken: nothing to import, refused.
-    with pytest.raises(ImportRefused, match="XML illisible"):
-        import_lheo(engine, write(tmp_path / "head.xml", content[: content.index("<action")]))
+    assert store(engine)["training"] == {"F1", "F2", "F9"}
+    assert all(r["closed_at"] is None for r in rows(engine, "training_session").values())
 
 
 @pytest.mark.parametrize("engine", BACKENDS, indirect=True)
-def test_latin1_bytes_in_utf8_file_stop_at_the_named_line(engine: Engine, tmp_path: Path) -> None:
+def test_latin1_bytes_in_utf8_file_are_refused_naming_the_line(engine: Engine, tmp_path: Path) -> None:
     content = catalogue(formation_xml("F1"), formation_xml("F2", title="Aide-soignant"), formation_xml("F3"))
     data = content.encode().replace(b"Aide-soignant", "Aide-soignant diplômé".encode("latin-1"))
-    report = import_lheo(engine, write(tmp_path / "latin1.xml", data), batch_size=1)
-    assert report.status == "refused"
     line = line_of(data, "Aide-soignant")
-    assert f"ligne {line}" in (report.message or "")
-    assert only_reject(report).position == f"ligne {line}"
-    assert store(engine)["training"] == {"F1"}
+    with pytest.raises(ImportRefused, match=f"latin1.xml : encodage invalide à la ligne {line} .*UTF-8 attendu"):
+        import_lheo(engine, write(tmp_path / "latin1.xml", data), batch_size=1)
+    assert store(engine)["training"] == set()
+    # A file that says it is in Latin-1 is read as such.
+    declared = data.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"', 1)
+    assert declared != data
+    report = import_lheo(engine, write(tmp_path / "declared.xml", declared))
+    assert report.status == "ok" and store(engine)["training"] == {"F1", "F2", "F3"}
 
 
 @pytest.mark.parametrize("engine", BACKENDS, indirect=True)
@@ -842,7 +854,9 @@ def test_two_readers_a_record_a_chunk_give_what_one_reader_gives(
         reasons = " ".join(r["reason"] for r in one[0]["rejects"])
         assert "plus de 1024 Kio" in reasons and "formation en double" in reasons and "commune inconnue" in reasons
         assert set(one[1]["training"]) == {"F3", "F4", "F5", "F7", "F8"}
-    elif name == "first-record-broken":
-        assert "XML illisible" in one[0]["refused"]
+    elif name in ("truncated", "cut-after-a-record", "first-record-broken"):  # issue 14: refused, base unchanged
+        assert "fichier tronqué" in one[0]["refused"] and one[1] == snapshot(clones("sqlite"))[0]
+    elif name == "latin-1":
+        assert "encodage invalide" in one[0]["refused"] and one[1] == snapshot(clones("sqlite"))[0]
     else:
         assert one[0]["status"] == "refused" and one[0]["message"].startswith("fichier tronqué ou illisible")

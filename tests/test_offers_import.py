@@ -537,29 +537,25 @@ def test_bad_records_are_reported_and_every_valid_record_stored(engine: Engine, 
 
 
 @sqlite_only
-def test_broken_array_keeps_what_was_read_and_closes_nothing(engine: Engine, tmp_path: Path) -> None:
+def test_broken_array_is_refused_and_closes_nothing(engine: Engine, tmp_path: Path) -> None:
     import_offers(engine, FT_FEED, fmt="france_travail", now=NOW)
+    before = offers(engine)
     text = json.dumps(ft_offers()[:4], ensure_ascii=False)
     broken = tmp_path / "coupe.json"
     broken.write_text(text[: text.index('"id": "171AAAD"') + 20], encoding="utf-8")  # cut inside the 4th offer
 
-    report = import_offers(engine, broken, fmt="france_travail", full=True, now=NOW)
+    # Issue 14: a file cut before its end is refused as a whole, before anything is written.
+    with pytest.raises(ImportRefused, match=r"coupe\.json : JSON illisible, fichier tronqué .*base inchangée"):
+        import_offers(engine, broken, fmt="france_travail", full=True, now=NOW)
+    assert offers(engine) == before
 
-    assert counts(report) == (0, 0, 3, 0, 1)
-    (reject,) = report.rejects
-    assert reject.position == "offre sans identifiant (élément 4)"
-    assert "la suite du fichier est ignorée" in reject.reason
-    assert any("flux interrompu" in w for w in report.warnings)
-    assert all(r["closed_at"] is None for r in offers(engine).values())
-
-    # The API's response shape, with garbage after the offers: the offers count, the feed is not complete.
+    # The API's response shape, with garbage after the offers (its end looks whole): found while reading,
+    # the run is refused, nothing is closed.
     trailing = tmp_path / "reponse.json"
     trailing.write_text(json.dumps({"resultats": ft_offers()[:2]})[:-1] + ', "x": }', encoding="utf-8")
-    report = import_offers(engine, trailing, fmt="france_travail", full=True, now=NOW)
-    assert counts(report) == (0, 0, 2, 0, 1)
-    assert report.rejects[0].position == "offre sans identifiant (élément 3)"
-    assert "après la liste « resultats »" in report.rejects[0].reason
-    assert all(r["closed_at"] is None for r in offers(engine).values())
+    with pytest.raises(ImportRefused, match="fichier tronqué ou illisible"):
+        import_offers(engine, trailing, fmt="france_travail", full=True, now=NOW)
+    assert offers(engine) == before
 
 
 UNUSABLE = [

@@ -39,6 +39,13 @@ app.add_typer(index_app, name="index")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON stable.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Simuler : afficher le bilan sans rien écrire.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Retirer ou fermer même plus que la part autorisée (PASSERELLES_IMPORT_MAX_REMOVED_SHARE) : purge voulue.",
+    ),
+]
 
 
 def _engine(ctx: typer.Context, url: str | None = None) -> Any:
@@ -99,14 +106,20 @@ def init(
     if settings.rome_dir is None:
         typer.echo(f"Pas d'export ROME dans {settings.data_dir}/rome_v460 : ROME non importé.")
     else:
+        from passerelles.importing.runs import record_run
+
+        started = dt.datetime.now(dt.UTC)
         try:
             suffix, version = detect_version(settings.rome_dir)
             if loaded_checksum(engine, version) == rome_checksum(settings.rome_dir, suffix):
                 typer.echo(f"ROME {version} déjà importé et inchangé.")
             else:
                 typer.echo(f"Import du ROME {version} depuis {settings.rome_dir}…")
-                typer.echo(import_rome(engine, str(settings.rome_dir)).as_text(max_rejects=10))
+                rome = import_rome(engine, str(settings.rome_dir), limits=settings.import_limits)
+                record_run(engine, "rome", settings.rome_dir, started, full=True, report=rome)
+                typer.echo(rome.as_text(max_rejects=10))
         except ImportRefused as exc:
+            record_run(engine, "rome", settings.rome_dir, started, full=True, refused=str(exc))
             _refuse(f"export ROME refusé : {exc}")
     onisep = settings.data_dir / "onisep" / "romeMetier_onisep_rome.csv"
     if onisep.is_file():
@@ -169,10 +182,18 @@ def import_rome_cmd(
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
     rejects: Annotated[Path | None, typer.Option(help="Écrire les rejets dans ce fichier JSON Lines.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Importer le référentiel ROME 4 (fiches, appellations, compétences, mobilités, textes)."""
     progress = None if as_json else lambda m: typer.echo(m, err=True)
-    _run_import(ctx, lambda engine: import_rome(engine, source, dry_run=dry_run, progress=progress), as_json, rejects)
+    limits = Settings().import_limits
+    _run_import(
+        ctx,
+        lambda engine: import_rome(engine, source, dry_run=dry_run, progress=progress, limits=limits, force=force),
+        as_json,
+        rejects,
+        ("rome", source, True, dry_run),
+    )
 
 
 @import_app.command("communes")
@@ -184,7 +205,13 @@ def import_communes_cmd(
     rejects: Annotated[Path | None, typer.Option(help="Écrire les rejets dans ce fichier JSON Lines.")] = None,
 ) -> None:
     """Importer les communes (COG INSEE) avec leurs coordonnées (base La Poste)."""
-    _run_import(ctx, lambda engine: import_communes(engine, directory, dry_run=dry_run), as_json, rejects)
+    _run_import(
+        ctx,
+        lambda engine: import_communes(engine, directory, dry_run=dry_run),
+        as_json,
+        rejects,
+        ("communes", directory, True, dry_run),
+    )
 
 
 @import_app.command("reference")
@@ -211,10 +238,11 @@ def _run_import(
     run: Callable[[Any], ImportReport],
     as_json: bool,
     rejects: Path | None,
-    feed: tuple[str, Path, bool, bool] | None = None,
+    feed: tuple[str, Path | str, bool, bool] | None = None,
 ) -> None:
     """Migrate, run one importer, print its report; an input refused as a whole exits with status 2.
-    ``feed`` (importer, file, full, dry run): a feed's run is recorded for ``data status`` (not a dry run)."""
+    ``feed`` (importer, file, full, dry run): the run is recorded for ``data status`` (not a dry run), even
+    a refused or failed one."""
     from passerelles.importing.runs import record_run
 
     engine = _engine(ctx)
@@ -226,6 +254,12 @@ def _run_import(
         if feed is not None and not feed[3]:
             record_run(engine, feed[0], feed[1], started, full=feed[2], refused=str(exc))
         _refuse(str(exc))
+    except Exception as exc:
+        if feed is not None and not feed[3]:
+            record_run(
+                engine, feed[0], feed[1], started, full=feed[2], failed=f"erreur inattendue ({type(exc).__name__})"
+            )
+        raise
     if feed is not None and not feed[3]:
         record_run(engine, feed[0], feed[1], started, full=feed[2], report=report)
     if not report.dry_run:
@@ -277,7 +311,13 @@ def import_onisep_cmd(
     """Importer la correspondance métiers Onisep ↔ ROME."""
     from passerelles.occupations.onisep import import_onisep
 
-    _run_import(ctx, lambda engine: import_onisep(engine, path, dry_run=dry_run), as_json, rejects)
+    _run_import(
+        ctx,
+        lambda engine: import_onisep(engine, path, dry_run=dry_run),
+        as_json,
+        rejects,
+        ("onisep", path, True, dry_run),
+    )
 
 
 @import_app.command("lheo")
@@ -289,15 +329,19 @@ def import_lheo_cmd(
     full: Annotated[bool, typer.Option(help="Flux complet : fermer les sessions absentes.")] = False,
     demo: Annotated[bool, typer.Option(help="Données de démonstration.")] = False,
     rejects: Annotated[Path | None, typer.Option(help="Fichier JSON Lines des rejets.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Importer une offre de formation au format LHÉO."""
     from passerelles.trainings.lheo import import_lheo
 
     settings = Settings()
     xsd = settings.data_dir / "lheo" / "lheo-2.3.xsd" if settings.data_dir else None
+    limits = settings.import_limits
     _run_import(
         ctx,
-        lambda engine: import_lheo(engine, path, dry_run=dry_run, full=full, is_demo=demo, xsd=xsd),
+        lambda engine: import_lheo(
+            engine, path, dry_run=dry_run, full=full, is_demo=demo, xsd=xsd, limits=limits, force=force
+        ),
         as_json,
         rejects,
         ("lheo", path, full, dry_run),
@@ -313,12 +357,16 @@ def _import_offers(
     full: bool,
     demo: bool,
     rejects: Path | None,
+    force: bool,
 ) -> None:
     from passerelles.offers.importer import import_offers
 
+    limits = Settings().import_limits
     _run_import(
         ctx,
-        lambda engine: import_offers(engine, path, fmt=fmt, dry_run=dry_run, full=full, is_demo=demo),
+        lambda engine: import_offers(
+            engine, path, fmt=fmt, dry_run=dry_run, full=full, is_demo=demo, limits=limits, force=force
+        ),
         as_json,
         rejects,
         ("offres" if fmt == "france_travail" else "jobposting", path, full, dry_run),
@@ -334,9 +382,10 @@ def import_offres_cmd(
     full: Annotated[bool, typer.Option(help="Flux complet : fermer les offres absentes.")] = False,
     demo: Annotated[bool, typer.Option(help="Données de démonstration.")] = False,
     rejects: Annotated[Path | None, typer.Option(help="Fichier JSON Lines des rejets.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Importer des offres d'emploi au format France Travail « Offres d'emploi v2 »."""
-    _import_offers(ctx, path, "france_travail", dry_run, as_json, full, demo, rejects)
+    _import_offers(ctx, path, "france_travail", dry_run, as_json, full, demo, rejects, force)
 
 
 @import_app.command("jobposting")
@@ -347,9 +396,10 @@ def import_jobposting_cmd(
     as_json: JsonOpt = False,
     full: Annotated[bool, typer.Option(help="Flux complet : fermer les offres absentes.")] = False,
     rejects: Annotated[Path | None, typer.Option(help="Fichier JSON Lines des rejets.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Importer des offres d'emploi schema.org JobPosting."""
-    _import_offers(ctx, path, "jobposting", dry_run, as_json, full, False, rejects)
+    _import_offers(ctx, path, "jobposting", dry_run, as_json, full, False, rejects, force)
 
 
 @data_app.command("fetch")
@@ -415,8 +465,8 @@ def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     if feeds:
         typer.echo(f"\nFlux importés (dernier import de chacun ; à rafraîchir après {FEED_MAX_AGE_DAYS} jours) :")
     for f in feeds:
-        fresh = "à jour" if f.fresh else "à rafraîchir"
-        done = {"ok": "importé", "refused": "refusé" if not f.counts else "interrompu"}[f.status]
+        fresh = {True: "à jour", False: "à rafraîchir", None: "-"}[f.fresh]
+        done = {"ok": "importé", "refused": "refusé" if not f.counts else "interrompu", "failed": "échoué"}[f.status]
         totals = {k: sum(c.get(k, 0) for c in f.counts.values()) for k in ("created", "updated", "removed")}
         counts = (
             f"{totals['created']} créés, {totals['updated']} modifiés, {totals['removed']} fermés, {f.rejected} rejetés"

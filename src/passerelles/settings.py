@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from passerelles.importing.limits import ImportLimits
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Environments that may run without PASSERELLES_SECRET_KEY; every other value (production, staging…) needs it.
 KEYLESS_ENVIRONMENTS = ("development", "test")
@@ -91,6 +93,22 @@ class Settings(BaseSettings):
         description="Proxys dont X-Forwarded-For/-Proto sont crus (adresses ou réseaux, séparés par des virgules) ; "
         "vide : aucun.",
     )
+    # Imports (issue 14): what makes a run refuse its input as a whole rather than change the store.
+    import_max_rejected_share: float = Field(
+        default=0.05, ge=0, le=1, description="Part de rejets au-delà de laquelle un fichier est refusé en entier."
+    )
+    import_rejected_floor: int = Field(
+        default=20, ge=0, description="Rejets toujours tolérés, quelle que soit la part."
+    )
+    import_max_removed_share: float = Field(
+        default=0.20,
+        ge=0,
+        le=1,
+        description="Part des lignes en base qu'un import peut retirer ou fermer sans --force.",
+    )
+    import_removed_floor: int = Field(
+        default=20, ge=0, description="Retraits toujours tolérés, quelle que soit la part."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -119,6 +137,15 @@ class Settings(BaseSettings):
         if self.environment == "development":
             return _install_secret(self.secret_key_file)
         return _process_secret()
+
+    @property
+    def import_limits(self) -> ImportLimits:
+        return ImportLimits(
+            max_rejected_share=self.import_max_rejected_share,
+            rejected_floor=self.import_rejected_floor,
+            max_removed_share=self.import_max_removed_share,
+            removed_floor=self.import_removed_floor,
+        )
 
     @property
     def rome_dir(self) -> Path | None:

@@ -1,7 +1,10 @@
 """Reading delimited files defensively: explicit columns, per-row encoding and shape checks.
 
 A file is decoded with ``surrogateescape`` so that one badly encoded row does not stop the others: the
-row is rejected with its line number and the offending field instead.
+row is rejected with its line number and the offending field instead. A cell longer than
+:data:`CELL_LIMIT` rejects its row, naming the field. A file that does not end with a line end was cut
+(an export always ends its last line): it is refused as a whole, since its last row may be cut inside a
+quoted value and still look whole.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from passerelles.importing.limits import check_not_utf16, truncated
 from passerelles.importing.report import Reject
 
-FIELD_LIMIT = 16 * 1024 * 1024  # one field; a longer one is rejected with its line, not fatal
+CELL_LIMIT = 1024 * 1024  # one cell; a longer one rejects its row (field and size named), never the file
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,11 @@ def read_rows(path: Path, columns: tuple[str, ...], *, delimiter: str = ",", rej
     Raises :class:`HeaderMismatch` when the header is not the expected column list: the file as a whole
     is then not the one we think it is.
     """
-    text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    data = path.read_bytes()
+    check_not_utf16(path.name, data[:4096])
+    if data.strip() and not data.endswith((b"\n", b"\r")):
+        raise truncated(path.name, "la dernière ligne n'a pas de fin de ligne : coupée en cours d'écriture ou de copie")
+    text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
@@ -47,7 +55,8 @@ def read_rows(path: Path, columns: tuple[str, ...], *, delimiter: str = ",", rej
     if tuple(h.strip() for h in header) != columns:
         raise HeaderMismatch(f"{path.name} : en-tête inattendu {header!r}, attendu {list(columns)!r}")
     start = reader.line_num + 1
-    previous_limit = csv.field_size_limit(FIELD_LIMIT)
+    # The csv module's own limit would stop at a long cell without naming it: the cells are measured below.
+    previous_limit = csv.field_size_limit(max(len(text) + 1, 131072))
     try:
         yield from _rows(reader, path, columns, start, rejects)
     finally:
@@ -78,6 +87,18 @@ def _rows(reader: Any, path: Path, columns: tuple[str, ...], start: int, rejects
                     field="(ligne)",
                     reason=f"nombre de colonnes : {len(raw)} au lieu de {len(columns)}",
                     record=_preview(raw),
+                )
+            )
+            continue
+        if max(map(len, raw)) > CELL_LIMIT:  # rare: then find which cell
+            long = next((c, len(v)) for c, v in zip(columns, raw, strict=True) if len(v) > CELL_LIMIT)
+            rejects.append(
+                Reject(
+                    source=path.name,
+                    position=f"ligne {line}",
+                    field=long[0],
+                    reason=f"valeur trop longue ({long[1]:_} caractères, {CELL_LIMIT:_} au plus)".replace("_", " "),
+                    record=_preview([v[:100] for v in raw]),
                 )
             )
             continue

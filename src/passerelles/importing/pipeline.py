@@ -179,7 +179,7 @@ class Sharded(Generic[T, S]):
         self.ended_by = 0  # the shard whose state tells how the input ended
         self.count = 0  # items yielded
 
-    def __iter__(self) -> Iterator[T]:
+    def __iter__(self) -> Generator[T, None, None]:
         with quiet_gc():
             if self.workers <= 0:
                 gen = self.produce(0, 1)

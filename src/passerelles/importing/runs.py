@@ -1,5 +1,5 @@
-"""Import runs of feeds (LHÉO catalogues, job offers): each run recorded, the latest per feed shown by
-``passerelles data status`` with its date, counts and freshness."""
+"""Import runs (ROME exports, communes, LHÉO catalogues, job offers…): each run recorded, even a refused or failed one,
+the latest per file shown by ``passerelles data status`` with its date, counts and freshness."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from passerelles.importing.models import ImportRun
 from passerelles.importing.report import ImportReport
 
 FEED_MAX_AGE_DAYS = 2  # a feed is loaded daily: one older than two days is due
+FEEDS = {"lheo", "offres", "jobposting"}  # the others (ROME, communes…) are versions, not daily feeds
 
 
 class FeedStatus(BaseModel):
@@ -29,7 +30,7 @@ class FeedStatus(BaseModel):
     message: str | None
     runs: int
     age_days: int
-    fresh: bool
+    fresh: bool | None
 
 
 def feed_name(source: str | Path) -> str:
@@ -46,17 +47,20 @@ def record_run(
     full: bool,
     report: ImportReport | None = None,
     refused: str | None = None,
+    failed: str | None = None,
 ) -> None:
-    """Keep one run: its report, or ``refused`` (why the input as a whole was refused)."""
+    """Keep one run: its report, or ``refused`` (why the input as a whole was refused), or ``failed`` (an
+    unexpected error stopped it)."""
     counts = {name: c.model_dump() for name, c in report.counts.items()} if report else {}
-    message = refused if report is None else report.message
+    message = (refused or failed) if report is None else report.message
+    status: str = report.status if report is not None else "failed" if failed else "refused"
     with engine.begin() as conn:
         conn.execute(
             insert(ImportRun).values(
                 importer=importer,
                 source=feed_name(source),
                 version=report.version if report else None,
-                status="refused" if report is None or report.status == "refused" else "ok",
+                status=status,
                 full=full,
                 started_at=started_at,
                 finished_at=dt.datetime.now(dt.UTC),
@@ -96,7 +100,7 @@ def feed_status(engine: Engine, now: dt.datetime | None = None) -> list[FeedStat
                     message=r["message"],
                     runs=r["runs"],
                     age_days=age,
-                    fresh=age <= FEED_MAX_AGE_DAYS,
+                    fresh=age <= FEED_MAX_AGE_DAYS if r["importer"] in FEEDS else None,
                 )
             )
     return out

@@ -22,7 +22,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
-from passerelles.importing.report import EntityCounts
+from passerelles.importing.limits import ImportLimits
+from passerelles.importing.report import EntityCounts, ImportRefused
 
 CHUNK = 900  # stays under SQLite's bound-parameter limit for two-column keys
 
@@ -361,13 +362,20 @@ def close_missing(
     reason: str = "absente du flux",
     now: dt.datetime | None = None,
     dry_run: bool = False,
+    limits: ImportLimits | None = None,
+    what: str = "lignes ouvertes",
 ) -> int:
-    """Close (``closed_at``) the open rows of ``source`` whose ``external_id`` a full feed did not carry."""
+    """Close (``closed_at``) the open rows of ``source`` whose ``external_id`` a full feed did not carry.
+
+    ``limits``: more than they allow to close (of the open rows of the source) raises :class:`ImportRefused`
+    and closes nothing (``None``: no limit, a purge the operator forced)."""
     now = now or dt.datetime.now(dt.UTC)
     open_ids = conn.execute(
         select(table.c.id, table.c.external_id).where(and_(table.c.source == source, table.c.closed_at.is_(None)))
     ).all()
     gone = [row_id for row_id, ext in open_ids if ext not in seen]
+    if gone and limits is not None and limits.too_many_removed(len(gone), len(open_ids)):
+        raise ImportRefused(limits.removal_refusal(what, len(gone), len(open_ids)))
     counts.removed += len(gone)
     if not dry_run:
         values: dict[str, Any] = {"closed_at": now}

@@ -11,8 +11,16 @@ loaded in batches through :func:`passerelles.importing.sync.sync_rows`, one tran
 stays bounded whatever the size of the feed, and an interrupted import leaves whole batches only. Communes
 are resolved in memory (one query for the whole import), employers once per SIRET and batch.
 
-A bad record is rejected with file, position (``offre <id> (ligne N)`` or ``(élément N)``), field and
-reason, and never stops the import; a file that is not JSON, or carries no offer, is refused as a whole.
+A bad record (a field over its limit, nesting too deep, an identifier already read in the file…) is
+rejected with file, position (``offre <id> (ligne N)`` or ``(élément N)``), field and reason, and never
+stops the import; a file that is not JSON, or carries no offer, is refused as a whole.
+
+Bad input never destroys (issue 14). Refused as a whole, before anything is written: a file in UTF-16, a
+plain file whose end is cut (a last line that is not JSON, an array or object not closed). Checked before
+each batch is written, from what was read so far: a break in the file and too many rejects
+(:class:`~passerelles.importing.limits.ImportLimits`) stop the run; a file that is bad from its start
+writes nothing, one that breaks after some batches keeps those (valid offers) and closes nothing. A full
+feed closes absent offers only when it was read to its end, and only within the limits (``force``).
 
 Offers are closed, never deleted: an offer whose ``validThrough`` has passed is closed with the reason
 « date de fin dépassée » (``closed_at`` is that date, so a re-import changes nothing); with ``full=True``,
@@ -42,6 +50,7 @@ from sqlalchemy.sql.schema import Table
 from unidecode import unidecode
 
 from passerelles.importing.download import download
+from passerelles.importing.limits import ImportLimits, check_not_utf16, is_compressed, tail, truncated
 from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import ImportRefused, ImportReport, Reject
 from passerelles.importing.sync import (
@@ -70,6 +79,7 @@ WRAPPER_KEY: dict[str, str] = {"france_travail": "resultats", "jobposting": "@gr
 MAX_RECORD_BYTES = 32 * 1024 * 1024  # one offer; a 10 MB description still reaches validation, and is rejected there
 MAX_DOWNLOAD = 8 * 1024 * 1024 * 1024
 MAX_DETAILED_REJECTS = 10_000
+TOO_DEEP = "imbrication trop profonde (plus de 1 000 niveaux de listes ou d'objets)"
 LINES_SUFFIXES = {".jsonl", ".ndjson"}
 
 CODE_ROME = re.compile(r"^[A-N][0-9]{4}$")
@@ -80,6 +90,8 @@ SIRET = re.compile(r"^[0-9]{14}$")
 CONTRACT_CODE = re.compile(r"^[A-Z]{2,5}$")
 DEPARTEMENT_PREFIX = re.compile(r"^\s*(?:[0-9]{2,3}|2A|2B)\s*-\s*")
 WS = re.compile(r"[ \t\n\r]*")
+JSON_MARK = re.compile(r'["\[\]{}]')
+JSON_STRING_END = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # from just after the opening quote
 ESCAPED_BYTES = re.compile(r"[\udc80-\udcff]")
 
 # ---------------------------------------------------------------- normalisation (pure functions)
@@ -492,6 +504,14 @@ def _open(path: Path) -> IO[bytes]:
     return cast(IO[bytes], gzip.open(path, "rb")) if gzipped else path.open("rb")
 
 
+class _Unreadable(Exception):
+    """One value of a stream cannot be decoded (too deep, too big): skipped, its record rejected."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class _TextStream:
     """A JSON text read piece by piece: values are decoded one at a time with the C scanner of ``json``,
     so that an array of a million offers never sits in memory."""
@@ -545,9 +565,11 @@ class _TextStream:
         while True:
             try:
                 obj, end = self.decoder.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise _Unreadable(TOO_DEEP) from None
             except json.JSONDecodeError:
                 if len(self.buf) - self.pos > MAX_RECORD_BYTES:
-                    raise json.JSONDecodeError("élément trop volumineux ou JSON invalide", "", 0) from None
+                    raise _Unreadable(f"élément trop volumineux (plus de {MAX_RECORD_BYTES} octets)") from None
                 if self._fill():
                     continue
                 raise
@@ -557,6 +579,32 @@ class _TextStream:
             bad = ESCAPED_BYTES.search(self.buf, self.pos, end) is not None
             self.pos = end
             return obj, bad
+
+    def skip(self) -> None:
+        """Move past the array or object (or string) at the position without decoding it: one that
+        :meth:`value` could not decode. Raises :class:`json.JSONDecodeError` if the file ends inside."""
+        self.peek()
+        depth = 0
+        while True:
+            if self.pos >= len(self.buf) and not self._fill():
+                raise json.JSONDecodeError("fin du fichier au milieu d'un élément", "", 0)
+            mark = JSON_MARK.search(self.buf, self.pos)
+            if mark is None:
+                self.pos = len(self.buf)
+                continue
+            if mark.group() == '"':
+                end = JSON_STRING_END.match(self.buf, mark.end())
+                if end is None:  # the string goes on past the buffer
+                    self.pos = mark.start()
+                    if not self._fill():
+                        raise json.JSONDecodeError("fin du fichier au milieu d'un texte", "", 0)
+                    continue
+                self.pos = end.end()
+            else:
+                self.pos = mark.end()
+                depth += 1 if mark.group() in "[{" else -1
+            if depth <= 0:
+                return
 
 
 class FeedReader:
@@ -579,18 +627,22 @@ class FeedReader:
                 head = fh.read(4096)
             except (OSError, EOFError) as exc:
                 raise ImportRefused(f"{self.path.name} : fichier illisible ({exc})") from exc
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+                check_not_utf16(self.path.name, head)
             text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
             if not text:
                 raise ImportRefused(f"{self.path.name} : fichier vide, aucune offre")
             if any(s.lower() in LINES_SUFFIXES for s in self.path.suffixes):
+                check_not_utf16(self.path.name, head)
                 return "lines"  # each line is judged on its own
             first = text[:1]
-            if first == b"[":
-                return "array"
-            if first != b"{":
+            if first not in (b"[", b"{"):
                 raise ImportRefused(
                     f"{self.path.name} : ce n'est pas un fichier JSON (premier caractère {first.decode('latin-1')!r})"
                 )
+            check_not_utf16(self.path.name, head)  # "[" or "{" then NUL bytes: UTF-16 without its mark
+            if first == b"[":
+                return "array"
             # One complete object on the first line followed by another one: JSON Lines.
             fh.seek(0)
             line = fh.readline(MAX_RECORD_BYTES + 1)
@@ -615,6 +667,8 @@ class FeedReader:
                     yield from self._object(stream)
             except (json.JSONDecodeError, EOFError, OSError) as exc:
                 raise ImportRefused(f"{self.path.name} : JSON illisible ({_json_error(exc)})") from exc
+            except _Unreadable as exc:  # the file's one offer, or a value around the offers' list
+                raise ImportRefused(f"{self.path.name} : {exc.reason}") from None
 
     def _lines(self) -> Iterator[RawRecord]:
         skip = self.skip
@@ -650,7 +704,16 @@ class FeedReader:
                 except UnicodeDecodeError:
                     yield RawRecord(number, "ligne", None, "encodage invalide : UTF-8 attendu", _excerpt(line))
                     continue
+                except RecursionError:
+                    yield RawRecord(number, "ligne", None, TOO_DEEP, _excerpt(line[:200]))
+                    continue
                 except ValueError as exc:
+                    if not line.endswith(b"\n"):  # the last line, cut: the file was cut
+                        self.complete = False
+                        yield RawRecord(
+                            number, "ligne", None, "dernière ligne incomplète : fichier tronqué", _excerpt(line)
+                        )
+                        return
                     yield RawRecord(number, "ligne", None, f"JSON illisible : {_json_error(exc)}", _excerpt(line))
                     continue
                 yield RawRecord(number, "ligne", data)
@@ -664,11 +727,16 @@ class FeedReader:
         while True:
             index += 1
             try:
-                data, bad = stream.value()
-                if bad:
-                    yield RawRecord(index, "élément", None, "encodage invalide : UTF-8 attendu")
+                try:
+                    data, bad = stream.value()
+                except _Unreadable as exc:  # too deep or too big: skipped, rejected, the next one read
+                    stream.skip()
+                    yield RawRecord(index, "élément", None, exc.reason)
                 else:
-                    yield RawRecord(index, "élément", data)
+                    if bad:
+                        yield RawRecord(index, "élément", None, "encodage invalide : UTF-8 attendu")
+                    else:
+                        yield RawRecord(index, "élément", data)
                 sep = stream.peek()
                 if sep == ",":
                     stream.pos += 1
@@ -1184,19 +1252,21 @@ def _read_records(reader: FeedReader, ctx: _Context, shard: int, shards: int) ->
             continue
         if not isinstance(rec.data, dict):
             reason = "objet JSON attendu"
-            yield _Read(
-                rec.unit,
-                rec.index,
-                field="(enregistrement)",
-                reason=reason,
-                excerpt=_excerpt(json.dumps(rec.data)[:200]),
-            )
+            try:
+                excerpt = _excerpt(json.dumps(rec.data)[:200])
+            except RecursionError:
+                excerpt, reason = None, TOO_DEEP
+            yield _Read(rec.unit, rec.index, field="(enregistrement)", reason=reason, excerpt=excerpt)
             continue
         try:
             offer = build(rec.data, local)
             if ctx.dialect is not None:
                 offer.bound = bind_ahead(JOB_OFFER, ctx.dialect, offer.row)
             item = _Read(rec.unit, rec.index, offer=offer)
+        except RecursionError:  # nesting that the parser took but validating it does not
+            item = _Read(
+                rec.unit, rec.index, ident=_raw_id(rec.data, ctx.fmt), field="(enregistrement)", reason=TOO_DEEP
+            )
         except Invalid as exc:
             excerpt = _record_excerpt(rec.data, ctx.fmt)
             item = _Read(
@@ -1303,7 +1373,10 @@ def _load_batch(engine: Engine, batch: list[OfferRow], ctx: _Context, report: Im
                 conn.commit()
 
 
-def _close(engine: Engine, ctx: _Context, full: bool, seen: set[str], report: ImportReport) -> None:
+def _close(
+    engine: Engine, ctx: _Context, full: bool, seen: set[str], report: ImportReport, limits: ImportLimits | None
+) -> None:
+    """Close the expired offers, and with ``full`` the absent ones (within ``limits``, see close_missing)."""
     counts = report.entity("job_offer")
     t = JOB_OFFER.c
     expired = (
@@ -1317,17 +1390,30 @@ def _close(engine: Engine, ctx: _Context, full: bool, seen: set[str], report: Im
                 update(JOB_OFFER).where(expired).values(closed_at=t.valid_through, closed_reason=CLOSED_EXPIRED)
             )
         if full:
-            close_missing(
-                conn, JOB_OFFER, ctx.source, seen, counts, reason=CLOSED_MISSING, now=ctx.now, dry_run=ctx.dry_run
-            )
-            if not ctx.dry_run:
-                # close_missing leaves row_hash as it was: blank it, so that the offer, should it come back
-                # with the very same content, is seen as changed and reopened.
-                conn.execute(
-                    update(JOB_OFFER)
-                    .where((t.source == ctx.source) & (t.closed_reason == CLOSED_MISSING) & (t.row_hash != ""))
-                    .values(row_hash="")
+            try:
+                close_missing(
+                    conn,
+                    JOB_OFFER,
+                    ctx.source,
+                    seen,
+                    counts,
+                    reason=CLOSED_MISSING,
+                    now=ctx.now,
+                    dry_run=ctx.dry_run,
+                    limits=limits,
+                    what="offres ouvertes",
                 )
+            except ImportRefused as exc:
+                report.status, report.message = "refused", str(exc)
+                full = False
+        if full and not ctx.dry_run:
+            # close_missing leaves row_hash as it was: blank it, so that the offer, should it come back
+            # with the very same content, is seen as changed and reopened.
+            conn.execute(
+                update(JOB_OFFER)
+                .where((t.source == ctx.source) & (t.closed_reason == CLOSED_MISSING) & (t.row_hash != ""))
+                .values(row_hash="")
+            )
         if not ctx.dry_run:
             conn.commit()
 
@@ -1344,10 +1430,15 @@ def import_offers(
     now: dt.datetime | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
+    limits: ImportLimits | None = None,
+    force: bool = False,
 ) -> ImportReport:
-    """Import a job-offer feed (file or URL). Raises :class:`ImportRefused` for unusable input.
+    """Import a job-offer feed (file or URL). Raises :class:`ImportRefused` for unusable input, before
+    anything is written (see the module's docstring); a run stopped after some batches were written
+    returns a report with ``status="refused"``.
 
-    ``full``: the feed is the source's whole catalogue, and the open offers it lacks are closed.
+    ``full``: the feed is the source's whole catalogue, and the open offers it lacks are closed (no more
+    than ``limits`` allow, unless ``force``).
     ``is_demo``: demonstration data, stored under the source ``demo``.
     ``workers``: reader processes (:mod:`passerelles.importing.pipeline`); default: two for a big file.
     """
@@ -1358,10 +1449,12 @@ def import_offers(
     if now is None:
         now = dt.datetime.now(dt.UTC)
     now = now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
+    limits = limits or ImportLimits()
     report = ImportReport(importer="offres", source=str(source), dry_run=dry_run)
     with tempfile.TemporaryDirectory(prefix="offres-") as tmp:
         path = extract(source, Path(tmp))
         reader = FeedReader(path, fmt)
+        _check_end(path, reader.layout)
         label = str(source) if path.parent == Path(tmp) else path.name
         with engine.connect() as conn:
             communes = CommuneIndex.load(conn)
@@ -1381,11 +1474,12 @@ def import_offers(
         seen: set[str] = set()  # every identifier of the feed, loaded or rejected: what a full feed carries
         loaded: set[str] = set()
         batch: list[OfferRow] = []
-        records = readable = anonymous = 0
+        records = readable = anonymous = encoding = 0
 
         def reject(item: _Read) -> None:
-            nonlocal anonymous
+            nonlocal anonymous, encoding
             anonymous += item.ident is None
+            encoding += (item.reason or "").startswith("encodage invalide")
             who = f"offre {item.ident}" if item.ident else "offre sans identifiant"
             counts = report.entity("job_offer")
             if len(report.rejects) >= MAX_DETAILED_REJECTS:
@@ -1408,8 +1502,25 @@ def import_offers(
         if not dry_run:
             with engine.begin() as conn:
                 restore_indexes(conn, [JOB_OFFER])  # those an import killed before its end left dropped
+        id_field = "id" if fmt == "france_travail" else "identifier"
+        counts = report.entity("job_offer")
+        stopped: str | None = None  # why the run stopped before its end, with batches already written
+
+        def checked() -> bool:
+            """Before a batch is written: too many rejects so far refuse the file (written nothing yet:
+            ImportRefused; else the run stops here)."""
+            nonlocal stopped
+            if not limits.too_many_rejects(counts.rejected, records):
+                return True
+            message = limits.rejects_refusal(path.name, counts.rejected, records, encoding)
+            if ctx.batches == 0:
+                raise ImportRefused(message + ", base inchangée")
+            stopped = message
+            return False
+
+        iterator = iter(items)
         try:
-            for item in items:
+            for item in iterator:
                 records += 1
                 readable += item.readable
                 if item.notes:
@@ -1423,35 +1534,52 @@ def import_offers(
                 key = offer.row["external_id"]
                 seen.add(key)
                 if key in loaded:
-                    ctx.notes["offre en double dans le flux : seule la première occurrence est gardée"] += 1
+                    item.ident, item.field = key, id_field
+                    item.reason = "offre en double dans le flux : seule la première occurrence est gardée"
+                    reject(item)
                     continue
                 loaded.add(key)
                 batch.append(offer)
                 if len(batch) >= batch_size:
+                    if not checked():
+                        break
                     _load_batch(engine, batch, ctx, report)
                     batch = []
                     if progress:
                         progress(f"{len(loaded)} offres chargées…")
-            complete = all(items.states)
+            iterator.close()  # a run stopped above: its reader processes end now
+            complete = stopped is None and all(items.states)
             if records == 0:
                 raise ImportRefused(f"{path.name} : aucune offre dans le fichier")
-            if readable == 0:
-                raise ImportRefused(f"{path.name} : aucun enregistrement JSON lisible")
-            if batch:
-                _load_batch(engine, batch, ctx, report)
+            if stopped is None and not complete:
+                where = report.rejects[-1].position if report.rejects else ""
+                message = f"{path.name} : fichier tronqué ou illisible ({where}) : il n'a pas été lu jusqu'au bout"
+                if ctx.batches == 0:
+                    raise ImportRefused(message + " ; fichier refusé, base inchangée")
+                stopped = message
+            if stopped is None and checked():
+                if readable == 0:
+                    raise ImportRefused(f"{path.name} : aucun enregistrement JSON lisible")
+                if batch:
+                    _load_batch(engine, batch, ctx, report)
         finally:
+            iterator.close()
             if not dry_run:
                 with engine.begin() as conn:
                     restore_indexes(conn, [JOB_OFFER])
-        report.entity("job_offer")
-        if full and not complete:
-            report.warnings.append("flux interrompu : il n'est pas complet, les offres absentes n'ont pas été fermées")
+        if stopped is not None:
+            report.status = "refused"
+            report.message = (
+                f"{stopped} ; import arrêté : les {counts.created + counts.updated + counts.unchanged} offres "
+                "des lots déjà écrits restent en base, aucune offre n'a été fermée"
+            )
         if full and complete and anonymous:
             report.warnings.append(
                 f"flux complet avec {anonymous} enregistrement(s) rejeté(s) sans identifiant lisible : "
                 "si c'étaient des offres déjà connues, elles ont été fermées comme absentes du flux"
             )
-        _close(engine, ctx, full and complete, seen, report)
+        if stopped is None:
+            _close(engine, ctx, full and complete, seen, report, None if force else limits)
         for note, n in sorted(ctx.notes.items()):
             report.warnings.append(f"{n} offre(s) : {note}")
         if len(report.rejects) >= MAX_DETAILED_REJECTS:
@@ -1459,7 +1587,33 @@ def import_offers(
     return report
 
 
+def _check_end(path: Path, layout: str) -> None:
+    """A plain file cut before its end is refused before anything is read into the store: its last line
+    is not JSON (JSON Lines), or its array or object is not closed. A compressed file is checked as it is
+    read (the end of its stream)."""
+    if is_compressed(path):
+        return
+    end = tail(path)
+    if layout == "lines":
+        if end.endswith(b"\n"):
+            return
+        last = end.rsplit(b"\n", 1)[-1]
+        if len(end) < path.stat().st_size and b"\n" not in end:
+            return  # a last line longer than the tail read: judged as it is read
+        try:
+            _loads(last)
+        except (ValueError, RecursionError):
+            raise truncated(path.name, "la dernière ligne est incomplète", "JSON illisible") from None
+        return
+    closing = "]" if layout == "array" else "}"
+    if not end.rstrip().endswith(closing.encode()):
+        raise truncated(path.name, f"il ne se termine pas par « {closing} »", "JSON illisible")
+
+
 def _record_excerpt(data: dict[str, Any], fmt: str) -> str:
     keys = ("id", "intitule", "dateCreation") if fmt == "france_travail" else ("identifier", "title", "datePosted")
     small = {k: (v[:80] if isinstance(v, str) else v) for k, v in data.items() if k in keys}
-    return json.dumps(small, ensure_ascii=False, default=str)[:200]
+    try:
+        return json.dumps(small, ensure_ascii=False, default=str)[:200]
+    except RecursionError:
+        return ""

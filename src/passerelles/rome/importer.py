@@ -4,6 +4,11 @@ Columns are listed explicitly (the export's own headers; France Travail, ROME 4.
 data.gouv.fr / francetravail.io). Every row is validated; a bad row is rejected with file, line, field
 and reason and never stops the import. Everything is written in one transaction, so an interrupted
 import leaves the store as it was. Re-importing the same export reports only ``unchanged`` rows.
+
+Bad input never destroys (issue 14): a file cut before its end, with only its header, or whose rejects
+exceed the limits (:class:`~passerelles.importing.limits.ImportLimits`, e.g. converted to Latin-1) is
+refused as a whole and nothing is written. Rows absent from the export are removed only from a table whose
+files were all read without a single reject, and only within the limits (``force`` for a real purge).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sqlalchemy.sql.schema import Table
 
 from passerelles.importing.csvfile import HeaderMismatch, read_rows
 from passerelles.importing.download import download
+from passerelles.importing.limits import ImportLimits
 from passerelles.importing.report import ImportRefused, ImportReport, Reject
 from passerelles.rome.models import RomeAppellation, RomeFiche, RomeFicheItem, RomeItem, RomeMobility, RomeText
 from passerelles.sources.models import Source
@@ -108,6 +114,14 @@ FILES: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = {"referentiel_code_rome", "referentiel_appellation"}
 RUBRIQUE_KIND = {"1": "savoir_faire", "2": "savoir_etre", "3": "savoir"}
+WHAT = {
+    "rome_fiche": "fiches",
+    "rome_appellation": "appellations",
+    "rome_item": "compétences, savoirs et contextes",
+    "rome_fiche_item": "liens entre fiches et compétences",
+    "rome_mobility": "mobilités",
+    "rome_text": "phrases de texte",
+}
 
 
 @dataclass
@@ -189,9 +203,16 @@ def _none(value: str) -> str | None:
     return value or None
 
 
-def read_export(directory: Path, version: str, suffix: str, report: ImportReport) -> dict[str, Entity]:
-    """Read and validate every file; return the entities to load, keyed by table name."""
+def read_export(
+    directory: Path, version: str, suffix: str, report: ImportReport, limits: ImportLimits | None = None
+) -> dict[str, Entity]:
+    """Read and validate every file; return the entities to load, keyed by table name.
+
+    Raises :class:`ImportRefused` for a file cut before its end, with a header only, or with too many
+    rejects (``limits``)."""
+    limits = limits or ImportLimits()
     rows: dict[str, list[Any]] = {}
+    lines: dict[str, int] = {}  # data lines read per file: rows, and those the reading itself rejected
     rejects: list[Reject] = []
     unread: set[str] = set()  # optional files missing or unreadable: what they feed is kept as stored
     for name, columns in FILES.items():
@@ -204,7 +225,13 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
             unread.add(name)
             continue
         try:
+            before = len(rejects)
             rows[name] = list(read_rows(path, columns, rejects=rejects))
+            lines[name] = len(rows[name]) + len(rejects) - before
+            if not lines[name]:
+                raise ImportRefused(
+                    f"{path.name} : en-tête seul, aucune ligne de données ; fichier refusé, base inchangée"
+                )
         except HeaderMismatch as exc:
             if name in REQUIRED:
                 raise ImportRefused(str(exc)) from exc
@@ -486,7 +513,21 @@ def read_export(directory: Path, version: str, suffix: str, report: ImportReport
         _check_lengths(ent, report)
     for ent in entities:
         ent.protected = frozenset(rejected_codes)
+    _check_rejects(suffix, lines, report, limits)
     return {e.table.name: e for e in entities}
+
+
+def _check_rejects(suffix: str, lines: dict[str, int], report: ImportReport, limits: ImportLimits) -> None:
+    """Refuse the export when one of its files has too many rejects: it is not the file it should be."""
+    by_file: dict[str, list[Reject]] = {}
+    for r in report.rejects:
+        by_file.setdefault(r.source, []).append(r)
+    for name, records in lines.items():
+        file = f"unix_{name}_{suffix}_utf8.csv"
+        found = by_file.get(file, [])
+        if found and limits.too_many_rejects(len(found), records):
+            encoding = sum(1 for r in found if "encodage" in r.reason)
+            raise ImportRefused(limits.rejects_refusal(file, len(found), records, encoding) + ", base inchangée")
 
 
 def _code_in(record: str | None) -> str | None:
@@ -528,11 +569,20 @@ def _row_hash(values: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(values, sort_keys=True, default=str).encode(), usedforsecurity=False).hexdigest()
 
 
-def load_entities(conn: Connection, version: str, entities: dict[str, Entity], report: ImportReport) -> None:
+def load_entities(
+    conn: Connection,
+    version: str,
+    entities: dict[str, Entity],
+    report: ImportReport,
+    limits: ImportLimits | None = None,
+    force: bool = False,
+) -> None:
     """Diff each entity against the store (same ROME version) and write the difference.
 
-    Rows absent from the export are removed only when the entity's files were all read, and never for a
-    fiche whose own row was rejected."""
+    Rows absent from the export are removed only when the entity's files were all read with no reject
+    (a rejected row may be a stored one), never for a fiche whose own row was rejected, and, unless
+    ``force``, only within ``limits``: else :class:`ImportRefused`, before anything is written."""
+    limits = limits or ImportLimits()
     order = list(entities)
     plan: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[Any, ...]]]] = {}
     for name in order:
@@ -569,7 +619,16 @@ def load_entities(conn: Connection, version: str, entities: dict[str, Entity], r
                 counts.updated += 1
             else:
                 counts.unchanged += 1
-        removed = [k for k in existing if ent.complete and code_of.get(k) not in ent.protected]
+        if existing and ent.complete and counts.rejected:
+            report.warnings.append(
+                f"{counts.rejected} ligne(s) rejetée(s) : rien n'est retiré des {WHAT.get(name, name)} cette fois "
+                "(une ligne rejetée peut être une ligne déjà en base)"
+            )
+        complete = ent.complete and not counts.rejected
+        removed = [k for k in existing if complete and code_of.get(k) not in ent.protected]
+        in_store = counts.updated + counts.unchanged + len(existing)
+        if removed and not force and limits.too_many_removed(len(removed), in_store):
+            raise ImportRefused(limits.removal_refusal(f"lignes ({WHAT.get(name, name)})", len(removed), in_store))
         counts.removed += len(removed)
         plan[name] = (to_insert, to_update, removed)
     if report.dry_run:
@@ -616,20 +675,23 @@ def import_rome(
     *,
     dry_run: bool = False,
     progress: Callable[[str], None] | None = None,
+    limits: ImportLimits | None = None,
+    force: bool = False,
 ) -> ImportReport:
-    """Import a ROME 4 export (directory, zip or URL). Raises :class:`ImportRefused` for unusable input."""
+    """Import a ROME 4 export (directory, zip or URL). Raises :class:`ImportRefused` for unusable input
+    (see the module's docstring); ``force`` lets a run remove more than ``limits`` allow."""
     with tempfile.TemporaryDirectory(prefix="rome-") as tmp:
         directory = extract(source, Path(tmp))
         suffix, version = detect_version(directory)
         report = ImportReport(importer="rome", source=source, version=version, dry_run=dry_run)
         if progress:
             progress(f"Lecture de l'export ROME {version}…")
-        entities = read_export(directory, version, suffix, report)
+        entities = read_export(directory, version, suffix, report, limits)
         checksum = _checksum(directory, suffix)
     if progress:
         progress("Comparaison avec la base et écriture…")
     with engine.begin() as conn:
-        load_entities(conn, version, entities, report)
+        load_entities(conn, version, entities, report, limits, force)
         if not dry_run:
             _record_source(conn, version, source, checksum, report)
     return report

@@ -26,10 +26,16 @@ Decisions, for operators:
   postcode + name, else name within the postcode's département) is not valid: it is rejected, with its
   action, and the formation itself is kept. The provider's own address is informational: an unknown
   commune there leaves ``commune_code`` empty.
-- **Truncated or broken file** (premature end, bytes that are not in the declared encoding…): every
-  record read completely before the break is loaded; the report then has ``status="refused"``, a message
-  naming the line, a reject, and ``full=True`` closes nothing (the file is incomplete). If the break
-  comes before the first record, :class:`ImportRefused` is raised and nothing is written.
+- **Truncated or broken file**: a plain file that does not end with its root's end tag, or whose first
+  MiB is not in UTF-8 (when it declares no other encoding), is refused before anything is read
+  (:class:`ImportRefused`, nothing written). A break found while reading (bytes not in the declared
+  encoding further on, a broken element in the middle, a compressed file cut) stops the run before the
+  next batch is written: nothing written yet, :class:`ImportRefused`; else the batches already written
+  stay, the report has ``status="refused"``, a message naming the line, a reject, and ``full=True``
+  closes nothing.
+- **Too many rejects** (:class:`~passerelles.importing.limits.ImportLimits`, checked before each batch
+  is written, from what was read so far) stop the run the same way; ``full=True`` closes no more than
+  the limits allow, unless ``force``.
 - **Hostile XML**: a DOCTYPE that declares entities (billion laughs, external entities) is refused as a
   whole, before parsing; the parser never loads a DTD, never resolves an entity, never uses the network,
   and keeps libxml2's limits (``huge_tree=False``). A text or attribute over 1 MiB is cut by the guard
@@ -79,6 +85,7 @@ from unidecode import unidecode
 from passerelles.certifications.models import Certification, CertificationRncp
 from passerelles.importing import xmlchunks
 from passerelles.importing.download import download
+from passerelles.importing.limits import HEAD_BYTES, ImportLimits, check_encoding, check_xml_end, head, is_compressed
 from passerelles.importing.pipeline import CHUNK_END, CHUNKED, STREAM_END, auto_workers, sharded
 from passerelles.importing.report import EntityCounts, ImportRefused, ImportReport, Reject
 from passerelles.importing.sync import (
@@ -1786,16 +1793,22 @@ class Loader:
             with self.engine.begin() as conn:
                 restore_indexes(conn, TABLES)
 
-    def close_missing(self) -> None:
-        with self.engine.begin() as conn:
-            close_missing(
-                conn,
-                SESSION,
-                self.origin,
-                self.loaded_sessions,
-                self.report.entity("training_session"),
-                dry_run=self.dry_run,
-            )
+    def close_missing(self, limits: ImportLimits | None) -> None:
+        """Close the sessions this import did not load; more than ``limits`` allow: none, run refused."""
+        try:
+            with self.engine.begin() as conn:
+                close_missing(
+                    conn,
+                    SESSION,
+                    self.origin,
+                    self.loaded_sessions,
+                    self.report.entity("training_session"),
+                    dry_run=self.dry_run,
+                    limits=limits,
+                    what="sessions ouvertes",
+                )
+        except ImportRefused as exc:
+            self.report.status, self.report.message = "refused", str(exc)
 
 
 # ---------------------------------------------------------------- the importer
@@ -2114,6 +2127,21 @@ def _read_catalogue(
     return _Read(local.version, local.warnings, broken)
 
 
+_XML_ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _check_plain_file(path: Path) -> None:
+    """Before anything is read into the store: a plain file must end with its root's end tag, and its
+    first MiB be UTF-8 unless it declares another encoding (a compressed file is checked as it is read)."""
+    if is_compressed(path):
+        return
+    check_xml_end(path)
+    start = head(path, HEAD_BYTES)
+    declared = _XML_ENCODING.match(start)
+    if declared is None or declared.group(1).lower().replace(b"-", b"").replace(b"_", b"") == b"utf8":
+        check_encoding(path.name, start, whole=len(start) < HEAD_BYTES)
+
+
 def import_lheo(
     engine: Engine,
     source: str | Path,
@@ -2124,24 +2152,53 @@ def import_lheo(
     is_demo: bool = False,
     xsd: Path | None = None,
     workers: int | None = None,
+    limits: ImportLimits | None = None,
+    force: bool = False,
 ) -> ImportReport:
     """Import an LHÉO catalogue (1.3, 2.2 or 2.3): file, ``.gz``, ``.zip`` or URL.
 
     Raises :class:`ImportRefused` when nothing can be imported (unknown namespace, hostile DOCTYPE, not
     XML). ``xsd`` is the LHÉO 2.3 schema (default: ``shared/data/lheo/lheo-2.3.xsd`` beside the clone).
     ``workers``: reader processes (:mod:`passerelles.importing.pipeline`); default: two for a big file.
+    ``limits``: rejects and closings beyond them refuse the run (``force``: close all the same).
     """
     if batch_size < 1:
         raise ValueError("batch_size doit être positif")
+    limits = limits or ImportLimits()
     file_name = str(source).rstrip("/").rsplit("/", 1)[-1]
     report = ImportReport(importer="lheo", source=str(source), dry_run=dry_run)
     for name in ENTITIES:
         report.entity(name)
+    try:
+        return _import(
+            engine, source, file_name, report, dry_run, full, batch_size, is_demo, xsd, workers, limits, force
+        )
+    except ImportRefused as exc:
+        if str(exc).startswith(f"{file_name} :"):
+            raise
+        raise ImportRefused(f"{file_name} : {exc}") from None  # the message names the file
+
+
+def _import(
+    engine: Engine,
+    source: str | Path,
+    file_name: str,
+    report: ImportReport,
+    dry_run: bool,
+    full: bool,
+    batch_size: int,
+    is_demo: bool,
+    xsd: Path | None,
+    workers: int | None,
+    limits: ImportLimits,
+    force: bool,
+) -> ImportReport:
     schema_path = xsd or (DEFAULT_XSD if DEFAULT_XSD.is_file() else None)
     origin = "demo" if is_demo else "lheo"
     refs = References.load(engine)
     loader = Loader(engine, origin, is_demo, report, file_name)
     with local_file(source) as path:
+        _check_plain_file(path)
         if workers is None:
             workers = auto_workers(path.stat().st_size)
 
@@ -2154,34 +2211,75 @@ def import_lheo(
         batch: list[ParsedFormation] = []
         loader.restore_indexes()  # those an import killed before its end left dropped
         unlinked: dict[str, int] = {}
+        read = formations_rejected = sessions = 0  # what was read, to weigh the rejects against
+        stopped: str | None = None  # too many rejects, after some batches were written
+
+        def checked() -> bool:
+            """Before a batch is written: too many rejects refuse the file (nothing written yet:
+            ImportRefused; else the run stops here)."""
+            nonlocal stopped
+            rejected = report.totals.rejected
+            records = read + sessions + max(0, rejected - formations_rejected)
+            if not limits.too_many_rejects(rejected, records):
+                return True
+            message = limits.rejects_refusal(file_name, rejected, records)
+            if not loader.committed:
+                raise ImportRefused(message + ", base inchangée")
+            stopped = message
+            return False
+
+        iterator = iter(items)
         try:
-            for rejects, parsed, codes in items:
+            for rejects, parsed, codes in iterator:
+                read += 1
                 for r in rejects:
                     report.reject("training", r)
                 if codes:
                     for code, n in codes.items():
                         unlinked[code] = unlinked.get(code, 0) + n
                 formation = dedup(parsed) if parsed is not None else None
-                if formation is not None:
+                if formation is None:
+                    formations_rejected += 1
+                else:
+                    sessions += len(formation.sessions)
                     batch.append(formation)
                     if len(batch) >= batch_size:
+                        if not checked():
+                            break
                         loader.load(batch)
                         batch = []
-            state = items.states[items.ended_by]
-            if batch:
+            iterator.close()
+            state = items.states[items.ended_by] if stopped is None else _Read(report.version, [], None)
+            if state.broken is not None and not loader.committed:
+                line, message = state.broken
+                raise ImportRefused(
+                    f"{file_name} : fichier tronqué ou illisible à la ligne {line} ({message}) ; "
+                    "fichier refusé, base inchangée"
+                )
+            if stopped is None and state.broken is None and checked() and batch:
                 loader.load(batch)
         finally:
+            iterator.close()
             loader.restore_indexes()
-    report.version = state.version
+    report.version = state.version or report.version
     report.warnings[:0] = state.warnings  # those of the root element, found before any other
     broken = state.broken
     records = items.count
-    if broken is not None:
+    written = sum(report.entity("training").model_dump()[k] for k in ("created", "updated", "unchanged"))
+    if stopped is not None:
+        report.status = "refused"
+        report.message = (
+            f"{stopped} ; import arrêté : les {written} formation(s) des lots déjà écrits restent en base, "
+            "aucune session n'a été fermée"
+        )
+        if full:
+            report.warnings.append("import arrêté : aucune session fermée malgré --full")
+    elif broken is not None:
         line, message = broken
         report.status = "refused"
         report.message = (
-            f"fichier tronqué ou illisible à la ligne {line} ({message}) : les {records} formation(s) "
-            "lues en entier avant cette ligne ont été traitées, la suite du fichier ne l'a pas été"
+            f"fichier tronqué ou illisible à la ligne {line} ({message}) : les {written} formation(s) des "
+            "lots déjà écrits restent en base, la suite du fichier n'a pas été importée"
         )
         report.reject(
             "training",
@@ -2190,7 +2288,7 @@ def import_lheo(
         if full:
             report.warnings.append("flux incomplet : aucune session fermée malgré --full")
     elif full:
-        loader.close_missing()
+        loader.close_missing(None if force else limits)
     if records == 0:
         report.warnings.append("aucune formation dans le fichier")
     if unlinked:

@@ -22,3 +22,30 @@ def test_communes_have_coordinates(session: Session) -> None:
     without = session.query(Commune).filter(Commune.latitude.is_(None)).count()
     assert total > 34_000
     assert without < 50
+
+
+def test_one_name_key_for_every_way_of_writing_a_commune() -> None:
+    from passerelles.places.names import name_key
+
+    written = ["Saint-Étienne", "ST ETIENNE", "st-étienne cedex 2", "Saint Etienne", "SAINT-ETIENNE CEDEX"]
+    assert {name_key(w) for w in written} == {"SAINT ETIENNE"}
+    assert name_key("Sainte-Foy-lès-Lyon") == name_key("STE FOY LES LYON")
+    assert name_key("Saint-Denis") != name_key("Saint-Étienne")
+
+
+def test_places_typed_with_an_abbreviation_are_found(session: Session) -> None:
+    from passerelles.places.services import place_index
+
+    index = place_index(session)
+    found = index.find_commune("St-Étienne")
+    assert found is not None and found.code_insee == "42218"
+    assert index.find_commune("saint etienne (42)") == found
+
+
+def test_the_one_distance_is_the_great_circle_distance() -> None:
+    from passerelles.places.geo import haversine_km
+
+    # Paris (Notre-Dame) to Lyon (Bellecour): 392 km as the crow flies.
+    assert 390 < haversine_km(48.853, 2.3499, 45.7578, 4.832) < 394
+    assert haversine_km(45.0, 5.0, 45.0, 5.0) == 0.0
+    assert abs(haversine_km(0.0, 0.0, 0.0, 180.0) - 20015.1) < 1  # half the equator, mean radius

@@ -30,6 +30,7 @@ from passerelles.cli import app as cli_app
 from passerelles.demo.generator import write_lheo_catalogue, write_offers
 from passerelles.offers.importer import import_offers
 from passerelles.offers.models import JobOffer
+from passerelles.places.geo import haversine_km
 from passerelles.places.models import Commune
 from passerelles.search.index import current_version, rebuild, update
 from passerelles.search.schemas import SearchHit, SearchQuery
@@ -38,7 +39,6 @@ from passerelles.search.services import (
     SearchEngine,
     UnknownPlace,
     build_index,
-    haversine_km,
     hit_of,
     mark,
     published,

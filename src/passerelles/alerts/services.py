@@ -3,7 +3,6 @@ mail carries a one-click unsubscribe link signed with the secret key (no login n
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from passerelles.alerts.models import SavedSearch
 from passerelles.alerts.schemas import AlertItem, Criteria, SavedSearchIn, SavedSearchOut
 from passerelles.certifications.models import Certification
 from passerelles.offers.models import JobOffer
+from passerelles.places.geo import haversine_km
 from passerelles.places.models import Commune
 from passerelles.settings import Settings
 from passerelles.trainings.models import TrainingSession
@@ -79,12 +79,6 @@ def delete_own(session: Session, actor: Account, search_id: int) -> bool:
     return True
 
 
-def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(h))
-
-
 def matches(session: Session, saved: SavedSearch, limit: int = 50) -> list[AlertItem]:
     """Results newer than the last alert, matching the criteria."""
     c = Criteria.model_validate(saved.criteria)
@@ -104,7 +98,9 @@ def matches(session: Session, saved: SavedSearch, limit: int = 50) -> list[Alert
             q = q.where(JobOffer.contract_type == c.contract_type)
         for o in session.scalars(q.order_by(JobOffer.id).limit(2000)):
             if centre and (
-                o.latitude is None or o.longitude is None or _km(centre, (o.latitude, o.longitude)) > c.radius_km
+                o.latitude is None
+                or o.longitude is None
+                or haversine_km(*centre, o.latitude, o.longitude) > c.radius_km
             ):
                 continue
             items.append(AlertItem(id=o.id, title=o.title, where=o.city))
@@ -118,7 +114,9 @@ def matches(session: Session, saved: SavedSearch, limit: int = 50) -> list[Alert
             )
         for t in session.scalars(s.order_by(TrainingSession.id).limit(2000)):
             if centre and (
-                t.latitude is None or t.longitude is None or _km(centre, (t.latitude, t.longitude)) > c.radius_km
+                t.latitude is None
+                or t.longitude is None
+                or haversine_km(*centre, t.latitude, t.longitude) > c.radius_km
             ):
                 continue
             items.append(AlertItem(id=t.id, title=t.title, where=t.city))

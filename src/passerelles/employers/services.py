@@ -14,7 +14,6 @@ import bisect
 import datetime as dt
 import hashlib
 import json
-import math
 import typing
 import uuid
 from typing import Any
@@ -55,6 +54,7 @@ from passerelles.employers.schemas import (
 )
 from passerelles.occupations.models import Occupation, OccupationRome
 from passerelles.offers.models import Employer, JobOffer
+from passerelles.places.geo import haversine_km
 from passerelles.places.models import Commune
 from passerelles.settings import Settings
 
@@ -271,12 +271,6 @@ def close_offer(session: Session, actor: Account, offer_id: int) -> JobOffer | N
 # -------------------------------------------------------------------------------------------- candidates
 
 
-def km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(h))
-
-
 def consenting_files_query() -> Any:
     visible = select(Consent.file_id).where(Consent.purpose == "visible_employeurs", Consent.withdrawn_at.is_(None))
     return select(PersonFile).where(PersonFile.id.in_(visible), PersonFile.status == "actif")
@@ -325,7 +319,7 @@ def candidates(session: Session, actor: Account, offer_id: int, limit: int = 50)
         places = select(Commune.code_insee, Commune.latitude, Commune.longitude).where(Commune.code_insee.in_(wanted))
         for code, lat, lon in session.execute(places):
             if lat is not None and lon is not None and offer.latitude is not None and offer.longitude is not None:
-                d = km((lat, lon), (offer.latitude, offer.longitude))
+                d = haversine_km(lat, lon, offer.latitude, offer.longitude)
                 if d <= NEAR_KM:
                     distance[code] = ("distance", f"À {d:.0f} km du poste", 20 if d <= 10 else 10)
         for code in wanted:

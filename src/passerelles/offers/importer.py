@@ -67,6 +67,7 @@ from passerelles.importing.sync import (
 from passerelles.offers import schemas
 from passerelles.offers.models import Employer, JobOffer
 from passerelles.places.models import Commune
+from passerelles.places.names import name_key
 
 Format = Literal["france_travail", "jobposting"]
 FORMATS: tuple[str, ...] = ("france_travail", "jobposting")
@@ -359,12 +360,6 @@ def structure_type_from_name(name: str | None) -> str | None:
 # ---------------------------------------------------------------- communes
 
 
-@functools.lru_cache(maxsize=65536)
-def _norm_name(name: str) -> str:
-    words = re.sub(r"[^A-Z0-9]+", " ", unidecode(name).upper()).split()
-    return " ".join({"SAINT": "ST", "SAINTE": "STE"}.get(w, w) for w in words)
-
-
 @dataclass(frozen=True, slots=True)
 class Place:
     commune_code: str | None
@@ -395,7 +390,7 @@ class CommuneIndex:
             for p in postcodes or []:
                 # The most specific commune first (an arrondissement before its city), then the most populous.
                 by_postcode.setdefault(p, []).append((len(postcodes or []), -(population or 0), code))
-            by_name.setdefault(_norm_name(name), []).append(code)
+            by_name.setdefault(name_key(name), []).append(code)
         self.by_postcode = {p: [c for _, _, c in sorted(v)] for p, v in by_postcode.items()}
         self.by_name = by_name
 
@@ -426,9 +421,9 @@ class CommuneIndex:
         if not candidates:
             return None
         if len(candidates) > 1 and city:
-            wanted = _norm_name(city)
+            wanted = name_key(city)
             for code in candidates:
-                if _norm_name(self.by_code[code][0]) == wanted:
+                if name_key(self.by_code[code][0]) == wanted:
                     return self._place(code, postcode)
         return self._place(candidates[0], postcode)
 
@@ -463,7 +458,7 @@ class CommuneIndex:
                 raise Invalid(postcode_field, f"commune inconnue : code postal {postcode!r}")
             return place
         if city:
-            codes = self.by_name.get(_norm_name(city), [])
+            codes = self.by_name.get(name_key(city), [])
             if len(codes) == 1:
                 return self._place(codes[0], None)
         notes["lieu de travail sans commune précise (enregistrée sans commune)"] += 1

@@ -32,12 +32,11 @@ from passerelles.offers.schemas import (
     OfferResults,
     PayRange,
 )
+from passerelles.places.geo import bounding_box, haversine_km
 from passerelles.places.services import (
     PlaceFilter,
     PlaceIndex,
     UnknownPlace,
-    bounding_box,
-    haversine_km,
     in_departements,
     place_index,
     resolve_place,

@@ -19,6 +19,7 @@ from passerelles.certifications.models import Certification, OccupationCertifica
 from passerelles.occupations.models import Occupation
 from passerelles.pathways.models import PathwayRule
 from passerelles.pathways.schemas import Blocker, PlanResult, Profile, Reason, Route, SessionHint, Step
+from passerelles.places.geo import haversine_km
 from passerelles.places.models import Commune
 from passerelles.reference import schemas as rs
 from passerelles.trainings.models import TrainingSession
@@ -882,13 +883,6 @@ def _attach_sessions(session: Session, routes: list[Route], profile: Profile) ->
         for s in r.steps:
             if s.kind == "formation" and s.certification in first:
                 s.session = first[s.certification]
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
 class InvalidProfile(Exception):

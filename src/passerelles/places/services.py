@@ -16,28 +16,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from passerelles.places.geo import haversine_km
 from passerelles.places.models import Commune, Departement, Region
-from passerelles.search.text import fold
+from passerelles.places.names import name_key
 
-EARTH_RADIUS_KM = 6371.0
 # Prepositions used before a région's name (« en Bretagne », « à La Réunion »).
 _REGION_PREPOSITION = {"04": "à", "06": "à"}
 _lock = threading.Lock()
 _indexes: dict[str, PlaceIndex] = {}
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
-    """(lat_min, lat_max, lon_min, lon_max) around a point: a cheap SQL pre-filter before the exact distance."""
-    dlat = radius_km / 111.2
-    dlon = radius_km / (111.2 * max(0.05, math.cos(math.radians(lat))))
-    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
 @dataclass(frozen=True)
@@ -88,7 +74,7 @@ class PlaceIndex:
             name, dept = text, None
             if "(" in text and text.endswith(")"):
                 name, dept = text[: text.index("(")].strip(), text[text.index("(") + 1 : -1].strip()
-            codes = self.by_name.get(fold(name), [])
+            codes = self.by_name.get(name_key(name), [])
             if dept:
                 codes = [c for c in codes if self.communes[c].departement_code == dept] or codes
         found = [self.communes[c] for c in codes if c in self.communes]
@@ -140,7 +126,7 @@ def _build(session: Session) -> PlaceIndex:
     ):
         ref = CommuneRef(row[0], row[1], row[2], tuple(row[3] or ()), row[4] or 0, row[5], row[6])
         index.communes[ref.code_insee] = ref
-        index.by_name.setdefault(fold(ref.name), []).append(ref.code_insee)
+        index.by_name.setdefault(name_key(ref.name), []).append(ref.code_insee)
         for pc in ref.postcodes:
             index.by_postcode.setdefault(pc, []).append(ref.code_insee)
         if ref.latitude is not None and ref.longitude is not None:

@@ -29,6 +29,7 @@ import orjson
 import tantivy
 from sqlalchemy.orm import Session
 
+from passerelles.places.geo import EARTH_RADIUS_KM, haversine_km
 from passerelles.search.index import (
     CELL_DEGREES,
     COARSE_CELLS,
@@ -73,7 +74,6 @@ DISTANCE_CANDIDATES = 20000  # radius and distance sort: candidates examined exa
 # (an upper bound from document frequencies); beyond, tantivy ranks the top results without counting
 # (block-max WAND prunes most of the postings) and the total reads « plus de 10 000 ».
 COUNT_CAP = 10000
-EARTH_KM = 6371.0088
 
 # Words that say which kind of result is wanted ("formation aide soignant", "emploi infirmier"): the
 # sessions or offers get a bonus that brings them next to the occupation's own page.
@@ -148,13 +148,6 @@ class SearchBackend(Protocol):
 
 class UnknownPlace(ValueError):
     """The commune of a search is not known: the message names it."""
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 class Gazetteer:
@@ -818,7 +811,7 @@ class SearchEngine:
 
         Places are first put on a flat map (within 0.05 % of the great-circle distance up to 300 km: a few
         float operations); only those near the circle's edge, or among the nearest, are measured exactly."""
-        ky = EARTH_KM * math.pi / 180
+        ky = EARTH_RADIUS_KM * math.pi / 180
         half = math.pi / 360
         near_edge, margin = [], 0.005 * radius + 0.01
         sure: list[tuple[float, str, int]] = []

@@ -80,7 +80,6 @@ from lxml import etree
 from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
-from unidecode import unidecode
 
 from passerelles.certifications.models import Certification, CertificationRncp
 from passerelles.importing import xmlchunks
@@ -101,6 +100,7 @@ from passerelles.importing.sync import (
 )
 from passerelles.importing.xmlchunks import Piece, Readable, Split
 from passerelles.places.models import Commune
+from passerelles.places.names import name_key
 from passerelles.settings import PROJECT_ROOT
 from passerelles.trainings.models import Provider, Training, TrainingSession
 from passerelles.trainings.schemas import (
@@ -552,13 +552,6 @@ def _safe_prefix(data: bytes, *, entities: bool) -> bytes:
 # ---------------------------------------------------------------- read: reference data
 
 
-def _norm_city(name: str) -> str:
-    text = re.sub(r"[^A-Z0-9]+", " ", unidecode(name).upper())
-    text = re.sub(r"\bCEDEX\b.*$", "", text)
-    words = [{"ST": "SAINT", "STE": "SAINTE"}.get(w, w) for w in text.split()]
-    return " ".join(words)
-
-
 def _departements(postcode: str) -> tuple[str, ...]:
     if postcode.startswith("97"):
         return (postcode[:3],)
@@ -593,7 +586,7 @@ class References:
             )
             for code, name, dep, postcodes, lat, lon in rows:
                 refs.communes[code] = (lat, lon)
-                norm = _norm_city(name)
+                norm = name_key(name)
                 for pc in postcodes or []:
                     refs.by_postcode.setdefault((str(pc), norm), code)
                 refs.by_departement.setdefault((dep, norm), []).append(code)
@@ -611,7 +604,7 @@ class References:
             return insee
         if not city:
             return None
-        norm = _norm_city(city)
+        norm = name_key(city)
         if postcode:
             found = self.by_postcode.get((postcode, norm))
             if found:

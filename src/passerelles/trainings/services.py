@@ -23,11 +23,10 @@ from sqlalchemy.orm import Session
 from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.db import MAX_ID
 from passerelles.occupations.models import Occupation
+from passerelles.places.geo import bounding_box, haversine_km
 from passerelles.places.services import (
     PlaceFilter,
     PlaceIndex,
-    bounding_box,
-    haversine_km,
     in_departements,
     place_index,
     resolve_place,

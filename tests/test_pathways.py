@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from passerelles.cli import app as cli_app
+from passerelles.pathways.rules import build_rulebook
 from passerelles.pathways.schemas import PlanResult, Profile
-from passerelles.pathways.services import build_rulebook, plan
+from passerelles.pathways.services import plan
 
 
 def run_plan(session: Session, **profile: object) -> PlanResult:

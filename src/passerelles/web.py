@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from passerelles.db import MAX_ID
-from passerelles.pathways.services import RuleBook, build_rulebook
+from passerelles.pathways.rules import RuleBook, build_rulebook
 from passerelles.search.services import SearchBackend, open_backend
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

@@ -24,6 +24,7 @@ from passerelles.offers.models import JobOffer
 from passerelles.offers.schemas import OfferQuery
 from passerelles.settings import Settings
 from passerelles.trainings import services as trainings
+from passerelles.trainings import sessions as training_sessions
 from passerelles.trainings.models import Provider, Training, TrainingSession
 from passerelles.trainings.schemas import TrainingQuery
 from tests.conftest import DatabaseFactory
@@ -304,25 +305,25 @@ def test_commune_by_postcode_insee_code_and_name_without_accents(db: Session) ->
 
 
 def test_session_detail_and_comparison(db: Session, ids: dict[str, Any]) -> None:
-    d = trainings.get_session_detail(db, ids["cha1"])
+    d = training_sessions.get_session_detail(db, ids["cha1"])
     assert d is not None and d.provider == "Institut Test" and d.region == "Auvergne-Rhône-Alpes"
-    assert trainings.get_session_detail(db, 10**9) is None
+    assert training_sessions.get_session_detail(db, 10**9) is None
     order = [ids["lyo1"], ids["gre1"], ids["cha1"]]
-    c = trainings.compare_sessions(db, order, origin="Grenoble")
+    c = training_sessions.compare_sessions(db, order, origin="Grenoble")
     assert [s.id for s in c.sessions] == order
     assert c.sessions[1].distance_km == 0.0 and 80 < (c.sessions[0].distance_km or 0) < 110
     for bad in ([ids["lyo1"]], [*order, ids["gre2"], ids["par1"]], [ids["lyo1"], 10**9]):
         with pytest.raises(trainings.BadCriterion):
-            trainings.compare_sessions(db, bad)
-    assert trainings.parse_ids(["3,1", "3", "2"]) == [3, 1, 2]
+            training_sessions.compare_sessions(db, bad)
+    assert training_sessions.parse_ids(["3,1", "3", "2"]) == [3, 1, 2]
     with pytest.raises(trainings.BadCriterion):
-        trainings.parse_ids(["1,x"])
+        training_sessions.parse_ids(["1,x"])
 
 
 def test_ical_has_the_session_and_registration_periods(db: Session, ids: dict[str, Any]) -> None:
-    d = trainings.get_session_detail(db, ids["gre1"])
+    d = training_sessions.get_session_detail(db, ids["gre1"])
     assert d is not None
-    cal = Calendar.from_ical(trainings.session_calendar(d, page_url="http://x/formations/sessions/1"))
+    cal = Calendar.from_ical(training_sessions.session_calendar(d, page_url="http://x/formations/sessions/1"))
     events = sorted(cal.walk("VEVENT"), key=lambda e: str(e["uid"]))
     assert [str(e["uid"]) for e in events] == [
         f"session-{d.id}-inscriptions@passerelles",

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from passerelles.errors import NotFound
 from passerelles.exports import csv_text
-from passerelles.trainings import services
+from passerelles.trainings import services, sessions
 from passerelles.trainings.schemas import FUNDERS, MODALITIES, RECRUITMENT, TrainingQuery
 from passerelles.web import DbSession, PathId, Search, render
 from passerelles.webforms import FormErrors, error_item, parse_params, parse_valid_part, query_string, render_status
@@ -63,7 +63,7 @@ def trainings_csv(request: Request, session: DbSession, backend: Search) -> Resp
         return Response(str(exc), status_code=422, media_type="text/plain; charset=utf-8")
     except (services.BadCriterion, ValueError) as exc:
         return Response(getattr(exc, "message", str(exc)), status_code=422, media_type="text/plain; charset=utf-8")
-    body = csv_text(services.SESSION_CSV_HEADER, (services.session_csv_row(i, FUNDERS) for i in results.items))
+    body = csv_text(sessions.SESSION_CSV_HEADER, (sessions.session_csv_row(i, FUNDERS) for i in results.items))
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
@@ -74,8 +74,8 @@ def trainings_csv(request: Request, session: DbSession, backend: Search) -> Resp
 def _comparison(request: Request, session: DbSession) -> tuple[Any, list[dict[str, str]]]:
     origin = (request.query_params.get("commune") or "").strip()[:120] or None
     try:
-        ids = services.parse_ids(request.query_params.getlist("ids"))
-        return services.compare_sessions(session, ids, origin=origin), []
+        ids = sessions.parse_ids(request.query_params.getlist("ids"))
+        return sessions.compare_sessions(session, ids, origin=origin), []
     except services.BadCriterion as exc:
         return None, [error_item(exc.field, exc.message)]
 
@@ -96,7 +96,7 @@ def compare_csv(request: Request, session: DbSession) -> Response:
     comparison, errors = _comparison(request, session)
     if comparison is None:
         return Response(errors[0]["reason"], status_code=422, media_type="text/plain; charset=utf-8")
-    body = csv_text(services.SESSION_CSV_HEADER, (services.session_csv_row(s, FUNDERS) for s in comparison.sessions))
+    body = csv_text(sessions.SESSION_CSV_HEADER, (sessions.session_csv_row(s, FUNDERS) for s in comparison.sessions))
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
@@ -106,7 +106,7 @@ def compare_csv(request: Request, session: DbSession) -> Response:
 
 @router.get("/formations/sessions/{session_id}")
 def session_page(session_id: PathId, request: Request, session: DbSession) -> Any:
-    detail = services.get_session_detail(session, session_id)
+    detail = sessions.get_session_detail(session, session_id)
     if detail is None:
         raise NotFound(f"Session de formation introuvable : {session_id}")
     return render(request, "trainings/session.html", {**TRAINING_LABELS, "s": detail})
@@ -114,12 +114,12 @@ def session_page(session_id: PathId, request: Request, session: DbSession) -> An
 
 @router.get("/formations/sessions/{session_id}/agenda.ics")
 def session_ics(session_id: PathId, request: Request, session: DbSession) -> Response:
-    detail = services.get_session_detail(session, session_id)
+    detail = sessions.get_session_detail(session, session_id)
     if detail is None:
         raise NotFound(f"Session de formation introuvable : {session_id}")
     page_url = str(request.base_url).rstrip("/") + services.session_url(session_id)
     return Response(
-        services.session_calendar(detail, page_url=page_url),
+        sessions.session_calendar(detail, page_url=page_url),
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="session-{session_id}.ics"'},
     )

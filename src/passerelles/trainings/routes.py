@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from passerelles.errors import NotFound, error_body
-from passerelles.trainings import services
+from passerelles.trainings import services, sessions
 from passerelles.trainings.schemas import Comparison, SessionDetail, TrainingQuery, TrainingResults
 from passerelles.web import DbSession, PathId, Search
 from passerelles.webforms import FormErrors, parse_params
@@ -42,9 +42,9 @@ def search_trainings(request: Request, session: DbSession, backend: Search) -> A
 def compare(request: Request, session: DbSession) -> Any:
     """De 2 à 4 sessions côte à côte (`ids=1,2,3`, `commune` facultative pour la distance)."""
     try:
-        ids = services.parse_ids(request.query_params.getlist("ids"))
+        ids = sessions.parse_ids(request.query_params.getlist("ids"))
         origin = (request.query_params.get("commune") or "").strip()[:120] or None
-        return services.compare_sessions(session, ids, origin=origin)
+        return sessions.compare_sessions(session, ids, origin=origin)
     except services.BadCriterion as exc:
         return _invalid([{"field": exc.field, "reason": exc.message}])
 
@@ -52,7 +52,7 @@ def compare(request: Request, session: DbSession) -> Any:
 @router.get("/formations/sessions/{session_id}", response_model=SessionDetail)
 def get_session(session_id: PathId, session: DbSession) -> SessionDetail:
     """Une session : organisme, dates, lieu, admission, coût, financement, contact, source."""
-    detail = services.get_session_detail(session, session_id)
+    detail = sessions.get_session_detail(session, session_id)
     if detail is None:
         raise NotFound(f"Session de formation introuvable : {session_id}")
     return detail

@@ -24,16 +24,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passerelles.accounts import services as accounts
-from passerelles.accounts.models import Account
+from passerelles.accounts.models import Account, EmployerMembership
 from passerelles.accounts.schemas import AccountCreate, StructureIn
 from passerelles.accounts.security import CSRF_COOKIE
 from passerelles.alerts import services as alerts
 from passerelles.alerts.schemas import SavedSearchIn
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.schemas import ActionIn, FileIn, StepIn
-from passerelles.employers import memberships
+from passerelles.employers import applications as employer_applications
+from passerelles.employers import job_datings, memberships
 from passerelles.employers import services as employers
-from passerelles.employers.models import EmployerMembership
 from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn
 from passerelles.offers.models import Employer
 from tests.accounts.conftest import PASSWORD, World, login
@@ -423,12 +423,12 @@ def ctx(db: Session, world: World) -> Ctx:
     assert action is not None
     c.ids["action_id"] = action.id
     c.ids["offer_id"] = c.offer()
-    application = employers.apply(
+    application = employer_applications.apply(
         db, c.account("conseiller_a"), ApplicationIn(offer_id=c.ids["offer_id"], file_id=c.ids["file_id"])
     )
     assert application is not None
     c.ids["application_id"] = application.id
-    event = employers.create_event(
+    event = job_datings.create_event(
         db,
         c.account("employeur"),
         EventIn(title="Job dating", on=dt.date.today() + dt.timedelta(days=3), place="Lyon", capacity=100),

@@ -15,7 +15,7 @@ from passerelles.accounts import services as accounts
 from passerelles.accounts.models import Account
 from passerelles.accounts.schemas import AccountCreate, StructureIn
 from passerelles.certifications.models import Certification, OccupationCertification
-from passerelles.employers import services as employer_services
+from passerelles.employers import candidates as employer_services
 from passerelles.employers.models import Application
 from passerelles.occupations.models import Occupation
 from passerelles.offers.models import JobOffer
@@ -347,6 +347,7 @@ def test_application_list_queries_do_not_grow_with_the_applications(db: Session,
     from passerelles.accounts.models import Account
     from passerelles.caseloads import services as caseloads
     from passerelles.caseloads.schemas import FileIn
+    from passerelles.employers import applications as employer_applications
     from passerelles.employers import services as employers
     from passerelles.employers.schemas import ApplicationIn, OfferIn
 
@@ -362,7 +363,7 @@ def test_application_list_queries_do_not_grow_with_the_applications(db: Session,
         file = caseloads.create_file(
             db, counsellor, FileIn(first_name=f"Awa{i}", last_name="Benali", consent_accompagnement=True)
         )
-        employers.apply(db, counsellor, ApplicationIn(offer_id=offer_id, file_id=file.id))
+        employer_applications.apply(db, counsellor, ApplicationIn(offer_id=offer_id, file_id=file.id))
     db.commit()
     queries: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda conn, cur, statement, *rest: queries.append(statement))
@@ -371,6 +372,6 @@ def test_application_list_queries_do_not_grow_with_the_applications(db: Session,
         actor = db.get(Account, account_id)
         assert actor is not None
         queries.clear()
-        listed = employers.list_applications(db, actor, offer_id)
+        listed = employer_applications.list_applications(db, actor, offer_id)
         assert len(listed) == 20 and {a.candidate for a in listed} == {f"Awa{i} B." for i in range(20)}
         assert len(queries) <= 3, queries

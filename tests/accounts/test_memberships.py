@@ -14,13 +14,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from passerelles.accounts.models import Account
+from passerelles.accounts.models import Account, EmployerMembership
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.models import FileStep, OutcomeEvent
 from passerelles.caseloads.schemas import FileIn
 from passerelles.db import make_sessionmaker
+from passerelles.employers import applications as employer_applications
 from passerelles.employers import services as employers
-from passerelles.employers.models import Application, EmployerMembership, EmployerProfile
+from passerelles.employers.models import Application, EmployerProfile
 from passerelles.employers.schemas import ApplicationIn, OfferIn
 from passerelles.offers.models import Employer
 from tests.accounts.conftest import PASSWORD, Mailbox, World, login, page_csrf
@@ -53,7 +54,7 @@ def scene(db: Session, world: World) -> Scene:
         counsellor,
         FileIn(first_name="Awa", last_name="Diallo", consent_accompagnement=True, visible_employeurs=True),
     )
-    application = employers.apply(db, counsellor, ApplicationIn(offer_id=offer.id, file_id=file.id))
+    application = employer_applications.apply(db, counsellor, ApplicationIn(offer_id=offer.id, file_id=file.id))
     assert application is not None
     db.commit()
     return Scene(offer.id, file.id, application.id)
@@ -409,9 +410,11 @@ def test_simultaneous_hires_are_recorded_once(world: World, db: Session, engine:
             with factory() as session:
                 actor = session.get(Account, world.ids["employeur"])
                 assert actor is not None
-                employers.visible_application(session, actor, s.application_id)  # both read before either writes
+                employer_applications.visible_application(
+                    session, actor, s.application_id
+                )  # both read before either writes
                 barrier.wait(timeout=10)
-                employers.set_status(session, actor, s.application_id, "embauche")
+                employer_applications.set_status(session, actor, s.application_id, "embauche")
                 session.commit()
         except BaseException as exc:  # reported below
             errors.append(exc)

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -28,6 +27,7 @@ from passerelles.accounts.schemas import (
     StructureIn,
     control_characters,
 )
+from passerelles.accounts.structures import join_on_creation
 from passerelles.offers.models import Employer
 from passerelles.reference.models import StructureType
 from passerelles.settings import Settings
@@ -153,7 +153,7 @@ def list_platforms(session: Session) -> list[Platform]:
 
 def _structure(session: Session, data: StructureIn) -> tuple[Employer, bool]:
     """The structure a SIRET names, and whether it was created now. Naming a known SIRET gives no access to
-    it: the new account's membership is a claim (``employers.memberships.join_on_creation``)."""
+    it: the new account's membership is a claim (``structures.join_on_creation``)."""
     if session.get(StructureType, data.structure_type) is None:
         raise InvalidInput("structure.structure_type", f"Type de structure inconnu : {data.structure_type}")
     employer = session.scalar(select(Employer).where(Employer.siret == data.siret))
@@ -207,8 +207,6 @@ def create_account(
     session.add(account)
     session.flush()
     if employer is not None:
-        from passerelles.employers.memberships import join_on_creation  # employers import this module
-
         join_on_creation(session, account, employer[0], created=employer[1], by_admin=actor is not None)
     return account
 
@@ -522,9 +520,3 @@ def sign(settings: Settings, payload: str) -> str:
 
 def check_signature(settings: Settings, payload: str, signature: str) -> bool:
     return hmac.compare_digest(sign(settings, payload), signature or "")
-
-
-def cli_create_admin(session: Session, email: str, name: str, password: str) -> Any:
-    return create_account(
-        session, None, AccountCreate(email=email, display_name=name, role="admin"), password=password, verified=True
-    )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from passerelles.caseloads import services
+from passerelles.caseloads import privacy
 from passerelles.db import make_engine, make_sessionmaker, session_scope
 from passerelles.settings import Settings
 
@@ -22,7 +22,7 @@ def purge(
     engine = make_engine(settings.database_url)
     try:
         with session_scope(make_sessionmaker(engine)) as session:
-            count = services.purge_inactive(session, settings, dry_run=dry_run)
+            count = privacy.purge_inactive(session, settings, dry_run=dry_run)
     finally:
         engine.dispose()
     verb = "à effacer" if dry_run else "effacés"

@@ -13,12 +13,12 @@ from pydantic import ValidationError
 
 from passerelles.accounts.pages import form_action, french_errors
 from passerelles.accounts.security import Actor, PathId, csrf_protect, page
-from passerelles.accounts.services import AccessDenied, InvalidInput
-from passerelles.caseloads import services
+from passerelles.accounts.services import AccessDenied, InvalidInput, list_platforms
+from passerelles.caseloads import privacy, reports, services
 from passerelles.caseloads.charts import bar_chart
 from passerelles.caseloads.models import CONSENT_PURPOSES, STEP_KINDS
 from passerelles.caseloads.schemas import ActionIn, FileDetail, FileFilters, FileIn, NoteIn, StepIn
-from passerelles.employers import services as employer_services
+from passerelles.employers import applications
 from passerelles.errors import NotFound
 from passerelles.pathways.schemas import Profile
 from passerelles.web import DbSession
@@ -82,7 +82,7 @@ def caseload_csv(
         labels = {"q": "recherche", "status": "statut", "step": "étape", "action_due_before": "action avant le"}
         names = sorted({labels.get(str(e["loc"][0]), "filtre") for e in exc.errors() if e["loc"]})
         raise InvalidInput("filtres", "Filtre non reconnu : " + ", ".join(names) + ".") from None
-    body = services.csv_rows(services.list_files(session, actor, filters))
+    body = reports.csv_rows(services.list_files(session, actor, filters))
     headers = {"Content-Disposition": 'attachment; filename="dossiers.csv"', "Cache-Control": "no-store"}
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
@@ -155,7 +155,7 @@ def file_page(request: Request, session: DbSession, actor: Actor, file_id: PathI
         "purposes": CONSENT_PURPOSES,
         "colleagues": services.colleagues(session, actor),
         "parcours": parcours_link(detail.profile),
-        "applications": employer_services.list_applications(session, actor, file_id=detail.id),
+        "applications": applications.list_applications(session, actor, file_id=detail.id),
         "today": dt.date.today().isoformat(),
         "errors": request.query_params.getlist("erreur")[:5],
     }
@@ -309,7 +309,7 @@ def erase_form(
             f"/conseil/dossiers/{file_id}?" + urlencode({"erreur": "Tapez EFFACER pour confirmer l'effacement."}),
             status_code=303,
         )
-    if not services.erase_on_request(session, request.app.state.settings, actor, file_id):
+    if not privacy.erase_on_request(session, request.app.state.settings, actor, file_id):
         raise NotFound("Dossier introuvable.")
     session.commit()
     return RedirectResponse("/conseil/dossiers", status_code=303)
@@ -343,14 +343,13 @@ def dashboard_page(
     except ValueError:
         errors.append("Dates : format attendu AAAA-MM-JJ.")
         start, end = today.replace(month=1, day=1), today
-    from passerelles.accounts.services import list_platforms
 
     platforms = list_platforms(session) if actor.role == "admin" else []
     platform_id = (
         int(plateforme) if plateforme.isdigit() else (actor.platform_id or (platforms[0].id if platforms else None))
     )
     try:
-        board = services.dashboard(session, actor, platform_id, start, end)
+        board = reports.dashboard(session, actor, platform_id, start, end)
     except InvalidInput as exc:
         ctx: dict[str, Any] = {
             "board": None,
@@ -405,7 +404,7 @@ def own_consent(
 
 @router.get("/espace/personne/export.json")
 def own_export(session: DbSession, actor: Actor) -> Response:
-    data = services.export_own_data(session, actor)
+    data = privacy.export_own_data(session, actor, applications.file_data)
     headers = {
         "Content-Disposition": 'attachment; filename="mes-donnees-passerelles.json"',
         "Cache-Control": "no-store",
@@ -419,7 +418,7 @@ def own_erase(
 ) -> Response:
     if confirmation != "EFFACER":
         raise InvalidInput("confirmation", "Tapez EFFACER pour confirmer.")
-    services.erase_self(session, request.app.state.settings, actor)
+    privacy.erase_self(session, request.app.state.settings, actor)
     session.commit()
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie("passerelles_session", path="/")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from passerelles.accounts.security import Actor, PathId, QueryId, csrf_protect
-from passerelles.caseloads import services
+from passerelles.caseloads import privacy, reports, services
 from passerelles.caseloads.schemas import (
     AccessOut,
     ActionIn,
@@ -24,6 +24,7 @@ from passerelles.caseloads.schemas import (
     ShareIn,
     StepIn,
 )
+from passerelles.employers import applications
 from passerelles.errors import NotFound
 from passerelles.pathways.schemas import Profile
 from passerelles.web import DbSession
@@ -158,7 +159,7 @@ def get_access_log(session: DbSession, actor: Actor, file_id: PathId) -> list[Ac
 @router.delete("/dossiers/{file_id}", status_code=204)
 def delete_file(request: Request, session: DbSession, actor: Actor, file_id: PathId) -> Response:
     """Effacer un dossier à la demande de la personne (les chiffres anonymes restent)."""
-    _found(services.erase_on_request(session, request.app.state.settings, actor, file_id))
+    _found(privacy.erase_on_request(session, request.app.state.settings, actor, file_id))
     session.commit()
     return Response(status_code=204)
 
@@ -172,13 +173,13 @@ def my_file(session: DbSession, actor: Actor) -> FileDetail:
 @router.get("/moi/export")
 def my_data(session: DbSession, actor: Actor) -> dict[str, Any]:
     """Toutes mes données, en JSON (droit d'accès et portabilité)."""
-    return services.export_own_data(session, actor)
+    return privacy.export_own_data(session, actor, applications.file_data)
 
 
 @router.delete("/moi", status_code=204)
 def erase_me(request: Request, session: DbSession, actor: Actor) -> Response:
     """Effacer mon compte et mon dossier."""
-    services.erase_self(session, request.app.state.settings, actor)
+    privacy.erase_self(session, request.app.state.settings, actor)
     session.commit()
     return Response(status_code=204)
 
@@ -193,4 +194,4 @@ def get_dashboard(
 ) -> Dashboard:
     """Résultats d'une plateforme sur une période : personnes accompagnées, entrées en formation, diplômes,
     embauches, en poste à 6 mois."""
-    return services.dashboard(session, actor, plateforme, debut, fin)
+    return reports.dashboard(session, actor, plateforme, debut, fin)

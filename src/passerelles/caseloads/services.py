@@ -3,7 +3,7 @@
 - a counsellor reads the files they follow or that were shared with them, on their own platform only;
 - a person reads their own file (the one linked to their account);
 - an administrator manages accounts but does not read files; an employer never reads a file (they see
-  candidates through ``employers.services``, and only those who consented).
+  candidates through ``employers.candidates``, and only those who consented).
 A file outside the actor's reach is reported as absent (None), so ids reveal nothing.
 """
 
@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections import Counter, defaultdict
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from passerelles.accounts import services as accounts
-from passerelles.accounts.models import Account, LoginAttempt, Platform
-from passerelles.accounts.schemas import control_characters
+from passerelles.accounts.models import Account
+from passerelles.accounts.schemas import AccountCreate, control_characters
 from passerelles.accounts.services import AccessDenied, InvalidInput, aware, now
 from passerelles.caseloads.models import (
     CONSENT_PURPOSES,
@@ -38,8 +37,6 @@ from passerelles.caseloads.schemas import (
     ActionIn,
     ActionOut,
     ConsentOut,
-    Dashboard,
-    DashboardRow,
     FileDetail,
     FileFilters,
     FileIn,
@@ -49,19 +46,9 @@ from passerelles.caseloads.schemas import (
     StepIn,
     StepOut,
 )
-from passerelles.exports import csv_text
 from passerelles.pathways.schemas import Profile
 from passerelles.places.models import Commune
 from passerelles.settings import Settings
-
-INDICATORS = {
-    "accompagnees": "Personnes accompagnées",
-    "entree_formation": "Entrées en formation",
-    "diplome": "Diplômes obtenus",
-    "embauche": "Embauches",
-    "en_poste_6_mois": "En poste à 6 mois",
-}
-
 
 # ------------------------------------------------------------------------------------------ access rules
 
@@ -86,7 +73,7 @@ def find_file(session: Session, actor: Account, file_id: int) -> PersonFile | No
     return session.scalar(select(PersonFile).where(PersonFile.id == file_id, visible_files_clause(actor)))
 
 
-def _writable(session: Session, actor: Account, file_id: int) -> PersonFile | None:
+def writable_file(session: Session, actor: Account, file_id: int) -> PersonFile | None:
     """Counsellors write; a person reads their file but changes only their consents (see below)."""
     _counsellor(actor)
     return find_file(session, actor, file_id)
@@ -96,8 +83,13 @@ def log_access(session: Session, actor: Account, file: PersonFile, action: str) 
     session.add(FileAccess(file_id=file.id, account_id=actor.id, action=action, at=now()))
 
 
-def _touch(file: PersonFile) -> None:
+def _changed(session: Session, file: PersonFile, logged_for: Account | None = None) -> None:
+    """After a change to a file: its last activity (the inactivity purge's clock), a « modification » line in
+    its access log when made by ``logged_for``, and the rows written now."""
     file.last_activity_at = now()
+    if logged_for is not None:
+        log_access(session, logged_for, file, "modification")
+    session.flush()
 
 
 def has_consent(session: Session, file_id: int, purpose: str) -> bool:
@@ -158,7 +150,7 @@ def create_file(session: Session, actor: Account, data: FileIn) -> PersonFile:
 
 
 def update_profile(session: Session, actor: Account, file_id: int, profile: Profile) -> PersonFile | None:
-    file = _writable(session, actor, file_id)
+    file = writable_file(session, actor, file_id)
     if file is None:
         return None
     found = control_characters(profile.model_dump(mode="json"))
@@ -167,19 +159,18 @@ def update_profile(session: Session, actor: Account, file_id: int, profile: Prof
     check_commune(session, profile.commune, "profile.commune")
     file.profile = profile.model_dump(mode="json", exclude_defaults=True)
     file.target = profile.target
-    _touch(file)
-    log_access(session, actor, file, "modification")
+    _changed(session, file, actor)
     return file
 
 
 def add_step(session: Session, actor: Account, file_id: int, data: StepIn) -> FileStep | None:
-    file = _writable(session, actor, file_id)
+    file = writable_file(session, actor, file_id)
     if file is None:
         return None
     if data.on > dt.date.today() + dt.timedelta(days=366):
         raise InvalidInput("on", "Date trop lointaine pour une étape réalisée.")
     step = add_step_internal(session, actor, file, data)
-    log_access(session, actor, file, "modification")
+    _changed(session, file, actor)
     return step
 
 
@@ -200,17 +191,16 @@ def add_step_internal(session: Session, actor: Account, file: PersonFile, data: 
     _event(session, file, data.kind, data.on, step.id)
     if data.kind == "suivi_6_mois" and data.in_post:
         _event(session, file, "en_poste_6_mois", data.on, step.id)
-    _touch(file)
+    _changed(session, file)
     return step
 
 
 def delete_step(session: Session, actor: Account, file_id: int, step_id: int) -> bool | None:
     """A counsellor removes a step recorded by mistake; the dashboard's events that came from it go too."""
-    file = _writable(session, actor, file_id)
+    file = writable_file(session, actor, file_id)
     if file is None or not remove_step_internal(session, file, step_id):
         return None
-    log_access(session, actor, file, "modification")
-    session.flush()
+    _changed(session, file, actor)
     return True
 
 
@@ -222,41 +212,37 @@ def remove_step_internal(session: Session, file: PersonFile, step_id: int) -> bo
         return False
     session.execute(delete(OutcomeEvent).where(OutcomeEvent.step_id == step.id))
     session.delete(step)
-    _touch(file)
-    session.flush()
+    _changed(session, file)
     return True
 
 
 def add_note(session: Session, actor: Account, file_id: int, data: NoteIn) -> FileNote | None:
-    file = _writable(session, actor, file_id)
+    file = writable_file(session, actor, file_id)
     if file is None:
         return None
     note = FileNote(file_id=file.id, author_id=actor.id, text=data.text, created_at=now())
     session.add(note)
-    _touch(file)
-    log_access(session, actor, file, "modification")
-    session.flush()
+    _changed(session, file, actor)
     return note
 
 
 def add_action(session: Session, actor: Account, file_id: int, data: ActionIn) -> FileAction | None:
-    file = _writable(session, actor, file_id)
+    file = writable_file(session, actor, file_id)
     if file is None:
         return None
     action = FileAction(file_id=file.id, text=data.text, due_on=data.due_on, created_at=now())
     session.add(action)
-    _touch(file)
-    session.flush()
+    _changed(session, file)
     return action
 
 
 def complete_action(session: Session, actor: Account, file_id: int, action_id: int) -> FileAction | None:
-    file = _writable(session, actor, file_id)
+    file = writable_file(session, actor, file_id)
     action = session.get(FileAction, action_id)
     if file is None or action is None or action.file_id != file.id:
         return None
     action.done_at = action.done_at or now()
-    _touch(file)
+    _changed(session, file)
     return action
 
 
@@ -274,8 +260,7 @@ def give_consent(session: Session, actor: Account, file_id: int, purpose: str) -
         return current
     consent = Consent(file_id=file.id, purpose=purpose, given_at=now(), recorded_by_id=actor.id)
     session.add(consent)
-    _touch(file)
-    session.flush()
+    _changed(session, file)
     return consent
 
 
@@ -290,24 +275,23 @@ def withdraw_consent(session: Session, actor: Account, file_id: int, purpose: st
         consent.withdrawn_at = now()
     if purpose == "sante":
         file.health_notes = None  # no health data without its consent
-    _touch(file)
+    _changed(session, file)
     return bool(rows)
 
 
 def set_health_notes(session: Session, actor: Account, file_id: int, text: str | None) -> PersonFile | None:
-    file = _writable(session, actor, file_id)
+    file = writable_file(session, actor, file_id)
     if file is None:
         return None
     if text and not has_consent(session, file.id, "sante"):
         raise InvalidInput("health_notes", "Informations de santé : le consentement explicite de la personne manque.")
     file.health_notes = text or None
-    _touch(file)
-    log_access(session, actor, file, "modification")
+    _changed(session, file, actor)
     return file
 
 
 def share_file(session: Session, actor: Account, file_id: int, counsellor_id: int) -> FileShare | None:
-    file = _writable(session, actor, file_id)
+    file = writable_file(session, actor, file_id)
     if file is None:
         return None
     other = session.get(Account, counsellor_id)
@@ -336,18 +320,9 @@ def colleagues(session: Session, actor: Account) -> list[Account]:
     )
 
 
-def close_file(session: Session, actor: Account, file_id: int) -> PersonFile | None:
-    file = _writable(session, actor, file_id)
-    if file is None:
-        return None
-    file.status = "clos"
-    _touch(file)
-    return file
-
-
 def invite_person(session: Session, settings: Settings, actor: Account, file_id: int) -> Account | None:
     """Create the person's own account (their file's e-mail) and send the invitation."""
-    file = _writable(session, actor, file_id)
+    file = writable_file(session, actor, file_id)
     if file is None:
         return None
     if not file.email:
@@ -357,8 +332,6 @@ def invite_person(session: Session, settings: Settings, actor: Account, file_id:
     account = accounts.get_account_by_email(session, file.email)
     if account is not None:
         raise InvalidInput("email", "Un compte existe déjà avec cette adresse.")
-    from passerelles.accounts.schemas import AccountCreate
-
     account = accounts.create_account(
         session,
         None,
@@ -457,50 +430,16 @@ def list_files(session: Session, actor: Account, filters: FileFilters, limit: in
     ]
 
 
-CSV_COLUMNS = [
-    "id",
-    "nom",
-    "prenom",
-    "commune",
-    "statut",
-    "conseiller",
-    "derniere_etape",
-    "prochaine_action",
-    "visible_employeurs",
-]
-
-
-def csv_rows(rows: list[FileSummary]) -> str:
-    """The caseload export (formula cells neutralised by the shared CSV writer)."""
-    return csv_text(
-        CSV_COLUMNS,
-        (
-            [
-                r.id,
-                r.last_name,
-                r.first_name,
-                r.commune_code or "",
-                r.status,
-                r.counsellor or "",
-                r.last_step or "",
-                r.next_action_on.isoformat() if r.next_action_on else "",
-                "oui" if r.visible_employeurs else "non",
-            ]
-            for r in rows
-        ),
-    )
-
-
 def file_detail(session: Session, actor: Account, file_id: int, *, log: str | None = "lecture") -> FileDetail | None:
     file = find_file(session, actor, file_id)
     if file is None:
         return None
     if log:
         log_access(session, actor, file, log)
-    return _detail(session, file)
+    return detail_of(session, file)
 
 
-def _detail(session: Session, file: PersonFile) -> FileDetail:
+def detail_of(session: Session, file: PersonFile) -> FileDetail:
     # Six queries; the summary's figures (last step, next action, visibility) come from the same rows.
     consents = list(
         session.scalars(select(Consent).where(Consent.file_id == file.id).order_by(Consent.given_at, Consent.id))
@@ -571,7 +510,7 @@ def own_file(session: Session, actor: Account) -> FileDetail | None:
     if actor.role != "personne":
         raise AccessDenied("Réservé aux personnes accompagnées.")
     file = session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
-    return _detail(session, file) if file else None
+    return detail_of(session, file) if file else None
 
 
 def access_log(session: Session, actor: Account, file_id: int) -> list[AccessOut] | None:
@@ -589,133 +528,3 @@ def access_log(session: Session, actor: Account, file_id: int) -> list[AccessOut
         AccessOut(account=names.get(r.account_id) if r.account_id else None, action=r.action, at=aware(r.at))
         for r in rows
     ]
-
-
-# ------------------------------------------------------------------------------------------- dashboard
-
-
-def dashboard(session: Session, actor: Account, platform_id: int | None, start: dt.date, end: dt.date) -> Dashboard:
-    """Figures for funders, from anonymous outcome events: they survive the erasure of files."""
-    if actor.role == "conseiller":
-        if platform_id not in (None, actor.platform_id):
-            raise AccessDenied("Tableau de bord de votre plateforme seulement.")
-        platform_id = actor.platform_id
-    elif actor.role != "admin":
-        raise AccessDenied("Réservé aux conseillers et administrateurs.")
-    platform = session.get(Platform, platform_id) if platform_id is not None else None
-    if platform is None:
-        raise InvalidInput("plateforme", "Plateforme inconnue.")
-    if end < start:
-        raise InvalidInput("fin", "La fin de période précède son début.")
-    events = session.execute(
-        select(OutcomeEvent.kind, OutcomeEvent.on, OutcomeEvent.subject_key).where(
-            OutcomeEvent.platform_id == platform.id, OutcomeEvent.on >= start, OutcomeEvent.on <= end
-        )
-    ).all()
-    counts = Counter(kind for kind, _on, _key in events)
-    people = {key for _kind, _on, key in events}
-    months: dict[tuple[int, int], dict[str, Any]] = defaultdict(lambda: {k: 0 for k in INDICATORS} | {"_people": set()})
-    for kind, on, key in events:
-        m = months[on.year, on.month]  # not strftime: thousands of events per call
-        m["_people"].add(key)
-        if kind in INDICATORS:
-            m[kind] += 1
-    by_month: list[dict[str, int | str]] = []
-    for month in sorted(months):
-        m = months[month]
-        row: dict[str, int | str] = {"month": f"{month[0]:04d}-{month[1]:02d}", "accompagnees": len(m["_people"])}
-        row |= {k: int(m[k]) for k in INDICATORS if k != "accompagnees"}
-        by_month.append(row)
-    rows = [DashboardRow(indicator="accompagnees", label=INDICATORS["accompagnees"], value=len(people))]
-    rows += [
-        DashboardRow(indicator=k, label=v, value=counts.get(k, 0)) for k, v in INDICATORS.items() if k != "accompagnees"
-    ]
-    return Dashboard(
-        platform_id=platform.id, platform=platform.name, start=start, end=end, rows=rows, by_month=by_month
-    )
-
-
-# ------------------------------------------------------------------------------------------------ RGPD
-
-
-def export_own_data(session: Session, actor: Account) -> dict[str, Any]:
-    """Everything Passerelles holds about the logged-in person (right of access, portability)."""
-    from passerelles.alerts.models import SavedSearch
-    from passerelles.employers.models import Application, JobDatingRegistration
-
-    data: dict[str, Any] = {
-        "compte": accounts.account_out(actor).model_dump(mode="json"),
-        "recherches_enregistrees": [
-            {"type": s.kind, "criteres": s.criteria, "active": s.active}
-            for s in session.scalars(select(SavedSearch).where(SavedSearch.account_id == actor.id))
-        ],
-    }
-    file = (
-        session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
-        if actor.role == "personne"
-        else None
-    )
-    if file is not None:
-        data["dossier"] = _detail(session, file).model_dump(mode="json")
-        data["candidatures"] = [
-            {"offre": a.offer_id, "statut": a.status, "date": aware(a.created_at).isoformat()}
-            for a in session.scalars(select(Application).where(Application.file_id == file.id))
-        ]
-        data["job_datings"] = [
-            r.event_id
-            for r in session.scalars(select(JobDatingRegistration).where(JobDatingRegistration.file_id == file.id))
-        ]
-        data["journal_des_acces"] = [a.model_dump(mode="json") for a in access_log(session, actor, file.id) or []]
-    return data
-
-
-def _erase_account(session: Session, settings: Settings, account: Account) -> None:
-    session.execute(
-        delete(LoginAttempt).where(LoginAttempt.key == "account:" + accounts.keyed_digest(settings, account.email))
-    )
-    session.delete(account)
-
-
-def erase_file(session: Session, settings: Settings, file: PersonFile, *, with_account: bool = True) -> None:
-    """Delete the file and everything hanging from it (consents, steps, notes, actions, shares, access log,
-    applications, registrations); outcome events stay, keyed by a random value that nothing links back."""
-    account = session.get(Account, file.account_id) if file.account_id else None
-    session.execute(delete(PersonFile).where(PersonFile.id == file.id))
-    if with_account and account is not None:
-        _erase_account(session, settings, account)
-    session.flush()
-
-
-def erase_on_request(session: Session, settings: Settings, actor: Account, file_id: int) -> bool:
-    """A counsellor erases a file they follow, at the person's request."""
-    file = _writable(session, actor, file_id)
-    if file is None:
-        return False
-    erase_file(session, settings, file)
-    return True
-
-
-def erase_self(session: Session, settings: Settings, actor: Account) -> None:
-    """The logged-in person erases their own data (file and account)."""
-    if actor.role != "personne":
-        raise AccessDenied("Les comptes professionnels sont supprimés par un administrateur.")
-    file = session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
-    if file is not None:
-        erase_file(session, settings, file, with_account=False)
-    _erase_account(session, settings, actor)
-    session.flush()
-
-
-def purge_inactive(
-    session: Session, settings: Settings, today: dt.datetime | None = None, dry_run: bool = False
-) -> int:
-    """Erase files with no activity for ``inactive_purge_days`` (two years by default)."""
-    limit = (today or now()) - dt.timedelta(days=settings.inactive_purge_days)
-    files = list(session.scalars(select(PersonFile).where(PersonFile.last_activity_at < limit)))
-    if dry_run:
-        return len(files)
-    for file in files:
-        account = session.get(Account, file.account_id) if file.account_id else None
-        recent = account is not None and account.last_login_at is not None and aware(account.last_login_at) >= limit
-        erase_file(session, settings, file, with_account=not recent)
-    return len(files)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from passerelles.db import make_engine, make_sessionmaker, session_scope
-from passerelles.employers import services
+from passerelles.employers import applications
 from passerelles.settings import Settings
 
 employers_app = typer.Typer(help="Espace employeur : relances.", no_args_is_help=True)
@@ -18,7 +18,7 @@ def reminders() -> None:
     engine = make_engine(settings.database_url)
     try:
         with session_scope(make_sessionmaker(engine)) as session:
-            sent = services.send_reminders(session, settings)
+            sent = applications.send_reminders(session, settings)
     finally:
         engine.dispose()
     typer.echo(f"{sent} courriel(s) de relance envoyé(s).")

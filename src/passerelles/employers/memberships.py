@@ -19,12 +19,12 @@ import secrets
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from passerelles.accounts.mail import send_mail
-from passerelles.accounts.models import Account
+from passerelles.accounts.models import MEMBERSHIP_ROLES, MEMBERSHIP_STATUSES, Account, EmployerMembership
 from passerelles.accounts.services import AccessDenied, InvalidInput, aware, now
-from passerelles.employers.models import MEMBERSHIP_ROLES, MEMBERSHIP_STATUSES, EmployerMembership
+from passerelles.accounts.structures import administered_clause, is_administered
 from passerelles.employers.schemas import ClaimOut, MembershipOut
 from passerelles.offers.models import Employer
 from passerelles.settings import Settings
@@ -62,50 +62,6 @@ def _not_active_message(session: Session, actor: Account) -> str:
     if status == "refused":
         return f"Votre demande de rattachement à {name} a été refusée."
     return f"Votre demande de rattachement à {name} est en attente de validation."
-
-
-def administered_clause(employer_id: Any) -> Any:
-    """True when the structure has an administrator who can still log in."""
-    # Aliases: the clause also filters queries over memberships and accounts (no auto-correlation to those).
-    admin, account = aliased(EmployerMembership), aliased(Account)
-    return (
-        select(admin.id)
-        .join(account, account.id == admin.account_id)
-        .where(
-            admin.employer_id == employer_id,
-            admin.status == "active",
-            admin.role == "admin",
-            account.is_active.is_(True),
-        )
-        .exists()
-    )
-
-
-def is_administered(session: Session, employer_id: int) -> bool:
-    return bool(session.scalar(select(administered_clause(employer_id))))
-
-
-def join_on_creation(session: Session, account: Account, employer: Employer, *, created: bool, by_admin: bool) -> None:
-    """The membership of a new employer account (called by ``accounts.services.create_account``).
-
-    Active at once only for the structure's founder, or when a Passerelles administrator creates the account
-    (their decision); a self-registration on a known SIRET is a pending claim."""
-    administered = not created and is_administered(session, employer.id)
-    active = created or by_admin
-    at = now()
-    session.add(
-        EmployerMembership(
-            employer_id=employer.id,
-            account_id=account.id,
-            status="active" if active else "pending",
-            role="member" if administered else "admin",
-            created_at=at,
-            decided_at=at if active else None,
-            decided_how=("creation" if created else "admin") if active else None,
-        )
-    )
-    account.employer_id = employer.id if active else None
-    session.flush()
 
 
 def _membership_out(m: EmployerMembership, account: Account, employer: Employer) -> MembershipOut:

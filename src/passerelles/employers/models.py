@@ -1,12 +1,13 @@
-"""Employers' space: who acts for a structure (memberships), structure profile (beside offers.Employer),
-recruitment needs, applications, job-dating events. Offers posted from the space are ``offers.JobOffer`` rows
+"""Employers' space: structure profile (beside offers.Employer),
+recruitment needs, applications, job-dating events (who acts for a structure, ``EmployerMembership``, is
+with the accounts). Offers posted from the space are ``offers.JobOffer`` rows
 with source « employeur »."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passerelles.db import Base
@@ -18,39 +19,6 @@ APPLICATION_STATUSES = {
     "refusee": "Non retenue",
     "embauche": "Embauche",
 }
-
-MEMBERSHIP_STATUSES = {
-    "pending": "En attente de validation",
-    "active": "Validé",
-    "refused": "Refusé",
-}
-MEMBERSHIP_ROLES = {"admin": "Administrateur de la structure", "member": "Membre"}
-
-
-class EmployerMembership(Base):
-    """An employer account's tie to its structure. A structure is claimed, not joined: a SIRET is public, so
-    an account that names an existing structure starts « pending » and acts for it only once « active »
-    (accepted by the structure's administrator, or, for a structure nobody administers, through its known
-    contact address or by a Passerelles administrator). One structure per account."""
-
-    __tablename__ = "employer_membership"
-    __table_args__ = (
-        UniqueConstraint("account_id"),
-        Index("ix_employer_membership_employer_status", "employer_id", "status"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id", ondelete="CASCADE"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(10))  # MEMBERSHIP_STATUSES
-    role: Mapped[str] = mapped_column(String(10))  # MEMBERSHIP_ROLES
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
-    decided_how: Mapped[str | None] = mapped_column(String(20))  # creation | structure | invitation | admin | migration
-    # A claim confirmed through the structure's contact address: digest of the single-use token sent there.
-    claim_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    claim_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class EmployerProfile(Base):

@@ -15,7 +15,7 @@ from passerelles.accounts.security import Actor, OptionalActor, PathId, csrf_pro
 from passerelles.accounts.services import AccessDenied
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.schemas import FileFilters
-from passerelles.employers import memberships, services
+from passerelles.employers import applications, candidates, job_datings, memberships, services
 from passerelles.employers.models import APPLICATION_STATUSES
 from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn, ProfileIn
 from passerelles.errors import NotFound
@@ -200,8 +200,8 @@ def offer_page(request: Request, session: DbSession, actor: Actor, offer_id: Pat
         raise NotFound("Offre introuvable.")
     ctx = {
         "offer": services.offer_out(offer),
-        "candidates": services.candidates(session, actor, offer_id) or [],
-        "applications": services.list_applications(session, actor, offer_id),
+        "candidates": candidates.candidates(session, actor, offer_id) or [],
+        "applications": applications.list_applications(session, actor, offer_id),
         "statuses": APPLICATION_STATUSES,
         "errors": _errors(request),
     }
@@ -224,7 +224,7 @@ def _counsellor_files(session: Session, actor: Any) -> list[Any]:
 @router.get("/candidatures")
 def applications_page(request: Request, session: DbSession, actor: Actor) -> Response:
     ctx = {
-        "applications": services.list_applications(session, actor),
+        "applications": applications.list_applications(session, actor),
         "statuses": APPLICATION_STATUSES,
         "errors": _errors(request),
         "files": _counsellor_files(session, actor),
@@ -245,7 +245,7 @@ def apply_form(
         data = ApplicationIn.model_validate(
             {"offer_id": offer_id, "file_id": file_id or None, "message": message or None}
         )
-        return services.apply(session, actor, data)
+        return applications.apply(session, actor, data)
 
     back = retour if re.fullmatch(r"/conseil/dossiers/[0-9]{1,10}", retour) else "/candidatures"
     return form_action(session, back, run)
@@ -256,7 +256,7 @@ def status_form(
     session: DbSession, actor: Actor, application_id: PathId, status: Annotated[str, Form(max_length=20)] = ""
 ) -> Response:
     def run() -> Any:
-        return services.set_status(session, actor, application_id, status)
+        return applications.set_status(session, actor, application_id, status)
 
     return form_action(session, "/candidatures", run)
 
@@ -266,7 +266,7 @@ def events_page(request: Request, session: DbSession, actor: Actor) -> Response:
     if actor.role == "admin":
         raise AccessDenied()
     ctx = {
-        "events": services.list_events(session, actor),
+        "events": job_datings.list_events(session, actor),
         "errors": _errors(request),
         "files": _counsellor_files(session, actor),
     }
@@ -284,7 +284,7 @@ def event_form(
 ) -> Response:
     def run() -> Any:
         data = EventIn.model_validate({"title": title, "on": on, "place": place, "capacity": capacity})
-        return services.create_event(session, actor, data)
+        return job_datings.create_event(session, actor, data)
 
     return form_action(session, "/job-datings", run)
 
@@ -294,6 +294,6 @@ def registration_form(
     session: DbSession, actor: Actor, event_id: PathId, file_id: Annotated[str, Form(max_length=12)] = ""
 ) -> Response:
     def run() -> Any:
-        return services.register_event(session, actor, event_id, int(file_id) if file_id.isdigit() else None)
+        return job_datings.register_event(session, actor, event_id, int(file_id) if file_id.isdigit() else None)
 
     return form_action(session, "/job-datings", run)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from passerelles.accounts.security import Actor, PathId, QueryId, csrf_protect
-from passerelles.employers import memberships, services
+from passerelles.employers import applications, candidates, job_datings, memberships, services
 from passerelles.employers.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -156,20 +156,20 @@ def close_offer(session: DbSession, actor: Actor, offer_id: PathId) -> OfferOut:
 @router.get("/employeur/offres/{offer_id}/candidats", response_model=list[CandidateOut])
 def get_candidates(session: DbSession, actor: Actor, offer_id: PathId) -> list[CandidateOut]:
     """Candidats suggérés (seulement les personnes qui l'ont accepté), classés, avec le « pourquoi »."""
-    return _found(services.candidates(session, actor, offer_id), "Offre introuvable.")
+    return _found(candidates.candidates(session, actor, offer_id), "Offre introuvable.")
 
 
 @router.get("/candidatures", response_model=list[ApplicationOut])
 def get_applications(session: DbSession, actor: Actor, offre: QueryId | None = None) -> list[ApplicationOut]:
     """Candidatures visibles : les siennes (personne), celles de ses dossiers (conseiller), celles reçues
     (employeur)."""
-    return services.list_applications(session, actor, offre)
+    return applications.list_applications(session, actor, offre)
 
 
 @router.post("/candidatures", response_model=ApplicationOut, status_code=201)
 def post_application(session: DbSession, actor: Actor, data: ApplicationIn) -> ApplicationOut:
     """Candidater à une offre (personne) ou enregistrer la candidature d'un dossier (conseiller)."""
-    out = _found(services.apply(session, actor, data), "Dossier introuvable.")
+    out = _found(applications.apply(session, actor, data), "Dossier introuvable.")
     session.commit()
     return out
 
@@ -177,7 +177,7 @@ def post_application(session: DbSession, actor: Actor, data: ApplicationIn) -> A
 @router.get("/candidatures/{application_id}", response_model=ApplicationOut)
 def get_application(session: DbSession, actor: Actor, application_id: PathId) -> ApplicationOut:
     """Une candidature (l'employeur qui l'ouvre la marque « vue »)."""
-    out = _found(services.get_application(session, actor, application_id), "Candidature introuvable.")
+    out = _found(applications.get_application(session, actor, application_id), "Candidature introuvable.")
     session.commit()
     return out
 
@@ -185,7 +185,7 @@ def get_application(session: DbSession, actor: Actor, application_id: PathId) ->
 @router.put("/candidatures/{application_id}/statut", response_model=ApplicationOut)
 def put_status(session: DbSession, actor: Actor, application_id: PathId, data: StatusIn) -> ApplicationOut:
     """Répondre à une candidature (employeur) : vue, entretien, non retenue, embauche."""
-    out = _found(services.set_status(session, actor, application_id, data.status), "Candidature introuvable.")
+    out = _found(applications.set_status(session, actor, application_id, data.status), "Candidature introuvable.")
     session.commit()
     return out
 
@@ -193,20 +193,20 @@ def put_status(session: DbSession, actor: Actor, application_id: PathId, data: S
 @router.get("/job-datings", response_model=list[EventOut])
 def get_events(session: DbSession, actor: Actor) -> list[EventOut]:
     """Job datings à venir (employeur : les siens, avec les inscrits)."""
-    return services.list_events(session, actor)
+    return job_datings.list_events(session, actor)
 
 
 @router.post("/job-datings", response_model=EventOut, status_code=201)
 def post_event(session: DbSession, actor: Actor, data: EventIn) -> EventOut:
     """Organiser un job dating (employeur)."""
-    event = services.create_event(session, actor, data)
+    event = job_datings.create_event(session, actor, data)
     session.commit()
-    return next(e for e in services.list_events(session, actor) if e.id == event.id)
+    return next(e for e in job_datings.list_events(session, actor) if e.id == event.id)
 
 
 @router.post("/job-datings/{event_id}/inscriptions", status_code=201)
 def post_registration(session: DbSession, actor: Actor, event_id: PathId, data: RegistrationIn) -> dict[str, str]:
     """S'inscrire (personne) ou inscrire un dossier (conseiller) à un job dating."""
-    _found(services.register_event(session, actor, event_id, data.file_id), "Job dating introuvable.")
+    _found(job_datings.register_event(session, actor, event_id, data.file_id), "Job dating introuvable.")
     session.commit()
     return {"status": "inscrit"}

@@ -170,14 +170,13 @@ def build_rulebook(session: Session) -> RuleBook:
 class Person:
     experience: dict[str, float]
     age: int | None
-    held_years: dict[str, int | None]
 
 
 def person_of(profile: Profile) -> Person:
     exp: dict[str, float] = {}
     for e in profile.experience:
         exp[e.occupation] = exp.get(e.occupation, 0.0) + e.years
-    return Person(experience=exp, age=profile.age, held_years={d.slug: d.year for d in profile.diplomas})
+    return Person(experience=exp, age=profile.age)
 
 
 def fmt_years(y: float) -> str:

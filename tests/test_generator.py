@@ -23,7 +23,7 @@ from passerelles.demo.generator import (
     write_lheo_catalogue,
     write_offers,
 )
-from passerelles.offers.importer import structure_type_from_name
+from passerelles.offers.importer.normalise import structure_type_from_name
 
 from .conftest import REFERENCE_DIR, SHARED_DATA
 

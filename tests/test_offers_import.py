@@ -22,12 +22,12 @@ from sqlalchemy.sql.schema import Table
 from passerelles.db import make_sessionmaker
 from passerelles.importing.report import ImportRefused, ImportReport
 from passerelles.offers.client import FranceTravailClient, FranceTravailError
-from passerelles.offers.importer import (
-    FeedReader,
+from passerelles.offers.importer import import_offers
+from passerelles.offers.importer.feeds import FeedReader
+from passerelles.offers.importer.normalise import (
     detect_night_work,
     detect_weekend_work,
     ft_contract_type,
-    import_offers,
     jobposting_contract,
     parse_hours,
     parse_salary,
@@ -834,7 +834,7 @@ def test_structure_type_from_spelled_out_names() -> None:
 def test_values_converted_by_the_readers_are_stored_as_the_loader_would_store_them(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import passerelles.offers.importer as importer
+    import passerelles.offers.importer.records as importer
 
     calls = []
     real = importer.bind_ahead

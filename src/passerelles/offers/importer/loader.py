@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.schema import Table
 
@@ -111,11 +111,6 @@ def _load_batch(engine: Engine, batch: list[OfferRow], ctx: ImportContext, repor
         if not ctx.dry_run:
             conn.commit()
             ctx.batches += 1
-            if conn.dialect.name == "postgresql" and ctx.batches & (ctx.batches - 1) == 0:
-                # Fresh statistics after batches 1, 2, 4, 8…: without them PostgreSQL reads every offer of the
-                # source to find a batch's keys, and the import slows down as the table fills.
-                conn.execute(text(f"ANALYZE {JOB_OFFER.name}"))
-                conn.commit()
 
 
 def _close(

@@ -13,7 +13,7 @@ from random import Random
 from typing import Literal
 
 from passerelles.demo import DEMO_LABEL
-from passerelles.demo.tools import DEMO_SUFFIX, _host, _lower_first, _masculine, _Out, _Sampler
+from passerelles.demo.tools import DEMO_SUFFIX, OutputFile, Sampler, invented_host, lower_first, masculine_form
 from passerelles.demo.vocabulary import (
     FORMACODE_LABELS,
     FT_LEVELS,
@@ -23,7 +23,7 @@ from passerelles.demo.vocabulary import (
     STRUCTURE_SHORT,
     STRUCTURES,
 )
-from passerelles.demo.world import _Job, _load_world, _place_fields, _resolve_dirs, _World
+from passerelles.demo.world import Job, World, invented_address, load_world, resolve_dirs
 
 OFFER_WINDOW_DAYS = 60  # offers were published during the past 60 days
 
@@ -42,7 +42,7 @@ class _Employer:
     naf: str  # '"codeNAF":…,"secteurActivite":…,"secteurActiviteLibelle":…'
 
 
-def _new_employer(world: _World, structure: str, r: Callable[[], float]) -> _Employer:
+def _new_employer(world: World, structure: str, r: Callable[[], float]) -> _Employer:
     geo = world.geo
     spec = STRUCTURES[structure]
     p = geo.pick(spec.min_pop, r)
@@ -66,8 +66,8 @@ def _new_employer(world: _World, structure: str, r: Callable[[], float]) -> _Emp
         intro = f"cabinet de {2 + int(r() * 4)} infirmiers libéraux"
     else:
         intro = "structure du secteur sanitaire, social et médico-social"
-    host = _host(template, nom, p.city)
-    _street, postcode, lat, lon = _place_fields(p, r)
+    host = invented_host(template, nom, p.city)
+    _street, postcode, lat, lon = invented_address(p, r)
     lieu = (
         f'"lieuTravail":{{"libelle":{_enc(f"{p.dept} - {p.name}")},"latitude":{round(lat, 6)!r},'
         f'"longitude":{round(lon, 6)!r},"codePostal":"{postcode}","commune":"{p.code}"}}'
@@ -90,11 +90,11 @@ def _new_employer(world: _World, structure: str, r: Callable[[], float]) -> _Emp
 class _JobPlan:
     """Pre-serialised parts of the offers of one occupation."""
 
-    job: _Job
+    job: Job
     # JSON-escaped (title base, same lowered, appellation) and the '"romeCode":…' fragment
-    appellations: _Sampler[tuple[str, str, str, str]]
+    appellations: Sampler[tuple[str, str, str, str]]
     activities: tuple[str, ...]  # JSON-escaped mission lines
-    contracts: _Sampler[str]
+    contracts: Sampler[str]
     qualification: str
     formations: str  # ',"formations":[…]' or ""
     formations_alternance: str
@@ -103,11 +103,11 @@ class _JobPlan:
     liberal: tuple[str, str, str, str] | None  # the appellation of a liberal practice, if the occupation has one
 
 
-def _job_plan(job: _Job) -> _JobPlan:
+def _job_plan(job: Job) -> _JobPlan:
     items = [
         (
-            _enc(_masculine(label))[1:-1],
-            _enc(_lower_first(_masculine(label)))[1:-1],
+            _enc(masculine_form(label))[1:-1],
+            _enc(lower_first(masculine_form(label)))[1:-1],
             _enc(label)[1:-1],
             f'"romeCode":"{code}","romeLibelle":{_enc(rome_label)},"appellationlibelle":{_enc(label)}',
         )
@@ -134,9 +134,9 @@ def _job_plan(job: _Job) -> _JobPlan:
     q = job.tuning.qualification
     return _JobPlan(
         job=job,
-        appellations=_Sampler(items, weights),
+        appellations=Sampler(items, weights),
         activities=tuple(_enc(a)[1:-1] for a in job.activities),
-        contracts=_Sampler(["CDI", "CDD", "MIS", "ALT", "LIB"], list(job.tuning.contracts)),
+        contracts=Sampler(["CDI", "CDD", "MIS", "ALT", "LIB"], list(job.tuning.contracts)),
         qualification=f'"qualificationCode":"{q}","qualificationLibelle":{_enc(QUALIFICATIONS[q])}',
         formations=formations,
         formations_alternance=formations_alt,
@@ -185,11 +185,11 @@ def write_offers(
     if fmt not in ("jsonl", "array"):
         raise ValueError("fmt doit valoir 'jsonl' ou 'array'")
     today = today or date.today()
-    world = _load_world(*_resolve_dirs(data_dir, reference_dir))
+    world = load_world(*resolve_dirs(data_dir, reference_dir))
     rnd = Random(f"passerelles-demo:offers:{seed}")
     r = rnd.random
     plans = [_job_plan(j) for j in world.jobs]
-    jobs = _Sampler(plans, [p.job.tuning.weight for p in plans])
+    jobs = Sampler(plans, [p.job.tuning.weight for p in plans])
 
     # Employer pools per structure type, sized from the expected number of offers (about 5 offers each).
     total_weight = sum(p.job.tuning.weight for p in plans)
@@ -208,10 +208,10 @@ def write_offers(
     pools: dict[str, dict[int, _Employer]] = {s: {} for s in caps}
     n_employers = 0
 
-    hours_part = _Sampler([h for h, _ in _HOURS_PART], [w for _, w in _HOURS_PART])
-    cdd_months = _Sampler([m for m, _ in _CDD_MONTHS], [w for _, w in _CDD_MONTHS])
-    mis_months = _Sampler([m for m, _ in _MIS_MONTHS], [w for _, w in _MIS_MONTHS])
-    experience = _Sampler(
+    hours_part = Sampler([h for h, _ in _HOURS_PART], [w for _, w in _HOURS_PART])
+    cdd_months = Sampler([m for m, _ in _CDD_MONTHS], [w for _, w in _CDD_MONTHS])
+    mis_months = Sampler([m for m, _ in _MIS_MONTHS], [w for _, w in _MIS_MONTHS])
+    experience = Sampler(
         [
             (
                 f'"experienceExige":"{c}","experienceLibelle":{_enc(lab)}',
@@ -245,7 +245,7 @@ def write_offers(
     clock: dict[int, str] = {}
     width = max(6, len(str(offers)))
 
-    out = _Out(path)
+    out = OutputFile(path)
     ok = False
     try:
         if fmt == "array":

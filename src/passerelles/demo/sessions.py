@@ -13,20 +13,20 @@ from random import Random
 from passerelles.demo import DEMO_LABEL
 from passerelles.demo.tools import (
     DEMO_SUFFIX,
+    OutputFile,
+    Sampler,
     T,
-    _add_months,
-    _cut,
-    _digits,
-    _host,
-    _luhn_complete,
-    _Out,
-    _Sampler,
-    _thousands,
-    _x,
-    _ymd,
+    add_months,
+    compact_date,
+    cut_text,
+    invented_host,
+    luhn_complete,
+    random_digits,
+    thousands,
+    xml_text,
 )
 from passerelles.demo.vocabulary import FINANCEURS, NAMESAKES, ORG_TYPES, PUBLICS
-from passerelles.demo.world import Place, _Cert, _load_world, _phone, _place_fields, _resolve_dirs, _World
+from passerelles.demo.world import Cert, Place, World, fiction_phone, invented_address, load_world, resolve_dirs
 
 LHEO_NAMESPACE = "http://lheo.gouv.fr/2.3"
 HORIZON_DAYS = 548  # sessions start within the next 18 months
@@ -45,9 +45,9 @@ class _Organisme:
 
 def _adresse_xml(p: Place, r: Callable[[], float]) -> tuple[str, str]:
     """(full <adresse> with coordinates, short <adresse>) of an invented address in commune ``p``."""
-    street, postcode, lat, lon = _place_fields(p, r)
+    street, postcode, lat, lon = invented_address(p, r)
     short = (
-        f"<adresse><ligne>{_x(street)}</ligne><codepostal>{postcode}</codepostal><ville>{_x(p.city[:50])}</ville>"
+        f"<adresse><ligne>{xml_text(street)}</ligne><codepostal>{postcode}</codepostal><ville>{xml_text(p.city[:50])}</ville>"
         f"<departement>{p.dept}</departement><code-INSEE-commune>{p.code}</code-INSEE-commune>"
     )
     full = (
@@ -59,11 +59,11 @@ def _adresse_xml(p: Place, r: Callable[[], float]) -> tuple[str, str]:
 
 def _uai(dept: str, r: Callable[[], float]) -> str:
     prefix = {"2A": "620", "2B": "720"}.get(dept, dept.zfill(3))
-    body = prefix + _digits(r, 4)
+    body = prefix + random_digits(r, 4)
     return body + "ABCDEFGHJKLMNPRSTUVWXYZ"[int(body) % 23]
 
 
-def _new_organisme(world: _World, kind: str, number: int, r: Callable[[], float]) -> _Organisme:
+def _new_organisme(world: World, kind: str, number: int, r: Callable[[], float]) -> _Organisme:
     geo = world.geo
     spec = ORG_TYPES[kind]
     p = geo.pick(spec.min_pop, r)
@@ -79,12 +79,12 @@ def _new_organisme(world: _World, kind: str, number: int, r: Callable[[], float]
         name_t, raison_t = "Instituts de formation paramédicale du CHU de {ville}", "CHU de {ville}"
     name = name_t.format(**fmt)
     raison = raison_t.format(**fmt)
-    siren = _luhn_complete(str(1 + int(r() * 9)) + _digits(r, 7))
-    siret = _luhn_complete(siren + "000" + _digits(r, 1))
+    siren = luhn_complete(str(1 + int(r() * 9)) + random_digits(r, 7))
+    siret = luhn_complete(siren + "000" + random_digits(r, 1))
     d2 = p.dept[:2].replace("A", "0").replace("B", "0")
-    nda = p.region + d2 + _digits(r, 5) + d2  # déclaration d'activité: région, département, ordre
-    host = _host(name_t, nom, p.city)
-    phone = _phone(p.region, r)
+    nda = p.region + d2 + random_digits(r, 5) + d2  # déclaration d'activité: région, département, ordre
+    host = invented_host(name_t, nom, p.city)
+    phone = fiction_phone(p.region, r)
     address, short = _adresse_xml(p, r)
     contact = (
         f"<coordonnees><telfixe><numtel>{phone}</numtel></telfixe><courriel>contact@{host}</courriel></coordonnees>"
@@ -94,8 +94,8 @@ def _new_organisme(world: _World, kind: str, number: int, r: Callable[[], float]
     xml = (
         f'<organisme-formation-responsable numero="{numero}"><numero-activite>{nda}</numero-activite>'
         f"<SIRET-organisme-formation><SIRET>{siret}</SIRET></SIRET-organisme-formation>"
-        f"<nom-organisme>{_x(name + DEMO_SUFFIX)}</nom-organisme>"
-        f"<raison-sociale>{_x(raison + DEMO_SUFFIX)}</raison-sociale>"
+        f"<nom-organisme>{xml_text(name + DEMO_SUFFIX)}</nom-organisme>"
+        f"<raison-sociale>{xml_text(raison + DEMO_SUFFIX)}</raison-sociale>"
         f"<coordonnees-organisme><coordonnees>{address}<telfixe><numtel>{phone}</numtel></telfixe>"
         f"<courriel>contact@{host}</courriel><web><urlweb>https://{host}/</urlweb></web></coordonnees>"
         f"</coordonnees-organisme><contact-organisme>{contact}</contact-organisme>"
@@ -110,19 +110,19 @@ def _new_organisme(world: _World, kind: str, number: int, r: Callable[[], float]
 class _CertXml:
     """Escaped text blocks of a certification, computed once per catalogue."""
 
-    cert: _Cert
+    cert: Cert
     domaine: str
     head: str  # objectif, resultats, contenu, certifiante
     tail: str  # parcours, niveau d'entrée, objectif général, certification, niveau de sortie
     conditions: str
     recrutement: str
-    org_types: _Sampler[str]
+    org_types: Sampler[str]
     entry_required: int
     starts: tuple[tuple[date, ...], ...]  # candidate start dates (a few draws of the intake days)
     flexible: bool  # may be taught partly or fully at a distance
 
 
-def _cert_xml(cert: _Cert, today: date, r: Callable[[], float]) -> _CertXml:
+def _cert_xml(cert: Cert, today: date, r: Callable[[], float]) -> _CertXml:
     t = cert.tuning
     domaine = (
         "<domaine-formation>"
@@ -133,27 +133,27 @@ def _cert_xml(cert: _Cert, today: date, r: Callable[[], float]) -> _CertXml:
     )
     level = f", certification de niveau {cert.level_eu}" if cert.level_eu else ""
     rncp = f" (fiche RNCP{cert.rncp})" if cert.rncp else ""
-    objectif = _cut(f"{cert.summary or cert.name}{DEMO_SUFFIX}", 3000)
-    resultats = _cut(f"Certification visée : {cert.name} ({cert.acronym}){level}{rncp}.{DEMO_SUFFIX}", 3000)
+    objectif = cut_text(f"{cert.summary or cert.name}{DEMO_SUFFIX}", 3000)
+    resultats = cut_text(f"Certification visée : {cert.name} ({cert.acronym}){level}{rncp}.{DEMO_SUFFIX}", 3000)
     hours = cert.hours_centre + cert.hours_company
     company = (
-        f" et {_thousands(cert.hours_company)} h de stage ou de période en entreprise" if cert.hours_company else ""
+        f" et {thousands(cert.hours_company)} h de stage ou de période en entreprise" if cert.hours_company else ""
     )
     span = (
         f"{cert.months_min} mois"
         if cert.months_min == cert.months_max
         else (f"{cert.months_min} à {cert.months_max} mois")
     )
-    contenu = _cut(
-        f"Formation de {_thousands(hours)} h : {_thousands(cert.hours_centre)} h d'enseignements en centre{company}, "
+    contenu = cut_text(
+        f"Formation de {thousands(hours)} h : {thousands(cert.hours_centre)} h d'enseignements en centre{company}, "
         f"sur {span} selon le parcours. Programme organisé par blocs de "
         f"compétences, évaluations en cours de formation et mises en situation professionnelle.{DEMO_SUFFIX}",
         3000,
     )
     head = (
-        f"<objectif-formation>{_x(objectif)}</objectif-formation>"
-        f"<resultats-attendus>{_x(resultats)}</resultats-attendus>"
-        f"<contenu-formation>{_x(contenu)}</contenu-formation><certifiante>1</certifiante>"
+        f"<objectif-formation>{xml_text(objectif)}</objectif-formation>"
+        f"<resultats-attendus>{xml_text(resultats)}</resultats-attendus>"
+        f"<contenu-formation>{xml_text(contenu)}</contenu-formation><certifiante>1</certifiante>"
     )
     sortie = {3: 4, 4: 5, 5: 6, 6: 7, 7: 8, 8: 8}.get(cert.level_eu or 0, 0)
     tail = (
@@ -186,9 +186,9 @@ def _cert_xml(cert: _Cert, today: date, r: Callable[[], float]) -> _CertXml:
         domaine=domaine,
         head=head,
         tail=tail,
-        conditions=_x(_cut(cert.prerequisites, 3000)),
-        recrutement=_x(_cut(cert.selection, 3000)),
-        org_types=_Sampler([k for k, _ in orgs], [w for _, w in orgs]),
+        conditions=xml_text(cut_text(cert.prerequisites, 3000)),
+        recrutement=xml_text(cut_text(cert.selection, 3000)),
+        org_types=Sampler([k for k, _ in orgs], [w for _, w in orgs]),
         entry_required=1 if t.entry > 1 else 0,
         starts=tuple(draws),
         flexible=cert.distance or cert.slug in FLEXIBLE_CERTS,
@@ -263,15 +263,15 @@ def _action_variant(cb: _CertXml, org_type: str, route: str, modality: str, r: C
     if route == "apprentissage":
         rythme = "Alternance"
         alternance = (
-            f"Contrat d'apprentissage ou de professionnalisation : {_thousands(centre)} h en centre de formation, "
+            f"Contrat d'apprentissage ou de professionnalisation : {thousands(centre)} h en centre de formation, "
             "le reste du temps chez l'employeur (rythme indicatif : une semaine en centre, deux à trois semaines "
             "en structure)."
         )
     else:
         rythme = "Temps plein" if route == "initiale" or r() < 0.8 else "Temps partiel"
         alternance = (
-            f"Alternance d'enseignements en centre ({_thousands(centre)} h) et de stages en structures du secteur "
-            f"({_thousands(company)} h)."
+            f"Alternance d'enseignements en centre ({thousands(centre)} h) et de stages en structures du secteur "
+            f"({thousands(company)} h)."
             if company
             else "Sans période en entreprise."
         )
@@ -303,12 +303,14 @@ def _action_variant(cb: _CertXml, org_type: str, route: str, modality: str, r: C
         + "</organisme-financeur>"
         for f in financeurs[:8]
     )
-    detail = _cut("Financements possibles : " + ", ".join(FINANCEURS.get(f, "Autre") for f in financeurs) + ".", 600)
+    detail = cut_text(
+        "Financements possibles : " + ", ".join(FINANCEURS.get(f, "Autre") for f in financeurs) + ".", 600
+    )
     head = (
         f"<rythme-formation>{rythme}</rythme-formation>"
         + "".join(f"<code-public-vise>{c}</code-public-vise>" for c in publics[:10])
         + f"<niveau-entree-obligatoire>{cb.entry_required}</niveau-entree-obligatoire>"
-        f"<modalites-alternance>{_x(alternance)}</modalites-alternance>"
+        f"<modalites-alternance>{xml_text(alternance)}</modalites-alternance>"
         f"<modalites-enseignement>{_MODALITY_CODE[modality]}</modalites-enseignement>"
         f"<conditions-specifiques>{cb.conditions}</conditions-specifiques>"
         f"<prise-en-charge-frais-possible>{pec}</prise-en-charge-frais-possible>"
@@ -326,15 +328,15 @@ def _action_variant(cb: _CertXml, org_type: str, route: str, modality: str, r: C
     tail = (
         optional + "<langue-formation>fr</langue-formation>"
         f"<modalites-recrutement>{cb.recrutement}</modalites-recrutement>"
-        f"<modalites-pedagogiques>{_x(_PEDAGOGY[modality])}</modalites-pedagogiques>"
+        f"<modalites-pedagogiques>{xml_text(_PEDAGOGY[modality])}</modalites-pedagogiques>"
         + "".join(f"<code-modalite-pedagogique>{c}</code-modalite-pedagogique>" for c in codes)
-        + f"<frais-restants>{_x(frais)}</frais-restants>"
+        + f"<frais-restants>{xml_text(frais)}</frais-restants>"
         f"<code-perimetre-recrutement>{perimetre}</code-perimetre-recrutement>{money}"
-        f"<duree-indicative>{months} mois ({_thousands(total)} h)</duree-indicative>"
+        f"<duree-indicative>{months} mois ({thousands(total)} h)</duree-indicative>"
         f"<nombre-heures-centre>{centre}</nombre-heures-centre>"
         f"<nombre-heures-entreprise>{company}</nombre-heures-entreprise>"
         f"<nombre-heures-total>{total}</nombre-heures-total>"
-        f"<detail-conditions-prise-en-charge>{_x(detail)}</detail-conditions-prise-en-charge>"
+        f"<detail-conditions-prise-en-charge>{xml_text(detail)}</detail-conditions-prise-en-charge>"
         f"<conventionnement>{conventionnement}</conventionnement>{funders}{cpf}"
         f'<extras info="passerelles"><extra info="voie">{route}</extra>'
         f'<extra info="modalite">{modality}</extra></extras></action>\n'
@@ -343,7 +345,7 @@ def _action_variant(cb: _CertXml, org_type: str, route: str, modality: str, r: C
         head=head,
         mid=mid,
         tail=tail,
-        session_mid=f"<modalites-inscription>{_x(inscription)}</modalites-inscription><periode-inscription><periode>",
+        session_mid=f"<modalites-inscription>{xml_text(inscription)}</modalites-inscription><periode-inscription><periode>",
         session_tail=f'<extras info="session"><extra info="nombre-places">{places}</extra></extras></session>\n',
         months=months,
         school_year=t.months == (9,),  # September intake only: the course ends with the school year
@@ -368,12 +370,12 @@ def write_lheo_catalogue(
     if sessions < 1:
         raise ValueError("sessions doit être au moins 1 (LHÉO exige au moins une formation)")
     today = today or date.today()
-    world = _load_world(*_resolve_dirs(data_dir, reference_dir))
+    world = load_world(*resolve_dirs(data_dir, reference_dir))
     geo = world.geo
     rnd = Random(f"passerelles-demo:lheo:{seed}")
     r = rnd.random
     cert_blocks = [_cert_xml(c, today, r) for c in world.certs]
-    cert_sampler = _Sampler(cert_blocks, [c.cert.tuning.weight for c in cert_blocks])
+    cert_sampler = Sampler(cert_blocks, [c.cert.tuning.weight for c in cert_blocks])
 
     # Organisation pools, sized from the expected sessions per organisation type, filled lazily: an
     # organisation drawn again offers another of its formations.
@@ -395,11 +397,11 @@ def write_lheo_catalogue(
     def ymd(d: date) -> str:
         s = ymd_cache.get(d)
         if s is None:
-            s = ymd_cache[d] = _ymd(d)
+            s = ymd_cache[d] = compact_date(d)
         return s
 
     n_org = n_formation = n_action = n_session = 0
-    out = _Out(path)
+    out = OutputFile(path)
     ok = False
     try:
         out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<lheo xmlns="{LHEO_NAMESPACE}">\n<offres>\n')
@@ -458,7 +460,7 @@ def write_lheo_catalogue(
                     if variant.school_year:
                         end = date(start.year + max(1, (months + 11) // 12), 6, 20) + timedelta(days=int(r() * 14))
                     else:
-                        end = _add_months(start, months) - timedelta(days=3 + int(r() * 10))
+                        end = add_months(start, months) - timedelta(days=3 + int(r() * 10))
                     open_from = start - timedelta(days=90 + int(r() * 120))
                     open_until = start - timedelta(days=7 + int(r() * 35))
                     # Recruitment: closed once registration has ended or, for the nearest sessions, when full.
@@ -478,7 +480,7 @@ def write_lheo_catalogue(
                 variant_title = " – formation continue"
             else:
                 variant_title = ""
-            parts[1] = _x(_cut(f"{cert.name} ({cert.acronym}){variant_title}{DEMO_SUFFIX}", 255))
+            parts[1] = xml_text(cut_text(f"{cert.name} ({cert.acronym}){variant_title}{DEMO_SUFFIX}", 255))
             parts.append(org.xml)
             parts.append(
                 f'<extras info="passerelles"><extra info="demonstration">1</extra>'

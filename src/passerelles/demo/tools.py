@@ -20,7 +20,7 @@ _FLUSH_CHARS = 1 << 20
 T = TypeVar("T")
 
 
-class _Sampler(Generic[T]):
+class Sampler(Generic[T]):
     """Weighted choice from a uniform number in [0, 1) (only ``Random.random`` is used: stable across Pythons)."""
 
     __slots__ = ("_cum", "_last", "_total", "items")
@@ -47,7 +47,7 @@ class _Sampler(Generic[T]):
         return self.items[i if i < self._last else self._last]
 
 
-def _luhn_complete(digits: str) -> str:
+def luhn_complete(digits: str) -> str:
     """Append the check digit that makes ``digits`` + key pass the Luhn test (SIREN, SIRET)."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -75,12 +75,12 @@ def luhn_valid(number: str) -> bool:
     return total % 10 == 0
 
 
-def _x(text: str) -> str:
+def xml_text(text: str) -> str:
     """Escape text content for XML."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _cut(text: str, limit: int) -> str:
+def cut_text(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
@@ -105,7 +105,7 @@ def _cached_slug(text: str, limit: int) -> str:
     return s
 
 
-def _host(template: str, nom: str, city: str) -> str:
+def invented_host(template: str, nom: str, city: str) -> str:
     """An invented host name under the reserved ``.invalid`` top-level domain, from a name template."""
     head = _SLUGS.get(template)
     if head is None:
@@ -115,24 +115,24 @@ def _host(template: str, nom: str, city: str) -> str:
     return "-".join(x for x in parts if x)[:63].strip("-") + ".demo.invalid"
 
 
-def _digits(r: Callable[[], float], n: int) -> str:
+def random_digits(r: Callable[[], float], n: int) -> str:
     return "".join(chr(48 + int(r() * 10)) for _ in range(n))
 
 
-def _add_months(d: date, months: int) -> date:
+def add_months(d: date, months: int) -> date:
     y, m = divmod(d.month - 1 + months, 12)
     return date(d.year + y, m + 1, min(d.day, 28))
 
 
-def _ymd(d: date) -> str:
+def compact_date(d: date) -> str:
     return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
-def _thousands(n: int) -> str:
+def thousands(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def _masculine(label: str) -> str:
+def masculine_form(label: str) -> str:
     """One form of a ROME appellation: « Agent / Agente de service hospitalier (ASH) » → « Agent de service
     hospitalier (ASH) »; the words after the feminine form are shared by both."""
     if " / " not in label:
@@ -142,11 +142,11 @@ def _masculine(label: str) -> str:
     return " ".join([left, *shared])
 
 
-def _lower_first(text: str) -> str:
+def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
-class _Out:
+class OutputFile:
     """Buffered text output to ``path`` through a temporary file, renamed into place on success."""
 
     def __init__(self, path: Path) -> None:

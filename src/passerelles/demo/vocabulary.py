@@ -79,7 +79,7 @@ SMIC_MONTHLY = 1801.80
 
 
 @dataclass(frozen=True)
-class _OrgType:
+class OrgType:
     min_pop: int
     routes: tuple[str, ...]  # access routes this kind of organisation runs, by preference
     names: tuple[tuple[str, str], ...]  # (nom-organisme, raison-sociale) templates
@@ -88,8 +88,8 @@ class _OrgType:
     places: tuple[int, int]
 
 
-ORG_TYPES: dict[str, _OrgType] = {
-    "ifsi": _OrgType(
+ORG_TYPES: dict[str, OrgType] = {
+    "ifsi": OrgType(
         8000,
         ("initiale", "continue", "apprentissage"),
         (
@@ -108,7 +108,7 @@ ORG_TYPES: dict[str, _OrgType] = {
         True,
         (25, 90),
     ),
-    "social": _OrgType(
+    "social": OrgType(
         20000,
         ("initiale", "continue", "apprentissage"),
         (
@@ -121,7 +121,7 @@ ORG_TYPES: dict[str, _OrgType] = {
         False,
         (18, 45),
     ),
-    "lycee": _OrgType(
+    "lycee": OrgType(
         3000,
         ("initiale", "apprentissage"),
         (
@@ -133,7 +133,7 @@ ORG_TYPES: dict[str, _OrgType] = {
         True,
         (15, 30),
     ),
-    "cfa": _OrgType(
+    "cfa": OrgType(
         10000,
         ("apprentissage",),
         (
@@ -145,7 +145,7 @@ ORG_TYPES: dict[str, _OrgType] = {
         True,
         (8, 24),
     ),
-    "prive": _OrgType(
+    "prive": OrgType(
         5000,
         ("continue", "apprentissage"),
         (
@@ -159,7 +159,7 @@ ORG_TYPES: dict[str, _OrgType] = {
         False,
         (10, 24),
     ),
-    "universite": _OrgType(
+    "universite": OrgType(
         40000,
         ("initiale", "apprentissage", "continue"),
         (
@@ -170,7 +170,7 @@ ORG_TYPES: dict[str, _OrgType] = {
         True,
         (24, 60),
     ),
-    "specialise": _OrgType(
+    "specialise": OrgType(
         100000,
         ("continue",),
         (
@@ -187,7 +187,7 @@ ORG_TYPES: dict[str, _OrgType] = {
 
 
 @dataclass(frozen=True)
-class _CertTuning:
+class CertTuning:
     weight: float
     orgs: tuple[tuple[str, float], ...]
     months: tuple[int, ...]  # usual start months; () = any time of year
@@ -200,77 +200,77 @@ class _CertTuning:
     rome: tuple[str, ...] = ()  # when no occupation of occupations.yaml names the certification
 
 
-CERT_TUNING: dict[str, _CertTuning] = {
-    "deas": _CertTuning(
+CERT_TUNING: dict[str, CertTuning] = {
+    "deas": CertTuning(
         20, (("ifsi", 0.65), ("prive", 0.15), ("cfa", 0.12), ("lycee", 0.08)), (1, 3, 9), (8.5, 12), 1,
         ("43436",), "331",
     ),
-    "dei": _CertTuning(10, (("ifsi", 1.0),), (2, 9), (6, 9), 5, ("43448",), "331"),
-    "deap": _CertTuning(
+    "dei": CertTuning(10, (("ifsi", 1.0),), (2, 9), (6, 9), 5, ("43448",), "331"),
+    "deap": CertTuning(
         6, (("ifsi", 0.7), ("prive", 0.2), ("cfa", 0.1)), (1, 9), (8.5, 12), 1, ("44051", "43439"), "331",
         months_fallback=(12, 18),
     ),
-    "asg": _CertTuning(
+    "asg": CertTuning(
         6, (("ifsi", 0.3), ("prive", 0.7)), (), (12, 18), 4, ("14289", "43059"), "331",
         hours=(140, 0), months_fallback=(4, 6),
     ),
-    "deaes": _CertTuning(
+    "deaes": CertTuning(
         14, (("social", 0.45), ("prive", 0.3), ("cfa", 0.15), ("lycee", 0.1)), (1, 3, 9), (10, 14), 1,
         ("44028", "44004"), "332",
     ),
-    "deme": _CertTuning(5, (("social", 0.9), ("cfa", 0.1)), (1, 9, 10), (11, 15), 1, ("44072",), "332"),
-    "dees": _CertTuning(5, (("social", 0.9), ("cfa", 0.1)), (9,), (10, 14), 5, ("44092",), "332"),
-    "deets": _CertTuning(1, (("social", 1.0),), (9,), (10, 14), 5, ("44072",), "332", hours=(1200, 2100)),
-    "deeje": _CertTuning(3, (("social", 0.9), ("cfa", 0.1)), (9,), (10, 14), 5, ("44050",), "332"),
-    "deass": _CertTuning(3, (("social", 1.0),), (9,), (10, 14), 5, ("44083",), "332"),
-    "detisf": _CertTuning(
+    "deme": CertTuning(5, (("social", 0.9), ("cfa", 0.1)), (1, 9, 10), (11, 15), 1, ("44072",), "332"),
+    "dees": CertTuning(5, (("social", 0.9), ("cfa", 0.1)), (9,), (10, 14), 5, ("44092",), "332"),
+    "deets": CertTuning(1, (("social", 1.0),), (9,), (10, 14), 5, ("44072",), "332", hours=(1200, 2100)),
+    "deeje": CertTuning(3, (("social", 0.9), ("cfa", 0.1)), (9,), (10, 14), 5, ("44050",), "332"),
+    "deass": CertTuning(3, (("social", 1.0),), (9,), (10, 14), 5, ("44083",), "332"),
+    "detisf": CertTuning(
         1.5, (("social", 0.9), ("cfa", 0.1)), (1, 9), (10, 13), 1, ("44026", "44072"), "332"
     ),
-    "demf": _CertTuning(
+    "demf": CertTuning(
         0.8, (("social", 1.0),), (1, 10), (14, 20), 6, ("44007", "44026"), "332", months_fallback=(18, 36)
     ),
-    "caferuis": _CertTuning(
+    "caferuis": CertTuning(
         2, (("social", 0.85), ("prive", 0.15)), (1, 3, 9, 10), (14, 20), 6, ("32032", "44072"), "332",
         hours=(400, 420),
     ),
-    "cafdes": _CertTuning(0.8, (("social", 1.0),), (1, 9, 10), (15, 22), 7, ("44047",), "332"),
-    "cqp-assistant-medical": _CertTuning(
+    "cafdes": CertTuning(0.8, (("social", 1.0),), (1, 9, 10), (15, 22), 7, ("44047",), "332"),
+    "cqp-assistant-medical": CertTuning(
         2.5, (("prive", 1.0),), (), (12, 16), 5, ("43437",), "331", hours=(279, 0), months_fallback=(12, 12)
     ),
-    "tp-sams": _CertTuning(
+    "tp-sams": CertTuning(
         3, (("prive", 0.7), ("cfa", 0.3)), (), (9, 13), 4, ("35015",), "324", hours=(805, 210),
         months_fallback=(8, 12),
     ),
-    "tp-msads": _CertTuning(
+    "tp-msads": CertTuning(
         1.5, (("prive", 0.8), ("social", 0.2)), (), (9, 13), 4, ("44035", "44054"), "332", hours=(735, 140),
         months_fallback=(9, 12),
     ),
-    "bac-pro-assp": _CertTuning(
+    "bac-pro-assp": CertTuning(
         12, (("lycee", 0.85), ("cfa", 0.15)), (9,), None, 1, ("44022", "43454"), "330", hours=(2500, 770),
         months_fallback=(34, 34),
     ),
-    "bts-sp3s": _CertTuning(
+    "bts-sp3s": CertTuning(
         3, (("lycee", 0.85), ("cfa", 0.15)), (9,), None, 5, ("44054", "43454"), "330", hours=(1650, 455),
         months_fallback=(22, 22),
     ),
-    "but-carrieres-sociales": _CertTuning(
+    "but-carrieres-sociales": CertTuning(
         1, (("universite", 1.0),), (9,), None, 5, ("44072", "44067"), "332", hours=(1800, 840),
         months_fallback=(34, 34), rome=("K1207", "K1201", "K1204"),
     ),
-    "licence-pro-intervention-sociale": _CertTuning(
+    "licence-pro-intervention-sociale": CertTuning(
         1, (("universite", 1.0),), (9,), None, 6, ("44054",), "332", hours=(450, 560), months_fallback=(10, 10),
         rome=("K1201", "K1204", "K1207"),
     ),
-    "caerldv": _CertTuning(
+    "caerldv": CertTuning(
         0.1, (("specialise", 1.0),), (9, 10), (15, 22), 7, ("44024",), "332", hours=(700, 350),
         months_fallback=(9, 9),
     ),
 }  # fmt: skip
-_DEFAULT_TUNING = _CertTuning(1, (("prive", 0.6), ("social", 0.4)), (), (10, 15), 1, ("44072",), "332")
+DEFAULT_TUNING = CertTuning(1, (("prive", 0.6), ("social", 0.4)), (), (10, 15), 1, ("44072",), "332")
 
 
 @dataclass(frozen=True)
-class _StructureTuning:
+class StructureTuning:
     weight: float
     min_pop: int
     naf: str
@@ -303,11 +303,11 @@ NAF = {
 
 def _st(
     weight: float, min_pop: int, naf: str, *names: str, nights: bool = False, weekends: bool = True
-) -> _StructureTuning:
-    return _StructureTuning(weight, min_pop, naf, NAF[naf], names, nights, weekends)
+) -> StructureTuning:
+    return StructureTuning(weight, min_pop, naf, NAF[naf], names, nights, weekends)
 
 
-STRUCTURES: dict[str, _StructureTuning] = {
+STRUCTURES: dict[str, StructureTuning] = {
     "ehpad": _st(5, 300, "87.10A", "EHPAD {nom}", "EHPAD Résidence {nom}", "EHPAD {nom} de {ville}",
                  "Maison de retraite {nom}", nights=True),
     "usld": _st(0.6, 5000, "86.10Z", "Unité de soins de longue durée du Centre hospitalier de {ville}", nights=True),
@@ -360,7 +360,7 @@ STRUCTURE_ALIASES = {"domicile": "saad"}
 
 
 @dataclass(frozen=True)
-class _JobTuning:
+class JobTuning:
     weight: float
     pay: tuple[int, int]  # monthly gross, full time, start of the band
     qualification: str
@@ -372,39 +372,39 @@ class _JobTuning:
     contracts: tuple[float, float, float, float, float] = (0.46, 0.36, 0.09, 0.06, 0.0)  # CDI CDD MIS ALT LIB
 
 
-JOB_TUNING: dict[str, _JobTuning] = {
-    "aide-soignant": _JobTuning(22, (1850, 2350), "6", ((10891, 5), (10893, 2), (10892, 1), (10895, 1)),
+JOB_TUNING: dict[str, JobTuning] = {
+    "aide-soignant": JobTuning(22, (1850, 2350), "6", ((10891, 5), (10893, 2), (10892, 1), (10895, 1)),
                                 0.05, 0, 0.2, 0.5),
-    "infirmier": _JobTuning(16, (2250, 2950), "7", ((15545, 6), (38222, 1.5), (15549, 1), (15544, 1), (512256, 1),
+    "infirmier": JobTuning(16, (2250, 2950), "7", ((15545, 6), (38222, 1.5), (15549, 1), (15544, 1), (512256, 1),
                                                    (15553, 0.5), (488662, 0.5)),
                             0.03, 0.05, 0.15, 0.5, (0.47, 0.33, 0.08, 0.02, 0.10)),
-    "accompagnant-educatif-et-social": _JobTuning(14, (1830, 2150), "6",
+    "accompagnant-educatif-et-social": JobTuning(14, (1830, 2150), "6",
                                                   ((511182, 4), (140948, 2), (140949, 2), (10856, 1)),
                                                   0.1, 0, 0.3, 0.4),
-    "assistant-de-vie-dependance": _JobTuning(12, (1805, 1990), "6",
+    "assistant-de-vie-dependance": JobTuning(12, (1805, 1990), "6",
                                               ((38087, 2), (11453, 3), (11256, 1), (11257, 1), (11255, 1)),
                                               0.45, 0, 0.55, 0.3, (0.55, 0.33, 0.04, 0.08, 0.0)),
-    "agent-de-service-hospitalier": _JobTuning(10, (1805, 1950), "5", ((10698, 5), (10742, 1), (404263, 1)),
+    "agent-de-service-hospitalier": JobTuning(10, (1805, 1950), "5", ((10698, 5), (10742, 1), (404263, 1)),
                                                0.1, 0, 0.3, 0.2, (0.38, 0.44, 0.14, 0.04, 0.0)),
-    "auxiliaire-de-puericulture": _JobTuning(5, (1850, 2250), "6", (), 0.03, 0, 0.25, 0.4),
-    "secretaire-medical": _JobTuning(5, (1810, 2250), "6", ((19397, 5), (19399, 1), (38904, 1)), 0.05, 0, 0.3, 0.1),
-    "educateur-specialise": _JobTuning(5, (2050, 2700), "7", (), 0, 0.1, 0.15, 0.35),
-    "moniteur-educateur": _JobTuning(4, (1900, 2350), "7", (), 0, 0, 0.15, 0.3),
-    "educateur-de-jeunes-enfants": _JobTuning(3, (2000, 2500), "7", (), 0, 0.05, 0.2, 0.3),
-    "assistant-medical": _JobTuning(2, (1850, 2300), "6", ((200145, 3), (11281, 1)), 0.05, 0, 0.3, 0.1),
-    "assistant-de-service-social": _JobTuning(2, (2050, 2700), "7", ((11335, 3), (11253, 1)), 0, 0.1, 0.2, 0.2),
-    "technicien-intervention-sociale-familiale": _JobTuning(1.5, (1850, 2300), "7", (), 0.05, 0, 0.3, 0.2),
-    "mediateur-social": _JobTuning(1.5, (1810, 2150), "6", ((404483, 3), (10747, 1), (10319, 1)), 0.05, 0, 0.2, 0.05),
-    "educateur-technique-specialise": _JobTuning(1, (2000, 2650), "7", ((14603, 3), (512071, 1)), 0, 0.05, 0.1, 0.1),
-    "assistant-de-soins-en-gerontologie": _JobTuning(1, (1950, 2350), "6", (), 0.05, 0, 0.25, 0.2),
-    "encadrant-unite-intervention-sociale": _JobTuning(1, (2900, 3800), "8", ((38657, 2), (18809, 1)), 0, 0.5, 0.05,
+    "auxiliaire-de-puericulture": JobTuning(5, (1850, 2250), "6", (), 0.03, 0, 0.25, 0.4),
+    "secretaire-medical": JobTuning(5, (1810, 2250), "6", ((19397, 5), (19399, 1), (38904, 1)), 0.05, 0, 0.3, 0.1),
+    "educateur-specialise": JobTuning(5, (2050, 2700), "7", (), 0, 0.1, 0.15, 0.35),
+    "moniteur-educateur": JobTuning(4, (1900, 2350), "7", (), 0, 0, 0.15, 0.3),
+    "educateur-de-jeunes-enfants": JobTuning(3, (2000, 2500), "7", (), 0, 0.05, 0.2, 0.3),
+    "assistant-medical": JobTuning(2, (1850, 2300), "6", ((200145, 3), (11281, 1)), 0.05, 0, 0.3, 0.1),
+    "assistant-de-service-social": JobTuning(2, (2050, 2700), "7", ((11335, 3), (11253, 1)), 0, 0.1, 0.2, 0.2),
+    "technicien-intervention-sociale-familiale": JobTuning(1.5, (1850, 2300), "7", (), 0.05, 0, 0.3, 0.2),
+    "mediateur-social": JobTuning(1.5, (1810, 2150), "6", ((404483, 3), (10747, 1), (10319, 1)), 0.05, 0, 0.2, 0.05),
+    "educateur-technique-specialise": JobTuning(1, (2000, 2650), "7", ((14603, 3), (512071, 1)), 0, 0.05, 0.1, 0.1),
+    "assistant-de-soins-en-gerontologie": JobTuning(1, (1950, 2350), "6", (), 0.05, 0, 0.25, 0.2),
+    "encadrant-unite-intervention-sociale": JobTuning(1, (2900, 3800), "8", ((38657, 2), (18809, 1)), 0, 0.5, 0.05,
                                                        0.1, (0.82, 0.15, 0.0, 0.03, 0.0)),
-    "directeur-etablissement-social": _JobTuning(0.6, (3800, 5200), "9", ((14391, 1), (14399, 1), (14292, 1)), 0, 0.7,
+    "directeur-etablissement-social": JobTuning(0.6, (3800, 5200), "9", ((14391, 1), (14399, 1), (14292, 1)), 0, 0.7,
                                                  0.02, 0.05, (0.88, 0.12, 0.0, 0.0, 0.0)),
-    "mediateur-familial": _JobTuning(0.3, (2300, 3000), "7", (), 0, 0.1, 0.4, 0.0),
-    "instructeur-de-locomotion": _JobTuning(0.05, (2200, 2900), "7", ((16017, 1), (14592, 1)), 0, 0.1, 0.2, 0.0),
+    "mediateur-familial": JobTuning(0.3, (2300, 3000), "7", (), 0, 0.1, 0.4, 0.0),
+    "instructeur-de-locomotion": JobTuning(0.05, (2200, 2900), "7", ((16017, 1), (14592, 1)), 0, 0.1, 0.2, 0.0),
 }  # fmt: skip
-_DEFAULT_JOB = _JobTuning(0.5, (1850, 2400), "6")
+DEFAULT_JOB = JobTuning(0.5, (1850, 2400), "6")
 
 PUBLICS = {
     "initiale": (("81061", 1.0), ("81024", 0.7)),

@@ -16,11 +16,11 @@ from typing import Any, cast
 
 import yaml
 
-from passerelles.demo.tools import _digits, _lower_first, _Sampler
+from passerelles.demo.tools import Sampler, lower_first, random_digits
 from passerelles.demo.vocabulary import (
-    _DEFAULT_JOB,
-    _DEFAULT_TUNING,
     CERT_TUNING,
+    DEFAULT_JOB,
+    DEFAULT_TUNING,
     FICTION_PHONE_PREFIX,
     JOB_TUNING,
     OVERSEAS_COLLECTIVITIES,
@@ -28,8 +28,8 @@ from passerelles.demo.vocabulary import (
     STREETS,
     STRUCTURE_ALIASES,
     STRUCTURES,
-    _CertTuning,
-    _JobTuning,
+    CertTuning,
+    JobTuning,
 )
 from passerelles.settings import Settings
 
@@ -48,12 +48,12 @@ class Place:
 
 
 @dataclass
-class _Geo:
+class Geo:
     places: list[Place]
     dept_names: dict[str, str]
     region_names: dict[str, str]
-    by_min_pop: dict[int, tuple[_Sampler[str], dict[str, _Sampler[Place]]]] = field(default_factory=dict)
-    by_dept: dict[str, _Sampler[Place]] = field(default_factory=dict)
+    by_min_pop: dict[int, tuple[Sampler[str], dict[str, Sampler[Place]]]] = field(default_factory=dict)
+    by_dept: dict[str, Sampler[Place]] = field(default_factory=dict)
 
     def pick(self, min_pop: int, r: Callable[[], float]) -> Place:
         """A commune: first a région, in proportion to its population, then one of its communes of at least
@@ -65,19 +65,19 @@ class _Geo:
                 by_region.setdefault(p.region, []).append(p)
             regions: list[str] = []
             weights: list[float] = []
-            within: dict[str, _Sampler[Place]] = {}
+            within: dict[str, Sampler[Place]] = {}
             for code, places in by_region.items():
                 chosen = [p for p in places if p.population >= min_pop]
                 if not chosen:
                     chosen = sorted(places, key=lambda p: -p.population)[:3]
                 regions.append(code)
                 weights.append(float(sum(p.population for p in places)))
-                within[code] = _Sampler(chosen, [float(p.population) for p in chosen])
-            found = self.by_min_pop[min_pop] = (_Sampler(regions, weights), within)
+                within[code] = Sampler(chosen, [float(p.population) for p in chosen])
+            found = self.by_min_pop[min_pop] = (Sampler(regions, weights), within)
         region_sampler, within = found
         return within[region_sampler.pick(r())].pick(r())
 
-    def dept_sampler(self, dept: str) -> _Sampler[Place]:
+    def dept_sampler(self, dept: str) -> Sampler[Place]:
         s = self.by_dept.get(dept)
         if s is None:
             if not self.by_dept:
@@ -85,13 +85,13 @@ class _Geo:
                 for p in self.places:
                     grouped.setdefault(p.dept, []).append(p)
                 for code, chosen in grouped.items():
-                    self.by_dept[code] = _Sampler(chosen, [float(p.population) for p in chosen])
+                    self.by_dept[code] = Sampler(chosen, [float(p.population) for p in chosen])
             s = self.by_dept[dept]
         return s
 
 
 @dataclass(frozen=True)
-class _Cert:
+class Cert:
     slug: str
     name: str
     acronym: str
@@ -109,32 +109,32 @@ class _Cert:
     selection: str
     prerequisites: str
     parcoursup: bool
-    tuning: _CertTuning
+    tuning: CertTuning
 
 
 @dataclass(frozen=True)
-class _Job:
+class Job:
     slug: str
     name: str  # "Aide-soignant"
-    tuning: _JobTuning
-    appellations: _Sampler[tuple[str, str, str]]  # (appellation label, ROME code, ROME label)
-    structures: _Sampler[str]
+    tuning: JobTuning
+    appellations: Sampler[tuple[str, str, str]]  # (appellation label, ROME code, ROME label)
+    structures: Sampler[str]
     nights: bool
     weekends: bool
     activities: tuple[str, ...]
-    cert: _Cert | None
+    cert: Cert | None
     cert_required: bool
 
 
 @dataclass(frozen=True)
-class _World:
-    geo: _Geo
-    certs: tuple[_Cert, ...]
-    jobs: tuple[_Job, ...]
+class World:
+    geo: Geo
+    certs: tuple[Cert, ...]
+    jobs: tuple[Job, ...]
     sector_rome: frozenset[str]
 
 
-def _resolve_dirs(data_dir: Path | None, reference_dir: Path | None) -> tuple[Path, Path]:
+def resolve_dirs(data_dir: Path | None, reference_dir: Path | None) -> tuple[Path, Path]:
     if data_dir is not None and (data_dir / "certifications.yaml").is_file() and not (data_dir / "geo_fr").is_dir():
         reference_dir, data_dir = reference_dir or data_dir, None  # the project's data/ was given
     if data_dir is None or reference_dir is None:
@@ -156,7 +156,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return cast(dict[str, Any], data)
 
 
-def _load_geo(geo_dir: Path) -> _Geo:
+def _load_geo(geo_dir: Path) -> Geo:
     coords: dict[str, tuple[float, float]] = {}
     with (geo_dir / "laposte_hexasmal.csv").open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh, delimiter=";")
@@ -205,7 +205,7 @@ def _load_geo(geo_dir: Path) -> _Geo:
         places.append(Place(code, name, city, dept, region, postcodes, pop, c[0], c[1]))
     if not places:
         raise ValueError(f"aucune commune utilisable dans {geo_dir}")
-    return _Geo(places, dept_names, region_names)
+    return Geo(places, dept_names, region_names)
 
 
 def _read_rome(
@@ -247,8 +247,8 @@ def _choose_rncp(entries: Any) -> str | None:
     return digits or None
 
 
-def _build_certs(raw: dict[str, Any], occupation_rome: dict[str, list[str]]) -> tuple[_Cert, ...]:
-    certs: list[_Cert] = []
+def _build_certs(raw: dict[str, Any], occupation_rome: dict[str, list[str]]) -> tuple[Cert, ...]:
+    certs: list[Cert] = []
     for c in raw.get("certifications", []):
         if not isinstance(c, dict) or c.get("status") == "abolished":
             continue
@@ -257,7 +257,7 @@ def _build_certs(raw: dict[str, Any], occupation_rome: dict[str, list[str]]) -> 
         if not routes:
             continue
         slug = str(c["slug"])
-        tuning = CERT_TUNING.get(slug, _DEFAULT_TUNING)
+        tuning = CERT_TUNING.get(slug, DEFAULT_TUNING)
         duration = c.get("duration") or {}
         centre = duration.get("theory_hours")
         company = duration.get("practice_hours")
@@ -283,7 +283,7 @@ def _build_certs(raw: dict[str, Any], occupation_rome: dict[str, list[str]]) -> 
         prereq = " ".join(_text(p) for p in admission.get("prerequisites") or []) or "Aucune condition spécifique."
         level = (c.get("level") or {}).get("eu")
         certs.append(
-            _Cert(
+            Cert(
                 slug=slug,
                 name=_text(c.get("name")) or slug,
                 acronym=_text(c.get("acronym")) or slug.upper(),
@@ -307,22 +307,20 @@ def _build_certs(raw: dict[str, Any], occupation_rome: dict[str, list[str]]) -> 
     return tuple(certs)
 
 
-def _build_jobs(
-    raw: dict[str, Any], certs: dict[str, _Cert], rome_dir: Path
-) -> tuple[tuple[_Job, ...], frozenset[str]]:
+def _build_jobs(raw: dict[str, Any], certs: dict[str, Cert], rome_dir: Path) -> tuple[tuple[Job, ...], frozenset[str]]:
     occupations = [o for o in raw.get("occupations", []) if isinstance(o, dict)]
     wanted: set[int] = set()
     for o in occupations:
         for r in o.get("rome") or []:
             if isinstance(r, dict) and r.get("appellation_ogr"):
                 wanted.add(int(r["appellation_ogr"]))
-        wanted.update(ogr for ogr, _ in JOB_TUNING.get(str(o.get("slug")), _DEFAULT_JOB).appellations)
+        wanted.update(ogr for ogr, _ in JOB_TUNING.get(str(o.get("slug")), DEFAULT_JOB).appellations)
     labels, codes_of, rome_labels = _read_rome(rome_dir, wanted)
-    jobs: list[_Job] = []
+    jobs: list[Job] = []
     sector: set[str] = set()
     for o in occupations:
         slug = str(o["slug"])
-        tuning = JOB_TUNING.get(slug, _DEFAULT_JOB)
+        tuning = JOB_TUNING.get(slug, DEFAULT_JOB)
         romes = [r for r in o.get("rome") or [] if isinstance(r, dict) and r.get("code")]
         own_codes = [str(r["code"]) for r in romes]
         main_code = next((str(r["code"]) for r in romes if r.get("main")), own_codes[0] if own_codes else None)
@@ -356,7 +354,7 @@ def _build_jobs(
         names = [n for n in o.get("names") or [] if isinstance(n, dict)]
         name = next((str(n["name"]) for n in names if n.get("kind") == "current"), slug.replace("-", " ").capitalize())
         activities = tuple(
-            f"- {_text(a.get('title'))} : {_lower_first(_text(a.get('text')))}"
+            f"- {_text(a.get('title'))} : {lower_first(_text(a.get('text')))}"
             for a in o.get("activities") or []
             if isinstance(a, dict) and a.get("title") and a.get("text")
         ) or (f"- Missions du métier de {name.lower()}.",)
@@ -367,12 +365,12 @@ def _build_jobs(
         cert = certs.get(principal) if principal else None
         conditions = o.get("conditions") or {}
         jobs.append(
-            _Job(
+            Job(
                 slug=slug,
                 name=name,
                 tuning=tuning,
-                appellations=_Sampler(items, item_weights),
-                structures=_Sampler(structures, [STRUCTURES[s].weight for s in structures]),
+                appellations=Sampler(items, item_weights),
+                structures=Sampler(structures, [STRUCTURES[s].weight for s in structures]),
                 nights=bool(conditions.get("nights")),
                 weekends=bool(conditions.get("weekends")),
                 activities=activities,
@@ -385,7 +383,7 @@ def _build_jobs(
 
 
 @lru_cache(maxsize=4)
-def _load_world(data_dir: Path, reference_dir: Path) -> _World:
+def load_world(data_dir: Path, reference_dir: Path) -> World:
     geo = _load_geo(data_dir / "geo_fr")
     occupations = _read_yaml(reference_dir / "occupations.yaml")
     occupation_rome: dict[str, list[str]] = {}
@@ -401,21 +399,21 @@ def _load_world(data_dir: Path, reference_dir: Path) -> _World:
     jobs, sector = _build_jobs(occupations, {c.slug: c for c in certs}, data_dir / "rome_v460")
     if not jobs:
         raise ValueError("aucun métier avec appellation ROME connue dans occupations.yaml")
-    return _World(geo, certs, jobs, sector)
+    return World(geo, certs, jobs, sector)
 
 
 def sector_rome_codes(data_dir: Path | None = None, reference_dir: Path | None = None) -> frozenset[str]:
     """ROME codes the offers generator draws from (the occupations' codes found in the ROME export)."""
-    return _load_world(*_resolve_dirs(data_dir, reference_dir)).sector_rome
+    return load_world(*resolve_dirs(data_dir, reference_dir)).sector_rome
 
 
-def _place_fields(p: Place, r: Callable[[], float]) -> tuple[str, str, float, float]:
+def invented_address(p: Place, r: Callable[[], float]) -> tuple[str, str, float, float]:
     """(street line, postcode, latitude, longitude) of an invented address in commune ``p``."""
     street = f"{1 + int(r() * 120)} {STREETS[int(r() * len(STREETS))]}"
     postcode = p.postcodes[int(r() * len(p.postcodes))]
     return street, postcode, p.lat + (r() - 0.5) * 0.012, p.lon + (r() - 0.5) * 0.016
 
 
-def _phone(region: str, r: Callable[[], float]) -> str:
+def fiction_phone(region: str, r: Callable[[], float]) -> str:
     prefix = FICTION_PHONE_PREFIX.get(REGION_PHONE_AREA.get(region, ""), "06 39 98")
-    return f"{prefix} {_digits(r, 2)} {_digits(r, 2)}"
+    return f"{prefix} {random_digits(r, 2)} {random_digits(r, 2)}"

@@ -47,32 +47,27 @@ class Sampler(Generic[T]):
         return self.items[i if i < self._last else self._last]
 
 
-def luhn_complete(digits: str) -> str:
-    """Append the check digit that makes ``digits`` + key pass the Luhn test (SIREN, SIRET)."""
+def _luhn_sum(digits: str, doubled: int) -> int:
+    """The Luhn sum of ``digits``, doubling those at an even (``doubled=0``) or odd (1) place from the right."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48
-        if i % 2 == 0:
+        if i % 2 == doubled:
             d *= 2
             if d > 9:
                 d -= 9
         total += d
-    return digits + str((10 - total % 10) % 10)
+    return total
+
+
+def luhn_complete(digits: str) -> str:
+    """Append the check digit that makes ``digits`` + key pass the Luhn test (SIREN, SIRET)."""
+    return digits + str((10 - _luhn_sum(digits, 0) % 10) % 10)
 
 
 def luhn_valid(number: str) -> bool:
     """True when ``number`` (digits only) passes the Luhn test, as SIREN and SIRET numbers do."""
-    if not number.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    return number.isdigit() and _luhn_sum(number, 1) % 10 == 0
 
 
 def xml_text(text: str) -> str:

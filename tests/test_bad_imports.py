@@ -295,7 +295,7 @@ def test_offer_bad_records_are_rejected_one_by_one(offers_engine: Engine, tmp_pa
 
 
 def test_a_failed_run_is_recorded(offers_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from passerelles.offers import importer
+    from passerelles.offers.importer import loader as importer
 
     def broken(conn: Any) -> Any:
         raise RuntimeError("panne")

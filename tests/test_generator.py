@@ -17,13 +17,13 @@ import yaml
 from passerelles.demo.generator import (
     DEMO_LABEL,
     LHEO_NAMESPACE,
-    luhn_valid,
     main,
-    sector_rome_codes,
     write_lheo_catalogue,
     write_offers,
 )
-from passerelles.offers.importer import structure_type_from_name
+from passerelles.demo.tools import luhn_valid
+from passerelles.demo.world import sector_rome_codes
+from passerelles.offers.importer.normalise import structure_type_from_name
 
 from .conftest import REFERENCE_DIR, SHARED_DATA
 

@@ -9,25 +9,26 @@ import http.server
 import json
 import shutil
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, delete, event, func, insert, select, text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.schema import Table
 
 from passerelles.db import make_sessionmaker
 from passerelles.importing.report import ImportRefused, ImportReport
 from passerelles.offers.client import FranceTravailClient, FranceTravailError
-from passerelles.offers.importer import (
-    FeedReader,
+from passerelles.offers.importer import import_offers
+from passerelles.offers.importer.feeds import FeedReader
+from passerelles.offers.importer.normalise import (
     detect_night_work,
     detect_weekend_work,
     ft_contract_type,
-    import_offers,
     jobposting_contract,
     parse_hours,
     parse_salary,
@@ -834,7 +835,7 @@ def test_structure_type_from_spelled_out_names() -> None:
 def test_values_converted_by_the_readers_are_stored_as_the_loader_would_store_them(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import passerelles.offers.importer as importer
+    import passerelles.offers.importer.records as importer
 
     calls = []
     real = importer.bind_ahead
@@ -897,3 +898,40 @@ def test_indexes_deferred_while_filling_an_empty_table_are_back_after_the_import
     assert counts(report) == (0, 0, 6, 0, 0)
     assert stages == [model, model, model]  # the table was not empty: kept up to date row by row
     assert job_offer_indexes(engine) == model
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_the_offers_table_is_analysed_when_its_statistics_are_stale_and_only_then(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """PostgreSQL: job_offer gets fresh statistics as it fills (without them, finding a batch's keys reads
+    every offer of the source), from sync_rows, once the table changed more than its size since the last
+    ones (importing.sync.refresh_statistics): the importer runs no ANALYZE of its own on top of it."""
+    template = ft_offers()[0]
+    records = [{**template, "id": f"STAT{i:05d}"} for i in range(2500)]
+    path = write_jsonl(tmp_path / "offres.jsonl", records)
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    modified = text("SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'job_offer'")
+
+    def after_batch(_: str) -> None:  # a batch's writes reach the statistics shortly after its commit
+        for _ in range(150):
+            with engine.connect() as conn:
+                if (conn.scalar(modified) or 0) >= 1000:
+                    return
+            time.sleep(0.1)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        report = import_offers(
+            engine, path, fmt="france_travail", now=NOW, batch_size=1000, workers=0, progress=after_batch
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert counts(report) == (2500, 0, 0, 0, 0)
+    analyses = [i for i, s in enumerate(statements) if s.lstrip().upper().startswith("ANALYZE")]
+    assert analyses  # the table doubled between batches: analysed
+    assert all("n_mod_since_analyze" in statements[i - 1] for i in analyses)  # each time because stale

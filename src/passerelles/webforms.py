@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import QueryParams
 
+from passerelles.urls import query_string as query_string  # the pages take it from here, with the rest
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -99,23 +101,6 @@ def parse_valid_part(model: type[M], params: QueryParams, errors: list[dict[str,
         return parse_params(model, kept, **kw)
     except FormErrors:
         return model()
-
-
-def query_string(params: dict[str, Any]) -> str:
-    """A canonical query string from criteria (empty and default values left out)."""
-    from urllib.parse import urlencode
-
-    pairs: list[tuple[str, str]] = []
-    for key, value in params.items():
-        if value is None or value is False or value == "" or value == []:
-            continue
-        if isinstance(value, list):
-            pairs += [(key, str(v)) for v in value]
-        elif value is True:
-            pairs.append((key, "1"))
-        else:
-            pairs.append((key, str(value)))
-    return urlencode(pairs)
 
 
 def render_status(request: Any, name: str, context: dict[str, Any], status: int = 200) -> Any:

@@ -13,6 +13,16 @@ class ImportRefused(Exception):
     """The input as a whole cannot be imported (missing, unreadable, hostile, wrong format)."""
 
 
+class RecordError(Exception):
+    """One record cannot be loaded: ``field`` as the source names it (a JSON field path, an XML element
+    path…), ``reason`` in French. The importer turns it into a :class:`Reject` with the record's position."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
 class Reject(BaseModel):
     """A record that was not loaded: where it is (file and line or element), which field, and why."""
 

@@ -44,6 +44,7 @@ from passerelles.places.services import (
 from passerelles.reference.models import StructureType
 from passerelles.rome.models import RomeFiche
 from passerelles.search.text import fold
+from passerelles.urls import query_string
 
 PAGE_SIZE = 20
 EXPORT_LIMIT = 5000
@@ -489,8 +490,6 @@ def compute_market_panel(
             )
             or 0
         )
-    from passerelles.webforms import query_string
-
     search = {
         "metier": occupation_slug,
         "region": region,

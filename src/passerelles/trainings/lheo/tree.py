@@ -1,0 +1,229 @@
+"""A record as the reader walks it: :class:`_Node` trees with children by local tag (no ElementPath)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+
+class _Node:
+    """One element of a record as the reader needs it: local tag, text, children by local tag.
+
+    A record is turned into these in one pass (:func:`_tree`): the reader then finds its fields with
+    dictionary look-ups instead of lxml's ElementPath, which costs a few microseconds a call and made
+    reading a record slower than parsing and validating it. ``el`` is the lxml element, for attributes
+    and line numbers (alive until the record is cleared).
+
+    A leaf (an element without children, most of them) stays the lxml element itself in ``kids``: only its
+    ``text``, ``get`` and ``sourceline`` are read, which lxml has too. :meth:`find` may return one;
+    :meth:`findall` and :func:`_node` wrap them."""
+
+    __slots__ = ("el", "kids", "tag")
+
+    def __init__(self, el: Any, tag: str, kids: dict[str, list[Any]]) -> None:
+        self.el = el
+        self.tag = tag
+        self.kids = kids
+
+    @property
+    def text(self) -> str | None:
+        text: str | None = self.el.text  # read when needed only: most elements' texts are not
+        return text
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self.el.get(name, default)
+        return None if value is None else str(value)
+
+    @property
+    def sourceline(self) -> int | None:
+        line = self.el.sourceline
+        return None if line is None else int(line)
+
+    def findall(self, path: str) -> list[_Node]:
+        """ElementPath's subset used by the layouts: ``a/b``, ``.``, ``a[@attr='value']``."""
+        found = self._findall(path)
+        return [n if type(n) is _Node else _node(n) for n in found]
+
+    def _findall(self, path: str) -> list[Any]:
+        """:meth:`findall`, leaves left as lxml elements."""
+        nodes: list[Any] = [self]
+        for tag, attr, value in _steps(path):
+            if tag == ".":
+                continue
+            found: list[Any] = []
+            for n in nodes:
+                if type(n) is not _Node:
+                    continue  # a leaf
+                kids = n.kids.get(tag)
+                if kids:
+                    found.extend(kids if attr is None else [k for k in kids if k.get(attr) == value])
+            if not found:
+                return found
+            nodes = found
+        return nodes
+
+    def find(self, path: str) -> Any:
+        """The first element at ``path``, or ``None``: a :class:`_Node`, or the lxml element of a leaf."""
+        kids = self.kids.get(path)  # the common case: one plain step
+        if kids is not None:
+            return kids[0]
+        plain = _PLAIN.get(path, ())
+        if plain == ():
+            plain = _PLAIN[path] = _plain(path)
+        if plain is not None:
+            # Down a chain of single elements (the usual shape); where an element repeats, the first match
+            # may lie under a later one: ask findall.
+            node: Any = self
+            for tag in plain:
+                if type(node) is not _Node:
+                    return None  # a leaf has no children
+                kids = node.kids.get(tag)
+                if kids is None:
+                    return None
+                if len(kids) > 1:
+                    break
+                node = kids[0]
+            else:
+                return node
+        found = self._findall(path)
+        return found[0] if found else None
+
+
+def _node(el: Any) -> Any:
+    """``el`` as a :class:`_Node` (a leaf kept as its lxml element is wrapped), or ``None``."""
+    if el is None or type(el) is _Node:
+        return el
+    return _Node(el, _local(el.tag), _NO_KIDS)
+
+
+_STEP = re.compile(r"^([^\[/]+)(?:\[@([^=\]]+)='([^']*)'\])?$")
+
+
+@functools.lru_cache(maxsize=512)
+def _steps(path: str) -> tuple[tuple[str, str | None, str | None], ...]:
+    steps = []
+    for part in path.split("/"):
+        m = _STEP.match(part)
+        if m is None:
+            raise ValueError(f"chemin non pris en charge : {path!r}")
+        steps.append((m.group(1), m.group(2), m.group(3)))
+    return tuple(steps)
+
+
+# LHÉO elements that no layout reads (descriptive texts, codes we do not map, the training organisation
+# besides the responsible one): :func:`_tree` leaves them out. A field read from one of them must be
+# taken off this list.
+UNREAD = frozenset(
+    {
+        "acces-handicapes",
+        "certifiante",
+        "code-modalite-pedagogique",
+        "code-niveau-entree",
+        "code-perimetre-recrutement",
+        "code-UAI-organisme-formation",
+        "contact-organisme",
+        "conventionnement",
+        "departement",
+        "detail-conditions-prise-en-charge",
+        "frais-restants",
+        "hebergement",
+        "langue-formation",
+        "modalites-entrees-sorties",
+        "modalites-inscription",
+        "modalites-pedagogiques",
+        "niveau-entree-obligatoire",
+        "nombre-heures-centre",
+        "nombre-heures-entreprise",
+        "objectif-general-formation",
+        "organisme-formateur",
+        "parcours-de-formation",
+        "pays",
+        "prise-en-charge-frais-possible",
+        "region",
+        "renseignements-specifiques",
+    }
+)
+_NO_KIDS: dict[str, list[Any]] = {}  # shared by every leaf, never written to
+
+
+@functools.lru_cache(maxsize=512)
+def _plain(path: str) -> tuple[str, ...] | None:
+    """The tags of a path made of plain steps only (no ``.``, no predicate), else ``None``."""
+    steps = _steps(path)
+    if any(tag == "." or attr is not None for tag, attr, _ in steps):
+        return None
+    return tuple(tag for tag, _, _ in steps)
+
+
+# Qualified tag → local name, or ``None`` for an :data:`UNREAD` element; shared by every record of every document.
+_LOCAL: dict[str, str | None] = {}
+_PLAIN: dict[str, tuple[str, ...] | None] = {}  # path → :func:`_plain`, for :meth:`_Node.find`
+_UNSEEN = ""
+
+
+def _tree(el: Any, local: str | None = None) -> _Node:
+    """``el`` and its descendants as :class:`_Node` (namespaces dropped, comments, PIs and
+    :data:`UNREAD` elements skipped; leaves kept as their lxml elements)."""
+    kids: dict[str, list[Any]] = {}
+    names = _LOCAL
+    # getchildren(): the list made in one call, cheaper than iterating over the element.
+    for child in el.getchildren():
+        name = names.get(child.tag, _UNSEEN)
+        if not name:
+            if name is None:
+                continue  # UNREAD
+            tag = child.tag
+            if type(tag) is not str:
+                continue  # a comment, a processing instruction, an entity
+            name = tag.rpartition("}")[2]
+            name = names[tag] = None if name in UNREAD else name
+            if name is None:
+                continue
+        node = _tree(child, name) if len(child) else child
+        if name in kids:
+            kids[name].append(node)
+        else:
+            kids[name] = [node]
+    return _Node(el, local or el.tag.rpartition("}")[2], kids)
+
+
+def _text(el: Any) -> str | None:
+    if el is None:
+        return None
+    value = el.text
+    if value is None:
+        return None
+    value = value.strip()
+    return None if value in ("", "-") else value
+
+
+def _texts(parent: _Node, path: str) -> list[str]:
+    return [t for t in map(_text, parent._findall(path)) if t is not None]
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _path_to(el: Any, root: Any) -> str:
+    parts: list[str] = []
+    while el is not None and el is not root:
+        if isinstance(el.tag, str):
+            parts.append(_local(el.tag))
+        el = el.getparent()
+    return "/".join(reversed(parts)) or _local(root.tag)
+
+
+def _kid_text(node: _Node, tag: str) -> str | None:
+    """:func:`_text` of ``node``'s first child ``tag`` (``node.find(tag)`` for a plain tag, without the
+    path handling)."""
+    kids = node.kids.get(tag)
+    return None if kids is None else _text(kids[0])
+
+
+def _kid_texts(node: _Node, tag: str) -> list[str]:
+    kids = node.kids.get(tag)
+    if kids is None:
+        return []
+    return [t for t in map(_text, kids) if t is not None]

@@ -836,7 +836,7 @@ def test_two_readers_a_record_a_chunk_give_what_one_reader_gives(
     path = write(tmp_path / f"{name}.xml", _bad_catalogues()[name])
     from passerelles.importing.pipeline import CHUNKED
     from passerelles.trainings.lheo.references import References
-    from passerelles.trainings.lheo.stream import _read_catalogue
+    from passerelles.trainings.lheo.stream import read_catalogue as _read_catalogue
 
     assert next(_read_catalogue(path, References(), path.name, None, 0, 2)) is CHUNKED  # read in chunks indeed
     results = []

@@ -73,7 +73,7 @@ def _zip_member(path: Path) -> Iterator[IO[bytes]]:
 _XML_ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
-def _check_plain_file(path: Path) -> None:
+def check_plain_file(path: Path) -> None:
     """Before anything is read into the store: a plain file must end with its root's end tag, and its
     first MiB be UTF-8 unless it declares another encoding (a compressed file is checked as it is read)."""
     if is_compressed(path):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from passerelles.trainings.lheo.tree import _kid_text, _kid_texts, _node, _text, _texts
+from passerelles.trainings.lheo.tree import as_node, kid_text, kid_texts, text_of, texts_at
 from passerelles.trainings.schemas import (
     Rule,
     check_record,
@@ -58,7 +58,7 @@ class RecordError(Exception):
         self.reason = reason
 
 
-def _date(value: str | None, field: str) -> dt.date | None:
+def parse_date(value: str | None, field: str) -> dt.date | None:
     if value is None:
         return None
     known = _DATES.get(value)
@@ -86,7 +86,7 @@ def _read_date(value: str, field: str) -> dt.date | None:
         raise RecordError(field, f"date inexistante : « {value} » ({value[6:]}/{value[4:6]}/{value[:4]})") from None
 
 
-def _int(value: str | None, field: str) -> int | None:
+def parse_int(value: str | None, field: str) -> int | None:
     if value is None:
         return None
     if not DIGITS.match(value):
@@ -94,7 +94,7 @@ def _int(value: str | None, field: str) -> int | None:
     return int(value)
 
 
-def _amount(value: str | None, field: str) -> Decimal | None:
+def parse_amount(value: str | None, field: str) -> Decimal | None:
     """``prix-total-TTC`` is a free string in the XSD: a number we can read, or ``None`` (kept as text)."""
     if value is None:
         return None
@@ -122,9 +122,9 @@ def _coordinate(value: str | None, field: str, bound: float) -> float | None:
     return round(number, 6)
 
 
-def _codes(parent: Any, path: str, pattern: re.Pattern[str], what: str, field: str | None = None) -> list[str]:
+def codes_at(parent: Any, path: str, pattern: re.Pattern[str], what: str, field: str | None = None) -> list[str]:
     codes: list[str] = []
-    for value in _texts(parent, path):
+    for value in texts_at(parent, path):
         if not pattern.match(value):
             raise RecordError(field or path, f"{what} invalide : « {value} »")
         if value not in codes:
@@ -132,7 +132,7 @@ def _codes(parent: Any, path: str, pattern: re.Pattern[str], what: str, field: s
     return codes
 
 
-def _validated(rules: dict[str, Rule], values: dict[str, Any], paths: dict[str, str]) -> dict[str, Any]:
+def validated(rules: dict[str, Rule], values: dict[str, Any], paths: dict[str, str]) -> dict[str, Any]:
     """``values`` once checked against the record's rules (:mod:`passerelles.trainings.schemas`)."""
     broken = check_record(values, rules)
     if broken is not None:
@@ -142,7 +142,7 @@ def _validated(rules: dict[str, Rule], values: dict[str, Any], paths: dict[str, 
 
 
 @dataclass
-class Place:
+class Coordinates:
     address: str | None = None
     postcode: str | None = None
     city: str | None = None
@@ -155,25 +155,25 @@ class Place:
     website: str | None = None
 
 
-def _coordinates(el: Any, field: str) -> Place:
+def read_coordinates(el: Any, field: str) -> Coordinates:
     """An LHÉO ``coordonnees`` (or bare ``adresse``) element; the same shape in 1.3 and 2.x."""
     if el is None:
-        return Place()
-    el = _node(el)
+        return Coordinates()
+    el = as_node(el)
     bare = el.tag == "adresse"
-    address = el if bare else _node(el.find("adresse"))
-    lines = [] if bare else [*_kid_texts(el, "nom"), *_kid_texts(el, "ligne")]
-    place = Place(name=_kid_text(el, "nom"))
+    address = el if bare else as_node(el.find("adresse"))
+    lines = [] if bare else [*kid_texts(el, "nom"), *kid_texts(el, "ligne")]
+    place = Coordinates(name=kid_text(el, "nom"))
     if address is not None:
         prefix = field if bare else f"{field}/adresse"
-        lines += _kid_texts(address, "ligne")
-        place.postcode = postcode = _kid_text(address, "codepostal")
+        lines += kid_texts(address, "ligne")
+        place.postcode = postcode = kid_text(address, "codepostal")
         if postcode is not None and not POSTCODE.match(postcode):
             raise RecordError(f"{prefix}/codepostal", f"code postal invalide : « {postcode} »")
-        place.city = city = _kid_text(address, "ville")
+        place.city = city = kid_text(address, "ville")
         if city is not None and len(city) > 200:
             raise RecordError(f"{prefix}/ville", f"nom de ville trop long ({len(city)} caractères)")
-        place.insee = insee = _kid_text(address, "code-INSEE-commune")
+        place.insee = insee = kid_text(address, "code-INSEE-commune")
         if insee is not None and not INSEE.match(insee):
             raise RecordError(f"{prefix}/code-INSEE-commune", f"code INSEE invalide : « {insee} »")
         kids = address.kids
@@ -184,7 +184,7 @@ def _coordinates(el: Any, field: str) -> Place:
                 if node is None:
                     node = address.find(f"extras/extra[@info='{attr}']")
                     path = f"{prefix}/extras/extra[@info='{attr}']"
-                setattr(place, attr, _coordinate(_text(node), path, bound))
+                setattr(place, attr, _coordinate(text_of(node), path, bound))
     if lines:
         unique: list[str] = []
         for line in lines:
@@ -192,17 +192,17 @@ def _coordinates(el: Any, field: str) -> Place:
                 unique.append(line)
         place.address = ", ".join(unique)
     if address is not el:
-        place.phone = _text(el.find("telfixe/numtel")) or _text(el.find("portable/numtel"))
-        place.email = _kid_text(el, "courriel")
-        place.website = _text(el.find("web/urlweb"))
+        place.phone = text_of(el.find("telfixe/numtel")) or text_of(el.find("portable/numtel"))
+        place.email = kid_text(el, "courriel")
+        place.website = text_of(el.find("web/urlweb"))
     return place
 
 
-def _short_hash(*parts: Any) -> str:
+def short_hash(*parts: Any) -> str:
     payload = "\x1f".join(repr(p) for p in parts)
     return hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()
 
 
-def _rncp(value: str) -> str | None:
+def rncp_code(value: str) -> str | None:
     m = RNCP.match(value.strip())
     return f"RNCP{int(m.group(1))}" if m else None

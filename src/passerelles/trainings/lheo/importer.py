@@ -13,24 +13,24 @@ from passerelles.importing.limits import ImportLimits
 from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import ImportRefused, ImportReport, Reject
 from passerelles.settings import PROJECT_ROOT
-from passerelles.trainings.lheo.extract import _check_plain_file, local_file
+from passerelles.trainings.lheo.extract import check_plain_file, local_file
 from passerelles.trainings.lheo.loader import Loader
-from passerelles.trainings.lheo.reader import ParsedFormation, _position
+from passerelles.trainings.lheo.reader import ParsedFormation, reject_position
 from passerelles.trainings.lheo.references import References
 from passerelles.trainings.lheo.rows import ENTITIES
-from passerelles.trainings.lheo.stream import _Read, _read_catalogue
+from passerelles.trainings.lheo.stream import ReadSummary, read_catalogue
 
 DEFAULT_XSD = PROJECT_ROOT.parent / "shared" / "data" / "lheo" / "lheo-2.3.xsd"
 
 
-def _reject(
+def add_reject(
     report: ImportReport, file_name: str, entity: str, position: str, field: str, reason: str, count: int = 1
 ) -> None:
     report.reject(entity, Reject(source=file_name, position=position, field=field, reason=reason))
     report.entity(entity).rejected += count - 1
 
 
-class _Dedup:
+class Deduplicate:
     """First occurrence wins: a formation or session identifier read a second time is rejected. Applied
     in file order, after the records were read (possibly by several processes)."""
 
@@ -44,14 +44,18 @@ class _Dedup:
         first = self.trainings.setdefault(f.training["external_id"], f.line)
         if first != f.line:
             reason = f"formation en double : déjà lue ligne {first}"
-            _reject(self.report, self.file_name, "training", f"{f.label} (ligne {f.line})", f.duplicate_field, reason)
+            add_reject(
+                self.report, self.file_name, "training", f"{f.label} (ligne {f.line})", f.duplicate_field, reason
+            )
             return None
         for o in f.outcomes:
             if o.session is None:
-                _reject(self.report, self.file_name, o.entity, _position(o.position), o.field, o.reason or "", o.count)
+                add_reject(
+                    self.report, self.file_name, o.entity, reject_position(o.position), o.field, o.reason or "", o.count
+                )
             elif o.session["external_id"] in self.sessions:
-                position = _position(o.position)
-                _reject(self.report, self.file_name, o.entity, position, o.field, "session en double")
+                position = reject_position(o.position)
+                add_reject(self.report, self.file_name, o.entity, position, o.field, "session en double")
             else:
                 self.sessions.add(o.session["external_id"])
                 f.sessions.append(o.session)
@@ -116,15 +120,15 @@ def _import(
     refs = References.load(engine)
     loader = Loader(engine, origin, is_demo, report, file_name)
     with local_file(source) as path:
-        _check_plain_file(path)
+        check_plain_file(path)
         if workers is None:
             workers = auto_workers(path.stat().st_size)
 
-        def produce(shard: int, shards: int) -> Generator[Any, None, _Read]:
+        def produce(shard: int, shards: int) -> Generator[Any, None, ReadSummary]:
             base = {"source": origin, "is_demo": is_demo}
-            return _read_catalogue(path, refs, file_name, schema_path, shard, shards, base, engine.dialect)
+            return read_catalogue(path, refs, file_name, schema_path, shard, shards, base, engine.dialect)
 
-        dedup = _Dedup(report, file_name)
+        dedup = Deduplicate(report, file_name)
         items = sharded(produce, workers)
         batch: list[ParsedFormation] = []
         loader.restore_indexes()  # those an import killed before its end left dropped
@@ -167,7 +171,7 @@ def _import(
                         loader.load(batch)
                         batch = []
             iterator.close()
-            state = items.states[items.ended_by] if stopped is None else _Read(report.version, [], None)
+            state = items.states[items.ended_by] if stopped is None else ReadSummary(report.version, [], None)
             if state.broken is not None and not loader.committed:
                 line, message = state.broken
                 raise ImportRefused(

@@ -26,21 +26,21 @@ from passerelles.trainings.lheo.fields import (
     ROME,
     ROUTE_ORDER,
     SIRET,
-    Place,
+    Coordinates,
     RecordError,
-    _amount,
-    _codes,
-    _coordinates,
-    _date,
-    _int,
-    _rncp,
-    _short_hash,
-    _validated,
+    codes_at,
+    parse_amount,
+    parse_date,
+    parse_int,
+    read_coordinates,
+    rncp_code,
+    short_hash,
+    validated,
 )
 from passerelles.trainings.lheo.layouts import Layout
 from passerelles.trainings.lheo.references import References
 from passerelles.trainings.lheo.rows import SESSION, TRAINING
-from passerelles.trainings.lheo.tree import _kid_text, _Node, _node, _text, _texts
+from passerelles.trainings.lheo.tree import Node, as_node, kid_text, text_of, texts_at
 from passerelles.trainings.schemas import (
     PROVIDER_RULES,
     SESSION_RULES,
@@ -56,7 +56,7 @@ class SessionOutcome:
     """A session read from a record (``session`` set), or a reject (``reason`` set), in document order."""
 
     entity: str
-    position: str | tuple[str, str, int]  # a session read: (action, session, line), see :func:`_position`
+    position: str | tuple[str, str, int]  # a session read: (action, session, line), see :func:`reject_position`
     field: str
     session: SessionRecord | None = None
     reason: str | None = None
@@ -80,8 +80,8 @@ class SessionOutcome:
 @dataclass(slots=True)
 class ParsedFormation:
     """One record, read and checked on its own. Duplicates (of a formation or a session read earlier in
-    the file) are decided later, in file order, by :func:`_deduplicated`: the records may be read by
-    several processes (:mod:`passerelles.importing.pipeline`)."""
+    the file) are decided later, in file order, by :class:`.importer.Deduplicate`: the records may be read
+    by several processes (:mod:`passerelles.importing.pipeline`)."""
 
     line: int
     label: str
@@ -107,7 +107,7 @@ class ParsedFormation:
         )
 
 
-def _position(position: str | tuple[str, str, int]) -> str:
+def reject_position(position: str | tuple[str, str, int]) -> str:
     """A reject's position: ``position`` itself, or that of a session from its (action, session, line)."""
     if isinstance(position, str):
         return position
@@ -143,7 +143,7 @@ class RecordReader:
         self.true_line = true_line
         self.unlinked_rncp: dict[str, int] = {}
         self.pending: list[Reject] = []  # the current record's rejects (formations), until taken
-        self._contact_of: tuple[Any, Place] | None = None
+        self._contact_of: tuple[Any, Coordinates] | None = None
         self._last_contact: dict[str, Any] | None = None
 
     def reject(self, entity: str, position: str, field: str, reason: str, count: int = 1) -> None:
@@ -152,7 +152,7 @@ class RecordReader:
     def read(self, rec: Any, line: int) -> ParsedFormation | None:
         L = self.layout
         numero = (rec.get("numero") or "").strip() if L.numbered else ""
-        title = _text(rec.find(L.title))
+        title = text_of(rec.find(L.title))
         label = f"formation {numero}" if numero else "formation sans numéro" + (f" « {title[:60]} »" if title else "")
         position = f"{label} (ligne {line})"
         try:
@@ -180,9 +180,9 @@ class RecordReader:
         p = self.layout.provider
         if el is None:
             raise RecordError(p, "organisme responsable absent")
-        el = _node(el)
-        siret = _text(el.find("SIRET-organisme-formation/SIRET"))
-        nda = _text(el.find("numero-activite"))
+        el = as_node(el)
+        siret = text_of(el.find("SIRET-organisme-formation/SIRET"))
+        nda = text_of(el.find("numero-activite"))
         if siret is not None and not SIRET.match(siret):
             raise RecordError(f"{p}/SIRET-organisme-formation/SIRET", f"SIRET invalide : « {siret} » (14 chiffres)")
         if siret:
@@ -191,11 +191,11 @@ class RecordReader:
             external_id = f"NDA{nda}"
         else:
             raise RecordError(f"{p}/SIRET-organisme-formation/SIRET", "organisme sans SIRET ni numéro d'activité")
-        name = _text(el.find("nom-organisme")) or _text(el.find("raison-sociale"))
+        name = text_of(el.find("nom-organisme")) or text_of(el.find("raison-sociale"))
         if not name:
             raise RecordError(f"{p}/nom-organisme", "nom de l'organisme absent")
         coords = f"{p}/coordonnees-organisme/coordonnees"
-        place = _coordinates(el.find("coordonnees-organisme/coordonnees"), coords)
+        place = read_coordinates(el.find("coordonnees-organisme/coordonnees"), coords)
         values = {
             "external_id": external_id,
             "siret": siret,
@@ -215,59 +215,59 @@ class RecordReader:
             "phone": f"{coords}/telfixe/numtel",
             "email": f"{coords}/courriel",
         }
-        return _validated(PROVIDER_RULES, values, paths)
+        return validated(PROVIDER_RULES, values, paths)
 
     def _training(self, rec: Any, numero: str, title: str | None, provider: ProviderRecord) -> TrainingRecord:
         L = self.layout
         if not title:
             raise RecordError(L.title, "intitulé de la formation absent")
         rncp: list[str] = []
-        for value in _texts(rec, L.rncp):
-            code = _rncp(value)
+        for value in texts_at(rec, L.rncp):
+            code = rncp_code(value)
             if code is None:
                 raise RecordError(L.rncp, f"code RNCP invalide : « {value} »")
             if code not in rncp:
                 rncp.append(code)
-        certifinfo = _codes(rec, L.certifinfo, CERTIFINFO, "code CERTIFINFO")
+        certifinfo = codes_at(rec, L.certifinfo, CERTIFINFO, "code CERTIFINFO")
         certification_id = self.refs.certification(rncp)
         if certification_id is None:
             # Catalogues generated by Passerelles name the certification in their own extras.
-            own = _text(rec.find("extras[@info='passerelles']/extra[@info='certification']"))
+            own = text_of(rec.find("extras[@info='passerelles']/extra[@info='certification']"))
             certification_id = self.refs.by_slug.get(own) if own else None
         if rncp and certification_id is None:
             for code in rncp:
                 self.unlinked_rncp[code] = self.unlinked_rncp.get(code, 0) + 1
-        level_code = _text(rec.find(L.level))
+        level_code = text_of(rec.find(L.level))
         if level_code is not None and level_code not in LEVEL_EU:
             raise RecordError(L.level, f"code de niveau inconnu : « {level_code} »")
         actions = rec.findall(L.actions)
         external_id = (
             numero
             or "h:"
-            + _short_hash(
+            + short_hash(
                 provider["external_id"],
                 title,
                 rncp,
                 certifinfo,
-                [_text(a.find(f"{L.place}/adresse/codepostal")) for a in actions],
-                [_texts(a, f"{L.place}/adresse/ligne") for a in actions],
+                [text_of(a.find(f"{L.place}/adresse/codepostal")) for a in actions],
+                [texts_at(a, f"{L.place}/adresse/ligne") for a in actions],
             )[:24]
         )
         values = {
             "external_id": external_id,
             "title": title,
-            "objective": _text(rec.find(L.objective)),
-            "content": _text(rec.find(L.content)),
-            "result": _text(rec.find(L.result)),
+            "objective": text_of(rec.find(L.objective)),
+            "content": text_of(rec.find(L.content)),
+            "result": text_of(rec.find(L.result)),
             "certification_id": certification_id,
             "rncp": rncp,
             "certifinfo": certifinfo,
-            "formacodes": _codes(rec, L.formacode, FORMACODE, "code FORMACODE"),
-            "nsf": _codes(rec, L.nsf, NSF, "code NSF"),
-            "rome_codes": _codes(rec, L.rome, ROME, "code ROME"),
+            "formacodes": codes_at(rec, L.formacode, FORMACODE, "code FORMACODE"),
+            "nsf": codes_at(rec, L.nsf, NSF, "code NSF"),
+            "rome_codes": codes_at(rec, L.rome, ROME, "code ROME"),
             "level_eu": LEVEL_EU.get(level_code) if level_code else None,
         }
-        return _validated(TRAINING_RULES, values, {"external_id": "@numero", "title": L.title})
+        return validated(TRAINING_RULES, values, {"external_id": "@numero", "title": L.title})
 
     def _action_sessions(
         self, rec: Any, action: Any, index: int, training: TrainingRecord, label: str, line: int
@@ -289,7 +289,7 @@ class RecordReader:
         action_id = (
             numero
             or "a:"
-            + _short_hash(common["address"], common["postcode"], common["city"], common["modality"], common["rhythm"])[
+            + short_hash(common["address"], common["postcode"], common["city"], common["modality"], common["rhythm"])[
                 :12
             ]
         )
@@ -300,21 +300,21 @@ class RecordReader:
         for s in session_els:
             s_numero = (s.get("numero") or "").strip() if L.numbered else ""
             period = s.find("periode")
-            if type(period) is _Node and len(s.kids["periode"]) == 1:
-                debut, fin = _kid_text(period, "debut"), _kid_text(period, "fin")
+            if type(period) is Node and len(s.kids["periode"]) == 1:
+                debut, fin = kid_text(period, "debut"), kid_text(period, "fin")
             else:  # no period, or several: the first "debut" and the first "fin" may be in different ones
-                debut, fin = _text(s.find("periode/debut")), _text(s.find("periode/fin"))
+                debut, fin = text_of(s.find("periode/debut")), text_of(s.find("periode/fin"))
             dates = f"{debut or '?'}-{fin or '?'}"
             # Formatted only for a reject: most sessions never need it (and it is pickled smaller).
             s_position = (action_label, s_numero or dates, self._line(s.sourceline, line))
             session_id = s_numero or f"s:{dates}"
             external_id = f"{training['external_id']}/{action_id}/{session_id}"
             if len(external_id) > 160:
-                external_id = "h:" + _short_hash(training["external_id"], action_id, session_id)
+                external_id = "h:" + short_hash(training["external_id"], action_id, session_id)
             try:
                 record = self._session(rec, action, s, common, external_id, training, debut, fin)
             except RecordError as err:
-                position = _position(s_position)
+                position = reject_position(s_position)
                 sessions.append(SessionOutcome("training_session", position, err.field, reason=err.reason))
                 continue
             field = numbered_field if s_numero else dated_field
@@ -332,10 +332,10 @@ class RecordReader:
         self._last_contact = contact
         return contact
 
-    def _contact(self, rec: Any) -> Place:
+    def _contact(self, rec: Any) -> Coordinates:
         """The record's own contact, read once for all its sessions."""
         if self._contact_of is None or self._contact_of[0] is not rec:
-            self._contact_of = (rec, _coordinates(rec.find(self.layout.contact), self.layout.contact))
+            self._contact_of = (rec, read_coordinates(rec.find(self.layout.contact), self.layout.contact))
         return self._contact_of[1]
 
     def _line(self, line: int | None, default: int) -> int:
@@ -346,7 +346,7 @@ class RecordReader:
         """Values shared by the sessions of one action; paths are prefixed from the record down."""
         L = self.layout
         ap = L.action_prefix
-        place = _coordinates(action.find(L.place), ap + L.place)
+        place = read_coordinates(action.find(L.place), ap + L.place)
         commune_code = None
         latitude, longitude = place.latitude, place.longitude
         if place.postcode or place.city or place.insee:
@@ -363,23 +363,23 @@ class RecordReader:
                 )
             if latitude is None or longitude is None:
                 latitude, longitude = self.refs.communes[commune_code]
-        modality_code = _text(action.find(L.modality))
+        modality_code = text_of(action.find(L.modality))
         if modality_code is not None and modality_code not in MODALITY:
             raise RecordError(ap + L.modality, f"code de modalité inconnu : « {modality_code} »")
-        hours = _int(_text(action.find(L.hours)), ap + L.hours)
+        hours = parse_int(text_of(action.find(L.hours)), ap + L.hours)
         if hours is not None and hours > 100_000:
             raise RecordError(ap + L.hours, f"nombre d'heures hors limites : {hours}")
-        price_text = _text(action.find(L.price_total))
-        hourly = _text(action.find(L.price_hourly))
+        price_text = text_of(action.find(L.price_total))
+        hourly = text_of(action.find(L.price_hourly))
         places = None
         if L.places:
-            counts = [_int(v, ap + L.places) for v in _texts(action, L.places)]
+            counts = [parse_int(v, ap + L.places) for v in texts_at(action, L.places)]
             places = sum(c for c in counts if c is not None) if counts else None
             if places is not None and places > 1_000_000:
                 raise RecordError(ap + L.places, f"nombre de places hors limites : {places}")
-        publics = _texts(action, L.public)
-        alternance = (_text(action.find(L.alternance)) or "").lower()
-        initial = _text(action.find(L.initial)) if L.initial else None
+        publics = texts_at(action, L.public)
+        alternance = (text_of(action.find(L.alternance)) or "").lower()
+        initial = text_of(action.find(L.initial)) if L.initial else None
         routes = set()
         if "81061" in publics or initial == "1":  # public de la formation initiale
             routes.add("initiale")
@@ -388,7 +388,7 @@ class RecordReader:
             routes.add("continue")
         if "82027" in publics or "apprenti" in alternance:  # contrat d'apprentissage
             routes.add("apprentissage")
-        cpf = bool(L.cpf and _texts(rec, L.cpf)) or any(
+        cpf = bool(L.cpf and texts_at(rec, L.cpf)) or any(
             el.find("extras[@info='eligibilite-cpf']") is not None for el in (rec, action)
         )
         return {
@@ -401,14 +401,14 @@ class RecordReader:
             "modality": MODALITY.get(modality_code) if modality_code else None,
             "routes": [r for r in ROUTE_ORDER if r in routes],
             "duration_hours": hours,
-            "duration_text": _text(action.find(L.duration)),
-            "rhythm": _text(action.find(L.rhythm)),
-            "cost_eur": _amount(price_text, ap + L.price_total),
+            "duration_text": text_of(action.find(L.duration)),
+            "rhythm": text_of(action.find(L.rhythm)),
+            "cost_eur": parse_amount(price_text, ap + L.price_total),
             "cost_text": price_text or (f"{hourly} € TTC de l'heure" if hourly else None),
-            "funding": _codes(action, L.funding, FINANCEUR, "code financeur", ap + L.funding),
+            "funding": codes_at(action, L.funding, FINANCEUR, "code financeur", ap + L.funding),
             "cpf_eligible": True if cpf else None,
-            "admission": _text(action.find(L.admission)),
-            "prerequisites": _text(action.find(L.prerequisites)),
+            "admission": text_of(action.find(L.admission)),
+            "prerequisites": text_of(action.find(L.prerequisites)),
             "places": places,
         }
 
@@ -426,22 +426,22 @@ class RecordReader:
         """``debut`` and ``fin``: the texts of the session's ``periode``, read by the caller already."""
         L = self.layout
         sp, ap = L.session_prefix, L.action_prefix
-        start = _date(debut, sp + "periode/debut")
-        end = _date(fin, sp + "periode/fin")
+        start = parse_date(debut, sp + "periode/debut")
+        end = parse_date(fin, sp + "periode/fin")
         if start and end and end < start:
             raise RecordError(sp + "periode/fin", f"fin ({end:%d/%m/%Y}) avant le début ({start:%d/%m/%Y})")
         # LHÉO 2.x: registration per session; LHÉO 1.3: per offer.
         holder, prefix = (s, sp) if L.numbered else (action, ap)
-        registration_start = _date(_text(holder.find(L.registration_start)), prefix + L.registration_start)
-        registration_end = _date(_text(holder.find(L.registration_end)), prefix + L.registration_end)
-        registration = _coordinates(holder.find(L.registration_address), prefix + L.registration_address)
-        state_code = _text(s.find(L.state)) if L.state else None
+        registration_start = parse_date(text_of(holder.find(L.registration_start)), prefix + L.registration_start)
+        registration_end = parse_date(text_of(holder.find(L.registration_end)), prefix + L.registration_end)
+        registration = read_coordinates(holder.find(L.registration_address), prefix + L.registration_address)
+        state_code = text_of(s.find(L.state)) if L.state else None
         if state_code is not None and state_code not in RECRUITMENT:
             raise RecordError(f"{sp}{L.state}", f"état du recrutement inconnu : « {state_code} »")
         contact_el = s.find(L.session_contact) if L.session_contact else None
-        who = _coordinates(contact_el, L.contact) if contact_el is not None else self._contact(rec)
-        website = _text(s.find(L.session_url)) if L.session_url else None
-        website = website or _text(action.find(L.action_url)) or _text(rec.find(L.url))
+        who = read_coordinates(contact_el, L.contact) if contact_el is not None else self._contact(rec)
+        website = text_of(s.find(L.session_url)) if L.session_url else None
+        website = website or text_of(action.find(L.action_url)) or text_of(rec.find(L.url))
         where = " ".join(p for p in (registration.postcode, registration.city) if p)
         contact = {
             "name": who.name,
@@ -452,7 +452,7 @@ class RecordReader:
         }
         certification_id = training["certification_id"]
         if L.session_rncp:
-            codes = [c for c in (_rncp(v) for v in _texts(s, L.session_rncp)) if c]
+            codes = [c for c in (rncp_code(v) for v in texts_at(s, L.session_rncp)) if c]
             certification_id = self.refs.certification(codes) or certification_id
         values = {
             **common,
@@ -466,4 +466,4 @@ class RecordReader:
             "recruitment_state": RECRUITMENT.get(state_code) if state_code else None,
             "contact": self._shared_contact({k: v for k, v in contact.items() if v}),
         }
-        return _validated(SESSION_RULES, values, {"external_id": f"{sp}@numero"})
+        return validated(SESSION_RULES, values, {"external_id": f"{sp}@numero"})

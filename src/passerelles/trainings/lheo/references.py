@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from passerelles.certifications.models import Certification, CertificationRncp
 from passerelles.places.models import Commune
 from passerelles.places.names import name_key
-from passerelles.trainings.lheo.fields import _rncp
+from passerelles.trainings.lheo.fields import rncp_code
 
 
 def _departements(postcode: str) -> tuple[str, ...]:
@@ -54,7 +54,7 @@ class References:
                 refs.by_departement.setdefault((dep, norm), []).append(code)
             linked: dict[str, set[int]] = {}
             for code, cert_id in conn.execute(select(CertificationRncp.code, CertificationRncp.certification_id)):
-                norm_code = _rncp(code)
+                norm_code = rncp_code(code)
                 if norm_code:
                     linked.setdefault(norm_code, set()).add(cert_id)
             refs.by_slug = {slug: cid for slug, cid in conn.execute(select(Certification.slug, Certification.id))}

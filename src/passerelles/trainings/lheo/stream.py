@@ -24,7 +24,7 @@ from passerelles.trainings.lheo.guard import MAX_TEXT_BYTES, TRUNCATED, XmlGuard
 from passerelles.trainings.lheo.layouts import NS_13, NS_22, NS_23, V2, V13, VERSIONS
 from passerelles.trainings.lheo.reader import ParsedFormation, RecordReader
 from passerelles.trainings.lheo.references import References
-from passerelles.trainings.lheo.tree import _local, _path_to, _tree
+from passerelles.trainings.lheo.tree import local_name, path_to, record_tree
 
 # ---------------------------------------------------------------- read: the document
 
@@ -83,7 +83,7 @@ def _prologue_root(prologue: bytes) -> Any:
     return None
 
 
-class _Stream:
+class DocumentStream:
     """Walks the document: checks the root, validates and reads each record, frees it."""
 
     def __init__(
@@ -250,7 +250,7 @@ class _Stream:
         if problem is None and self.namespace != NS_13 and self.xsd is not None:
             if self.namespace == NS_22:
                 for el in rec.iter(tag=etree.Element):
-                    el.tag = f"{{{NS_23}}}{_local(el.tag)}"
+                    el.tag = f"{{{NS_23}}}{local_name(el.tag)}"
             schema = _schema(self.xsd)
             if not schema.validate(rec):
                 path, message, xsd_line = _xsd_error(schema, rec)
@@ -259,26 +259,26 @@ class _Stream:
         if problem is not None:
             self.reader.reject("training", position, problem[0], problem[1])
             return None
-        return self.reader.read(_tree(rec), line)
+        return self.reader.read(record_tree(rec), line)
 
     def _hostile(self, rec: Any) -> tuple[str, str] | None:
         for el in rec.iter():
             if not isinstance(el.tag, str):
                 if el.tag is etree.Entity:
-                    return _path_to(el.getparent(), rec), f"référence d'entité non résolue : {el.text}"
+                    return path_to(el.getparent(), rec), f"référence d'entité non résolue : {el.text}"
                 continue
             if el.text and TRUNCATED in el.text:
-                return _path_to(el, rec), f"texte de plus de {MAX_TEXT_BYTES // 1024} Kio : refusé"
+                return path_to(el, rec), f"texte de plus de {MAX_TEXT_BYTES // 1024} Kio : refusé"
             if el.tail and TRUNCATED in el.tail and el is not rec:
-                return _path_to(el.getparent(), rec), f"texte de plus de {MAX_TEXT_BYTES // 1024} Kio : refusé"
+                return path_to(el.getparent(), rec), f"texte de plus de {MAX_TEXT_BYTES // 1024} Kio : refusé"
             for name, value in el.attrib.items():
                 if TRUNCATED in value:
-                    return f"{_path_to(el, rec)}/@{name}", f"attribut de plus de {MAX_TEXT_BYTES // 1024} Kio : refusé"
+                    return f"{path_to(el, rec)}/@{name}", f"attribut de plus de {MAX_TEXT_BYTES // 1024} Kio : refusé"
         return None
 
 
 @dataclass
-class _Read:
+class ReadSummary:
     """What a reader (process) found besides the records: the document's version and warnings, where it
     broke off."""
 
@@ -287,7 +287,7 @@ class _Read:
     broken: tuple[int | None, str] | None
 
 
-def _read_catalogue(
+def read_catalogue(
     path: Path,
     refs: References,
     file_name: str,
@@ -296,7 +296,7 @@ def _read_catalogue(
     shards: int,
     base: dict[str, Any] | None = None,
     dialect: Dialect | None = None,
-) -> Generator[Any, None, _Read]:
+) -> Generator[Any, None, ReadSummary]:
     """Read → validate the records of one shard (all of them when ``shards`` is 1), see :func:`import_lheo`:
     an :data:`Item` per record. With several shards, each parses only its chunks of the file when the file
     can be split (:mod:`passerelles.importing.xmlchunks`; its items then come in chunks, see
@@ -311,7 +311,7 @@ def _read_catalogue(
             split = None  # LHÉO 1.3 has other record tags; anything odd is read (and reported) as before
         if split is not None:
             yield CHUNKED
-        stream = _Stream(
+        stream = DocumentStream(
             None if split is not None else XmlGuard(xmlchunks.Replay(head, raw)),
             refs,
             local,
@@ -339,7 +339,7 @@ def _read_catalogue(
             raise ImportRefused(stream.guard.refusal)
         if stream.reader is None:
             raise ImportRefused("document vide : aucun élément racine")
-    return _Read(local.version, local.warnings, broken)
+    return ReadSummary(local.version, local.warnings, broken)
 
 
 # ---------------------------------------------------------------- validate: the XSD
@@ -360,7 +360,7 @@ def _xsd_error(schema: Any, rec: Any) -> tuple[str, str, int | None]:
     if named:
         path = named.group(1)
         for el in rec.iter(tag=etree.Element):
-            if _local(el.tag) == named.group(1) and el.sourceline == entry.line:
-                path = _path_to(el, rec)
+            if local_name(el.tag) == named.group(1) and el.sourceline == entry.line:
+                path = path_to(el, rec)
                 break
     return path, message, entry.line

@@ -1,4 +1,4 @@
-"""A record as the reader walks it: :class:`_Node` trees with children by local tag (no ElementPath)."""
+"""A record as the reader walks it: :class:`Node` trees with children by local tag (no ElementPath)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import re
 from typing import Any
 
 
-class _Node:
+class Node:
     """One element of a record as the reader needs it: local tag, text, children by local tag.
 
-    A record is turned into these in one pass (:func:`_tree`): the reader then finds its fields with
+    A record is turned into these in one pass (:func:`record_tree`): the reader then finds its fields with
     dictionary look-ups instead of lxml's ElementPath, which costs a few microseconds a call and made
     reading a record slower than parsing and validating it. ``el`` is the lxml element, for attributes
     and line numbers (alive until the record is cleared).
 
     A leaf (an element without children, most of them) stays the lxml element itself in ``kids``: only its
     ``text``, ``get`` and ``sourceline`` are read, which lxml has too. :meth:`find` may return one;
-    :meth:`findall` and :func:`_node` wrap them."""
+    :meth:`findall` and :func:`as_node` wrap them."""
 
     __slots__ = ("el", "kids", "tag")
 
@@ -40,10 +40,10 @@ class _Node:
         line = self.el.sourceline
         return None if line is None else int(line)
 
-    def findall(self, path: str) -> list[_Node]:
+    def findall(self, path: str) -> list[Node]:
         """ElementPath's subset used by the layouts: ``a/b``, ``.``, ``a[@attr='value']``."""
         found = self._findall(path)
-        return [n if type(n) is _Node else _node(n) for n in found]
+        return [n if type(n) is Node else as_node(n) for n in found]
 
     def _findall(self, path: str) -> list[Any]:
         """:meth:`findall`, leaves left as lxml elements."""
@@ -53,7 +53,7 @@ class _Node:
                 continue
             found: list[Any] = []
             for n in nodes:
-                if type(n) is not _Node:
+                if type(n) is not Node:
                     continue  # a leaf
                 kids = n.kids.get(tag)
                 if kids:
@@ -64,7 +64,7 @@ class _Node:
         return nodes
 
     def find(self, path: str) -> Any:
-        """The first element at ``path``, or ``None``: a :class:`_Node`, or the lxml element of a leaf."""
+        """The first element at ``path``, or ``None``: a :class:`Node`, or the lxml element of a leaf."""
         kids = self.kids.get(path)  # the common case: one plain step
         if kids is not None:
             return kids[0]
@@ -76,7 +76,7 @@ class _Node:
             # may lie under a later one: ask findall.
             node: Any = self
             for tag in plain:
-                if type(node) is not _Node:
+                if type(node) is not Node:
                     return None  # a leaf has no children
                 kids = node.kids.get(tag)
                 if kids is None:
@@ -90,11 +90,11 @@ class _Node:
         return found[0] if found else None
 
 
-def _node(el: Any) -> Any:
-    """``el`` as a :class:`_Node` (a leaf kept as its lxml element is wrapped), or ``None``."""
-    if el is None or type(el) is _Node:
+def as_node(el: Any) -> Any:
+    """``el`` as a :class:`Node` (a leaf kept as its lxml element is wrapped), or ``None``."""
+    if el is None or type(el) is Node:
         return el
-    return _Node(el, _local(el.tag), _NO_KIDS)
+    return Node(el, local_name(el.tag), _NO_KIDS)
 
 
 _STEP = re.compile(r"^([^\[/]+)(?:\[@([^=\]]+)='([^']*)'\])?$")
@@ -112,7 +112,7 @@ def _steps(path: str) -> tuple[tuple[str, str | None, str | None], ...]:
 
 
 # LHÉO elements that no layout reads (descriptive texts, codes we do not map, the training organisation
-# besides the responsible one): :func:`_tree` leaves them out. A field read from one of them must be
+# besides the responsible one): :func:`record_tree` leaves them out. A field read from one of them must be
 # taken off this list.
 UNREAD = frozenset(
     {
@@ -158,12 +158,12 @@ def _plain(path: str) -> tuple[str, ...] | None:
 
 # Qualified tag → local name, or ``None`` for an :data:`UNREAD` element; shared by every record of every document.
 _LOCAL: dict[str, str | None] = {}
-_PLAIN: dict[str, tuple[str, ...] | None] = {}  # path → :func:`_plain`, for :meth:`_Node.find`
+_PLAIN: dict[str, tuple[str, ...] | None] = {}  # path → :func:`_plain`, for :meth:`Node.find`
 _UNSEEN = ""
 
 
-def _tree(el: Any, local: str | None = None) -> _Node:
-    """``el`` and its descendants as :class:`_Node` (namespaces dropped, comments, PIs and
+def record_tree(el: Any, local: str | None = None) -> Node:
+    """``el`` and its descendants as :class:`Node` (namespaces dropped, comments, PIs and
     :data:`UNREAD` elements skipped; leaves kept as their lxml elements)."""
     kids: dict[str, list[Any]] = {}
     names = _LOCAL
@@ -180,15 +180,15 @@ def _tree(el: Any, local: str | None = None) -> _Node:
             name = names[tag] = None if name in UNREAD else name
             if name is None:
                 continue
-        node = _tree(child, name) if len(child) else child
+        node = record_tree(child, name) if len(child) else child
         if name in kids:
             kids[name].append(node)
         else:
             kids[name] = [node]
-    return _Node(el, local or el.tag.rpartition("}")[2], kids)
+    return Node(el, local or el.tag.rpartition("}")[2], kids)
 
 
-def _text(el: Any) -> str | None:
+def text_of(el: Any) -> str | None:
     if el is None:
         return None
     value = el.text
@@ -198,32 +198,32 @@ def _text(el: Any) -> str | None:
     return None if value in ("", "-") else value
 
 
-def _texts(parent: _Node, path: str) -> list[str]:
-    return [t for t in map(_text, parent._findall(path)) if t is not None]
+def texts_at(parent: Node, path: str) -> list[str]:
+    return [t for t in map(text_of, parent._findall(path)) if t is not None]
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _path_to(el: Any, root: Any) -> str:
+def path_to(el: Any, root: Any) -> str:
     parts: list[str] = []
     while el is not None and el is not root:
         if isinstance(el.tag, str):
-            parts.append(_local(el.tag))
+            parts.append(local_name(el.tag))
         el = el.getparent()
-    return "/".join(reversed(parts)) or _local(root.tag)
+    return "/".join(reversed(parts)) or local_name(root.tag)
 
 
-def _kid_text(node: _Node, tag: str) -> str | None:
-    """:func:`_text` of ``node``'s first child ``tag`` (``node.find(tag)`` for a plain tag, without the
+def kid_text(node: Node, tag: str) -> str | None:
+    """:func:`text_of` of ``node``'s first child ``tag`` (``node.find(tag)`` for a plain tag, without the
     path handling)."""
     kids = node.kids.get(tag)
-    return None if kids is None else _text(kids[0])
+    return None if kids is None else text_of(kids[0])
 
 
-def _kid_texts(node: _Node, tag: str) -> list[str]:
+def kid_texts(node: Node, tag: str) -> list[str]:
     kids = node.kids.get(tag)
     if kids is None:
         return []
-    return [t for t in map(_text, kids) if t is not None]
+    return [t for t in map(text_of, kids) if t is not None]

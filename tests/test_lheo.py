@@ -769,7 +769,7 @@ def test_record_rules_name_the_field_and_the_reason(
 def test_values_converted_by_the_readers_are_stored_as_the_loader_would_store_them(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import passerelles.trainings.lheo.reader as lheo
+    import passerelles.trainings.lheo.rows as lheo
 
     path = write(
         tmp_path / "offre.xml",

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from passerelles.trainings.lheo.memo import MEMO
+from passerelles.trainings.lheo.rows import FrozenRecord
 from passerelles.trainings.lheo.tree import as_node, kid_text, kid_texts, text_of, texts_at
 from passerelles.trainings.schemas import (
     Rule,
@@ -61,18 +63,11 @@ class RecordError(Exception):
 def parse_date(value: str | None, field: str) -> dt.date | None:
     if value is None:
         return None
-    known = _DATES.get(value)
+    known = MEMO.dates.get(value)  # a catalogue repeats its dates
     if known is not None:
         return known
     date = _read_date(value, field)
-    if date is not None:
-        if len(_DATES) >= 100_000:
-            _DATES.clear()
-        _DATES[value] = date
-    return date
-
-
-_DATES: dict[str, dt.date] = {}  # LHÉO text → date, for the dates already read (a catalogue repeats them)
+    return date if date is None else MEMO.remember(MEMO.dates, value, date)
 
 
 def _read_date(value: str, field: str) -> dt.date | None:
@@ -132,13 +127,14 @@ def codes_at(parent: Any, path: str, pattern: re.Pattern[str], what: str, field:
     return codes
 
 
-def validated(rules: dict[str, Rule], values: dict[str, Any], paths: dict[str, str]) -> dict[str, Any]:
-    """``values`` once checked against the record's rules (:mod:`passerelles.trainings.schemas`)."""
+def validated(rules: dict[str, Rule], values: dict[str, Any], paths: dict[str, str]) -> FrozenRecord:
+    """``values`` once checked against the record's rules (:mod:`passerelles.trainings.schemas`), read-only
+    from then on (see :mod:`.rows`)."""
     broken = check_record(values, rules)
     if broken is not None:
         name, reason = broken
         raise RecordError(paths.get(name, name), reason)
-    return values
+    return FrozenRecord(values)
 
 
 @dataclass

@@ -144,8 +144,8 @@ class Loader:
             )
             if closed:
                 # Back in the feed: reopen. A row whose content did not change was counted unchanged.
-                for s in sessions:
-                    if s["external_id"] in closed and closed[s["external_id"]] == s["row_hash"]:
+                for row in sessions:
+                    if row["external_id"] in closed and closed[row["external_id"]] == row["row_hash"]:
                         counts["training_session"].unchanged -= 1
                         counts["training_session"].updated += 1
                 if not self.dry_run:

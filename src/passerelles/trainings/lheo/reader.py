@@ -6,13 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 
 from passerelles.importing.report import ImportReport, Reject
 from passerelles.importing.sync import (
     Bound,
-    bind_ahead,
 )
 from passerelles.trainings.lheo.fields import (
     CERTIFINFO,
@@ -39,15 +37,12 @@ from passerelles.trainings.lheo.fields import (
 )
 from passerelles.trainings.lheo.layouts import Layout
 from passerelles.trainings.lheo.references import References
-from passerelles.trainings.lheo.rows import SESSION, TRAINING
+from passerelles.trainings.lheo.rows import SESSION, TRAINING, FrozenRecord, RowBinder
 from passerelles.trainings.lheo.tree import Node, as_node, kid_text, text_of, texts_at
 from passerelles.trainings.schemas import (
     PROVIDER_RULES,
     SESSION_RULES,
     TRAINING_RULES,
-    ProviderRecord,
-    SessionRecord,
-    TrainingRecord,
 )
 
 
@@ -58,7 +53,7 @@ class SessionOutcome:
     entity: str
     position: str | tuple[str, str, int]  # a session read: (action, session, line), see :func:`reject_position`
     field: str
-    session: SessionRecord | None = None
+    session: FrozenRecord | None = None
     reason: str | None = None
     count: int = 1
     bound: Bound | None = None  # the session's row values converted for the driver (sync.bind_ahead)
@@ -85,11 +80,11 @@ class ParsedFormation:
 
     line: int
     label: str
-    provider: ProviderRecord
-    training: TrainingRecord
+    provider: FrozenRecord
+    training: FrozenRecord
     duplicate_field: str
     outcomes: list[SessionOutcome]
-    sessions: list[SessionRecord] = field(default_factory=list)
+    sessions: list[FrozenRecord] = field(default_factory=list)
     training_bound: Bound | None = None  # the training's row values converted for the driver, by the reader
     session_bounds: list[Bound | None] = field(default_factory=list)  # those of ``sessions``
 
@@ -134,9 +129,8 @@ class RecordReader:
     ) -> None:
         self.layout = layout
         # The loader's row is ``{**base, **record, ids…}``: with the dialect, the reader converts the values
-        # of ``base`` and the record for the driver ahead (in a reader process, see sync.bind_ahead).
-        self.base = base or {}
-        self.dialect = dialect
+        # of ``base`` and the record for the driver ahead (in a reader process, see rows.RowBinder).
+        self.binder = RowBinder(base, dialect)
         self.refs = refs
         self.report = report
         self.file_name = file_name
@@ -144,7 +138,7 @@ class RecordReader:
         self.unlinked_rncp: dict[str, int] = {}
         self.pending: list[Reject] = []  # the current record's rejects (formations), until taken
         self._contact_of: tuple[Any, Coordinates] | None = None
-        self._last_contact: dict[str, Any] | None = None
+        self._last_contact: FrozenRecord | None = None
 
     def reject(self, entity: str, position: str, field: str, reason: str, count: int = 1) -> None:
         self.pending.append(Reject(source=self.file_name, position=position, field=field, reason=reason))
@@ -166,17 +160,10 @@ class RecordReader:
             outcomes.extend(self._action_sessions(rec, action, index, training, label, line))
         duplicate_field = "@numero" if numero else L.title
         parsed = ParsedFormation(line, label, provider, training, duplicate_field, outcomes)
-        parsed.training_bound = self._bind(TRAINING, training)[1]
+        parsed.training_bound = self.binder.bind(TRAINING, training)
         return parsed
 
-    def _bind(
-        self, table: Table, record: dict[str, Any], previous: tuple[dict[str, Any], Bound] | None = None
-    ) -> tuple[dict[str, Any], Bound | None]:
-        """(the row, its values converted for the driver); ``previous``: see sync.bind_ahead."""
-        row = {**self.base, **record}
-        return row, None if self.dialect is None else bind_ahead(table, self.dialect, row, previous)
-
-    def _provider(self, el: Any) -> ProviderRecord:
+    def _provider(self, el: Any) -> FrozenRecord:
         p = self.layout.provider
         if el is None:
             raise RecordError(p, "organisme responsable absent")
@@ -217,7 +204,7 @@ class RecordReader:
         }
         return validated(PROVIDER_RULES, values, paths)
 
-    def _training(self, rec: Any, numero: str, title: str | None, provider: ProviderRecord) -> TrainingRecord:
+    def _training(self, rec: Any, numero: str, title: str | None, provider: FrozenRecord) -> FrozenRecord:
         L = self.layout
         if not title:
             raise RecordError(L.title, "intitulé de la formation absent")
@@ -270,7 +257,7 @@ class RecordReader:
         return validated(TRAINING_RULES, values, {"external_id": "@numero", "title": L.title})
 
     def _action_sessions(
-        self, rec: Any, action: Any, index: int, training: TrainingRecord, label: str, line: int
+        self, rec: Any, action: Any, index: int, training: FrozenRecord, label: str, line: int
     ) -> list[SessionOutcome]:
         L = self.layout
         session_els = action.findall(L.sessions)
@@ -295,7 +282,7 @@ class RecordReader:
         )
         sessions: list[SessionOutcome] = []
         # The sessions of an action share its values (the same objects): converted for the driver once.
-        previous: tuple[dict[str, Any], Bound] | None = None
+        chained = False  # a session of this action was converted: the next ones take its shared values
         numbered_field, dated_field = f"{L.session_prefix}@numero", f"{L.session_prefix}periode"
         for s in session_els:
             s_numero = (s.get("numero") or "").strip() if L.numbered else ""
@@ -318,19 +305,18 @@ class RecordReader:
                 sessions.append(SessionOutcome("training_session", position, err.field, reason=err.reason))
                 continue
             field = numbered_field if s_numero else dated_field
-            row, bound = self._bind(SESSION, record, previous)
-            if bound is not None:
-                previous = (row, bound)
+            bound = self.binder.bind(SESSION, record, chained=chained)
+            chained = chained or bound is not None
             sessions.append(SessionOutcome("training_session", s_position, field, session=record, bound=bound))
         return sessions
 
-    def _shared_contact(self, contact: dict[str, Any]) -> dict[str, Any]:
-        """``contact``, or the equal dict of the session before (the same object: converted for the driver
-        and pickled once for both)."""
+    def _shared_contact(self, contact: dict[str, Any]) -> FrozenRecord:
+        """``contact``, read-only, or the equal one of the session before (the same object: converted for
+        the driver and pickled once for both)."""
         if contact == self._last_contact:
             return self._last_contact
-        self._last_contact = contact
-        return contact
+        self._last_contact = frozen = FrozenRecord(contact)
+        return frozen
 
     def _contact(self, rec: Any) -> Coordinates:
         """The record's own contact, read once for all its sessions."""
@@ -419,10 +405,10 @@ class RecordReader:
         s: Any,
         common: dict[str, Any],
         external_id: str,
-        training: TrainingRecord,
+        training: FrozenRecord,
         debut: str | None,
         fin: str | None,
-    ) -> SessionRecord:
+    ) -> FrozenRecord:
         """``debut`` and ``fin``: the texts of the session's ``periode``, read by the caller already."""
         L = self.layout
         sp, ap = L.session_prefix, L.action_prefix

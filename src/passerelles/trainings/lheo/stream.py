@@ -4,7 +4,6 @@ one process or in chunks shared by several (:mod:`passerelles.importing.pipeline
 from __future__ import annotations
 
 import bisect
-import functools
 import io
 import re
 from collections.abc import Callable, Generator, Iterator
@@ -22,6 +21,7 @@ from passerelles.importing.xmlchunks import Piece, Split
 from passerelles.trainings.lheo.extract import open_catalogue
 from passerelles.trainings.lheo.guard import MAX_TEXT_BYTES, TRUNCATED, XmlGuard
 from passerelles.trainings.lheo.layouts import NS_13, NS_22, NS_23, V2, V13, VERSIONS
+from passerelles.trainings.lheo.memo import MEMO
 from passerelles.trainings.lheo.reader import ParsedFormation, RecordReader
 from passerelles.trainings.lheo.references import References
 from passerelles.trainings.lheo.tree import local_name, path_to, record_tree
@@ -251,7 +251,7 @@ class DocumentStream:
             if self.namespace == NS_22:
                 for el in rec.iter(tag=etree.Element):
                     el.tag = f"{{{NS_23}}}{local_name(el.tag)}"
-            schema = _schema(self.xsd)
+            schema = MEMO.schemas.get(self.xsd) or _schema(self.xsd)
             if not schema.validate(rec):
                 path, message, xsd_line = _xsd_error(schema, rec)
                 where = f" (ligne {self.true_line(xsd_line)})" if xsd_line else ""
@@ -345,10 +345,10 @@ def read_catalogue(
 # ---------------------------------------------------------------- validate: the XSD
 
 
-@functools.lru_cache(maxsize=2)
 def _schema(path: Path) -> Any:
+    """The LHÉO XSD in ``path``, parsed once (:data:`~.memo.MEMO`)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.XMLSchema(etree.parse(str(path), parser))
+    return MEMO.remember(MEMO.schemas, path, etree.XMLSchema(etree.parse(str(path), parser)))
 
 
 def _xsd_error(schema: Any, rec: Any) -> tuple[str, str, int | None]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
+
+from passerelles.trainings.lheo.memo import MEMO, Steps
 
 
 class Node:
@@ -48,7 +49,10 @@ class Node:
     def _findall(self, path: str) -> list[Any]:
         """:meth:`findall`, leaves left as lxml elements."""
         nodes: list[Any] = [self]
-        for tag, attr, value in _steps(path):
+        steps = MEMO.steps.get(path)
+        if steps is None:
+            steps = MEMO.remember(MEMO.steps, path, _steps(path))
+        for tag, attr, value in steps:
             if tag == ".":
                 continue
             found: list[Any] = []
@@ -68,9 +72,9 @@ class Node:
         kids = self.kids.get(path)  # the common case: one plain step
         if kids is not None:
             return kids[0]
-        plain = _PLAIN.get(path, ())
+        plain = MEMO.plain_paths.get(path, ())
         if plain == ():
-            plain = _PLAIN[path] = _plain(path)
+            plain = MEMO.remember(MEMO.plain_paths, path, _plain(path))
         if plain is not None:
             # Down a chain of single elements (the usual shape); where an element repeats, the first match
             # may lie under a later one: ask findall.
@@ -100,8 +104,7 @@ def as_node(el: Any) -> Any:
 _STEP = re.compile(r"^([^\[/]+)(?:\[@([^=\]]+)='([^']*)'\])?$")
 
 
-@functools.lru_cache(maxsize=512)
-def _steps(path: str) -> tuple[tuple[str, str | None, str | None], ...]:
+def _steps(path: str) -> Steps:
     steps = []
     for part in path.split("/"):
         m = _STEP.match(part)
@@ -147,7 +150,6 @@ UNREAD = frozenset(
 _NO_KIDS: dict[str, list[Any]] = {}  # shared by every leaf, never written to
 
 
-@functools.lru_cache(maxsize=512)
 def _plain(path: str) -> tuple[str, ...] | None:
     """The tags of a path made of plain steps only (no ``.``, no predicate), else ``None``."""
     steps = _steps(path)
@@ -156,9 +158,6 @@ def _plain(path: str) -> tuple[str, ...] | None:
     return tuple(tag for tag, _, _ in steps)
 
 
-# Qualified tag → local name, or ``None`` for an :data:`UNREAD` element; shared by every record of every document.
-_LOCAL: dict[str, str | None] = {}
-_PLAIN: dict[str, tuple[str, ...] | None] = {}  # path → :func:`_plain`, for :meth:`Node.find`
 _UNSEEN = ""
 
 
@@ -166,7 +165,7 @@ def record_tree(el: Any, local: str | None = None) -> Node:
     """``el`` and its descendants as :class:`Node` (namespaces dropped, comments, PIs and
     :data:`UNREAD` elements skipped; leaves kept as their lxml elements)."""
     kids: dict[str, list[Any]] = {}
-    names = _LOCAL
+    names = MEMO.local_names  # shared by every record of every document
     # getchildren(): the list made in one call, cheaper than iterating over the element.
     for child in el.getchildren():
         name = names.get(child.tag, _UNSEEN)
@@ -177,7 +176,7 @@ def record_tree(el: Any, local: str | None = None) -> Node:
             if type(tag) is not str:
                 continue  # a comment, a processing instruction, an entity
             name = tag.rpartition("}")[2]
-            name = names[tag] = None if name in UNREAD else name
+            name = MEMO.remember(names, tag, None if name in UNREAD else name)
             if name is None:
                 continue
         node = record_tree(child, name) if len(child) else child

@@ -123,6 +123,7 @@ def test_only_a_checked_record_is_converted_ahead(tmp_path: Path) -> None:
 def test_the_reader_caches_are_one_object_and_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from passerelles.trainings.lheo.memo import MEMO
 
+    MEMO.clear()  # what the tests before filled
     monkeypatch.setattr(MEMO, "limit", 40)
     # Many distinct tags and dates, as a hostile or odd file may hold.
     extras = "".join(f"<x{i}>v</x{i}>" for i in range(200))

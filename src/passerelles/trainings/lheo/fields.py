@@ -12,7 +12,7 @@ from typing import Any
 
 from passerelles.trainings.lheo.memo import MEMO
 from passerelles.trainings.lheo.rows import FrozenRecord
-from passerelles.trainings.lheo.tree import as_node, kid_text, kid_texts, text_of, texts_at
+from passerelles.trainings.lheo.tree import Node, as_node, kid_text, kid_texts, text_of, texts_at
 from passerelles.trainings.schemas import (
     Rule,
     check_record,
@@ -117,7 +117,7 @@ def _coordinate(value: str | None, field: str, bound: float) -> float | None:
     return round(number, 6)
 
 
-def codes_at(parent: Any, path: str, pattern: re.Pattern[str], what: str, field: str | None = None) -> list[str]:
+def codes_at(parent: Node, path: str, pattern: re.Pattern[str], what: str, field: str | None = None) -> list[str]:
     codes: list[str] = []
     for value in texts_at(parent, path):
         if not pattern.match(value):

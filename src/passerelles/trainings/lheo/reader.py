@@ -137,13 +137,13 @@ class RecordReader:
         self.true_line = true_line
         self.unlinked_rncp: dict[str, int] = {}
         self.pending: list[Reject] = []  # the current record's rejects (formations), until taken
-        self._contact_of: tuple[Any, Coordinates] | None = None
+        self._contact_of: tuple[Node, Coordinates] | None = None
         self._last_contact: FrozenRecord | None = None
 
     def reject(self, entity: str, position: str, field: str, reason: str, count: int = 1) -> None:
         self.pending.append(Reject(source=self.file_name, position=position, field=field, reason=reason))
 
-    def read(self, rec: Any, line: int) -> ParsedFormation | None:
+    def read(self, rec: Node, line: int) -> ParsedFormation | None:
         L = self.layout
         numero = (rec.get("numero") or "").strip() if L.numbered else ""
         title = text_of(rec.find(L.title))
@@ -204,7 +204,7 @@ class RecordReader:
         }
         return validated(PROVIDER_RULES, values, paths)
 
-    def _training(self, rec: Any, numero: str, title: str | None, provider: FrozenRecord) -> FrozenRecord:
+    def _training(self, rec: Node, numero: str, title: str | None, provider: FrozenRecord) -> FrozenRecord:
         L = self.layout
         if not title:
             raise RecordError(L.title, "intitulé de la formation absent")
@@ -257,7 +257,7 @@ class RecordReader:
         return validated(TRAINING_RULES, values, {"external_id": "@numero", "title": L.title})
 
     def _action_sessions(
-        self, rec: Any, action: Any, index: int, training: FrozenRecord, label: str, line: int
+        self, rec: Node, action: Node, index: int, training: FrozenRecord, label: str, line: int
     ) -> list[SessionOutcome]:
         L = self.layout
         session_els = action.findall(L.sessions)
@@ -318,7 +318,7 @@ class RecordReader:
         self._last_contact = frozen = FrozenRecord(contact)
         return frozen
 
-    def _contact(self, rec: Any) -> Coordinates:
+    def _contact(self, rec: Node) -> Coordinates:
         """The record's own contact, read once for all its sessions."""
         if self._contact_of is None or self._contact_of[0] is not rec:
             self._contact_of = (rec, read_coordinates(rec.find(self.layout.contact), self.layout.contact))
@@ -328,7 +328,7 @@ class RecordReader:
         mapped = self.true_line(line)
         return mapped if mapped is not None else default
 
-    def _action(self, rec: Any, action: Any) -> dict[str, Any]:
+    def _action(self, rec: Node, action: Node) -> dict[str, Any]:
         """Values shared by the sessions of one action; paths are prefixed from the record down."""
         L = self.layout
         ap = L.action_prefix
@@ -400,9 +400,9 @@ class RecordReader:
 
     def _session(
         self,
-        rec: Any,
-        action: Any,
-        s: Any,
+        rec: Node,
+        action: Node,
+        s: Node,
         common: dict[str, Any],
         external_id: str,
         training: FrozenRecord,

@@ -45,22 +45,22 @@ class FrozenRecord(dict[str, Any]):
 
     __slots__ = ()
 
-    def __setitem__(self, key: str, value: Any) -> NoReturn:
+    def __setitem__(self, key: str, value: object) -> NoReturn:
         _refuse(self)
 
     def __delitem__(self, key: str) -> NoReturn:
         _refuse(self)
 
-    def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]
+    def __ior__(self, other: object) -> NoReturn:  # type: ignore[misc]
         _refuse(self)
 
-    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
+    def update(self, *args: object, **kwargs: object) -> NoReturn:
         _refuse(self)
 
-    def setdefault(self, *args: Any) -> NoReturn:
+    def setdefault(self, *args: object) -> NoReturn:
         _refuse(self)
 
-    def pop(self, *args: Any) -> NoReturn:
+    def pop(self, *args: object) -> NoReturn:
         _refuse(self)
 
     def popitem(self) -> NoReturn:

@@ -44,7 +44,7 @@ class Node:
     def findall(self, path: str) -> list[Node]:
         """ElementPath's subset used by the layouts: ``a/b``, ``.``, ``a[@attr='value']``."""
         found = self._findall(path)
-        return [n if type(n) is Node else as_node(n) for n in found]
+        return [n if type(n) is Node else _leaf(n) for n in found]
 
     def _findall(self, path: str) -> list[Any]:
         """:meth:`findall`, leaves left as lxml elements."""
@@ -94,10 +94,14 @@ class Node:
         return found[0] if found else None
 
 
-def as_node(el: Any) -> Any:
+def as_node(el: Any) -> Node | None:
     """``el`` as a :class:`Node` (a leaf kept as its lxml element is wrapped), or ``None``."""
     if el is None or type(el) is Node:
         return el
+    return _leaf(el)
+
+
+def _leaf(el: Any) -> Node:
     return Node(el, local_name(el.tag), _NO_KIDS)
 
 

@@ -60,8 +60,10 @@ Decisions, for operators:
 The package, one module a step: :mod:`.extract` (the file or URL as a stream), :mod:`.guard` (the byte-level
 guard), :mod:`.layouts` (namespaces, where each field lives), :mod:`.tree` (a record as the reader walks it),
 :mod:`.fields` (code lists, one value read and checked), :mod:`.references` (communes and RNCP codes of the
-store), :mod:`.reader` (one record → validated records or rejects), :mod:`.stream` (the document walked, the
-XSD), :mod:`.loader` (batches written), :mod:`.importer` (:func:`import_lheo`, the whole run).
+store), :mod:`.reader` (one record → validated records or rejects), :mod:`.rows` (the tables, records
+read-only once checked and converted for the driver ahead), :mod:`.memo` (the reader's caches, bounded),
+:mod:`.stream` (the document walked, the XSD), :mod:`.loader` (batches written), :mod:`.importer`
+(:func:`import_lheo`, the whole run).
 """
 
 from passerelles.importing.report import ImportRefused

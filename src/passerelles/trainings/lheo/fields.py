@@ -13,10 +13,7 @@ from typing import Any
 from passerelles.trainings.lheo.memo import MEMO
 from passerelles.trainings.lheo.rows import FrozenRecord
 from passerelles.trainings.lheo.tree import Node, as_node, kid_text, kid_texts, text_of, texts_at
-from passerelles.trainings.schemas import (
-    Rule,
-    check_record,
-)
+from passerelles.trainings.schemas import Rule, check_record
 
 # dict-niveaux (LHÉO): codes 0–8 are the 1969 levels (0 not given, 1 no specific level, 2 = VI … 8 = I),
 # mapped to the 2019 national/European levels by the usual equivalence (V → 3, IV → 4, III → 5, II → 6,

@@ -9,9 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 
 from passerelles.importing.report import ImportReport, Reject
-from passerelles.importing.sync import (
-    Bound,
-)
+from passerelles.importing.sync import Bound
 from passerelles.trainings.lheo.fields import (
     CERTIFINFO,
     FINANCEUR,
@@ -39,11 +37,7 @@ from passerelles.trainings.lheo.layouts import Layout
 from passerelles.trainings.lheo.references import References
 from passerelles.trainings.lheo.rows import SESSION, TRAINING, FrozenRecord, RowBinder
 from passerelles.trainings.lheo.tree import Node, as_node, kid_text, text_of, texts_at
-from passerelles.trainings.schemas import (
-    PROVIDER_RULES,
-    SESSION_RULES,
-    TRAINING_RULES,
-)
+from passerelles.trainings.schemas import PROVIDER_RULES, SESSION_RULES, TRAINING_RULES
 
 
 @dataclass(slots=True)

@@ -1,4 +1,4 @@
-"""LHÉO importer (``trainings/lheo.py``): the real samples, re-import, dry run, full feeds, an interrupted
+"""LHÉO importer (``trainings/lheo/``): the real samples, re-import, dry run, full feeds, an interrupted
 import, and a corpus of hostile or broken inputs built here, on SQLite and PostgreSQL.
 
 Each database test gets a clone of a template (migrated, reference data loaded, a few communes): loading
@@ -769,7 +769,7 @@ def test_record_rules_name_the_field_and_the_reason(
 def test_values_converted_by_the_readers_are_stored_as_the_loader_would_store_them(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import passerelles.trainings.lheo as lheo
+    import passerelles.trainings.lheo.rows as lheo
 
     path = write(
         tmp_path / "offre.xml",
@@ -835,7 +835,8 @@ def test_two_readers_a_record_a_chunk_give_what_one_reader_gives(
 
     path = write(tmp_path / f"{name}.xml", _bad_catalogues()[name])
     from passerelles.importing.pipeline import CHUNKED
-    from passerelles.trainings.lheo import References, _read_catalogue
+    from passerelles.trainings.lheo.references import References
+    from passerelles.trainings.lheo.stream import read_catalogue as _read_catalogue
 
     assert next(_read_catalogue(path, References(), path.name, None, 0, 2)) is CHUNKED  # read in chunks indeed
     results = []

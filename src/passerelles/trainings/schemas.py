@@ -1,4 +1,4 @@
-"""Validated LHÉO records, as the importer writes them (``trainings/lheo.py``).
+"""Validated LHÉO records, as the importer writes them (``trainings/lheo/``).
 
 The reader parses LHÉO strings (dates ``AAAAMMJJ``, codes, amounts) with French error messages; these
 schemas are the last gate before the store: they hold the column limits of ``trainings/models.py``

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from passerelles.importing.report import RecordError  # field: the LHÉO element path
 from passerelles.trainings.lheo.memo import MEMO
 from passerelles.trainings.lheo.rows import FrozenRecord
 from passerelles.trainings.lheo.tree import Node, as_node, kid_text, kid_texts, text_of, texts_at
@@ -46,15 +47,6 @@ ROME = re.compile(r"^(?:[A-N][0-9]{4}|[0-9]{5})$")
 FINANCEUR = re.compile(r"^[0-9]{1,2}$")
 DIGITS = re.compile(r"^[0-9]{1,9}$")
 LHEO_DATE = re.compile(r"^[0-9]{8}$")
-
-
-class RecordError(Exception):
-    """A record (or a session of it) is not valid: ``field`` is the LHÉO element path."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 def parse_date(value: str | None, field: str) -> dt.date | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 
-from passerelles.importing.report import ImportReport, Reject
+from passerelles.importing.report import ImportReport, RecordError, Reject
 from passerelles.importing.sync import Bound
 from passerelles.trainings.lheo.fields import (
     CERTIFINFO,
@@ -23,7 +23,6 @@ from passerelles.trainings.lheo.fields import (
     ROUTE_ORDER,
     SIRET,
     Coordinates,
-    RecordError,
     codes_at,
     parse_amount,
     parse_date,

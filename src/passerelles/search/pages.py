@@ -10,8 +10,9 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from passerelles.occupations.services import list_occupations
+from passerelles.search.facets import FACET_TITLES
+from passerelles.search.gazetteer import UnknownPlace
 from passerelles.search.schemas import SearchQuery
-from passerelles.search.services import FACET_TITLES, UnknownPlace
 from passerelles.web import DbSession, Search, render
 
 router = APIRouter(include_in_schema=False)

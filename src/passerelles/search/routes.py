@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import ValidationError
 
 from passerelles.errors import NotFound
+from passerelles.search.gazetteer import UnknownPlace
 from passerelles.search.schemas import (
     MAX_PAGE,
     Modality,
@@ -20,7 +21,6 @@ from passerelles.search.schemas import (
     SuggestResponse,
     WorkingTime,
 )
-from passerelles.search.services import UnknownPlace
 from passerelles.web import Search
 
 router = APIRouter(tags=["recherche"])

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passerelles.places.models import Commune, Departement, Region
-from passerelles.search.text import analyze, fold
+from passerelles.places.names import name_key
+from passerelles.search.text import analyze
 
 PLACE_MIN_POPULATION = 5000  # a commune name is read in free text only for towns (avoids "Aide", "Nuit"…)
 
@@ -79,9 +80,11 @@ class Gazetteer:
             self.by_tokens.setdefault(analyze(name), ("region", code))
         self.by_tokens.pop((), None)
         self.longest = max((len(k) for k in self.by_tokens), default=0)
+        # The commune of a filter, by the one commune-name key (« St-Étienne » finds Saint-Étienne); the
+        # free text above keeps the analysed tokens, which the query's words are made of.
         self.commune_by_name: dict[str, str] = {}
         for code, (name, *_rest) in sorted(places.communes.items(), key=lambda x: x[1][4]):
-            self.commune_by_name[fold(name)] = code  # the most populated wins (sorted ascending)
+            self.commune_by_name[name_key(name)] = code  # the most populated wins (sorted ascending)
 
     def find(self, tokens: tuple[str, ...], is_word: Any = None) -> tuple[int, int, str, str] | None:
         """The last place name in ``tokens`` (start, end, kind, code): places usually end a query.
@@ -108,7 +111,7 @@ class Gazetteer:
         text = text.strip()
         if text in self.places.communes:
             return text
-        code = self.commune_by_name.get(fold(text))
+        code = self.commune_by_name.get(name_key(text))
         if code is None:
             raise UnknownPlace(f"commune inconnue : « {text[:80]} »")
         return code

@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from passerelles.search.engine import SearchEngine
@@ -28,6 +29,8 @@ from passerelles.search.schemas import SearchPage, SearchQuery, SearchResult, Su
 from passerelles.search.synonyms import Synonyms, load_synonyms
 from passerelles.settings import PROJECT_ROOT
 
+# The sector dictionary under the default ``Settings.reference_dir``: the default of the ``synonyms_file``
+# parameters below, which the application and the CLI may pass from their settings.
 SYNONYMS_FILE = PROJECT_ROOT / "data" / "search" / "synonyms.yaml"
 
 
@@ -44,9 +47,9 @@ class SearchBackend(Protocol):
 class IndexReplica:
     """A read-only replica of a published index directory; follows ``CURRENT`` when it changes."""
 
-    def __init__(self, root: Path, synonyms: Synonyms | None = None) -> None:
+    def __init__(self, root: Path, synonyms: Synonyms | None = None, *, synonyms_file: Path = SYNONYMS_FILE) -> None:
         self.root = root
-        self.synonyms = synonyms or load_synonyms(SYNONYMS_FILE)
+        self.synonyms = synonyms or load_synonyms(synonyms_file)
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._engine: SearchEngine | None = None
@@ -94,22 +97,22 @@ def published(root: Path, database_url: str) -> bool:
         info = json.loads((folder / "info.json").read_text())
     except (OSError, ValueError):
         return False
-    from sqlalchemy.engine import make_url
-
     return bool(
         info.get("schema_version") == SCHEMA_VERSION
         and info.get("database") == make_url(database_url).render_as_string(hide_password=True)
     )
 
 
-def build_index(session: Session) -> SearchEngine:
+def build_index(session: Session, *, synonyms_file: Path = SYNONYMS_FILE) -> SearchEngine:
     """A search engine over an index built in memory from ``session``'s database."""
     index, places, suggest = build_in_memory(session)
-    return SearchEngine(index, places, suggest, load_synonyms(SYNONYMS_FILE))
+    return SearchEngine(index, places, suggest, load_synonyms(synonyms_file))
 
 
-def open_backend(session: Session, root: Path, database_url: str) -> SearchBackend:
+def open_backend(
+    session: Session, root: Path, database_url: str, *, synonyms_file: Path = SYNONYMS_FILE
+) -> SearchBackend:
     """The published replica in ``root`` when it belongs to this database, else an index built in memory."""
     if published(root, database_url):
-        return IndexReplica(root)
-    return build_index(session)
+        return IndexReplica(root, synonyms_file=synonyms_file)
+    return build_index(session, synonyms_file=synonyms_file)

@@ -8,6 +8,8 @@ import math
 
 import tantivy
 
+from passerelles.certifications.schemas import ROUTE_LABELS
+from passerelles.offers.schemas import CONTRACTS, WORKING_TIMES
 from passerelles.search.fields import FACET_FIELDS
 from passerelles.search.gazetteer import Places, UnknownPlace
 from passerelles.search.nearby import Nearby
@@ -20,24 +22,8 @@ TYPE_LABELS = {
     "training": "Sessions de formation",
     "offer": "Offres d'emploi",
 }
-ROUTE_LABELS = {
-    "initiale": "Formation initiale",
-    "continue": "Formation continue",
-    "apprentissage": "Apprentissage",
-    "vae": "VAE",
-    "distance": "À distance",
-}
+# Routes, contracts and working times are named as on the certification and job-offer pages.
 MODALITY_LABELS = {"presentiel": "Présentiel", "distance": "À distance", "mixte": "Mixte"}
-WORKING_TIME_LABELS = {"temps_plein": "Temps plein", "temps_partiel": "Temps partiel"}
-CONTRACT_LABELS = {
-    "CDI": "CDI",
-    "CDD": "CDD",
-    "MIS": "Intérim",
-    "SAI": "Saisonnier",
-    "LIB": "Libéral",
-    "APP": "Apprentissage",
-    "PRO": "Professionnalisation",
-}
 FACET_TITLES = {
     "type": "Type",
     "region": "Région",
@@ -202,5 +188,5 @@ class Filters(Nearby):
         if facet == "modality":
             return MODALITY_LABELS.get(value, value)
         if facet == "contract":
-            return CONTRACT_LABELS.get(value, value)
-        return WORKING_TIME_LABELS.get(value, value)
+            return CONTRACTS.get(value, value)
+        return WORKING_TIMES.get(value, value)

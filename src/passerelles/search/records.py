@@ -64,6 +64,22 @@ def _joined(text: str | None) -> str:
     return " ".join(analyze(text)) if text else ""
 
 
+def _new_document(kind: str, i: int, title: str) -> dict[str, Any]:
+    """The start of a session's or offer's document: key, type, the words of its title, its type's weight."""
+    return {"key": f"{kind}:{i}", "type": kind, "names": _joined(title), "weight": TYPE_WEIGHT[kind]}
+
+
+def _where(city: Any, commune: Any, departement: Any, lat: Any, lon: Any, demo: Any) -> dict[str, Any]:
+    """The place of a session or offer as its payload keeps it (and whether it is demonstration data)."""
+    return {"city": city, "commune": commune, "departement": departement, "lat": lat, "lon": lon, "demo": bool(demo)}
+
+
+def _document_json(doc: dict[str, Any], payload: dict[str, Any]) -> str:
+    """A document as tantivy's JSON, its stored payload base64-encoded in the bytes field."""
+    doc["payload"] = base64.b64encode(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()).decode()
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
 class RecordContext:
     """What turning a row into a document needs besides the row: read once per process."""
 
@@ -101,12 +117,7 @@ class RecordContext:
         (i, title, start, end, city, commune, lat, lon, modality, routes, hours, cert_id, demo) = row
         cert = self.certs.get(cert_id) if cert_id else None
         start_day = _iso_day(start)
-        doc: dict[str, Any] = {
-            "key": f"training:{i}",
-            "type": "training",
-            "names": _joined(title),
-            "weight": TYPE_WEIGHT["training"],
-        }
+        doc = _new_document("training", i, title)
         if cert:
             doc["alt"] = _joined(cert[1]) + " " + _joined(cert[2])
             if cert[3]:
@@ -128,12 +139,7 @@ class RecordContext:
             "title": title,
             "url": f"/api/v1/search/documents/training:{i}",
             "subtitle": f"Session de formation, {city or 'lieu à préciser'}, {when}",
-            "city": city,
-            "commune": commune,
-            "departement": dept,
-            "lat": lat,
-            "lon": lon,
-            "demo": bool(demo),
+            **_where(city, commune, dept, lat, lon, demo),
             "text": title,
             "start": start_day,
             "end": _iso_day(end),
@@ -141,10 +147,7 @@ class RecordContext:
             "hours": hours,
             "id": str(i),
         }
-        doc["payload"] = base64.b64encode(
-            json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        ).decode()
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        return _document_json(doc, payload)
 
     def offer_json(self, row: Any) -> str:
         (
@@ -170,12 +173,7 @@ class RecordContext:
             for x in (_joined(employer), _joined(self.structures.get(structure or "")), "travail nuit" if night else "")
             if x
         )
-        doc: dict[str, Any] = {
-            "key": f"offer:{i}",
-            "type": "offer",
-            "names": _joined(title),
-            "weight": TYPE_WEIGHT["offer"],
-        }
+        doc = _new_document("offer", i, title)
         if appellation:
             doc["alt"] = _joined(appellation)
         if body:
@@ -198,12 +196,7 @@ class RecordContext:
             "url": f"/api/v1/search/documents/offer:{i}",
             "subtitle": f"Offre d'emploi, {contract or 'contrat à préciser'}, {city or 'lieu à préciser'}",
             "rome_codes": [code] if code else [],
-            "city": city,
-            "commune": commune,
-            "departement": dept,
-            "lat": lat,
-            "lon": lon,
-            "demo": bool(demo),
+            **_where(city, commune, dept, lat, lon, demo),
             "text": description or title,
             "published": stamp,
             "contract": contract,
@@ -211,10 +204,7 @@ class RecordContext:
             "employer": employer,
             "structure": structure,
         }
-        doc["payload"] = base64.b64encode(
-            json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        ).decode()
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        return _document_json(doc, payload)
 
     def chunk(self, session: Session, kind: str, ids: tuple[int, int] | list[int]) -> list[str]:
         sql, make = (SESSION_SQL, self.session_json) if kind == "training" else (OFFER_SQL, self.offer_json)

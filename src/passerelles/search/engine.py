@@ -52,7 +52,12 @@ INTENT_BONUS = 25.0
 
 
 class SearchEngine(Filters, Tiers):
-    """One opened index version: stateless between calls, safe to share between threads."""
+    """One opened index version: stateless between calls, safe to share between threads.
+
+    Its parts live in their modules, as bases sharing the state set here: ``TextQueries`` (query.py, the
+    words and the query that ranks occupations and diplomas), ``Nearby`` (nearby.py, around a commune),
+    ``Tiers`` (tiers.py, sessions and offers bucket by bucket), ``Filters`` (facets.py, filters and facet
+    counts). This class opens the version and puts a page together."""
 
     def __init__(self, index: tantivy.Index, places: Places, suggest: list[list[str]], synonyms: Synonyms) -> None:
         self.index = index

@@ -1,4 +1,5 @@
-"""The tantivy index: schema, documents read from the database, build, incremental update, publication.
+"""The index's life cycle: build, incremental update, publication (its fields: ``search.fields``; its
+documents: ``search.documents`` and ``search.records``).
 
 Layout of an index directory (``settings.search_index_dir``)::
 

@@ -8,7 +8,8 @@ the French analysis is ours (``passerelles.search.text``) and runs identically a
 - ``SearchBackend.suggest(prefix)``: autocomplete on occupation and certification names.
 
 ``IndexReplica`` reads a published index directory and follows its ``CURRENT`` pointer (a new version is
-picked up on the next search); ``build_index(session)`` builds one in memory from the database.
+picked up on the next search); ``build_index(session)`` builds one in memory from the database. Both
+answer with a ``SearchEngine`` (``passerelles.search.engine``), one opened index version.
 """
 
 from __future__ import annotations

@@ -385,7 +385,9 @@ def child_fts_build(url: str, path: str) -> dict[str, Any]:
     from sqlalchemy.orm import Session
 
     from passerelles.db import make_engine
-    from passerelles.search.index import RecordContext, _chunks, read_places, reference_documents
+    from passerelles.search.documents import reference_documents
+    from passerelles.search.gazetteer import read_places
+    from passerelles.search.records import RecordContext, _chunks
     from passerelles.search.text import analyze
 
     t0 = time.perf_counter()
@@ -481,8 +483,8 @@ def child_fts_query(path: str, queries_path: str, url: str) -> dict[str, Any]:
     from sqlalchemy.orm import Session
 
     from passerelles.db import make_engine
-    from passerelles.search.index import read_places
-    from passerelles.search.services import Gazetteer, haversine_km
+    from passerelles.places.geo import haversine_km
+    from passerelles.search.gazetteer import Gazetteer, read_places
     from passerelles.search.text import analyze, edit_distance, typo_budget
 
     with Session(make_engine(url)) as session:

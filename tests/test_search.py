@@ -32,17 +32,11 @@ from passerelles.offers.importer import import_offers
 from passerelles.offers.models import JobOffer
 from passerelles.places.geo import haversine_km
 from passerelles.places.models import Commune
+from passerelles.search.engine import SearchEngine, hit_of, mark
+from passerelles.search.gazetteer import UnknownPlace
 from passerelles.search.index import current_version, rebuild, update
 from passerelles.search.schemas import SearchHit, SearchQuery
-from passerelles.search.services import (
-    IndexReplica,
-    SearchEngine,
-    UnknownPlace,
-    build_index,
-    hit_of,
-    mark,
-    published,
-)
+from passerelles.search.services import IndexReplica, build_index, published
 from passerelles.search.synonyms import load_synonyms
 from passerelles.search.text import analyze, analyze_spans, spans_of, typo_budget
 from passerelles.settings import PROJECT_ROOT, Settings

@@ -10,42 +10,19 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from passerelles.occupations.services import list_occupations
-from passerelles.search.schemas import SearchQuery
-from passerelles.search.services import FACET_TITLES, UnknownPlace
+from passerelles.search.facets import FACET_TITLES
+from passerelles.search.fields import FACET_FIELDS
+from passerelles.search.gazetteer import UnknownPlace
+from passerelles.search.schemas import FIELD_PARAMS, SearchQuery
 from passerelles.web import DbSession, Search, render
 
 router = APIRouter(include_in_schema=False)
 
-# Form field (same names as the API) → SearchQuery field; lists are repeated parameters.
-LIST_PARAMS = {
-    "type": "types",
-    "niveau": "level",
-    "voie": "route",
-    "modalite": "modality",
-    "contrat": "contract",
-    "temps": "working_time",
-}
-ONE_PARAMS = {
-    "region": "region",
-    "departement": "departement",
-    "commune": "commune",
-    "rayon": "radius_km",
-    "debut_min": "start_from",
-    "debut_max": "start_to",
-    "publie_depuis": "published_since",
-    "tri": "sort",
-    "page": "page",
-}
-FACET_PARAM = {
-    "type": "type",
-    "region": "region",
-    "departement": "departement",
-    "level": "niveau",
-    "route": "voie",
-    "modality": "modalite",
-    "contract": "contrat",
-    "working_time": "temps",
-}
+# Form fields: the API's query parameters (``QUERY_PARAMS``); lists are repeated parameters.
+LIST_PARAMS = ("type", "niveau", "voie", "modalite", "contrat", "temps")
+ONE_PARAMS = ("region", "departement", "commune", "rayon", "debut_min", "debut_max", "publie_depuis", "tri", "page")
+# Facet (index field) → the form field that filters on it.
+FACET_PARAM = {facet: FIELD_PARAMS["types" if facet == "type" else facet] for facet in FACET_FIELDS}
 SORTS = {
     "pertinence": "Pertinence",
     "distance": "Distance",
@@ -64,14 +41,14 @@ def search_page(request: Request, backend: Search) -> Any:
     params = request.query_params
     q = params.get("q", "").strip()[:200]
     data: dict[str, Any] = {"q": q, "per_page": 20}
-    for name, field in LIST_PARAMS.items():
+    for name in LIST_PARAMS:
         values = [v for v in params.getlist(name) if v][:20]
         if values:
-            data[field] = values
-    for name, field in ONE_PARAMS.items():
+            data[name] = values
+    for name in ONE_PARAMS:
         value = params.get(name, "").strip()
         if value:
-            data[field] = value[:120]
+            data[name] = value[:120]
     error = None
     page = None
     try:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import ValidationError
 
 from passerelles.errors import NotFound
+from passerelles.search.gazetteer import UnknownPlace
 from passerelles.search.schemas import (
     MAX_PAGE,
     Modality,
@@ -20,7 +21,6 @@ from passerelles.search.schemas import (
     SuggestResponse,
     WorkingTime,
 )
-from passerelles.search.services import UnknownPlace
 from passerelles.web import Search
 
 router = APIRouter(tags=["recherche"])
@@ -30,7 +30,9 @@ router = APIRouter(tags=["recherche"])
 async def search(
     backend: Search,
     q: Annotated[str, Query(max_length=200, description="Texte recherché")] = "",
-    type: Annotated[list[ResultType] | None, Query(description="Types de résultats")] = None,
+    type: Annotated[
+        list[ResultType] | None, Query(description="Types de résultats (occupation, certification, training, offer)")
+    ] = None,
     region: Annotated[str | None, Query(description="Code de région (INSEE)")] = None,
     departement: Annotated[str | None, Query(description="Code de département")] = None,
     commune: Annotated[str | None, Query(description="Code INSEE ou nom de commune")] = None,
@@ -43,8 +45,10 @@ async def search(
     debut_min: Annotated[dt.date | None, Query(description="Sessions commençant à partir de")] = None,
     debut_max: Annotated[dt.date | None, Query(description="Sessions commençant au plus tard")] = None,
     publie_depuis: Annotated[dt.date | None, Query(description="Offres publiées depuis")] = None,
-    tri: Annotated[SortOrder, Query(description="Ordre des résultats")] = "pertinence",
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    tri: Annotated[
+        SortOrder, Query(description="Ordre des résultats (pertinence, distance, date_debut, date_publication)")
+    ] = "pertinence",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Numéro de page")] = 1,
     limit: Annotated[int, Query(ge=1, le=100, description="Résultats par page")] = 20,
     facettes: Annotated[bool, Query(description="Calculer les facettes (comptes par filtre)")] = False,
 ) -> Any:
@@ -52,25 +56,28 @@ async def search(
     # Run on the event loop, not in a worker thread: a search is a few milliseconds of CPU reading a
     # memory-mapped index, shorter than the hand-over to a thread and back.
     try:
-        request = SearchQuery(
-            q=q,
-            types=type or [],
-            region=region,
-            departement=departement,
-            commune=commune,
-            radius_km=rayon,
-            level=niveau or [],
-            route=voie or [],
-            modality=modalite or [],
-            contract=contrat or [],
-            working_time=temps or [],
-            start_from=debut_min,
-            start_to=debut_max,
-            published_since=publie_depuis,
-            sort=tri,
-            page=page,
-            per_page=limit,
-            facets=facettes,
+        # By parameter name (see QUERY_PARAMS): an invalid value is reported under its parameter.
+        request = SearchQuery.model_validate(
+            {
+                "q": q,
+                "type": type or [],
+                "region": region,
+                "departement": departement,
+                "commune": commune,
+                "rayon": rayon,
+                "niveau": niveau or [],
+                "voie": voie or [],
+                "modalite": modalite or [],
+                "contrat": contrat or [],
+                "temps": temps or [],
+                "debut_min": debut_min,
+                "debut_max": debut_max,
+                "publie_depuis": publie_depuis,
+                "tri": tri,
+                "page": page,
+                "limit": limit,
+                "facettes": facettes,
+            }
         )
         result = backend.query(request)
     except ValidationError as exc:
@@ -88,7 +95,7 @@ async def search(
 async def suggest(
     backend: Search,
     q: Annotated[str, Query(max_length=100, description="Début d'un nom de métier ou de diplôme")],
-    limit: Annotated[int, Query(ge=1, le=20)] = 8,
+    limit: Annotated[int, Query(ge=1, le=20, description="Nombre de suggestions")] = 8,
 ) -> SuggestResponse:
     """Autocomplétion sur les noms de métiers et de certifications (et les appellations ROME)."""
     return SuggestResponse(query=q, suggestions=backend.suggest(q, limit=limit))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 ResultType = Literal["occupation", "certification", "training", "offer"]
 SortOrder = Literal["pertinence", "distance", "date_debut", "date_publication"]
@@ -46,29 +46,63 @@ DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2199, 12, 31)
 
 
+# The query parameters of GET /api/v1/search and of the page /recherche, in French as on /formations and
+# /emploi (same names for the same criteria: rayon, niveau, voie, modalite, contrat, temps, debut_min…),
+# and the field of ``SearchQuery`` each one fills. Python callers use the field names.
+QUERY_PARAMS = {
+    "q": "q",
+    "type": "types",
+    "region": "region",
+    "departement": "departement",
+    "commune": "commune",
+    "rayon": "radius_km",
+    "niveau": "level",
+    "voie": "route",
+    "modalite": "modality",
+    "contrat": "contract",
+    "temps": "working_time",
+    "debut_min": "start_from",
+    "debut_max": "start_to",
+    "publie_depuis": "published_since",
+    "tri": "sort",
+    "page": "page",
+    "limit": "per_page",
+    "facettes": "facets",
+}
+FIELD_PARAMS = {field: param for param, field in QUERY_PARAMS.items()}
+
+
+def _by(field: str) -> AliasChoices:
+    """Read from the field's name or from its query parameter (an error then names the parameter)."""
+    return AliasChoices(field, FIELD_PARAMS[field])
+
+
 class SearchQuery(BaseModel):
-    """Everything a search can ask; each field is optional but ``q`` or a filter."""
+    """Everything a search can ask; each field is optional but ``q`` or a filter.
+
+    Built from Python with the field names, or from a query string with the French parameters of
+    ``QUERY_PARAMS`` (``SearchQuery.model_validate({"niveau": [4], "tri": "distance"})``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field("", max_length=200)
-    types: list[ResultType] = []
+    types: list[ResultType] = Field([], validation_alias=_by("types"))
     region: str | None = Field(None, pattern=r"^[0-9]{2,3}$")
     departement: str | None = Field(None, pattern=r"^(2A|2B|[0-9]{2,3})$")
     commune: str | None = Field(None, max_length=120, description="Code INSEE ou nom de commune")
-    radius_km: float | None = Field(None, gt=0, le=300)
-    level: list[int] = []
-    route: list[Route] = []
-    modality: list[Modality] = []
-    contract: list[str] = []
-    working_time: list[WorkingTime] = []
-    start_from: dt.date | None = None
-    start_to: dt.date | None = None
-    published_since: dt.date | None = None
-    sort: SortOrder = "pertinence"
+    radius_km: float | None = Field(None, gt=0, le=300, validation_alias=_by("radius_km"))
+    level: list[int] = Field([], validation_alias=_by("level"))
+    route: list[Route] = Field([], validation_alias=_by("route"))
+    modality: list[Modality] = Field([], validation_alias=_by("modality"))
+    contract: list[str] = Field([], validation_alias=_by("contract"))
+    working_time: list[WorkingTime] = Field([], validation_alias=_by("working_time"))
+    start_from: dt.date | None = Field(None, validation_alias=_by("start_from"))
+    start_to: dt.date | None = Field(None, validation_alias=_by("start_to"))
+    published_since: dt.date | None = Field(None, validation_alias=_by("published_since"))
+    sort: SortOrder = Field("pertinence", validation_alias=_by("sort"))
     page: int = Field(1, ge=1, le=MAX_PAGE)
-    per_page: int = Field(20, ge=1, le=MAX_PER_PAGE)
-    facets: bool = True
+    per_page: int = Field(20, ge=1, le=MAX_PER_PAGE, validation_alias=_by("per_page"))
+    facets: bool = Field(True, validation_alias=_by("facets"))
     highlight: bool = True
 
     @field_validator("level")

@@ -1279,14 +1279,14 @@ def published(root: Path, database_url: str) -> bool:
     )
 
 
-def build_index(session: Session) -> SearchEngine:
+def build_index(session: Session, synonyms_file: Path = SYNONYMS_FILE) -> SearchEngine:
     """A search engine over an index built in memory from ``session``'s database."""
     index, places, suggest = build_in_memory(session)
-    return SearchEngine(index, places, suggest, load_synonyms(SYNONYMS_FILE))
+    return SearchEngine(index, places, suggest, load_synonyms(synonyms_file))
 
 
-def open_backend(session: Session, root: Path, database_url: str) -> SearchBackend:
+def open_backend(session: Session, root: Path, database_url: str, synonyms_file: Path = SYNONYMS_FILE) -> SearchBackend:
     """The published replica in ``root`` when it belongs to this database, else an index built in memory."""
     if published(root, database_url):
-        return IndexReplica(root)
-    return build_index(session)
+        return IndexReplica(root, load_synonyms(synonyms_file))
+    return build_index(session, synonyms_file)

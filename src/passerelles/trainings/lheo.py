@@ -101,7 +101,7 @@ from passerelles.importing.sync import (
 )
 from passerelles.importing.xmlchunks import Piece, Readable, Split
 from passerelles.places.models import Commune
-from passerelles.settings import PROJECT_ROOT
+from passerelles.settings import default_data_dir, lheo_schema
 from passerelles.trainings.models import Provider, Training, TrainingSession
 from passerelles.trainings.schemas import (
     PROVIDER_RULES,
@@ -120,7 +120,6 @@ NS_13 = "http://www.lheo.org/1.3.0"
 NS_22 = "http://www.lheo.org/2.2"
 NS_23 = "http://lheo.gouv.fr/2.3"
 VERSIONS = {NS_13: "1.3", NS_22: "2.2", NS_23: "2.3"}
-DEFAULT_XSD = PROJECT_ROOT.parent / "shared" / "data" / "lheo" / "lheo-2.3.xsd"
 
 MAX_TEXT_BYTES = 1024 * 1024  # a text or attribute over 1 MiB rejects its record
 MAX_DOCTYPE_BYTES = 64 * 1024
@@ -2193,7 +2192,7 @@ def _import(
     limits: ImportLimits,
     force: bool,
 ) -> ImportReport:
-    schema_path = xsd or (DEFAULT_XSD if DEFAULT_XSD.is_file() else None)
+    schema_path = xsd or lheo_schema(default_data_dir())
     origin = "demo" if is_demo else "lheo"
     refs = References.load(engine)
     loader = Loader(engine, origin, is_demo, report, file_name)

@@ -1,4 +1,4 @@
-"""Every setting is a field of Settings: nothing else in the code reads the environment (issue 18)."""
+"""Shape rules (issue 18): only Settings reads the environment; no module imports a private name of another."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+import passerelles
 from passerelles.settings import Settings
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "passerelles"
+SRC = Path(passerelles.__file__).parent
 
 
 def test_only_settings_reads_the_environment() -> None:
@@ -41,3 +42,15 @@ def test_paths_follow_their_directories(tmp_path: Path) -> None:
     assert settings.lheo_xsd is None  # no schema in this data directory
     (tmp_path / "lheo" / "lheo-2.3.xsd").write_text("<schema/>")
     assert settings.lheo_xsd == tmp_path / "lheo" / "lheo-2.3.xsd"
+
+
+def test_no_module_imports_a_private_name_of_another() -> None:
+    # Issue 18: the CLI imported rome.importer's private _checksum; what is shared is public.
+    private = [
+        f"{path.relative_to(SRC)}: {line.strip()}"
+        for path in sorted(SRC.rglob("*.py"))
+        if "migrations" not in path.parts
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.match(r"\s*from passerelles[\w.]* import .*\b_[a-z]", line)
+    ]
+    assert private == []

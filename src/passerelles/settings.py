@@ -75,7 +75,6 @@ class Settings(BaseSettings):
         pattern="^[a-z][a-z0-9_-]{0,39}$",
         description="development, test, production… : hors development et test, PASSERELLES_SECRET_KEY est exigée.",
     )
-    debug: bool = False
     # Accounts, e-mail, personal data (issue 7).
     secret_key: str = Field(
         default="",

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -522,9 +521,3 @@ def sign(settings: Settings, payload: str) -> str:
 
 def check_signature(settings: Settings, payload: str, signature: str) -> bool:
     return hmac.compare_digest(sign(settings, payload), signature or "")
-
-
-def cli_create_admin(session: Session, email: str, name: str, password: str) -> Any:
-    return create_account(
-        session, None, AccountCreate(email=email, display_name=name, role="admin"), password=password, verified=True
-    )

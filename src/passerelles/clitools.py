@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple, NoReturn
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from passerelles.db import make_engine, migrate
+from passerelles.db import make_engine, make_sessionmaker, migrate, session_scope
 from passerelles.importing.report import ImportRefused, ImportReport
 from passerelles.importing.runs import record_run
 from passerelles.search.index import current_version, rebuild, update
@@ -49,6 +50,17 @@ def open_engine(ctx: typer.Context, url: str | None = None) -> Engine:
     engine = make_engine(url or Settings().database_url)
     ctx.call_on_close(engine.dispose)
     return engine
+
+
+@contextmanager
+def command_session(settings: Settings) -> Iterator[Session]:
+    """A session in one transaction (committed at the end), on an engine disposed after it."""
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def dump(obj: Any) -> None:

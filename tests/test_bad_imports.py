@@ -294,6 +294,16 @@ def test_offer_bad_records_are_rejected_one_by_one(offers_engine: Engine, tmp_pa
         assert conn.execute(select(JobOffer.id).where(JobOffer.external_id == "NEW1")).first() is not None
 
 
+def test_rejects_go_to_the_configured_directory(offers_engine: Engine, tmp_path: Path) -> None:
+    # Without --rejects, the rejects file goes under PASSERELLES_VAR_DIR (a setting, issue 18), not the clone.
+    first = ft_offers()[0]
+    feed = write_jsonl(tmp_path / "doublon.jsonl", [first, first])
+    code, out = cli(offers_engine, "import", "offres", str(feed), PASSERELLES_VAR_DIR=str(tmp_path / "var"))
+    assert code == 0, out
+    (written,) = (tmp_path / "var" / "rejects").glob("*.jsonl")
+    assert f"Rejets écrits dans {written}" in out and len(rejects_of(written)) == 1
+
+
 def test_a_failed_run_is_recorded(offers_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from passerelles.offers.importer import loader as importer
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -97,3 +102,31 @@ def test_data_status_lists_each_feed_with_its_latest_import(empty_engine: Engine
     assert next(f["source"] for f in status["imports"]) == "exemple-leger.xml"  # the latest first
     code, out = run(empty_engine, "data", "status")
     assert code == 0 and "Flux importés" in out and "exemple-photographe.xml" in out and "refusé" in out
+
+
+def test_each_command_lives_in_its_package_commands_module() -> None:
+    # Issue 18: cli.py only assembles; every command is written in a package's commands.py.
+    import typer
+
+    def callbacks(command: Any, path: str) -> Iterator[tuple[str, Any]]:
+        if hasattr(command, "list_commands"):
+            ctx = type(command).context_class(command)
+            for name in command.list_commands(ctx):
+                yield from callbacks(command.get_command(ctx, name), f"{path} {name}".strip())
+        else:
+            yield path, command.callback
+
+    found = dict(callbacks(typer.main.get_command(app), ""))
+    assert {"init", "import rome", "import offres", "data status", "index rebuild", "parcours", "user create"} <= set(
+        found
+    )
+    elsewhere = {path: f.__module__ for path, f in found.items() if not f.__module__.endswith(".commands")}
+    assert elsewhere == {}
+
+
+@pytest.mark.parametrize("module", ["cli", "app"])
+def test_imports_come_first(module: str) -> None:
+    # No import below the code of cli.py and app.py (they were at the bottom, for no cycle).
+    tree = ast.parse(Path(importlib.import_module(f"passerelles.{module}").__file__ or "").read_text())
+    kinds = [isinstance(node, ast.Import | ast.ImportFrom) for node in tree.body]
+    assert True not in kinds[kinds.index(False, 1) :]  # after the docstring, imports, then no more

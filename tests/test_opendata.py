@@ -19,6 +19,7 @@ from passerelles.occupations.onisep import import_onisep
 from passerelles.opendata.fetch import FetchError, fetch
 from passerelles.opendata.registry import Dataset, load_registry
 from passerelles.opendata.status import dataset_status
+from passerelles.settings import Settings
 
 from .conftest import BACKENDS, REFERENCE_DIR, ROME_DIR, SHARED_DATA
 
@@ -131,6 +132,20 @@ def test_fetch_unzips_a_rome_export_and_checks_formats(server: tuple[str, type[R
         fetch(rome, tmp_path, url=f"{base}/missing.zip")
     with pytest.raises(FetchError, match="--url"):
         fetch(rome, tmp_path)
+
+
+def test_download_addresses_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 18: the address of a dataset is read by Settings (PASSERELLES_FETCH_URLS, or one
+    # PASSERELLES_FETCH_URL_<ID> per dataset) and passed down; fetch itself reads no environment.
+    monkeypatch.setenv("PASSERELLES_FETCH_URL_LHEO_XSD", "https://example.org/lheo.xsd")
+    monkeypatch.setenv("PASSERELLES_FETCH_URLS", '{"rome": "https://example.org/rome.zip"}')
+    settings = Settings()
+    assert settings.fetch_url("lheo-xsd") == "https://example.org/lheo.xsd"
+    assert settings.fetch_url("rome") == "https://example.org/rome.zip" and settings.fetch_url("cog") is None
+    rome = _dataset(id="rome", format="zip", target="rome_v460", filename=None)
+    monkeypatch.setenv("PASSERELLES_FETCH_URL_ROME", "https://example.org/other.zip")
+    with pytest.raises(FetchError, match="--url"):
+        fetch(rome, Path("/nonexistent"))
 
 
 @pytest.mark.parametrize("empty_engine", BACKENDS, indirect=True)

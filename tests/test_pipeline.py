@@ -12,6 +12,7 @@ import pytest
 
 from passerelles.importing.pipeline import CHUNK_END, CHUNKED, GC_YOUNG, STREAM_END, auto_workers, sharded
 from passerelles.importing.report import ImportRefused
+from passerelles.settings import Settings
 
 
 def numbers(limit: int, fail_at: int | None = None):  # type: ignore[no-untyped-def]
@@ -71,14 +72,15 @@ def test_stopping_early_ends_the_readers() -> None:
 
 
 def test_workers_by_size_or_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The number is a setting (Settings.import_workers), passed down by the commands.
     monkeypatch.delenv("PASSERELLES_IMPORT_WORKERS", raising=False)
-    assert auto_workers(1024) == 0
-    assert auto_workers(1 << 30) == (2 if (os.cpu_count() or 1) >= 2 else 0)
+    assert auto_workers(1024, Settings().import_workers) == 0
+    assert auto_workers(1 << 30, Settings().import_workers) == (2 if (os.cpu_count() or 1) >= 2 else 0)
     monkeypatch.setenv("PASSERELLES_IMPORT_WORKERS", "3")
-    assert auto_workers(1024) == 3
+    assert auto_workers(1024, Settings().import_workers) == 3
     monkeypatch.setenv("PASSERELLES_IMPORT_WORKERS", "beaucoup")
     with pytest.raises(ValueError, match="PASSERELLES_IMPORT_WORKERS"):
-        auto_workers(1024)
+        auto_workers(1024, Settings().import_workers)
 
 
 @pytest.mark.parametrize("workers", [0, 2])

@@ -124,3 +124,14 @@ def test_hostile_query_is_escaped(client: TestClient) -> None:
     assert page.status_code == 200
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;" in page.text
+
+
+def test_every_api_query_error_names_its_parameter(client: TestClient) -> None:
+    # Issue 18: one path from a query error to the error shape, the search API's included (it gave no details).
+    level = client.get("/api/v1/search", params={"q": "x", "niveau": "12"}).json()["error"]
+    assert level["code"] == "invalid_request" and level["details"][0]["field"] == "niveau"
+    assert "niveau 12 inconnu" in level["details"][0]["reason"] and "niveau 12 inconnu" in level["message"]
+    place = client.get("/api/v1/search", params={"commune": "Atlantide", "rayon": "5"}).json()["error"]
+    assert place["details"] == [{"field": "commune", "reason": place["message"]}] and "Atlantide" in place["message"]
+    training = client.get("/api/v1/formations", params={"niveau": "12"}).json()["error"]
+    assert training["code"] == "invalid_request" and training["details"][0]["field"] == "niveau"

@@ -9,9 +9,18 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from passerelles import errors, http
+from passerelles.accounts import pages as account_pages
+from passerelles.accounts import routes as account_routes
+from passerelles.accounts import security as account_security
+from passerelles.alerts import pages as alert_pages
+from passerelles.alerts import routes as alert_routes
+from passerelles.caseloads import pages as caseload_pages
+from passerelles.caseloads import routes as caseload_routes
 from passerelles.certifications import pages as certification_pages
 from passerelles.certifications import routes as certification_routes
 from passerelles.db import make_engine, make_sessionmaker
+from passerelles.employers import pages as employer_pages
+from passerelles.employers import routes as employer_routes
 from passerelles.occupations import pages as occupation_pages
 from passerelles.occupations import routes as occupation_routes
 from passerelles.offers import pages as offer_pages
@@ -27,6 +36,19 @@ from passerelles.trainings import routes as training_routes
 from passerelles.web import make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+# Included in this order (the first route that matches answers).
+API_ROUTES = (occupation_routes, certification_routes, search_routes, pathway_routes, training_routes, offer_routes)
+ACCOUNT_API_ROUTES = (account_routes, caseload_routes, employer_routes, alert_routes)
+PAGES = (
+    search_pages,
+    occupation_pages,
+    certification_pages,
+    source_pages,
+    pathway_pages,
+    training_pages,
+    offer_pages,
+)
+ACCOUNT_PAGES = (account_pages, caseload_pages, employer_pages, alert_pages)
 
 
 def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
@@ -51,48 +73,23 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
-    api.include_router(occupation_routes.router)
-    api.include_router(certification_routes.router)
-    api.include_router(search_routes.router)
-    api.include_router(pathway_routes.router)
-    api.include_router(training_routes.router)
-    api.include_router(offer_routes.router)
+    for module in API_ROUTES:
+        api.include_router(module.router)
 
     @api.get("/health", tags=["service"])
     def health() -> dict[str, str]:
         """État du service."""
         return {"status": "ok"}
 
-    for module in _ACCOUNT_API:
+    for module in ACCOUNT_API_ROUTES:
         api.include_router(module.router)
     app.include_router(api)
-    for module in (search_pages, occupation_pages, certification_pages, source_pages, pathway_pages):
+    for module in PAGES:
         app.include_router(module.router)
-    app.include_router(training_pages.router)
-    app.include_router(offer_pages.router)
-    _install_accounts(app)
+    account_security.install(app)
+    app.include_router(alert_pages.unsubscribe_router)
+    for module in ACCOUNT_PAGES:
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     http.install(app, settings, session_cookie=account_security.SESSION_COOKIE)
     return app
-
-
-# Accounts, caseloads, employers' space, alerts (issue 7): registered here, additively.
-from passerelles.accounts import pages as account_pages  # noqa: E402
-from passerelles.accounts import routes as account_routes  # noqa: E402
-from passerelles.accounts import security as account_security  # noqa: E402
-from passerelles.alerts import pages as alert_pages  # noqa: E402
-from passerelles.alerts import routes as alert_routes  # noqa: E402
-from passerelles.caseloads import pages as caseload_pages  # noqa: E402
-from passerelles.caseloads import routes as caseload_routes  # noqa: E402
-from passerelles.employers import pages as employer_pages  # noqa: E402
-from passerelles.employers import routes as employer_routes  # noqa: E402
-
-_ACCOUNT_API: list[Any] = [account_routes, caseload_routes, employer_routes, alert_routes]
-_ACCOUNT_PAGES: list[Any] = [account_pages, caseload_pages, employer_pages, alert_pages]
-
-
-def _install_accounts(app: FastAPI) -> None:
-    account_security.install(app)
-    app.include_router(alert_pages.unsubscribe_router)
-    for module in _ACCOUNT_PAGES:
-        app.include_router(module.router)

@@ -3,11 +3,14 @@
     {"error": {"status": 404, "code": "not_found", "message": "…", "details": [...]}}
 
 Pages get a French HTML error page with the same status. A 500 logs the exception and never shows its text.
+A form, query or body refused is a 422 with one item per problem in ``details`` (``field``, ``reason``):
+FastAPI's own validation and every route's checks (:class:`InvalidRequest`) take the same path.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,17 +25,49 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     408: "request_timeout",
+    401: "unauthorized",
+    403: "forbidden",
+    409: "conflict",
     413: "payload_too_large",
     422: "invalid_request",
+    429: "too_many_requests",
     500: "internal_error",
+    503: "unavailable",
 }
 MESSAGES = {404: "Ressource introuvable.", 405: "Méthode non autorisée.", 500: "Erreur interne du serveur."}
+INVALID_MESSAGE = "Paramètres invalides."
 
 
 class NotFound(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class InvalidRequest(Exception):
+    """A form, query or body refused: answered 422, each problem (``field``, ``reason``…) in ``details``."""
+
+    def __init__(self, details: list[dict[str, str]], message: str = INVALID_MESSAGE) -> None:
+        super().__init__(message)
+        self.details = details
+        self.message = message
+
+    @classmethod
+    def on(cls, field: str, reason: str, message: str = INVALID_MESSAGE) -> InvalidRequest:
+        """One field refused."""
+        return cls([{"field": field, "reason": reason}], message)
+
+
+def validation_details(errors: Iterable[Mapping[str, Any]], names: Mapping[str, str] | None = None) -> list[Any]:
+    """pydantic's errors as details: the field (its dotted location, or the name ``names`` gives its first
+    part, e.g. the query parameter of a model field) and the reason."""
+    details = []
+    for err in errors:
+        loc = [str(p) for p in err["loc"]]
+        if names and loc and loc[0] in names:
+            loc[0] = names[loc[0]]
+        details.append({"field": ".".join(loc), "reason": err["msg"]})
+    return details
 
 
 def error_body(status: int, message: str, details: list[Any] | None = None) -> dict[str, Any]:
@@ -42,12 +77,13 @@ def error_body(status: int, message: str, details: list[Any] | None = None) -> d
     return {"error": body}
 
 
-def _wants_json(request: Request) -> bool:
+def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _render(request: Request, status: int, message: str, details: list[Any] | None = None) -> Response:
-    if _wants_json(request):
+def render_error(request: Request, status: int, message: str, details: list[Any] | None = None) -> Response:
+    """The error answer: the one JSON shape under ``/api/``, the French error page elsewhere."""
+    if wants_json(request):
         return JSONResponse(error_body(status, message, details), status_code=status)
     templates = request.app.state.templates
     response: Response = templates.TemplateResponse(
@@ -56,30 +92,28 @@ def _render(request: Request, status: int, message: str, details: list[Any] | No
     return response
 
 
-def render_error(request: Request, status: int, message: str, details: list[Any] | None = None) -> Response:
-    """The error answer: the one JSON shape under ``/api/``, the French error page elsewhere."""
-    return _render(request, status, message, details)
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> Response:
-        return _render(request, 404, exc.message)
+        return render_error(request, 404, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
-        return _render(request, exc.status_code, message or MESSAGES.get(exc.status_code, "Erreur."))
+        return render_error(request, exc.status_code, message or MESSAGES.get(exc.status_code, "Erreur."))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        details = [{"field": ".".join(str(p) for p in err["loc"]), "reason": err["msg"]} for err in exc.errors()]
-        return _render(request, 422, "Paramètres invalides.", details)
+        return render_error(request, 422, INVALID_MESSAGE, validation_details(exc.errors()))
+
+    @app.exception_handler(InvalidRequest)
+    async def _refused(request: Request, exc: InvalidRequest) -> Response:
+        return render_error(request, 422, exc.message, exc.details)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
         log.exception("Erreur non traitée sur %s", request.url.path)
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse(error_body(500, MESSAGES[500]), status_code=500)
         return HTMLResponse(
             '<!doctype html><html lang="fr"><meta charset="utf-8"><title>Erreur</title>'

@@ -11,6 +11,7 @@ import os
 import secrets
 import threading
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,10 +23,24 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KEYLESS_ENVIRONMENTS = ("development", "test")
 
 
-def _default_data_dir() -> Path | None:
-    # In a clone, the open data shared by the team lives beside the repository (../shared/data).
+FETCH_URL_PREFIX = "PASSERELLES_FETCH_URL_"  # + dataset id: one variable per dataset, added to fetch_urls
+MAX_IMPORT_WORKERS = 16
+
+
+def default_data_dir() -> Path | None:
+    """The open data shared by the team, beside the clone (``../shared/data``), when it is there."""
     candidate = PROJECT_ROOT.parent / "shared" / "data"
     return candidate if candidate.is_dir() else None
+
+
+def lheo_schema(data_dir: Path | None) -> Path | None:
+    """The LHÉO 2.3 schema in a data directory (``lheo/lheo-2.3.xsd``), when it is there."""
+    path = data_dir / "lheo" / "lheo-2.3.xsd" if data_dir else None
+    return path if path and path.is_file() else None
+
+
+def _dataset_key(dataset_id: str) -> str:
+    return dataset_id.upper().replace("-", "_")
 
 
 class Settings(BaseSettings):
@@ -40,13 +55,17 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=100)
     db_max_overflow: int = Field(default=20, ge=0, le=200)
     data_dir: Path | None = Field(
-        default_factory=_default_data_dir,
+        default_factory=default_data_dir,
         description="Directory of open data (ROME export in rome_v460/, COG in geo_fr/).",
     )
     reference_dir: Path = Field(default=PROJECT_ROOT / "data", description="The project's own YAML facts.")
     demo: bool = Field(default=True, description="`init` loads generated demonstration offers and sessions.")
     demo_sessions: int = Field(default=3000, ge=0, le=1_000_000)
     demo_offers: int = Field(default=5000, ge=0, le=2_000_000)
+    var_dir: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="Fichiers produits par les commandes : rejets des imports (rejects/), démonstration (demo/).",
+    )
     search_index_dir: Path = Field(
         default=PROJECT_ROOT / "var" / "search",
         description="Search index directory (versions/ + CURRENT pointer), built from the database.",
@@ -56,7 +75,6 @@ class Settings(BaseSettings):
         pattern="^[a-z][a-z0-9_-]{0,39}$",
         description="development, test, production… : hors development et test, PASSERELLES_SECRET_KEY est exigée.",
     )
-    debug: bool = False
     # Accounts, e-mail, personal data (issue 7).
     secret_key: str = Field(
         default="",
@@ -109,6 +127,19 @@ class Settings(BaseSettings):
     import_removed_floor: int = Field(
         default=20, ge=0, description="Retraits toujours tolérés, quelle que soit la part."
     )
+    import_workers: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_IMPORT_WORKERS,
+        description="Processus lecteurs des imports LHÉO et offres (0 : aucun) ; "
+        "absent : deux pour un fichier de plus de 16 Mo sur une machine à plusieurs cœurs.",
+    )
+    # Open data downloads (`passerelles data fetch`): the address of a dataset whose registry entry has none.
+    fetch_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='Adresse de téléchargement par jeu (JSON {"rome": "https://…"}) ; '
+        "aussi une variable par jeu, PASSERELLES_FETCH_URL_<ID>.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -118,6 +149,33 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @field_validator("import_workers", mode="before")
+    @classmethod
+    def _workers_number(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None  # set but empty: chosen by size
+            if not value.isdigit() or int(value) > MAX_IMPORT_WORKERS:
+                raise ValueError(
+                    f"PASSERELLES_IMPORT_WORKERS : nombre de 0 à {MAX_IMPORT_WORKERS} attendu, pas {value!r}"
+                )
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fetch_url_variables(cls, data: Any) -> Any:
+        """``PASSERELLES_FETCH_URL_<ID>`` variables add to ``fetch_urls`` (what is given explicitly wins)."""
+        found = {k.removeprefix(FETCH_URL_PREFIX): v for k, v in os.environ.items() if k.startswith(FETCH_URL_PREFIX)}
+        if found and isinstance(data, dict):
+            data = {**data, "fetch_urls": {**found, **(data.get("fetch_urls") or {})}}
+        return data
+
+    @field_validator("fetch_urls")
+    @classmethod
+    def _fetch_url_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        return {_dataset_key(k): v for k, v in value.items() if v}
 
     @model_validator(mode="after")
     def _secret_required(self) -> Settings:
@@ -158,6 +216,24 @@ class Settings(BaseSettings):
         if self.data_dir and (self.data_dir / "geo_fr").is_dir():
             return self.data_dir / "geo_fr"
         return None
+
+    @property
+    def lheo_xsd(self) -> Path | None:
+        """The LHÉO 2.3 schema the catalogues are checked against, when the data directory has it."""
+        return lheo_schema(self.data_dir)
+
+    @property
+    def synonyms_file(self) -> Path:
+        """The search synonyms, written by the project beside its other facts."""
+        return self.reference_dir / "search" / "synonyms.yaml"
+
+    @property
+    def opendata_registry(self) -> Path:
+        return self.reference_dir / "opendata" / "registry.yaml"
+
+    def fetch_url(self, dataset_id: str) -> str | None:
+        """The configured download address of a dataset (``fetch_urls`` or ``PASSERELLES_FETCH_URL_<ID>``)."""
+        return self.fetch_urls.get(_dataset_key(dataset_id))
 
 
 _secret_lock = threading.Lock()

@@ -43,7 +43,10 @@ async def get_search(request: Request) -> SearchBackend:
         with _lock:
             if state.search is None:
                 with state.sessionmaker() as session:
-                    state.search = open_backend(session, state.settings.search_index_dir, state.settings.database_url)
+                    settings = state.settings
+                    state.search = open_backend(
+                        session, settings.search_index_dir, settings.database_url, synonyms_file=settings.synonyms_file
+                    )
     backend: SearchBackend = state.search
     return backend
 

@@ -132,36 +132,32 @@ def clear_session_cookie(response: Response) -> None:
 
 
 def install(app: FastAPI) -> None:
-    errors.CODES.update(
-        {401: "unauthorized", 403: "forbidden", 409: "conflict", 429: "too_many_requests", 503: "unavailable"}
-    )
-
     @app.exception_handler(services.NotAuthenticated)
     async def _anonymous(request: Request, exc: services.NotAuthenticated) -> Response:
-        if errors._wants_json(request):
-            return errors._render(request, 401, "Connexion requise.")
+        if errors.wants_json(request):
+            return errors.render_error(request, 401, "Connexion requise.")
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/connexion?suivant={quote(target)}", status_code=303)
 
     @app.exception_handler(services.AccessDenied)
     async def _denied(request: Request, exc: services.AccessDenied) -> Response:
-        return errors._render(request, 403, exc.message)
+        return errors.render_error(request, 403, exc.message)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> Response:
-        return errors._render(request, 403, "Jeton CSRF absent ou invalide : rechargez la page et recommencez.")
+        return errors.render_error(request, 403, "Jeton CSRF absent ou invalide : rechargez la page et recommencez.")
 
     @app.exception_handler(services.TooManyAttempts)
     async def _too_many(request: Request, exc: services.TooManyAttempts) -> Response:
-        response = errors._render(request, 429, exc.message)
+        response = errors.render_error(request, 429, exc.message)
         wait = exc.retry_after or request.app.state.settings.login_window_minutes * 60
         response.headers["Retry-After"] = str(wait)
         return response
 
     @app.exception_handler(MailError)
     async def _mail(request: Request, exc: MailError) -> Response:
-        return errors._render(request, 503, "Le courriel n'a pas pu être envoyé ; réessayez plus tard.")
+        return errors.render_error(request, 503, "Le courriel n'a pas pu être envoyé ; réessayez plus tard.")
 
     @app.exception_handler(services.InvalidInput)
     async def _invalid(request: Request, exc: services.InvalidInput) -> Response:
-        return errors._render(request, 422, exc.message, [{"field": exc.field, "reason": exc.message}])
+        return errors.render_error(request, 422, exc.message, [{"field": exc.field, "reason": exc.message}])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from passerelles.alerts import services
-from passerelles.db import make_engine, make_sessionmaker, session_scope
+from passerelles.clitools import command_session
 from passerelles.settings import Settings
 
 alerts_app = typer.Typer(
@@ -17,10 +17,6 @@ alerts_app = typer.Typer(
 def send() -> None:
     """Envoyer les alertes (nouvelles offres, nouvelles sessions) par courriel."""
     settings = Settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(make_sessionmaker(engine)) as session:
-            sent = services.send_alerts(session, settings)
-    finally:
-        engine.dispose()
+    with command_session(settings) as session:
+        sent = services.send_alerts(session, settings)
     typer.echo(f"{sent} alerte(s) envoyée(s).")

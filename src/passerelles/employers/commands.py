@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from passerelles.db import make_engine, make_sessionmaker, session_scope
+from passerelles.clitools import command_session
 from passerelles.employers import applications
 from passerelles.settings import Settings
 
@@ -15,10 +15,6 @@ employers_app = typer.Typer(help="Espace employeur : relances.", no_args_is_help
 def reminders() -> None:
     """Relancer par courriel les employeurs dont des candidatures attendent une réponse."""
     settings = Settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(make_sessionmaker(engine)) as session:
-            sent = applications.send_reminders(session, settings)
-    finally:
-        engine.dispose()
+    with command_session(settings) as session:
+        sent = applications.send_reminders(session, settings)
     typer.echo(f"{sent} courriel(s) de relance envoyé(s).")

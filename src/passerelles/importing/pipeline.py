@@ -52,15 +52,13 @@ QUEUED_CHUNKS = 8  # per reader process: how far ahead of the loading it may run
 GC_YOUNG = 20_000  # allocations between two collections of the youngest generation (Python's default: 700)
 
 
-def auto_workers(size: int) -> int:
+def auto_workers(size: int, forced: int | None = None) -> int:
     """Reader processes for an input of ``size`` bytes: two on a machine with several cores, else none;
-    ``PASSERELLES_IMPORT_WORKERS`` (a number, 0 for none) decides instead when it is set."""
-    forced = os.environ.get("PASSERELLES_IMPORT_WORKERS", "").strip()
-    if forced:
-        if not forced.isdigit() or int(forced) > 16:
-            raise ValueError(f"PASSERELLES_IMPORT_WORKERS : nombre de 0 à 16 attendu, pas {forced!r}")
-        return int(forced) if "fork" in multiprocessing.get_all_start_methods() else 0
-    if size < AUTO_MIN_BYTES or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    ``forced`` (the ``import_workers`` setting, 0 for none) decides instead when it is given."""
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if forced is not None:
+        return forced if fork else 0
+    if size < AUTO_MIN_BYTES or (os.cpu_count() or 1) < 2 or not fork:
         return 0
     return 2
 

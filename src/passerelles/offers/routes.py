@@ -5,19 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 
-from passerelles.errors import NotFound, error_body
+from passerelles.errors import InvalidRequest, NotFound
 from passerelles.offers import services
 from passerelles.offers.schemas import MarketPanel, OfferDetail, OfferQuery, OfferResults
 from passerelles.web import DbSession, PathId
 from passerelles.webforms import FormErrors, parse_params
 
 router = APIRouter(tags=["emploi"])
-
-
-def _invalid(details: list[dict[str, str]]) -> JSONResponse:
-    return JSONResponse(error_body(422, "Paramètres invalides.", details), status_code=422)
 
 
 @router.get("/emploi/offres", response_model=OfferResults)
@@ -27,9 +22,9 @@ def search(request: Request, session: DbSession) -> Any:
         q = parse_params(OfferQuery, request.query_params, lists=("contrat",))
         return services.search_offers(session, q)
     except FormErrors as exc:
-        return _invalid(exc.errors)
+        raise InvalidRequest(exc.errors) from None
     except services.BadCriterion as exc:
-        return _invalid([{"field": exc.field, "reason": exc.message}])
+        raise InvalidRequest.on(exc.field, exc.message) from None
 
 
 @router.get("/emploi/offres/{offer_id}", response_model=OfferDetail)
@@ -56,7 +51,7 @@ def market(
             session, slug, region=region, departement=departement, commune=commune, rayon=rayon
         )
     except services.BadCriterion as exc:
-        return _invalid([{"field": exc.field, "reason": exc.message}])
+        raise InvalidRequest.on(exc.field, exc.message) from None
     if panel is None:
         raise NotFound(f"Métier inconnu : {slug}")
     return panel

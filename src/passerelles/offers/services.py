@@ -360,12 +360,6 @@ def market_panel(
     return panel
 
 
-def forget_market_panels() -> None:
-    """Drop cached panels (after an offers import in the same process)."""
-    with _panel_lock:
-        _panel_cache.clear()
-
-
 def compute_market_panel(
     session: Session,
     occupation_slug: str,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -39,7 +38,8 @@ class FetchResult:
 
 
 def resolve_url(dataset: Dataset, url: str | None) -> str:
-    chosen = url or os.environ.get(f"PASSERELLES_FETCH_URL_{dataset.id.upper().replace('-', '_')}") or dataset.url
+    """``url`` (given on the command line or configured for this dataset), else the registry's."""
+    chosen = url or dataset.url
     if not chosen:
         raise FetchError(
             f"{dataset.id} : pas d'adresse de téléchargement stable ; donnez celle de la dernière version "

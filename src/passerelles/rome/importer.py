@@ -659,7 +659,8 @@ def load_entities(
             conn.execute(stmt, params)
 
 
-def _checksum(directory: Path, suffix: str) -> str:
+def export_checksum(directory: Path, suffix: str) -> str:
+    """A digest of the export's files: the same one already loaded (``loaded_checksum``) needs no import."""
     digest = hashlib.sha256()
     for name in FILES:
         path = directory / f"unix_{name}_{suffix}_utf8.csv"
@@ -687,7 +688,7 @@ def import_rome(
         if progress:
             progress(f"Lecture de l'export ROME {version}…")
         entities = read_export(directory, version, suffix, report, limits)
-        checksum = _checksum(directory, suffix)
+        checksum = export_checksum(directory, suffix)
     if progress:
         progress("Comparaison avec la base et écriture…")
     with engine.begin() as conn:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from passerelles.occupations.models import Occupation, OccupationRome
 from passerelles.rome.models import RomeAppellation, RomeFiche, RomeFicheItem, RomeItem, RomeMobility, RomeText
@@ -206,18 +206,3 @@ def get_fiche(session: Session, code: str, version: str | None = None) -> RomeFi
         mobilites=mobilites,
         occupations=occupations,
     )
-
-
-def occupation_for_code(session: Session, version: str, code: str) -> Occupation | None:
-    return session.scalar(
-        select(Occupation)
-        .join(OccupationRome)
-        .where(OccupationRome.code_rome == code, OccupationRome.rome_version == version, OccupationRome.main)
-        .order_by(Occupation.id)
-        .limit(1)
-        .options(load_only(Occupation.slug, Occupation.name))  # not the JSON profile (read once per mobility)
-    )
-
-
-def fiche_count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(RomeFiche)) or 0)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
-from passerelles.errors import NotFound
+from passerelles.errors import InvalidRequest, NotFound, validation_details
 from passerelles.search.gazetteer import UnknownPlace
 from passerelles.search.schemas import (
     MAX_PAGE,
@@ -24,6 +24,22 @@ from passerelles.search.schemas import (
 from passerelles.web import Search
 
 router = APIRouter(tags=["recherche"])
+# The query parameter of each field of SearchQuery named otherwise, for the details of a 422.
+PARAMETERS = {
+    "types": "type",
+    "radius_km": "rayon",
+    "level": "niveau",
+    "route": "voie",
+    "modality": "modalite",
+    "contract": "contrat",
+    "working_time": "temps",
+    "start_from": "debut_min",
+    "start_to": "debut_max",
+    "published_since": "publie_depuis",
+    "sort": "tri",
+    "per_page": "limit",
+    "facets": "facettes",
+}
 
 
 @router.get("/search", response_model=SearchResponse)
@@ -81,11 +97,10 @@ async def search(
         )
         result = backend.query(request)
     except ValidationError as exc:
-        raise HTTPException(
-            422, "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}" for e in exc.errors())
-        ) from None
+        details = validation_details(exc.errors(), PARAMETERS)
+        raise InvalidRequest(details, "; ".join(f"{d['field']} : {d['reason']}" for d in details)) from None
     except UnknownPlace as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise InvalidRequest.on("commune", str(exc), str(exc)) from None
     # Serialised here (pydantic's own encoder) rather than re-validated against the response model:
     # the page is already one (``response_model`` still documents it).
     return Response(result.model_dump_json(), media_type="application/json")

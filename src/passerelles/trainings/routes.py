@@ -5,19 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
-from passerelles.errors import NotFound, error_body
+from passerelles.errors import InvalidRequest, NotFound
 from passerelles.trainings import services, sessions
 from passerelles.trainings.schemas import Comparison, SessionDetail, TrainingQuery, TrainingResults
 from passerelles.web import DbSession, PathId, Search
 from passerelles.webforms import FormErrors, parse_params
 
 router = APIRouter(tags=["formations"])
-
-
-def _invalid(details: list[dict[str, str]]) -> JSONResponse:
-    return JSONResponse(error_body(422, "Paramètres invalides.", details), status_code=422)
 
 
 @router.get(
@@ -31,11 +26,11 @@ def search_trainings(request: Request, session: DbSession, backend: Search) -> A
         q = parse_params(TrainingQuery, request.query_params)
         return services.search_sessions(session, q, backend=backend)
     except FormErrors as exc:
-        return _invalid(exc.errors)
+        raise InvalidRequest(exc.errors) from None
     except services.BadCriterion as exc:
-        return _invalid([{"field": exc.field, "reason": exc.message}])
+        raise InvalidRequest.on(exc.field, exc.message) from None
     except ValueError as exc:
-        return _invalid([{"field": getattr(exc, "field", "lieu"), "reason": str(exc)}])
+        raise InvalidRequest.on(getattr(exc, "field", "lieu"), str(exc)) from None
 
 
 @router.get("/formations/comparer", response_model=Comparison)
@@ -46,7 +41,7 @@ def compare(request: Request, session: DbSession) -> Any:
         origin = (request.query_params.get("commune") or "").strip()[:120] or None
         return sessions.compare_sessions(session, ids, origin=origin)
     except services.BadCriterion as exc:
-        return _invalid([{"field": exc.field, "reason": exc.message}])
+        raise InvalidRequest.on(exc.field, exc.message) from None
 
 
 @router.get("/formations/sessions/{session_id}", response_model=SessionDetail)

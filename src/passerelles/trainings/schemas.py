@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Modality = Literal["presentiel", "distance", "mixte"]
 Route = Literal["initiale", "continue", "apprentissage", "vae"]
-RecruitmentState = Literal["ouvert", "ferme", "suspendu"]
 
 # The records are plain dicts (column → value), checked by :func:`check_record` against the rules below:
 # a pydantic model per record cost more than parsing the record (validation, then ``model_dump`` in the
@@ -42,9 +41,6 @@ class Rule:
 
 
 # ``organisme-formation-responsable``: keyed by SIRET, or by the activity declaration number.
-PROVIDER_FIELDS = (
-    "external_id", "siret", "name", "address", "postcode", "city", "commune_code", "phone", "email", "website",
-)  # fmt: skip
 PROVIDER_RULES: dict[str, Rule] = {
     "external_id": Rule(min_length=1, max_length=120),
     "siret": Rule(pattern=re.compile(r"^[0-9]{14}$")),
@@ -56,22 +52,12 @@ PROVIDER_RULES: dict[str, Rule] = {
     "email": Rule(max_length=200),
 }
 # ``formation`` (LHÉO 2.x) or ``offre-formation/action-formation`` (LHÉO 1.3).
-TRAINING_FIELDS = (
-    "external_id", "title", "objective", "content", "result", "certification_id", "rncp", "certifinfo", "formacodes",
-    "nsf", "rome_codes", "level_eu",
-)  # fmt: skip
 TRAINING_RULES: dict[str, Rule] = {
     "external_id": Rule(min_length=1, max_length=120),
     "title": Rule(min_length=1),
     "level_eu": Rule(ge=1, le=8),
 }
 # One session of one action, flattened with its action (place, modality, duration, cost).
-SESSION_FIELDS = (
-    "external_id", "certification_id", "title", "start_date", "end_date", "registration_start", "registration_end",
-    "address", "postcode", "city", "commune_code", "latitude", "longitude", "modality", "routes", "duration_hours",
-    "duration_text", "rhythm", "cost_eur", "cost_text", "funding", "cpf_eligible", "admission", "prerequisites",
-    "recruitment_state", "places", "contact",
-)  # fmt: skip
 SESSION_RULES: dict[str, Rule] = {
     "external_id": Rule(min_length=1, max_length=160),
     "title": Rule(min_length=1),

@@ -12,15 +12,13 @@ from sqlalchemy.engine import Engine
 from passerelles.importing.limits import ImportLimits
 from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import ImportRefused, ImportReport, Reject
-from passerelles.settings import PROJECT_ROOT
+from passerelles.settings import default_data_dir, lheo_schema
 from passerelles.trainings.lheo.extract import check_plain_file, local_file
 from passerelles.trainings.lheo.loader import Loader
 from passerelles.trainings.lheo.reader import ParsedFormation, reject_position
 from passerelles.trainings.lheo.references import References
 from passerelles.trainings.lheo.rows import ENTITIES
 from passerelles.trainings.lheo.stream import ReadSummary, read_catalogue
-
-DEFAULT_XSD = PROJECT_ROOT.parent / "shared" / "data" / "lheo" / "lheo-2.3.xsd"
 
 
 def add_reject(
@@ -115,7 +113,7 @@ def _import(
     limits: ImportLimits,
     force: bool,
 ) -> ImportReport:
-    schema_path = xsd or (DEFAULT_XSD if DEFAULT_XSD.is_file() else None)
+    schema_path = xsd or lheo_schema(default_data_dir())
     origin = "demo" if is_demo else "lheo"
     refs = References.load(engine)
     loader = Loader(engine, origin, is_demo, report, file_name)

@@ -1,0 +1,87 @@
+"""CLI: ``passerelles data fetch`` and ``passerelles data status``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from passerelles.clitools import JsonOpt, open_engine, refuse
+from passerelles.db import migrate
+from passerelles.importing.runs import FEED_MAX_AGE_DAYS, feed_status
+from passerelles.opendata.fetch import FetchError, fetch
+from passerelles.opendata.registry import load_registry
+from passerelles.opendata.status import dataset_status
+from passerelles.settings import Settings
+
+data_app = typer.Typer(help="Jeux de données ouverts officiels : téléchargement et état.", no_args_is_help=True)
+
+
+@data_app.command("fetch")
+def data_fetch(
+    dataset: Annotated[
+        str | None, typer.Argument(help="Identifiant du jeu (rome, cog, laposte, onisep…) ; tous sinon.")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="Adresse de la version à télécharger.")] = None,
+) -> None:
+    """Télécharger un jeu de données officiel dans le répertoire de données (reprise possible)."""
+    settings = Settings()
+    registry = load_registry(settings.opendata_registry)
+    if settings.data_dir is None:
+        refuse("aucun répertoire de données configuré (PASSERELLES_DATA_DIR)")
+    chosen = [registry.get(dataset)] if dataset else registry.datasets
+    if dataset and chosen[0] is None:
+        refuse(f"jeu inconnu : {dataset} (connus : {', '.join(d.id for d in registry.datasets)})")
+    failed = False
+    for d in chosen:
+        assert d is not None
+        try:
+            result = fetch(d, settings.data_dir, url=(url if dataset else None) or settings.fetch_url(d.id))
+        except FetchError as exc:
+            typer.echo(f"Erreur : {exc}", err=True)
+            failed = True
+            continue
+        resumed = f", repris à l'octet {result.resumed_from}" if result.resumed_from else ""
+        typer.echo(f"{d.id} : {result.bytes} octets → {result.path}{resumed}")
+    if failed:
+        raise typer.Exit(code=2)
+
+
+@data_app.command("status")
+def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """État de chaque jeu de données : fichiers, version, date de chargement, volumes, fraîcheur."""
+    settings = Settings()
+    engine = open_engine(ctx, settings.database_url)
+    migrate(engine)
+    rows = dataset_status(load_registry(settings.opendata_registry), settings.data_dir, engine)
+    feeds = feed_status(engine)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"datasets": [r.model_dump(mode="json") for r in rows], "imports": [f.model_dump() for f in feeds]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    for r in rows:
+        fresh = {True: "à jour", False: "à rafraîchir", None: "jamais chargé"}[r.fresh]
+        counts = ", ".join(f"{k} {v}" for k, v in r.records.items()) or "-"
+        typer.echo(f"{r.id:10} {fresh:14} version {r.version or '-':6} chargé {r.loaded_at or '-':25} {counts}")
+    if feeds:
+        typer.echo(f"\nFlux importés (dernier import de chacun ; à rafraîchir après {FEED_MAX_AGE_DAYS} jours) :")
+    for f in feeds:
+        fresh = {True: "à jour", False: "à rafraîchir", None: "-"}[f.fresh]
+        done = {"ok": "importé", "refused": "refusé" if not f.counts else "interrompu", "failed": "échoué"}[f.status]
+        totals = {k: sum(c.get(k, 0) for c in f.counts.values()) for k in ("created", "updated", "removed")}
+        counts = (
+            f"{totals['created']} créés, {totals['updated']} modifiés, {totals['removed']} fermés, {f.rejected} rejetés"
+            if f.counts
+            else (f.message or "")[:100]
+        )
+        typer.echo(
+            f"{f.importer:10} {fresh:14} {done:10} {f.finished_at:25} {f.source} "
+            f"(version {f.version or '-'}, {f.seconds} s, {f.runs} import(s){', flux complet' if f.full else ''}) : "
+            f"{counts}"
+        )

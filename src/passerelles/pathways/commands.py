@@ -1,0 +1,101 @@
+"""CLI: ``passerelles parcours``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from passerelles.clitools import JsonOpt, dump, find, open_engine, refuse
+from passerelles.db import make_sessionmaker
+from passerelles.pathways.schemas import Profile
+from passerelles.pathways.services import build_rulebook, plan, resolve_diploma
+from passerelles.places.models import Commune
+
+
+def parcours(
+    ctx: typer.Context,
+    diplome: Annotated[
+        list[str] | None, typer.Option("--diplome", help="Diplôme obtenu (sigle ou slug), répétable.")
+    ] = None,
+    experience: Annotated[
+        list[str] | None, typer.Option("--experience", help="MÉTIER:ANNÉES, répétable (slug ou nom du métier).")
+    ] = None,
+    age: Annotated[int | None, typer.Option(min=14, max=80)] = None,
+    commune: Annotated[str | None, typer.Option(help="Code INSEE ou nom de commune.")] = None,
+    cible: Annotated[str | None, typer.Option(help="Métier visé (nom, sigle ou slug) ; absent : suggestions.")] = None,
+    max_mois: Annotated[float | None, typer.Option("--max-mois", help="Durée totale maximale.")] = None,
+    apprentissage: Annotated[bool, typer.Option(help="Apprentissage souhaité.")] = False,
+    distance: Annotated[bool, typer.Option(help="Formation à distance acceptée.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Construire un parcours : de la situation d'une personne à un métier, étape par étape."""
+    engine = open_engine(ctx)
+    with make_sessionmaker(engine)() as session:
+        book = build_rulebook(session)
+        diplomas = []
+        for d in diplome or []:
+            slug = resolve_diploma(book, d) or find(session, d, "certification")
+            if slug is None:
+                refuse(f"diplôme inconnu : « {d} »")
+            diplomas.append({"slug": slug})
+        exp = []
+        for item in experience or []:
+            name, sep, years = item.rpartition(":")
+            if not sep:
+                refuse(f"--experience attend MÉTIER:ANNÉES, reçu « {item} »")
+            occ = name if name in book.occupations else find(session, name, "occupation")
+            if occ is None or occ not in book.occupations:
+                refuse(f"métier inconnu : « {name} »")
+            try:
+                exp.append({"occupation": occ, "years": float(years.replace(",", "."))})
+            except ValueError:
+                refuse(f"nombre d'années invalide : « {years} »")
+        target = None
+        if cible:
+            target = cible if cible in book.occupations else find(session, cible, "occupation")
+            if target is None or target not in book.occupations:
+                refuse(f"métier visé inconnu : « {cible} »")
+        code_insee = _commune_code(session, commune) if commune else None
+        profile = Profile.model_validate(
+            {
+                "diplomas": diplomas,
+                "experience": exp,
+                "age": age,
+                "commune": code_insee,
+                "target": target,
+                "max_months": max_mois,
+                "apprenticeship": apprentissage,
+                "distance_learning": distance,
+            }
+        )
+        result = plan(session, profile, book)
+    if result is None:
+        refuse("métier visé inconnu")
+    if as_json:
+        dump(result)
+        return
+    typer.echo(result.message or f"Parcours vers {result.target_name} :")
+    for r in result.routes:
+        typer.echo(f"\n{r.rank}. {r.target_name} — {r.summary} — {r.total_months:g} mois")
+        for s in r.steps:
+            typer.echo(f"   - {s.title}" + (f" ({s.months:g} mois)" if s.months else ""))
+            for w in s.why:
+                typer.echo(f"       pourquoi : {w.text}" + (f" [{', '.join(w.sources)}]" if w.sources else ""))
+    for b in result.blocked:
+        typer.echo(f"\nBloqué — {b.option} : il faudrait {' ; '.join(b.failing)}")
+
+
+def _commune_code(session: Session, text: str) -> str:
+    if session.get(Commune, text) is not None:
+        return text
+    found = session.scalars(
+        select(Commune)
+        .where(func.lower(Commune.name) == text.strip().lower())
+        .order_by(Commune.population.desc().nulls_last())
+    ).first()
+    if found is None:
+        refuse(f"commune inconnue : « {text} »")
+    return str(found.code_insee)

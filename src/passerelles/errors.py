@@ -58,15 +58,73 @@ class InvalidRequest(Exception):
         return cls([{"field": field, "reason": reason}], message)
 
 
+# pydantic's error types in plain French (the interface speaks French, the API's reasons too); ``{…}`` are
+# taken from the error's context. A type not listed keeps pydantic's message.
+REASONS = {
+    "missing": "obligatoire",
+    "extra_forbidden": "champ inconnu",
+    "int_parsing": "nombre entier attendu",
+    "int_type": "nombre entier attendu",
+    "int_from_float": "nombre entier attendu",
+    "float_parsing": "nombre attendu",
+    "float_type": "nombre attendu",
+    "finite_number": "nombre fini attendu",
+    "decimal_parsing": "nombre attendu",
+    "bool_parsing": "oui ou non attendu (true ou false)",
+    "bool_type": "oui ou non attendu (true ou false)",
+    "string_type": "texte attendu",
+    "string_too_short": "au moins {min_length} caractères",
+    "string_too_long": "au plus {max_length} caractères",
+    "string_pattern_mismatch": "format invalide",
+    "too_short": "au moins {min_length} élément(s)",
+    "too_long": "au plus {max_length} éléments",
+    "list_type": "liste attendue",
+    "dict_type": "objet attendu",
+    "model_type": "objet attendu",
+    "model_attributes_type": "objet attendu",
+    "json_invalid": "JSON invalide",
+    "json_type": "JSON attendu",
+    "date_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_type": "date attendue (AAAA-MM-JJ)",
+    "datetime_parsing": "date et heure attendues (AAAA-MM-JJTHH:MM)",
+    "datetime_from_date_parsing": "date et heure attendues (AAAA-MM-JJTHH:MM)",
+    "datetime_type": "date et heure attendues (AAAA-MM-JJTHH:MM)",
+    "greater_than": "doit être supérieur à {gt}",
+    "greater_than_equal": "doit être supérieur ou égal à {ge}",
+    "less_than": "doit être inférieur à {lt}",
+    "less_than_equal": "doit être inférieur ou égal à {le}",
+    "literal_error": "valeur attendue parmi : {expected}",
+    "enum": "valeur attendue parmi : {expected}",
+    "url_parsing": "adresse web invalide",
+    "url_scheme": "adresse web invalide",
+}
+
+
+def reason(err: Mapping[str, Any]) -> str:
+    """One pydantic error's reason in French: our validators' own messages (already French) as they are,
+    pydantic's own by their type."""
+    if err.get("type") == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    template = REASONS.get(str(err.get("type")))
+    if template is None:
+        return str(err["msg"])
+    ctx = {k: str(v).replace("' or '", "', '") for k, v in (err.get("ctx") or {}).items()}
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError, ValueError):
+        return str(err["msg"])
+
+
 def validation_details(errors: Iterable[Mapping[str, Any]], names: Mapping[str, str] | None = None) -> list[Any]:
     """pydantic's errors as details: the field (its dotted location, or the name ``names`` gives its first
-    part, e.g. the query parameter of a model field) and the reason."""
+    part, e.g. the query parameter of a model field) and the reason, in French."""
     details = []
     for err in errors:
         loc = [str(p) for p in err["loc"]]
         if names and loc and loc[0] in names:
             loc[0] = names[loc[0]]
-        details.append({"field": ".".join(loc), "reason": err["msg"]})
+        details.append({"field": ".".join(loc), "reason": reason(err)})
     return details
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from passerelles import errors
 from passerelles.accounts import services
 from passerelles.accounts.models import Account
 from passerelles.accounts.schemas import AccountCreate, PlatformIn, RegisterIn, RegistrationOut
@@ -50,13 +51,7 @@ def french_errors(exc: ValidationError) -> list[str]:
     out = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"])
-        reason = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "string_too_short":
-            reason = f"au moins {err['ctx']['min_length']} caractères"
-        elif err["type"] == "string_pattern_mismatch":
-            reason = "format invalide"
-        elif err["type"] == "missing":
-            reason = "obligatoire"
+        reason = errors.reason(err)
         out.append(f"{FIELD_LABELS.get(field, field)} : {reason}")
     return out
 

@@ -1,127 +1,26 @@
-"""ROME 4 importer: extract → read → validate → load, for France Travail's ``unix_*_vNNN_utf8.csv`` export.
-
-Columns are listed explicitly (the export's own headers; France Travail, ROME 4.0 open data on
-data.gouv.fr / francetravail.io). Every row is validated; a bad row is rejected with file, line, field
-and reason and never stops the import. Everything is written in one transaction, so an interrupted
-import leaves the store as it was. Re-importing the same export reports only ``unchanged`` rows.
-
-Bad input never destroys (issue 14): a file cut before its end, with only its header, or whose rejects
-exceed the limits (:class:`~passerelles.importing.limits.ImportLimits`, e.g. converted to Latin-1) is
-refused as a whole and nothing is written. Rows absent from the export are removed only from a table whose
-files were all read without a single reject, and only within the limits (``force`` for a real purge).
-"""
+"""Read and validate: every file of the export read with its explicit columns, each row checked, the
+entities to load built keyed by table name; a bad row is rejected with file, line, field and reason."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import re
-import shutil
-import tempfile
-import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.sql.schema import Table
 
 from passerelles.importing.csvfile import HeaderMismatch, read_rows
-from passerelles.importing.download import download
 from passerelles.importing.limits import ImportLimits
 from passerelles.importing.report import ImportRefused, ImportReport, Reject
+from passerelles.rome.importer.extract import FILES, REQUIRED
 from passerelles.rome.models import RomeAppellation, RomeFiche, RomeFicheItem, RomeItem, RomeMobility, RomeText
-from passerelles.sources.models import Source
 
 CODE_ROME = re.compile(r"^[A-N][0-9]{4}$")
 DIGITS = re.compile(r"^[0-9]{1,9}$")
 RIASEC = {"", "R", "I", "A", "S", "E", "C"}
-MAX_DOWNLOAD = 300 * 1024 * 1024
-
-FILES: dict[str, tuple[str, ...]] = {
-    "referentiel_code_rome": (
-        "code_rome",
-        "code_fiche_metier",
-        "code_ogr",
-        "libelle_rome",
-        "transition_eco",
-        "transition_num",
-        "transition_demo",
-        "emploi_reglemente",
-        "emploi_cadre",
-        "code_rome_parent",
-    ),
-    "cr_gd_dp": (
-        "code_rome",
-        "libelle_rome",
-        "code_grand_domaine",
-        "libelle_grand_domaine",
-        "code_domaine_professionel",
-        "libelle_domaine_professionel",
-    ),
-    "referentiel_code_rome_riasec": ("code_rome", "riasec_majeur", "riasec_mineur"),
-    "referentiel_appellation": (
-        "code_ogr",
-        "libelle_appellation_long",
-        "libelle_appellation_court",
-        "code_rome",
-        "transition_eco",
-        "transition_num",
-        "transition_demo",
-        "emploi_reglemente",
-        "emploi_cadre",
-        "classification",
-        "origine",
-        "code_rome_parent",
-        "peu_usite",
-    ),
-    "item": ("code_ogr", "libelle", "code_rubrique"),
-    "referentiel_competence": (
-        "code_ogr",
-        "nature",
-        "libelle_competence",
-        "definition",
-        "code_ogr_macro_comp",
-        "code_macro_comp",
-        "cat_comp",
-        "sous_cat_comp",
-        "transition_eco",
-        "transition_num",
-        "libelle_heterogeneite",
-        "libelle_origine",
-    ),
-    "referentiel_savoir": (
-        "code_ogr_savoir",
-        "libelle_savoir",
-        "categorie_savoir",
-        "sous_categorie_savoir",
-        "transition_eco",
-        "transition_num",
-    ),
-    "referentiel_contexte_travail": (
-        "code_ogr",
-        "libelle_cont_travail",
-        "code_type_cont_trav",
-        "libelle_type_cont_trav",
-    ),
-    "liens_rome_referentiels": ("code_rome", "code_compo_bloc", "code_rubrique", "code_ogr"),
-    "coherence_item": ("code_rome", "code_ogr", "coeur_metier"),
-    "rubrique_mobilite": ("code_rome", "code_rome_cible", "numero_ordre"),
-    "texte": ("code_rome", "code_compo_bloc", "libelle_type_texte", "position_phrase", "libelle_texte"),
-}
-REQUIRED = {"referentiel_code_rome", "referentiel_appellation"}
 RUBRIQUE_KIND = {"1": "savoir_faire", "2": "savoir_etre", "3": "savoir"}
-WHAT = {
-    "rome_fiche": "fiches",
-    "rome_appellation": "appellations",
-    "rome_item": "compétences, savoirs et contextes",
-    "rome_fiche_item": "liens entre fiches et compétences",
-    "rome_mobility": "mobilités",
-    "rome_text": "phrases de texte",
-}
 
 
 @dataclass
@@ -133,60 +32,6 @@ class Entity:
     complete: bool = True  # every source file was read: rows absent from the export may be removed
     kept_columns: tuple[str, ...] = ()  # filled from the store: their source file was not read
     protected: frozenset[str] = frozenset()  # fiches whose row was rejected: their stored rows stay
-
-
-# ---------------------------------------------------------------- extract
-
-
-def extract(source: str, workdir: Path | None = None) -> Path:
-    """Return a local directory holding the export: ``source`` is a directory, a .zip file or an URL."""
-    if source.startswith(("http://", "https://")):
-        target = Path(workdir or tempfile.mkdtemp(prefix="rome-"))
-        return _unzip(download(source, target / "rome.zip", MAX_DOWNLOAD), target / "export")
-    path = Path(source)
-    if path.is_file() and path.suffix == ".zip":
-        return _unzip(path, Path(workdir or tempfile.mkdtemp(prefix="rome-")) / "export")
-    if not path.is_dir():
-        raise ImportRefused(f"répertoire introuvable : {source}")
-    return path
-
-
-def _unzip(archive: Path, target: Path) -> Path:
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            total = 0
-            for info in zf.infolist():
-                name = Path(info.filename)
-                if name.is_absolute() or ".." in name.parts:
-                    raise ImportRefused(f"chemin refusé dans l'archive : {info.filename}")
-                total += info.file_size
-                if total > MAX_DOWNLOAD * 4:
-                    raise ImportRefused("archive refusée : contenu décompressé trop volumineux")
-            target.mkdir(parents=True, exist_ok=True)
-            for info in zf.infolist():
-                if info.filename.endswith(".csv"):
-                    with zf.open(info) as src, (target / Path(info.filename).name).open("wb") as dst:
-                        shutil.copyfileobj(src, dst)
-    except zipfile.BadZipFile as exc:
-        raise ImportRefused(f"archive ZIP illisible : {exc}") from exc
-    return target
-
-
-def detect_version(directory: Path) -> tuple[str, str]:
-    """Return (file suffix such as ``v460``, ROME version such as ``4.60``)."""
-    found = sorted(directory.glob("unix_referentiel_code_rome_v*_utf8.csv"))
-    if not found:
-        raise ImportRefused(
-            f"aucun fichier unix_referentiel_code_rome_vNNN_utf8.csv dans {directory} : est-ce bien un export ROME 4 ?"
-        )
-    match = re.search(r"_v([0-9]{3})_utf8\.csv$", found[-1].name)
-    if not match:
-        raise ImportRefused(f"version illisible dans le nom {found[-1].name}")
-    digits = match.group(1)
-    return f"v{digits}", f"{digits[0]}.{digits[1:]}"
-
-
-# ---------------------------------------------------------------- read + validate
 
 
 def _flag(value: str) -> bool:
@@ -560,169 +405,3 @@ def _check_lengths(entity: Entity, report: ImportReport) -> list[tuple[Any, ...]
                 removed.append(key)
                 break
     return removed
-
-
-# ---------------------------------------------------------------- load
-
-
-def _row_hash(values: dict[str, Any]) -> str:
-    return hashlib.sha1(json.dumps(values, sort_keys=True, default=str).encode(), usedforsecurity=False).hexdigest()
-
-
-def load_entities(
-    conn: Connection,
-    version: str,
-    entities: dict[str, Entity],
-    report: ImportReport,
-    limits: ImportLimits | None = None,
-    force: bool = False,
-) -> None:
-    """Diff each entity against the store (same ROME version) and write the difference.
-
-    Rows absent from the export are removed only when the entity's files were all read with no reject
-    (a rejected row may be a stored one), never for a fiche whose own row was rejected, and, unless
-    ``force``, only within ``limits``: else :class:`ImportRefused`, before anything is written."""
-    limits = limits or ImportLimits()
-    order = list(entities)
-    plan: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[Any, ...]]]] = {}
-    for name in order:
-        ent = entities[name]
-        table = ent.table
-        key_cols = [table.c[k] for k in ent.key]
-        has_code = "code_rome" in table.c
-        extra = [table.c.code_rome] if has_code else []
-        kept = [table.c[c] for c in ent.kept_columns]
-        existing: dict[tuple[Any, ...], str] = {}
-        code_of: dict[tuple[Any, ...], str] = {}
-        stored: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for r in conn.execute(
-            select(*key_cols, table.c.row_hash, *extra, *kept).where(table.c.rome_version == version)
-        ):
-            k = tuple(r[: len(key_cols)])
-            existing[k] = r[len(key_cols)]
-            if has_code:
-                code_of[k] = r[len(key_cols) + 1]
-            if kept:
-                stored[k] = dict(zip(ent.kept_columns, r[len(key_cols) + 1 + len(extra) :], strict=True))
-        counts = report.entity(name)
-        to_insert, to_update = [], []
-        for key, values in ent.rows.items():
-            if key in stored:
-                values.update(stored[key])
-            h = _row_hash(values)
-            old = existing.pop(key, None)
-            if old is None:
-                to_insert.append({**values, "row_hash": h})
-                counts.created += 1
-            elif old != h:
-                to_update.append({**values, "row_hash": h})
-                counts.updated += 1
-            else:
-                counts.unchanged += 1
-        if existing and ent.complete and counts.rejected:
-            report.warnings.append(
-                f"{counts.rejected} ligne(s) rejetée(s) : rien n'est retiré des {WHAT.get(name, name)} cette fois "
-                "(une ligne rejetée peut être une ligne déjà en base)"
-            )
-        complete = ent.complete and not counts.rejected
-        removed = [k for k in existing if complete and code_of.get(k) not in ent.protected]
-        in_store = counts.updated + counts.unchanged + len(existing)
-        if removed and not force and limits.too_many_removed(len(removed), in_store):
-            raise ImportRefused(limits.removal_refusal(f"lignes ({WHAT.get(name, name)})", len(removed), in_store))
-        counts.removed += len(removed)
-        plan[name] = (to_insert, to_update, removed)
-    if report.dry_run:
-        return
-    # Children first for deletions, parents first for inserts.
-    for name in reversed(order):
-        ent = entities[name]
-        removed = plan[name][2]
-        if removed:
-            cond = and_(*(ent.table.c[k] == bindparam(f"k_{k}") for k in ent.key))
-            conn.execute(
-                delete(ent.table).where(cond),
-                [dict(zip((f"k_{k}" for k in ent.key), key, strict=True)) for key in removed],
-            )
-    for name in order:
-        ent = entities[name]
-        to_insert, to_update, _ = plan[name]
-        for start in range(0, len(to_insert), 5000):
-            conn.execute(insert(ent.table), to_insert[start : start + 5000])
-        if to_update:
-            cols = [c for c in to_update[0] if c not in ent.key]
-            stmt = (
-                update(ent.table)
-                .where(and_(*(ent.table.c[k] == bindparam(f"k_{k}") for k in ent.key)))
-                .values({c: bindparam(f"v_{c}") for c in cols})
-            )
-            params = [{**{f"k_{k}": r[k] for k in ent.key}, **{f"v_{c}": r[c] for c in cols}} for r in to_update]
-            conn.execute(stmt, params)
-
-
-def export_checksum(directory: Path, suffix: str) -> str:
-    """A digest of the export's files: the same one already loaded (``loaded_checksum``) needs no import."""
-    digest = hashlib.sha256()
-    for name in FILES:
-        path = directory / f"unix_{name}_{suffix}_utf8.csv"
-        if path.is_file():
-            digest.update(name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def import_rome(
-    engine: Engine,
-    source: str,
-    *,
-    dry_run: bool = False,
-    progress: Callable[[str], None] | None = None,
-    limits: ImportLimits | None = None,
-    force: bool = False,
-) -> ImportReport:
-    """Import a ROME 4 export (directory, zip or URL). Raises :class:`ImportRefused` for unusable input
-    (see the module's docstring); ``force`` lets a run remove more than ``limits`` allow."""
-    with tempfile.TemporaryDirectory(prefix="rome-") as tmp:
-        directory = extract(source, Path(tmp))
-        suffix, version = detect_version(directory)
-        report = ImportReport(importer="rome", source=source, version=version, dry_run=dry_run)
-        if progress:
-            progress(f"Lecture de l'export ROME {version}…")
-        entities = read_export(directory, version, suffix, report, limits)
-        checksum = export_checksum(directory, suffix)
-    if progress:
-        progress("Comparaison avec la base et écriture…")
-    with engine.begin() as conn:
-        load_entities(conn, version, entities, report, limits, force)
-        if not dry_run:
-            _record_source(conn, version, source, checksum, report)
-    return report
-
-
-def _record_source(conn: Connection, version: str, source: str, checksum: str, report: ImportReport) -> None:
-    table = cast(Table, Source.__table__)
-    slug = f"rome-{version.replace('.', '')}"
-    values = {
-        "title": f"Répertoire opérationnel des métiers et des emplois (ROME 4), version {version}",
-        "publisher": "France Travail",
-        "kind": "open_data",
-        "licence": "Licence Ouverte / Open Licence v2.0",
-        "url": "https://www.data.gouv.fr/fr/datasets/repertoire-operationnel-des-metiers-et-des-emplois-rome/",
-        "version": version,
-        "checksum": checksum,
-        "loaded_at": dt.datetime.now(dt.UTC),
-        "counts": {name: c.created + c.updated + c.unchanged for name, c in report.counts.items()},
-    }
-    exists = conn.execute(select(table.c.id).where(table.c.slug == slug)).scalar()
-    if exists is None:
-        conn.execute(insert(table).values(slug=slug, **values))
-    else:
-        conn.execute(update(table).where(table.c.id == exists).values(**values))
-
-
-def loaded_checksum(engine: Engine, version: str) -> str | None:
-    table = cast(Table, Source.__table__)
-    with engine.connect() as conn:
-        value = conn.execute(
-            select(table.c.checksum).where(table.c.slug == f"rome-{version.replace('.', '')}")
-        ).scalar()
-    return str(value) if value else None

@@ -11,13 +11,15 @@ refused as a whole and nothing is written. Rows absent from the export are remov
 files were all read without a single reject, and only within the limits (``force`` for a real purge).
 
 Modules: ``extract`` (the export's files and columns, a directory, .zip or URL made into a local
-directory, its version and digest), ``reader`` (every file read and each row validated into the entities
-to load), ``loader`` (the entities diffed against the store and written, :func:`import_rome`).
+directory, its version and digest), ``reader`` (every file read, then validated into the entities to
+load), ``tables`` (one validating step per table), ``loader`` (the entities diffed against the store and
+written, :func:`import_rome`).
 """
 
 from passerelles.rome.importer.extract import FILES, detect_version, export_checksum, extract
 from passerelles.rome.importer.loader import import_rome, load_entities, loaded_checksum
-from passerelles.rome.importer.reader import Entity, read_export
+from passerelles.rome.importer.reader import read_export
+from passerelles.rome.importer.tables import Entity
 
 __all__ = [
     "FILES",

@@ -90,6 +90,11 @@ FILES: dict[str, tuple[str, ...]] = {
 REQUIRED = {"referentiel_code_rome", "referentiel_appellation"}
 
 
+def export_file(name: str, suffix: str) -> str:
+    """The name of one of the export's files: ``unix_<name>_<suffix>_utf8.csv`` (suffix ``v460``)."""
+    return f"unix_{name}_{suffix}_utf8.csv"
+
+
 def extract(source: str, workdir: Path | None = None) -> Path:
     """Return a local directory holding the export: ``source`` is a directory, a .zip file or an URL."""
     if source.startswith(("http://", "https://")):
@@ -142,7 +147,7 @@ def export_checksum(directory: Path, suffix: str) -> str:
     """A digest of the export's files: the same one already loaded (``loaded_checksum``) needs no import."""
     digest = hashlib.sha256()
     for name in FILES:
-        path = directory / f"unix_{name}_{suffix}_utf8.csv"
+        path = directory / export_file(name, suffix)
         if path.is_file():
             digest.update(name.encode())
             digest.update(path.read_bytes())

@@ -18,7 +18,8 @@ from sqlalchemy.sql.schema import Table
 from passerelles.importing.limits import ImportLimits
 from passerelles.importing.report import ImportRefused, ImportReport
 from passerelles.rome.importer.extract import detect_version, export_checksum, extract
-from passerelles.rome.importer.reader import Entity, read_export
+from passerelles.rome.importer.reader import read_export
+from passerelles.rome.importer.tables import Entity
 from passerelles.sources.models import Source
 
 WHAT = {

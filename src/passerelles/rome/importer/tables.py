@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,22 @@ CODE_ROME = re.compile(r"^[A-N][0-9]{4}$")
 DIGITS = re.compile(r"^[0-9]{1,9}$")
 RIASEC = {"", "R", "I", "A", "S", "E", "C"}
 RUBRIQUE_KIND = {"1": "savoir_faire", "2": "savoir_etre", "3": "savoir"}
+TEXT_KINDS = {"definition", "acces_metier"}
+
+Rule = tuple[str, Callable[[str], object], str]  # field, test of its value, reason of a reject
+OGR_RULE: Rule = ("code_ogr", DIGITS.match, "code OGR non numérique")
+FICHE_RULES: tuple[Rule, ...] = (
+    ("code_rome", CODE_ROME.match, "code ROME invalide"),
+    OGR_RULE,
+    ("libelle_rome", str.strip, "libellé vide"),
+)
+TEXT_RULES: tuple[Rule, ...] = (
+    ("libelle_type_texte", TEXT_KINDS.__contains__, "type de texte inconnu"),
+    ("position_phrase", DIGITS.match, "position non numérique"),
+)
+RIASEC_RULES: tuple[Rule, ...] = tuple(
+    (f, RIASEC.__contains__, "lettre RIASEC inconnue") for f in ("riasec_majeur", "riasec_mineur")
+)
 
 
 @dataclass
@@ -60,6 +77,25 @@ class Checks:
             ),
         )
 
+    def faulty(self, entity: str, file: str, row: Row, rules: tuple[Rule, ...]) -> bool:
+        """Whether the row fails one of ``rules``, in order: the first that fails rejects it."""
+        for fld, test, reason in rules:
+            if not test(row.values[fld]):
+                self.bad(entity, file, row.line, fld, reason, row.values)
+                return True
+        return False
+
+    def keep(
+        self, entity: Entity, file: str, row: Row, key: tuple[Any, ...], values: dict[str, Any], duplicate: str = ""
+    ) -> None:
+        """Add a valid row to ``entity``, remembering its file and line for a later reject; with ``duplicate``,
+        a row whose key was read already is rejected instead, for that reason (on the key's last field)."""
+        if duplicate and key in entity.rows:
+            self.bad(entity.table.name, file, row.line, entity.key[-1], duplicate, row.values)
+            return
+        entity.origin[key] = (export_file(file, self.suffix), row.line)
+        entity.rows[key] = values
+
     def check_rome(self, entity: str, file: str, row: Row, fld: str = "code_rome") -> bool:
         """Whether the row's fiche is one read; a rejected fiche's rows are counted in ``skipped``."""
         code = row.values[fld]
@@ -89,42 +125,37 @@ def _none(value: str) -> str | None:
 
 def read_fiches(checks: Checks, rows: list[Row]) -> Entity:
     """``referentiel_code_rome``: one fiche a row; domains and RIASEC are filled by the next steps."""
-    version, bad = checks.version, checks.bad
+    version = checks.version
     fiches = Entity(RomeFiche.__table__, ("rome_version", "code_rome"))  # type: ignore[arg-type]
     for row in rows:
         v = row.values
-        if not CODE_ROME.match(v["code_rome"]):
-            bad("rome_fiche", "referentiel_code_rome", row.line, "code_rome", "code ROME invalide", v)
+        if checks.faulty("rome_fiche", "referentiel_code_rome", row, FICHE_RULES):
             continue
-        if not DIGITS.match(v["code_ogr"]):
-            bad("rome_fiche", "referentiel_code_rome", row.line, "code_ogr", "code OGR non numérique", v)
-            continue
-        if not v["libelle_rome"].strip():
-            bad("rome_fiche", "referentiel_code_rome", row.line, "libelle_rome", "libellé vide", v)
-            continue
-        key = (version, v["code_rome"])
-        if key in fiches.rows:
-            bad("rome_fiche", "referentiel_code_rome", row.line, "code_rome", "code ROME en double", v)
-            continue
-        fiches.origin[key] = (export_file("referentiel_code_rome", checks.suffix), row.line)
-        fiches.rows[key] = {
-            "rome_version": version,
-            "code_rome": v["code_rome"],
-            "code_ogr": int(v["code_ogr"]),
-            "libelle": v["libelle_rome"].strip(),
-            "code_fiche_metier": _none(v["code_fiche_metier"]),
-            "grand_domaine_code": None,
-            "grand_domaine_libelle": None,
-            "domaine_code": None,
-            "domaine_libelle": None,
-            "riasec_majeur": None,
-            "riasec_mineur": None,
-            "transition_eco": _none(v["transition_eco"]),
-            "transition_num": _none(v["transition_num"]),
-            "transition_demo": _none(v["transition_demo"]),
-            "emploi_reglemente": _flag(v["emploi_reglemente"]),
-            "emploi_cadre": _flag(v["emploi_cadre"]),
-        }
+        checks.keep(
+            fiches,
+            "referentiel_code_rome",
+            row,
+            (version, v["code_rome"]),
+            {
+                "rome_version": version,
+                "code_rome": v["code_rome"],
+                "code_ogr": int(v["code_ogr"]),
+                "libelle": v["libelle_rome"].strip(),
+                "code_fiche_metier": _none(v["code_fiche_metier"]),
+                "grand_domaine_code": None,
+                "grand_domaine_libelle": None,
+                "domaine_code": None,
+                "domaine_libelle": None,
+                "riasec_majeur": None,
+                "riasec_mineur": None,
+                "transition_eco": _none(v["transition_eco"]),
+                "transition_num": _none(v["transition_num"]),
+                "transition_demo": _none(v["transition_demo"]),
+                "emploi_reglemente": _flag(v["emploi_reglemente"]),
+                "emploi_cadre": _flag(v["emploi_cadre"]),
+            },
+            duplicate="code ROME en double",
+        )
     return fiches
 
 
@@ -147,11 +178,7 @@ def add_riasec(checks: Checks, fiches: Entity, rows: list[Row]) -> None:
         if not checks.check_rome("rome_fiche", "referentiel_code_rome_riasec", row):
             continue
         v = row.values
-        for fld in ("riasec_majeur", "riasec_mineur"):
-            if v[fld] not in RIASEC:
-                checks.bad("rome_fiche", "referentiel_code_rome_riasec", row.line, fld, "lettre RIASEC inconnue", v)
-                break
-        else:
+        if not checks.faulty("rome_fiche", "referentiel_code_rome_riasec", row, RIASEC_RULES):
             fiches.rows[(checks.version, v["code_rome"])].update(
                 riasec_majeur=_none(v["riasec_majeur"]), riasec_mineur=_none(v["riasec_mineur"])
             )
@@ -159,34 +186,31 @@ def add_riasec(checks: Checks, fiches: Entity, rows: list[Row]) -> None:
 
 def read_appellations(checks: Checks, rows: list[Row]) -> Entity:
     """``referentiel_appellation``: one appellation a row, on a fiche read."""
-    version, bad = checks.version, checks.bad
+    version, file = checks.version, "referentiel_appellation"
     appellations = Entity(RomeAppellation.__table__, ("rome_version", "code_ogr"))  # type: ignore[arg-type]
+    rules = (OGR_RULE, ("libelle_appellation_long", str.strip, "libellé vide"))
     for row in rows:
         v = row.values
-        if not DIGITS.match(v["code_ogr"]):
-            bad("rome_appellation", "referentiel_appellation", row.line, "code_ogr", "code OGR non numérique", v)
+        if checks.faulty("rome_appellation", file, row, rules) or not checks.check_rome("rome_appellation", file, row):
             continue
-        if not v["libelle_appellation_long"].strip():
-            bad("rome_appellation", "referentiel_appellation", row.line, "libelle_appellation_long", "libellé vide", v)
-            continue
-        if not checks.check_rome("rome_appellation", "referentiel_appellation", row):
-            continue
-        key = (version, int(v["code_ogr"]))
-        if key in appellations.rows:
-            bad("rome_appellation", "referentiel_appellation", row.line, "code_ogr", "appellation en double", v)
-            continue
-        appellations.origin[key] = (export_file("referentiel_appellation", checks.suffix), row.line)
-        appellations.rows[key] = {
-            "rome_version": version,
-            "code_ogr": int(v["code_ogr"]),
-            "code_rome": v["code_rome"],
-            "libelle_long": v["libelle_appellation_long"].strip(),
-            "libelle_court": (v["libelle_appellation_court"] or v["libelle_appellation_long"]).strip(),
-            "classification": _none(v["classification"]),
-            "emploi_reglemente": _flag(v["emploi_reglemente"]),
-            "emploi_cadre": _flag(v["emploi_cadre"]),
-            "peu_usite": _flag(v["peu_usite"]),
-        }
+        checks.keep(
+            appellations,
+            file,
+            row,
+            (version, int(v["code_ogr"])),
+            {
+                "rome_version": version,
+                "code_ogr": int(v["code_ogr"]),
+                "code_rome": v["code_rome"],
+                "libelle_long": v["libelle_appellation_long"].strip(),
+                "libelle_court": (v["libelle_appellation_court"] or v["libelle_appellation_long"]).strip(),
+                "classification": _none(v["classification"]),
+                "emploi_reglemente": _flag(v["emploi_reglemente"]),
+                "emploi_cadre": _flag(v["emploi_cadre"]),
+                "peu_usite": _flag(v["peu_usite"]),
+            },
+            duplicate="appellation en double",
+        )
     return appellations
 
 
@@ -196,7 +220,7 @@ def read_items(
     """``item``: one skill, knowledge or work context a row; its kind from its rubrique, its categories
     from ``referentiel_competence`` and ``referentiel_savoir``, a context's type from
     ``referentiel_contexte_travail``."""
-    version, bad = checks.version, checks.bad
+    version = checks.version
     items = Entity(RomeItem.__table__, ("rome_version", "code_ogr"))  # type: ignore[arg-type]
     categories: dict[str, tuple[str | None, str | None]] = {}
     for row in competences:
@@ -209,11 +233,7 @@ def read_items(
     contexts = {row.values["code_ogr"]: row.values["libelle_type_cont_trav"] for row in contexts_rows}
     for row in items_rows:
         v = row.values
-        if not DIGITS.match(v["code_ogr"]):
-            bad("rome_item", "item", row.line, "code_ogr", "code OGR non numérique", v)
-            continue
-        if not v["libelle"].strip():
-            bad("rome_item", "item", row.line, "libelle", "libellé vide", v)
+        if checks.faulty("rome_item", "item", row, (OGR_RULE, ("libelle", str.strip, "libellé vide"))):
             continue
         if v["code_rubrique"] in RUBRIQUE_KIND:
             kind = RUBRIQUE_KIND[v["code_rubrique"]]
@@ -221,17 +241,22 @@ def read_items(
         elif v["code_rubrique"] == "" and v["code_ogr"] in contexts:
             kind, cat, sub = "contexte", contexts[v["code_ogr"]], None
         else:
-            bad("rome_item", "item", row.line, "code_rubrique", "rubrique inconnue", v)
+            checks.bad("rome_item", "item", row.line, "code_rubrique", "rubrique inconnue", v)
             continue
-        items.origin[(version, int(v["code_ogr"]))] = (export_file("item", checks.suffix), row.line)
-        items.rows[(version, int(v["code_ogr"]))] = {
-            "rome_version": version,
-            "code_ogr": int(v["code_ogr"]),
-            "libelle": v["libelle"].strip(),
-            "kind": kind,
-            "categorie": cat,
-            "sous_categorie": sub,
-        }
+        checks.keep(
+            items,
+            "item",
+            row,
+            (version, int(v["code_ogr"])),
+            {
+                "rome_version": version,
+                "code_ogr": int(v["code_ogr"]),
+                "libelle": v["libelle"].strip(),
+                "kind": kind,
+                "categorie": cat,
+                "sous_categorie": sub,
+            },
+        )
     return items
 
 
@@ -257,17 +282,20 @@ def read_fiche_items(checks: Checks, links: list[Row], coherence: list[Row], ite
                 v,
             )
             continue
-        fiche_items.origin[(version, v["code_rome"], int(v["code_ogr"]))] = (
-            export_file("liens_rome_referentiels", checks.suffix),
-            row.line,
+        key = (version, v["code_rome"], int(v["code_ogr"]))
+        checks.keep(
+            fiche_items,
+            "liens_rome_referentiels",
+            row,
+            key,
+            {
+                "rome_version": version,
+                "code_rome": v["code_rome"],
+                "code_ogr": int(v["code_ogr"]),
+                "bloc": int(v["code_compo_bloc"]),
+                "coeur_metier": coeur.get((v["code_rome"], v["code_ogr"])),
+            },
         )
-        fiche_items.rows[(version, v["code_rome"], int(v["code_ogr"]))] = {
-            "rome_version": version,
-            "code_rome": v["code_rome"],
-            "code_ogr": int(v["code_ogr"]),
-            "bloc": int(v["code_compo_bloc"]),
-            "coeur_metier": coeur.get((v["code_rome"], v["code_ogr"])),
-        }
     return fiche_items
 
 
@@ -282,45 +310,46 @@ def read_mobilities(checks: Checks, rows: list[Row]) -> Entity:
             and checks.check_rome("rome_mobility", "rubrique_mobilite", row, "code_rome_cible")
         ):
             continue
-        if not DIGITS.match(v["numero_ordre"]):
-            checks.bad("rome_mobility", "rubrique_mobilite", row.line, "numero_ordre", "ordre non numérique", v)
+        if checks.faulty(
+            "rome_mobility", "rubrique_mobilite", row, (("numero_ordre", DIGITS.match, "ordre non numérique"),)
+        ):
             continue
-        mobilities.origin[(version, v["code_rome"], v["code_rome_cible"])] = (
-            export_file("rubrique_mobilite", checks.suffix),
-            row.line,
+        key = (version, v["code_rome"], v["code_rome_cible"])
+        checks.keep(
+            mobilities,
+            "rubrique_mobilite",
+            row,
+            key,
+            {
+                "rome_version": version,
+                "code_rome": v["code_rome"],
+                "code_rome_cible": v["code_rome_cible"],
+                "ordre": int(v["numero_ordre"]),
+            },
         )
-        mobilities.rows[(version, v["code_rome"], v["code_rome_cible"])] = {
-            "rome_version": version,
-            "code_rome": v["code_rome"],
-            "code_rome_cible": v["code_rome_cible"],
-            "ordre": int(v["numero_ordre"]),
-        }
     return mobilities
 
 
 def read_texts(checks: Checks, rows: list[Row]) -> Entity:
     """``texte``: a fiche's definition and access sentences, by position."""
-    version, bad = checks.version, checks.bad
+    version = checks.version
     texts = Entity(RomeText.__table__, ("rome_version", "code_rome", "kind", "position"))  # type: ignore[arg-type]
     for row in rows:
         v = row.values
-        if not checks.check_rome("rome_text", "texte", row):
+        if not checks.check_rome("rome_text", "texte", row) or checks.faulty("rome_text", "texte", row, TEXT_RULES):
             continue
-        if v["libelle_type_texte"] not in {"definition", "acces_metier"}:
-            bad("rome_text", "texte", row.line, "libelle_type_texte", "type de texte inconnu", v)
-            continue
-        if not DIGITS.match(v["position_phrase"]):
-            bad("rome_text", "texte", row.line, "position_phrase", "position non numérique", v)
-            continue
-        texts.origin[(version, v["code_rome"], v["libelle_type_texte"], int(v["position_phrase"]))] = (
-            export_file("texte", checks.suffix),
-            row.line,
+        key = (version, v["code_rome"], v["libelle_type_texte"], int(v["position_phrase"]))
+        checks.keep(
+            texts,
+            "texte",
+            row,
+            key,
+            {
+                "rome_version": version,
+                "code_rome": v["code_rome"],
+                "kind": v["libelle_type_texte"],
+                "position": int(v["position_phrase"]),
+                "text": _clean_text(v["libelle_texte"]),
+            },
         )
-        texts.rows[(version, v["code_rome"], v["libelle_type_texte"], int(v["position_phrase"]))] = {
-            "rome_version": version,
-            "code_rome": v["code_rome"],
-            "kind": v["libelle_type_texte"],
-            "position": int(v["position_phrase"]),
-            "text": _clean_text(v["libelle_texte"]),
-        }
     return texts

@@ -49,3 +49,16 @@ def test_the_one_distance_is_the_great_circle_distance() -> None:
     assert 390 < haversine_km(48.853, 2.3499, 45.7578, 4.832) < 394
     assert haversine_km(45.0, 5.0, 45.0, 5.0) == 0.0
     assert abs(haversine_km(0.0, 0.0, 0.0, 180.0) - 20015.1) < 1  # half the equator, mean radius
+
+
+def test_the_importers_resolver_reads_a_catalogues_city_within_its_postcode_area(session: Session) -> None:
+    from passerelles.places.resolver import CommuneIndex
+
+    index = CommuneIndex.load(session.connection())
+    assert index.named_in_postcode_area(None, "42000", "ST ETIENNE") == "42218"
+    # A CEDEX postcode is no commune's: the one commune of that name in its département.
+    assert index.named_in_postcode_area(None, "42961", "Saint-Étienne Cedex 9") == "42218"
+    assert index.named_in_postcode_area("42218", None, None) == "42218"
+    assert index.named_in_postcode_area(None, "42000", "Atlantide") is None
+    assert index.named_in_postcode_area(None, None, "Saint-Étienne") is None  # a name alone is not enough here
+    assert index.coordinates("42218")[0] is not None

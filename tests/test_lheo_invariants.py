@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.dialects import sqlite
 
 from passerelles.importing.sync import bind_ahead
-from passerelles.places.names import name_key
+from passerelles.places.resolver import CommuneIndex
 from passerelles.trainings.lheo.reader import ParsedFormation
 from passerelles.trainings.lheo.references import References
 from passerelles.trainings.lheo.stream import read_catalogue
@@ -26,7 +26,7 @@ DIALECT = sqlite.dialect()  # pysqlite: the driver path that converts values ahe
 
 
 def references() -> References:
-    return References(communes={"35238": (48.1119, -1.6819)}, by_postcode={("35000", name_key("Rennes")): "35238"})
+    return References(places=CommuneIndex([("35238", "Rennes", ["35000"], 222_485, 48.1119, -1.6819)]))
 
 
 def read(path: Path, refs: References | None = None) -> list[ParsedFormation]:

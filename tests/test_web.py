@@ -140,9 +140,7 @@ def test_every_api_query_error_names_its_parameter(client: TestClient) -> None:
 def test_api_validation_reasons_are_in_french(client: TestClient) -> None:
     # The interface speaks French: pydantic's own messages ("Input should be…") never reach a person.
     too_big = client.get("/api/v1/emploi/offres/3000000000").json()["error"]
-    assert too_big["details"] == [
-        {"field": "path.offer_id", "reason": "doit être inférieur ou égal à 2147483647"}
-    ]
+    assert too_big["details"] == [{"field": "path.offer_id", "reason": "doit être inférieur ou égal à 2147483647"}]
     body = client.post("/api/v1/parcours", json={"age": "nan", "rayon_km": []}).json()["error"]
     reasons = {d["field"]: d["reason"] for d in body["details"]}
     assert reasons["body.age"] == "nombre entier attendu"

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from passerelles.clitools import JsonOpt, dump, find, open_engine, refuse
 from passerelles.db import make_sessionmaker
 from passerelles.pathways.schemas import Profile
 from passerelles.pathways.services import build_rulebook, plan, resolve_diploma
-from passerelles.places.models import Commune
+from passerelles.places.services import place_index
 
 
 def parcours(
@@ -89,13 +88,8 @@ def parcours(
 
 
 def _commune_code(session: Session, text: str) -> str:
-    if session.get(Commune, text) is not None:
-        return text
-    found = session.scalars(
-        select(Commune)
-        .where(func.lower(Commune.name) == text.strip().lower())
-        .order_by(Commune.population.desc().nulls_last())
-    ).first()
+    """The commune a person names (INSEE code, postcode or name), as the planner's page reads it."""
+    found = place_index(session).find_commune(text)
     if found is None:
         refuse(f"commune inconnue : « {text} »")
-    return str(found.code_insee)
+    return found.code_insee

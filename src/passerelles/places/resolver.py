@@ -6,6 +6,10 @@ city, else the most specific then the most populous); else a city name (keyed by
 :func:`passerelles.places.names.name_key`) that designates one commune only. A code or postcode that matches
 no commune rejects the record (:class:`~passerelles.importing.report.RecordError`); a record with no usable
 place is kept without a commune.
+
+:meth:`CommuneIndex.named_in_postcode_area` is the stricter rule of the training catalogues (LHÉO), whose
+places name their city: the city's name must match, within the postcode or, for a CEDEX or outdated
+postcode, as the only commune of that name in the postcode's département.
 """
 
 from __future__ import annotations
@@ -24,6 +28,20 @@ from passerelles.places.models import Commune
 from passerelles.places.names import name_key
 
 POSTCODE = re.compile(r"^[0-9]{5}$")
+
+
+def departements_of_postcode(postcode: str) -> tuple[str, ...]:
+    """The départements a postcode can lie in (Corsica's 20xxx are in 2A or 2B; overseas use three digits)."""
+    if postcode.startswith("97"):
+        return (postcode[:3],)
+    if postcode.startswith("20"):
+        return ("2A", "2B")
+    return (postcode[:2],)
+
+
+def departement_of_commune(code_insee: str) -> str:
+    """The COG writes a commune's département as its code's prefix (three characters overseas)."""
+    return code_insee[:3] if code_insee.startswith("97") else code_insee[:2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +88,26 @@ class CommuneIndex:
 
     def __len__(self) -> int:
         return len(self.by_code)
+
+    def coordinates(self, code: str) -> tuple[float | None, float | None]:
+        """A known commune's centre (latitude, longitude), ``(None, None)`` when the COG gives none."""
+        _, lat, lon = self.by_code[code]
+        return lat, lon
+
+    def named_in_postcode_area(self, code: str | None, postcode: str | None, city: str | None) -> str | None:
+        """A known INSEE code; else the commune of that postcode whose name is the city's; else, for a CEDEX
+        or outdated postcode, the only commune of the city's name in the postcode's département(s)."""
+        if code and code in self.by_code:
+            return code
+        if not city or not postcode:
+            return None
+        wanted = name_key(city)
+        for candidate in self.by_postcode.get(postcode, ()):
+            if name_key(self.by_code[candidate][0]) == wanted:
+                return candidate
+        areas = departements_of_postcode(postcode)
+        named = [c for c in self.by_name.get(wanted, ()) if departement_of_commune(c) in areas]
+        return named[0] if len(named) == 1 else None
 
     def _place(self, code: str, postcode: str | None) -> ResolvedPlace:
         name, lat, lon = self.by_code[code]

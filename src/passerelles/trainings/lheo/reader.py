@@ -341,7 +341,7 @@ class RecordReader:
                     f"commune inconnue : « {place.city or ''} »" + (f" ({where})" if where else ""),
                 )
             if latitude is None or longitude is None:
-                latitude, longitude = self.refs.communes[commune_code]
+                latitude, longitude = self.refs.places.coordinates(commune_code)
         modality_code = text_of(action.find(L.modality))
         if modality_code is not None and modality_code not in MODALITY:
             raise RecordError(ap + L.modality, f"code de modalité inconnu : « {modality_code} »")

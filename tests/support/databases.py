@@ -34,9 +34,10 @@ GEO_DIR = SHARED_DATA / "geo_fr"
 REFERENCE_DIR = PROJECT_ROOT / "data"
 PG_ADMIN_URL = os.environ.get("PASSERELLES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
-# DROP DATABASE waits for a checkpoint: one at a time, 80 databases took 50 to 80 s at the end of the session;
-# sent together over this many connections they share a few checkpoints (a few seconds).
-DROP_CONNECTIONS = 20
+# DROP DATABASE waits for a checkpoint, which writes to disk what the databases still there hold: dropped one
+# at a time, the 80 databases of tests/accounts took 50 to 80 s at the end of the session. Dropped all at once,
+# they share one checkpoint with nothing of theirs left to write; this many connections are left to others.
+SPARE_CONNECTIONS = 30
 
 
 def pg_available() -> bool:
@@ -123,12 +124,25 @@ class DatabaseFactory:
         names = []
         for backend, engine in self.created:
             engine.dispose()
-            if backend == "postgresql":
+            if backend == "postgresql" and engine.url.database:
                 names.append(engine.url.database)
         if names:
-            with ThreadPoolExecutor(max_workers=min(len(names), DROP_CONNECTIONS)) as pool:
+            names = self._largest_first(names)  # past the first round, what is left has been written already
+            with ThreadPoolExecutor(max_workers=min(len(names), self._free_connections())) as pool:
                 list(pool.map(lambda name: self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'), names))
         self.admin.dispose()
+
+    def _largest_first(self, names: list[str]) -> list[str]:
+        query = text("select datname from pg_database where datname = any(:names) order by pg_database_size(oid) desc")
+        with self.admin.connect() as conn:
+            return list(conn.scalars(query, {"names": names}))
+
+    def _free_connections(self) -> int:
+        """How many connections the drops may open at once: the server's free ones, less a spare for others."""
+        query = "select current_setting('max_connections')::int - (select count(*) from pg_stat_activity)"
+        with self.admin.connect() as conn:
+            free = int(conn.scalar(text(query)) or 0)
+        return max(4, free - SPARE_CONNECTIONS)
 
 
 class Clones:

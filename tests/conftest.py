@@ -2,32 +2,26 @@
 
 PostgreSQL runs against the server at 127.0.0.1:5432 (user postgres, trust auth). Outside CI a missing
 server skips those tests; under CI=true it is an error, so the PostgreSQL run cannot silently vanish.
+The helpers (database factory, template builders, world, mailbox…) live in ``tests/support``.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from passerelles.accounts.services import use_password_hasher
 from passerelles.app import create_app
-from passerelles.db import make_engine, make_sessionmaker, migrate
-from passerelles.reference.loader import load_reference
-from passerelles.settings import PROJECT_ROOT, Settings
-
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
-ROME_DIR = SHARED_DATA / "rome_v460"
-GEO_DIR = SHARED_DATA / "geo_fr"
-REFERENCE_DIR = PROJECT_ROOT / "data"
-PG_ADMIN_URL = os.environ.get("PASSERELLES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-BACKENDS = ["sqlite", "postgresql"]
+from passerelles.settings import Settings
+from tests.support.accounts import TEST_PASSWORD_HASHER_PARAMETERS
+from tests.support.databases import BACKENDS, DatabaseFactory, build_loaded_database, pg_available
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,82 +34,17 @@ def session_secret_key() -> Iterator[str]:
         yield key
 
 
-def _pg_available() -> bool:
-    try:
-        eng = create_engine(PG_ADMIN_URL)
-        with eng.connect() as conn:
-            conn.execute(text("select 1"))
-        eng.dispose()
-        return True
-    except Exception:
-        return False
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> None:
+    use_password_hasher(PasswordHasher(**TEST_PASSWORD_HASHER_PARAMETERS))
 
 
 @pytest.fixture(scope="session")
 def pg_ok() -> bool:
-    ok = _pg_available()
+    ok = pg_available()
     if not ok and os.environ.get("CI") == "true":
         pytest.fail("PostgreSQL à 127.0.0.1:5432 injoignable : sous CI=true, les tests PostgreSQL doivent tourner")
     return ok
-
-
-class DatabaseFactory:
-    """Creates empty migrated databases of a given backend, and drops them at the end."""
-
-    def __init__(self, tmp: Path, pg_ok: bool) -> None:
-        self.tmp = tmp
-        self.pg_ok = pg_ok
-        self.created: list[tuple[str, Engine]] = []
-
-    def url(self, backend: str) -> str:
-        name = f"passerelles_test_{uuid.uuid4().hex[:12]}"
-        if backend == "sqlite":
-            return f"sqlite:///{self.tmp / (name + '.sqlite3')}"
-        if not self.pg_ok:
-            pytest.skip("PostgreSQL indisponible")
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-    def __call__(self, backend: str) -> Engine:
-        url = self.url(backend)
-        engine = make_engine(url)
-        migrate(engine)
-        self.created.append((backend, engine))
-        return engine
-
-    def clone(self, backend: str, template: Engine) -> Engine:
-        """A copy of a prepared database (file copy, or CREATE DATABASE … TEMPLATE), dropped at the end.
-
-        ``template`` must have no open connection (dispose it after preparing it)."""
-        name = f"passerelles_test_{uuid.uuid4().hex[:12]}"
-        if backend == "sqlite":
-            source = Path(str(template.url.database))
-            target = source.with_name(name + ".sqlite3")
-            shutil.copyfile(source, target)
-            url = f"sqlite:///{target}"
-        else:
-            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.url.database}"'))
-            admin.dispose()
-            url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        engine = make_engine(url)
-        self.created.append((backend, engine))
-        return engine
-
-    def close(self) -> None:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT") if self.pg_ok else None
-        for backend, engine in self.created:
-            name = engine.url.database
-            engine.dispose()
-            if backend == "postgresql" and admin is not None:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if admin is not None:
-            admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -126,24 +55,17 @@ def databases(tmp_path_factory: pytest.TempPathFactory, pg_ok: bool) -> Iterator
 
 
 @pytest.fixture
-def empty_engine(request: pytest.FixtureRequest, databases: DatabaseFactory) -> Engine:
+def empty_engine(request: pytest.FixtureRequest, databases: DatabaseFactory) -> Iterator[Engine]:
     """A fresh migrated database for tests that write (importers); parametrised by ``backend``."""
-    return databases(request.param)
+    engine = databases(request.param)
+    yield engine
+    databases.release(engine)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def loaded_engine(request: pytest.FixtureRequest, databases: DatabaseFactory) -> Engine:
     """A database with the reference data, the whole ROME 4.60 export and the communes, shared read-only."""
-    from passerelles.places.importer import import_communes
-    from passerelles.rome.importer import import_rome
-
-    engine = databases(request.param)
-    with make_sessionmaker(engine)() as session:
-        load_reference(session, REFERENCE_DIR)
-        session.commit()
-    import_rome(engine, str(ROME_DIR))
-    import_communes(engine, GEO_DIR)
-    return engine
+    return build_loaded_database(databases(request.param))
 
 
 @pytest.fixture
@@ -161,17 +83,16 @@ def session(loaded_engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
-def client_factory(loaded_engine: Engine):  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
-
+def loaded_client(loaded_engine: Engine) -> TestClient:
+    """One client of an app on the loaded database, for the whole session."""
     settings = Settings(database_url=loaded_engine.url.render_as_string(hide_password=False), environment="test")
     app = create_app(settings, engine=loaded_engine)
     return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture
-def client(client_factory):  # type: ignore[no-untyped-def]
-    return client_factory
+def client(loaded_client: TestClient) -> TestClient:
+    return loaded_client
 
 
 @pytest.fixture
@@ -199,17 +120,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"Tests sur {engine} : {c.get('passed', 0)} réussis, {c.get('failed', 0)} en échec, "
             f"{c.get('skipped', 0)} sautés"
         )
-
-
-# argon2id at its smallest cost (1 pass, 8 KiB, 1 lane) for the whole suite: hundreds of accounts are created
-# and logged in. The production parameters are unchanged and asserted in tests/accounts/test_accounts.py.
-TEST_PASSWORD_HASHER_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
-
-
-@pytest.fixture(scope="session", autouse=True)
-def cheap_password_hashing() -> None:
-    from argon2 import PasswordHasher
-
-    from passerelles.accounts.services import use_password_hasher
-
-    use_password_hasher(PasswordHasher(**TEST_PASSWORD_HASHER_PARAMETERS))

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,10 @@ from passerelles.rome.importer import import_rome
 from passerelles.rome.models import RomeAppellation, RomeFiche, RomeFicheItem, RomeItem, RomeMobility, RomeText
 from passerelles.sources.models import Source
 from passerelles.trainings.models import Provider, Training, TrainingSession
+from tests.support.databases import BACKENDS, ROME_DIR, SHARED_DATA, Clones, DatabaseFactory, reference_clones
 
-from .conftest import BACKENDS, ROME_DIR, SHARED_DATA, DatabaseFactory
-from .test_lheo import Clones, catalogue, formation_xml, session_xml
-from .test_offers_import import FT_FEED, Templates, ft_offers
+from .test_lheo import catalogue, formation_xml, lheo_clones, session_xml
+from .test_offers_import import COMMUNE_ROWS, FT_FEED, ft_offers
 
 FICHES = "unix_referentiel_code_rome_v460_utf8.csv"
 APPELLATIONS = "unix_referentiel_appellation_v460_utf8.csv"
@@ -87,30 +88,18 @@ def rejects_of(path: Path) -> list[dict[str, str]]:
 # ---------------------------------------------------------------- ROME 4.60, the real export
 
 
-class RomeTemplates:
-    """Per backend: a database holding the two required files of the real export, cloned for each test."""
-
-    def __init__(self, databases: DatabaseFactory) -> None:
-        self.databases = databases
-        self.built: dict[str, Engine] = {}
-
-    def clone(self, backend: str, tmp: Path) -> Engine:
-        if backend not in self.built:
-            template = self.databases(backend)
-            import_rome(template, str(export(tmp / "template")))
-            template.dispose()
-            self.built[backend] = template
-        return self.databases.clone(backend, self.built[backend])
-
-
 @pytest.fixture(scope="module")
-def rome_templates(databases: DatabaseFactory) -> RomeTemplates:
-    return RomeTemplates(databases)
+def rome_templates(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Clones:
+    """Per backend: a database holding the two required files of the real export, cloned for each test."""
+    folder = tmp_path_factory.mktemp("rome-template")
+    return Clones(databases, "rome-minimal", lambda engine: import_rome(engine, str(export(folder))))
 
 
 @pytest.fixture(params=BACKENDS)
-def rome_engine(request: pytest.FixtureRequest, rome_templates: RomeTemplates, tmp_path: Path) -> Engine:
-    return rome_templates.clone(request.param, tmp_path)
+def rome_engine(request: pytest.FixtureRequest, rome_templates: Clones, databases: DatabaseFactory) -> Iterator[Engine]:
+    engine = rome_templates(request.param)
+    yield engine
+    databases.release(engine)
 
 
 def export(folder: Path, **files: bytes) -> Path:
@@ -180,18 +169,14 @@ def test_rome_huge_cell_rejects_its_row_and_deletes_nothing(rome_engine: Engine,
 # ---------------------------------------------------------------- offers, from the fixtures
 
 
-@pytest.fixture(scope="module")
-def offer_templates(databases: DatabaseFactory) -> Templates:
-    return Templates(databases)
-
-
 @pytest.fixture(params=BACKENDS)
-def offers_engine(request: pytest.FixtureRequest, offer_templates: Templates, tmp_path: Path) -> Engine:
+def offers_engine(request: pytest.FixtureRequest, databases: DatabaseFactory, tmp_path: Path) -> Iterator[Engine]:
     """A database holding 120 open France Travail offers (the fixture's six, twenty times)."""
-    engine = offer_templates.clone(request.param)
+    engine = reference_clones(databases, COMMUNE_ROWS)(request.param)
     code, out = cli(engine, "import", "offres", str(write_jsonl(tmp_path / "base.jsonl", many())), "--full")
     assert code == 0, out
-    return engine
+    yield engine
+    databases.release(engine)
 
 
 def many(n: int = 20) -> list[dict[str, Any]]:
@@ -321,19 +306,15 @@ def test_a_failed_run_is_recorded(offers_engine: Engine, tmp_path: Path, monkeyp
 # ---------------------------------------------------------------- LHÉO, the real samples
 
 
-@pytest.fixture(scope="module")
-def lheo_clones(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Clones:
-    return Clones(databases, tmp_path_factory.mktemp("lheo-bad"))
-
-
 @pytest.fixture(params=BACKENDS)
-def lheo_engine(request: pytest.FixtureRequest, lheo_clones: Clones, tmp_path: Path) -> Engine:
+def lheo_engine(request: pytest.FixtureRequest, databases: DatabaseFactory, tmp_path: Path) -> Iterator[Engine]:
     """A database holding the real BTS sample and 40 generated formations (one session each)."""
-    engine = lheo_clones(request.param)
+    engine = lheo_clones(databases)(request.param)
     for path in (LHEO_DIR / "exemple-bts-onisep.xml", write_xml(tmp_path / "catalogue.xml", range(40))):
         code, out = cli(engine, "import", "lheo", str(path))
         assert code == 0, out
-    return engine
+    yield engine
+    databases.release(engine)
 
 
 def write_xml(path: Path, numbers: range, **kwargs: Any) -> Path:

@@ -55,7 +55,7 @@ def test_metier_and_certification_commands(loaded_engine: Engine) -> None:
 
 
 def test_import_rome_json_report_on_reimport(loaded_engine: Engine) -> None:
-    from .conftest import ROME_DIR
+    from tests.support.databases import ROME_DIR
 
     code, out = run(loaded_engine, "import", "rome", str(ROME_DIR), "--json")
     assert code == 0, out
@@ -73,7 +73,7 @@ def test_import_rome_json_report_on_reimport(loaded_engine: Engine) -> None:
 
 @pytest.mark.parametrize("empty_engine", ["sqlite", "postgresql"], indirect=True)
 def test_data_status_lists_each_feed_with_its_latest_import(empty_engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from .conftest import SHARED_DATA
+    from tests.support.databases import SHARED_DATA
 
     lheo = SHARED_DATA / "lheo"
     sample = lheo / "exemple-photographe.xml"

@@ -24,8 +24,7 @@ from passerelles.demo.generator import (
 from passerelles.demo.tools import luhn_valid
 from passerelles.demo.world import sector_rome_codes
 from passerelles.offers.importer.normalise import structure_type_from_name
-
-from .conftest import REFERENCE_DIR, SHARED_DATA
+from tests.support.databases import REFERENCE_DIR, SHARED_DATA
 
 etree = pytest.importorskip("lxml.etree")
 

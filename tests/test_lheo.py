@@ -26,18 +26,21 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, func, select, text
 
 from passerelles.certifications.models import Certification
-from passerelles.db import make_sessionmaker
 from passerelles.importing.sync import row_hash
-from passerelles.places.models import Commune
-from passerelles.reference.loader import load_reference
 from passerelles.trainings.lheo import MAX_TEXT_BYTES, TRUNCATED, ImportRefused, XmlGuard, import_lheo
 from passerelles.trainings.models import Provider, Training, TrainingSession
 from passerelles.trainings.schemas import PROVIDER_RULES, SESSION_RULES, TRAINING_RULES, Rule, check_record
-
-from .conftest import BACKENDS, REFERENCE_DIR, SHARED_DATA, DatabaseFactory
+from tests.support.databases import (
+    BACKENDS,
+    SHARED_DATA,
+    Clones,
+    DatabaseFactory,
+    commune,
+    reference_clones,
+)
 
 LHEO_DIR = SHARED_DATA / "lheo"
 NS_23 = "http://lheo.gouv.fr/2.3"
@@ -56,54 +59,25 @@ COMMUNES = [
 # ---------------------------------------------------------------- databases
 
 
-class Clones:
-    """One prepared template per backend, cloned for each test (file copy, or CREATE DATABASE … TEMPLATE)."""
-
-    def __init__(self, databases: DatabaseFactory, tmp: Path) -> None:
-        self.databases = databases
-        self.tmp = tmp
-        self.templates: dict[str, Engine] = {}
-
-    def template(self, backend: str) -> Engine:
-        if backend not in self.templates:
-            engine = self.databases(backend)
-            with make_sessionmaker(engine)() as session:
-                load_reference(session, REFERENCE_DIR)
-                session.commit()
-            with engine.begin() as conn:
-                conn.execute(
-                    insert(Commune),
-                    [
-                        {
-                            "code_insee": code,
-                            "name": name,
-                            "departement_code": dep,
-                            "postcodes": postcodes,
-                            "population": None,
-                            "latitude": lat,
-                            "longitude": lon,
-                            "row_hash": "test",
-                        }
-                        for code, name, dep, postcodes, lat, lon in COMMUNES
-                    ],
-                )
-            engine.dispose()  # SQLite: the last connection closed folds the WAL into the file
-            self.templates[backend] = engine
-        return self.templates[backend]
-
-    def __call__(self, backend: str) -> Engine:
-        return self.databases.clone(backend, self.template(backend))  # dropped with the others at the end
-
-
 @pytest.fixture(scope="module")
-def clones(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clones]:
-    yield Clones(databases, tmp_path_factory.mktemp("lheo"))  # the DatabaseFactory drops the clones
+def clones(databases: DatabaseFactory) -> Clones:
+    return lheo_clones(databases)
 
 
 @pytest.fixture
-def engine(request: pytest.FixtureRequest, clones: Clones) -> Engine:
+def engine(request: pytest.FixtureRequest, clones: Clones, databases: DatabaseFactory) -> Iterator[Engine]:
     """A database with the reference data and the communes of these tests; parametrised by backend."""
-    return clones(request.param)
+    engine = clones(request.param)
+    yield engine
+    databases.release(engine)
+
+
+def lheo_clones(databases: DatabaseFactory) -> Clones:
+    """Copies of a database with the reference data and the communes of these tests."""
+    return reference_clones(
+        databases,
+        [commune(code, name, dep, lat, lon, postcodes=postcodes) for code, name, dep, postcodes, lat, lon in COMMUNES],
+    )
 
 
 def store(engine: Engine) -> dict[str, set[str]]:

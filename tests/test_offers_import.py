@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, delete, event, func, insert, select, text
+from sqlalchemy import Engine, delete, event, func, select, text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.schema import Table
 
-from passerelles.db import make_sessionmaker
 from passerelles.importing.report import ImportRefused, ImportReport
 from passerelles.offers.client import FranceTravailClient, FranceTravailError
 from passerelles.offers.importer import import_offers
@@ -36,11 +35,7 @@ from passerelles.offers.importer.normalise import (
     working_time,
 )
 from passerelles.offers.models import Employer, JobOffer
-from passerelles.places.models import Commune
-from passerelles.reference.loader import load_reference
-from passerelles.settings import PROJECT_ROOT
-
-from .conftest import BACKENDS, DatabaseFactory
+from tests.support.databases import BACKENDS, DatabaseFactory, build_reference_database, commune, reference_clones
 
 FIXTURES = Path(__file__).parent / "fixtures" / "offres"
 FT_FEED = FIXTURES / "ft_resultats.json"
@@ -65,44 +60,22 @@ COMMUNES = [
 ]
 
 
+COMMUNE_ROWS = [
+    commune(code, name, dep, lat, lon, postcodes=postcodes, population=population)
+    for code, name, dep, postcodes, population, lat, lon in COMMUNES
+]
+
+
 def prepare(engine: Engine) -> Engine:
-    with make_sessionmaker(engine)() as session:
-        load_reference(session, PROJECT_ROOT / "data")
-        session.commit()
-    columns = ("code_insee", "name", "departement_code", "postcodes", "population", "latitude", "longitude")
-    with engine.begin() as conn:
-        conn.execute(
-            insert(cast(Table, Commune.__table__)),
-            [{**dict(zip(columns, c, strict=True)), "row_hash": "test"} for c in COMMUNES],
-        )
-    return engine
-
-
-class Templates:
-    """One migrated database per backend with the reference data and the communes, built once; each test
-    gets a fresh copy of it (loading the reference data takes seconds, copying a database does not)."""
-
-    def __init__(self, databases: DatabaseFactory) -> None:
-        self.databases = databases
-        self.built: dict[str, Engine] = {}
-
-    def clone(self, backend: str) -> Engine:
-        if backend not in self.built:
-            template = prepare(self.databases(backend))  # skips when PostgreSQL is unavailable
-            template.dispose()  # SQLite checkpoints its WAL; PostgreSQL copies only an unused template
-            self.built[backend] = template
-        return self.databases.clone(backend, self.built[backend])
-
-
-@pytest.fixture(scope="module")
-def templates(databases: DatabaseFactory) -> Templates:
-    return Templates(databases)
+    return build_reference_database(engine, COMMUNE_ROWS)
 
 
 @pytest.fixture
-def engine(request: pytest.FixtureRequest, templates: Templates) -> Engine:
+def engine(request: pytest.FixtureRequest, databases: DatabaseFactory) -> Iterator[Engine]:
     """A fresh database with régions, départements and the fixtures' communes; parametrised by backend."""
-    return templates.clone(request.param)
+    engine = reference_clones(databases, COMMUNE_ROWS)(request.param)
+    yield engine
+    databases.release(engine)
 
 
 def offers(engine: Engine) -> dict[str, RowMapping]:

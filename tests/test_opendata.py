@@ -20,8 +20,7 @@ from passerelles.opendata.fetch import FetchError, fetch
 from passerelles.opendata.registry import Dataset, load_registry
 from passerelles.opendata.status import dataset_status
 from passerelles.settings import Settings
-
-from .conftest import BACKENDS, REFERENCE_DIR, ROME_DIR, SHARED_DATA
+from tests.support.databases import BACKENDS, REFERENCE_DIR, ROME_DIR, SHARED_DATA
 
 ONISEP = SHARED_DATA / "onisep" / "romeMetier_onisep_rome.csv"
 

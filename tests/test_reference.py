@@ -10,8 +10,7 @@ import pytest
 import yaml
 
 from passerelles.reference.reader import InvalidReferenceData, read_directory
-
-from .conftest import GEO_DIR, REFERENCE_DIR, SHARED_DATA
+from tests.support.databases import GEO_DIR, REFERENCE_DIR, SHARED_DATA
 
 SEED_OCCUPATIONS = [
     "accompagnant-educatif-et-social",

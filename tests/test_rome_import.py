@@ -14,8 +14,7 @@ from sqlalchemy import Engine, func, select
 from passerelles.importing.report import ImportRefused
 from passerelles.rome.importer import import_rome
 from passerelles.rome.models import RomeAppellation, RomeFiche, RomeFicheItem, RomeMobility, RomeText
-
-from .conftest import BACKENDS, ROME_DIR
+from tests.support.databases import BACKENDS, ROME_DIR
 
 FICHES = "unix_referentiel_code_rome_v460_utf8.csv"
 APPELLATIONS = "unix_referentiel_appellation_v460_utf8.csv"

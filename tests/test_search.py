@@ -14,6 +14,7 @@ import math
 import subprocess
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +43,16 @@ from passerelles.search.text import analyze, analyze_spans, spans_of, typo_budge
 from passerelles.settings import PROJECT_ROOT, Settings
 from passerelles.trainings.lheo import import_lheo
 from passerelles.trainings.models import TrainingSession
-from tests.conftest import REFERENCE_DIR, SHARED_DATA, DatabaseFactory
+from tests.support.databases import REFERENCE_DIR, SHARED_DATA, DatabaseFactory
 
 TODAY = dt.date(2026, 11, 2)
 JUDGEMENTS = Path(__file__).parent / "fixtures" / "search_judgements.yaml"
 
 
 @pytest.fixture(scope="module")
-def search_db(loaded_engine: Engine, databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def search_db(
+    loaded_engine: Engine, databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """A clone of the loaded database with 800 generated sessions and 2 000 generated offers."""
     loaded_engine.dispose()  # CREATE DATABASE … TEMPLATE needs no open connection to the template
     engine = databases.clone(loaded_engine.dialect.name, loaded_engine)
@@ -59,7 +62,8 @@ def search_db(loaded_engine: Engine, databases: DatabaseFactory, tmp_path_factor
     write_offers(offers, offers=2000, seed=11, today=TODAY, data_dir=SHARED_DATA)
     import_lheo(engine, catalogue, is_demo=True)
     import_offers(engine, offers, fmt="france_travail", is_demo=True)
-    return engine
+    yield engine
+    databases.release(engine)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from passerelles.search.schemas import QUERY_PARAMS, SearchQuery
 from passerelles.search.services import IndexReplica, open_backend
 from passerelles.search.text import analyze
 from passerelles.settings import Settings
-from tests.conftest import BACKENDS
+from tests.support.databases import BACKENDS
 
 DICTIONARY = "groups:\n  - terms: [zorglub]\n    means: [aide soignant]\n    source: https://example.org/glossaire\n"
 

@@ -27,7 +27,7 @@ from passerelles.trainings import services as trainings
 from passerelles.trainings import sessions as training_sessions
 from passerelles.trainings.models import Provider, Training, TrainingSession
 from passerelles.trainings.schemas import TrainingQuery
-from tests.conftest import DatabaseFactory
+from tests.support.databases import DatabaseFactory
 
 TODAY = dt.date.today()
 NOW = dt.datetime.now(dt.UTC)
@@ -169,6 +169,7 @@ def seeded(loaded_engine: Engine, databases: DatabaseFactory) -> Iterator[tuple[
     engine = databases.clone(loaded_engine.dialect.name, loaded_engine)
     ids = _seed(engine)
     yield engine, ids
+    databases.release(engine)
 
 
 @pytest.fixture

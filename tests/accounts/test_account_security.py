@@ -26,8 +26,9 @@ from passerelles.accounts.schemas import AccountCreate
 from passerelles.alerts.models import SavedSearch
 from passerelles.app import create_app
 from passerelles.settings import Settings
-from tests.accounts.conftest import PASSWORD, Mailbox, World, _free_port, login
-from tests.conftest import TEST_PASSWORD_HASHER_PARAMETERS
+from tests.support.accounts import PASSWORD, TEST_PASSWORD_HASHER_PARAMETERS, World, login
+from tests.support.mail import Mailbox
+from tests.support.net import free_port
 
 LOGIN = "/api/v1/comptes/connexion"
 # The key every development and test install signed with before issue 14 (it was in the public source).
@@ -261,7 +262,7 @@ def test_registration_answers_the_same_for_a_known_address_and_tells_its_owner(
     assert new_page.text == known_page.text and "existe déjà" not in known_page.text
 
     # Mail server down: the same refusal for both (nothing created for the new address).
-    down = TestClient(create_app(settings.model_copy(update={"smtp_port": _free_port()}), engine=engine))
+    down = TestClient(create_app(settings.model_copy(update={"smtp_port": free_port()}), engine=engine))
     a, b = register("troisieme@example.org", down), register(known, down)
     assert a.status_code == b.status_code == 503 and a.json() == b.json()
     assert db.scalar(select(Account).where(Account.email == "troisieme@example.org")) is None
@@ -286,7 +287,7 @@ def test_password_reset_answers_the_same_for_known_and_unknown_addresses(
     assert mailbox.to(unknown) == []
 
     # Mail server down: still the same answer (before issue 14, 503 for a known address only).
-    down = TestClient(create_app(settings.model_copy(update={"smtp_port": _free_port()}), engine=engine))
+    down = TestClient(create_app(settings.model_copy(update={"smtp_port": free_port()}), engine=engine))
     a, b = forgot(known, down), forgot(unknown, down)
     assert (a.status_code, a.json()) == (b.status_code, b.json()) == (202, {"status": "ok"})
     down.cookies.set("passerelles_csrf", "jeton-de-test")

@@ -13,7 +13,8 @@ from passerelles.accounts.models import Account, LoginAttempt, UserSession
 from passerelles.accounts.security import CSRF_COOKIE, SESSION_COOKIE
 from passerelles.app import create_app
 from passerelles.settings import Settings
-from tests.accounts.conftest import PASSWORD, Mailbox, World, login, page_csrf
+from tests.support.accounts import PASSWORD, World, login, page_csrf
+from tests.support.mail import Mailbox
 
 
 def test_register_confirm_then_login_through_pages(client: TestClient, mailbox: Mailbox, db: Session) -> None:

@@ -11,8 +11,9 @@ from passerelles.alerts.models import SavedSearch
 from passerelles.certifications.models import Certification
 from passerelles.settings import Settings
 from passerelles.trainings.models import Training, TrainingSession
-from tests.accounts.conftest import Mailbox, World, login, page_csrf
 from tests.accounts.test_employers import post_offer
+from tests.support.accounts import World, login, page_csrf
+from tests.support.mail import Mailbox
 
 
 def _send(settings: Settings) -> str:

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from passerelles.accounts.security import SESSION_COOKIE
 from passerelles.webforms import FIELD_LABELS
-from tests.accounts.conftest import World, login
+from tests.support.accounts import World, login
 
 
 def test_api_never_fails_on_generated_input(app: Any, world: World) -> None:

@@ -36,8 +36,8 @@ from passerelles.employers import job_datings, memberships
 from passerelles.employers import services as employers
 from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn
 from passerelles.offers.models import Employer
-from tests.accounts.conftest import PASSWORD, World, login
 from tests.accounts.test_employers import third_employer
+from tests.support.accounts import PASSWORD, World, login
 
 ROLES = [
     "anonyme",

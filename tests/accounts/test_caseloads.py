@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from passerelles.caseloads.models import FileAccess, OutcomeEvent, PersonFile
 from passerelles.db import Base
 from passerelles.settings import Settings
-from tests.accounts.conftest import Mailbox, World, login, page_csrf
+from tests.support.accounts import World, login, page_csrf
+from tests.support.mail import Mailbox
 
 TODAY = dt.date.today()
 

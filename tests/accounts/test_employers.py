@@ -20,8 +20,9 @@ from passerelles.employers.models import Application
 from passerelles.occupations.models import Occupation
 from passerelles.offers.models import JobOffer
 from passerelles.settings import Settings
-from tests.accounts.conftest import PASSWORD, Mailbox, World, login, page_csrf
 from tests.accounts.test_caseloads import new_file
+from tests.support.accounts import PASSWORD, World, login, page_csrf
+from tests.support.mail import Mailbox
 
 
 def post_offer(client: TestClient, csrf: str, **extra: object) -> int:

@@ -27,7 +27,7 @@ from passerelles.app import create_app
 from passerelles.exports import csv_text, safe_cell
 from passerelles.http import uvicorn_options
 from passerelles.settings import Settings
-from tests.accounts.conftest import World, login
+from tests.support.accounts import World, login
 
 BIG = 3_000_000_000  # above PostgreSQL's integer (2**31 - 1)
 

@@ -24,8 +24,9 @@ from passerelles.employers import services as employers
 from passerelles.employers.models import Application, EmployerProfile
 from passerelles.employers.schemas import ApplicationIn, OfferIn
 from passerelles.offers.models import Employer
-from tests.accounts.conftest import PASSWORD, Mailbox, World, login, page_csrf
-from tests.conftest import BACKENDS, DatabaseFactory
+from tests.support.accounts import PASSWORD, World, login, page_csrf
+from tests.support.databases import BACKENDS, DatabaseFactory
+from tests.support.mail import Mailbox
 
 SIRET = "73282932000074"  # the world's EHPAD Les Tilleuls: public, like every SIRET
 FEED_SIRET = "55200000000000"  # a structure created by an offers feed, nobody administers it

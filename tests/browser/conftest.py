@@ -14,51 +14,37 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from passerelles.app import create_app
-from passerelles.db import make_sessionmaker
-from passerelles.reference.loader import load_reference
-from passerelles.settings import PROJECT_ROOT, Settings
-from tests.conftest import GEO_DIR, REFERENCE_DIR, ROME_DIR, SHARED_DATA, DatabaseFactory
-
-CHROMIUM = Path(os.environ.get("PASSERELLES_CHROMIUM", "/usr/bin/chromium"))
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-SCREENSHOTS = ARTIFACTS / "screenshots"
-AXE_REPORT = ARTIFACTS / "axe-results.json"
-DEMO_SESSIONS = 600
-DEMO_OFFERS = 1500
-
-
-def _missing(message: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} : sous CI=true, les tests navigateur doivent tourner")
-    pytest.skip(message)
+from passerelles.demo.generator import write_lheo_catalogue, write_offers
+from passerelles.offers.importer import import_offers
+from passerelles.settings import Settings
+from passerelles.trainings.lheo import import_lheo
+from tests.support.browser import (
+    ARTIFACTS,
+    AXE,
+    AXE_REPORT,
+    CHROMIUM,
+    DEMO_OFFERS,
+    DEMO_SESSIONS,
+    SCREENSHOTS,
+    AxeReport,
+    missing,
+)
+from tests.support.databases import SHARED_DATA, DatabaseFactory, build_loaded_database
+from tests.support.net import free_port
 
 
 @pytest.fixture(scope="session")
 def browser_db(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    from passerelles.demo.generator import write_lheo_catalogue, write_offers
-    from passerelles.offers.importer import import_offers
-    from passerelles.places.importer import import_communes
-    from passerelles.rome.importer import import_rome
-    from passerelles.trainings.lheo import import_lheo
-
-    engine = databases("sqlite")
-    with make_sessionmaker(engine)() as session:
-        load_reference(session, REFERENCE_DIR)
-        session.commit()
-    import_rome(engine, str(ROME_DIR))
-    import_communes(engine, GEO_DIR)
+    engine = build_loaded_database(databases("sqlite"))
     folder = tmp_path_factory.mktemp("demo")
     today = dt.date.today()
     catalogue, offers = folder / "catalogue.xml", folder / "offres.jsonl"
@@ -67,13 +53,6 @@ def browser_db(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFact
     import_lheo(engine, catalogue, is_demo=True, xsd=SHARED_DATA / "lheo" / "lheo-2.3.xsd")
     import_offers(engine, offers, fmt="france_travail", is_demo=True)
     return engine
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +70,7 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
     browser_db: Engine = request.getfixturevalue("browser_db")
     settings = Settings(database_url=browser_db.url.render_as_string(hide_password=False), environment="test")
     app = create_app(settings, engine=browser_db)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -110,9 +89,9 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        _missing(f"Chromium absent ({CHROMIUM}) : apt-get install -y chromium")
+        missing(f"Chromium absent ({CHROMIUM}) : apt-get install -y chromium")
     if not AXE.exists():
-        _missing(f"axe-core absent ({AXE}) : npm ci")
+        missing(f"axe-core absent ({AXE}) : npm ci")
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -138,32 +117,6 @@ def page(browser: Any, live_server: str) -> Iterator[Any]:
         context.close()
 
 
-class AxeReport:
-    """axe-core results per page, written to test-artifacts/axe-results.json for the closing note."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, dict[str, Any]] = {}
-
-    def check(self, page: Any, name: str) -> list[dict[str, Any]]:
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate(
-            "async () => await axe.run(document, {resultTypes: ['violations'],"
-            " runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
-        )
-        violations = result["violations"]
-        counts: dict[str, int] = {}
-        for v in violations:
-            counts[v["impact"] or "unknown"] = counts.get(v["impact"] or "unknown", 0) + 1
-        self.pages[name] = {
-            "url": page.url,
-            "violations_by_impact": counts,
-            "violations": [
-                {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": len(v["nodes"])} for v in violations
-            ],
-        }
-        return [v for v in violations if v["impact"] in ("serious", "critical")]
-
-
 @pytest.fixture(scope="session")
 def axe_report() -> Iterator[AxeReport]:
     report = AxeReport()
@@ -178,9 +131,3 @@ def axe_report() -> Iterator[AxeReport]:
                 previous = {}
         previous.update(report.pages)
         AXE_REPORT.write_text(json.dumps(previous, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
-
-
-def shot(page: Any, name: str, *, full_page: bool = True) -> Path:
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from passerelles.accounts import services
 from passerelles.accounts.schemas import AccountCreate, PlatformIn, StructureIn
 from passerelles.db import make_sessionmaker
-from tests.browser.conftest import AxeReport, shot
+from tests.support.browser import AxeReport, shot
 
 PASSWORD = "correct horse battery staple"
 OFFER_TITLE = "Aide-soignant de nuit — navigateur"

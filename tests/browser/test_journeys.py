@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, AxeReport, shot
+from tests.support.browser import SCREENSHOTS, AxeReport, shot
 
 OCCUPATION = "aide-soignant"
 

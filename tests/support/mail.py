@@ -1,0 +1,37 @@
+"""The mailbox behind the tests' real SMTP server (aiosmtpd): what was sent, to whom, with which links."""
+
+from __future__ import annotations
+
+import re
+import threading
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+from passerelles.accounts.mail import wait_for_pending
+
+
+class Mailbox:
+    """aiosmtpd handler keeping every message received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        wait_for_pending()  # mails sent in the background (password reset) have arrived
+        return [m for m in self.messages if m["To"] == address]
+
+    def link(self, address: str, path: str) -> str:
+        """The last link to ``path`` sent to ``address`` (path and query only)."""
+        for message in reversed(self.to(address)):
+            body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+            found = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"[^\s]*)", body)
+            if found:
+                return found.group(1)
+        raise AssertionError(f"aucun lien {path} envoyé à {address}")

@@ -162,3 +162,22 @@ def test_a_broken_fiche_or_missing_files_never_delete_what_is_stored(tmp_path: P
     assert report.totals.removed == 0 and report.totals.updated == 0
     after = {m: count(empty_engine, m) for m in before}
     assert after == before  # nothing lost: the rejected fiches and the unread files' rows are kept
+
+
+@pytest.mark.parametrize("empty_engine", BACKENDS, indirect=True)
+def test_removing_a_fiche_that_kept_rows_still_name_is_refused_whole(tmp_path: Path, empty_engine: Engine) -> None:
+    # The export drops a fiche while the files of its items, texts and mobilities are absent: their stored
+    # rows are kept, so the fiche cannot go. Refused as a whole, with a French reason; nothing changes.
+    import_rome(empty_engine, str(ROME_DIR))
+    before = {m: count(empty_engine, m) for m in (RomeFiche, RomeAppellation, RomeFicheItem, RomeMobility, RomeText)}
+    export = tmp_path / "without-k1306"
+    export.mkdir()
+    for name, code in ((FICHES, '"K1306"'), (APPELLATIONS, None)):
+        lines = (ROME_DIR / name).read_text("utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not (code and line.startswith(code)) and '"K1306"' not in line]
+        (export / name).write_text("".join(kept), "utf-8")
+
+    with pytest.raises(ImportRefused, match="base inchangée"):
+        import_rome(empty_engine, str(export))
+
+    assert {m: count(empty_engine, m) for m in before} == before

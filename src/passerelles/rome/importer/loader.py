@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.schema import Table
 
 from passerelles.importing.limits import ImportLimits
@@ -147,10 +148,18 @@ def import_rome(
         checksum = export_checksum(directory, suffix)
     if progress:
         progress("Comparaison avec la base et écriture…")
-    with engine.begin() as conn:
-        load_entities(conn, version, entities, report, limits, force)
-        if not dry_run:
-            _record_source(conn, version, source, checksum, report)
+    try:
+        with engine.begin() as conn:
+            load_entities(conn, version, entities, report, limits, force)
+            if not dry_run:
+                _record_source(conn, version, source, checksum, report)
+    except IntegrityError:
+        # Rows kept because their file is absent or had rejects still point to a fiche this export removes:
+        # the whole transaction is rolled back, and the input refused rather than half applied.
+        raise ImportRefused(
+            "cet export retire des fiches auxquelles renvoient encore des lignes gardées (fichier absent ou "
+            "rejeté) ; import refusé, base inchangée : fournir l'export complet"
+        ) from None
     return report
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import pytest
@@ -100,8 +101,9 @@ def command_paths(command: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[
             yield from command_paths(sub, (*prefix, name))
 
 
+@cache
 def app_routes() -> dict[str, set[str]]:
-    """Path template → methods, for every route of the app (static files aside)."""
+    """Path template → methods, for every route of the app (static files aside); the app is built once."""
     app = create_app(Settings(database_url="sqlite://", environment="test"))
     routes: dict[str, set[str]] = {}
     for route in iter_route_contexts(app.routes):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.imports import imports
+
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "passerelles"
 
@@ -29,19 +31,7 @@ def _rel(path: Path) -> str:
 
 def _imports(path: Path) -> list[tuple[str, bool]]:
     """The passerelles modules a file imports, each with whether the import sits inside a function."""
-    found: list[tuple[str, bool]] = []
-
-    def visit(node: ast.AST, in_function: bool) -> None:
-        for child in ast.iter_child_nodes(node):
-            inside = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
-            if isinstance(child, ast.ImportFrom) and (child.module or "").startswith("passerelles"):
-                found.append((child.module or "", in_function))
-            elif isinstance(child, ast.Import):
-                found.extend((a.name, in_function) for a in child.names if a.name.startswith("passerelles"))
-            visit(child, inside)
-
-    visit(ast.parse(path.read_text(encoding="utf-8")), False)
-    return found
+    return [(i.module, i.in_function) for i in imports(path) if i.module.startswith("passerelles")]
 
 
 @pytest.mark.parametrize("path", SERVICE_MODULES, ids=_rel)

@@ -4,5 +4,6 @@
 - ``net``: a free local port;
 - ``mail``: the mailbox behind the local SMTP server;
 - ``accounts``: the accounts' world (platforms, counsellors, a person, an employer), logging in, CSRF tokens;
-- ``browser``: the axe-core report and screenshots of the browser tests.
+- ``browser``: the axe-core report and screenshots of the browser tests;
+- ``imports``: the imports a source file makes (ast), for the tests of the code's shape.
 """

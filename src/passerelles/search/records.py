@@ -69,11 +69,6 @@ def _new_document(kind: str, i: int, title: str) -> dict[str, Any]:
     return {"key": f"{kind}:{i}", "type": kind, "names": _joined(title), "weight": TYPE_WEIGHT[kind]}
 
 
-def _where(city: Any, commune: Any, departement: Any, lat: Any, lon: Any, demo: Any) -> dict[str, Any]:
-    """The place of a session or offer as its payload keeps it (and whether it is demonstration data)."""
-    return {"city": city, "commune": commune, "departement": departement, "lat": lat, "lon": lon, "demo": bool(demo)}
-
-
 def _document_json(doc: dict[str, Any], payload: dict[str, Any]) -> str:
     """A document as tantivy's JSON, its stored payload base64-encoded in the bytes field."""
     doc["payload"] = base64.b64encode(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()).decode()
@@ -135,11 +130,18 @@ class RecordContext:
             doc["lat"], doc["lon"] = float(lat), float(lon)
         add_tiered(doc, bucket_of("training", start_day))
         when = f"du {start_day[8:10]}/{start_day[5:7]}/{start_day[:4]}" if start_day else "dates à venir"
+        # The place's keys written out, as in offer_json, not merged from a helper's dict: this runs once
+        # per row, for a million rows.
         payload = {
             "title": title,
             "url": f"/api/v1/search/documents/training:{i}",
             "subtitle": f"Session de formation, {city or 'lieu à préciser'}, {when}",
-            **_where(city, commune, dept, lat, lon, demo),
+            "city": city,
+            "commune": commune,
+            "departement": dept,
+            "lat": lat,
+            "lon": lon,
+            "demo": bool(demo),
             "text": title,
             "start": start_day,
             "end": _iso_day(end),
@@ -196,7 +198,12 @@ class RecordContext:
             "url": f"/api/v1/search/documents/offer:{i}",
             "subtitle": f"Offre d'emploi, {contract or 'contrat à préciser'}, {city or 'lieu à préciser'}",
             "rome_codes": [code] if code else [],
-            **_where(city, commune, dept, lat, lon, demo),
+            "city": city,
+            "commune": commune,
+            "departement": dept,
+            "lat": lat,
+            "lon": lon,
+            "demo": bool(demo),
             "text": description or title,
             "published": stamp,
             "contract": contract,

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from passerelles.errors import InvalidRequest, NotFound, validation_details
 from passerelles.search.gazetteer import UnknownPlace
 from passerelles.search.schemas import (
+    FIELD_PARAMS,
     MAX_PAGE,
     Modality,
     ResultType,
@@ -24,22 +25,6 @@ from passerelles.search.schemas import (
 from passerelles.web import Search
 
 router = APIRouter(tags=["recherche"])
-# The query parameter of each field of SearchQuery named otherwise, for the details of a 422.
-PARAMETERS = {
-    "types": "type",
-    "radius_km": "rayon",
-    "level": "niveau",
-    "route": "voie",
-    "modality": "modalite",
-    "contract": "contrat",
-    "working_time": "temps",
-    "start_from": "debut_min",
-    "start_to": "debut_max",
-    "published_since": "publie_depuis",
-    "sort": "tri",
-    "per_page": "limit",
-    "facets": "facettes",
-}
 
 
 @router.get("/search", response_model=SearchResponse)
@@ -97,7 +82,7 @@ async def search(
         )
         result = backend.query(request)
     except ValidationError as exc:
-        details = validation_details(exc.errors(), PARAMETERS)
+        details = validation_details(exc.errors(), FIELD_PARAMS)
         raise InvalidRequest(details, "; ".join(f"{d['field']} : {d['reason']}" for d in details)) from None
     except UnknownPlace as exc:
         raise InvalidRequest.on("commune", str(exc), str(exc)) from None

@@ -148,3 +148,10 @@ def test_api_validation_reasons_are_in_french(client: TestClient) -> None:
         assert not detail["reason"].startswith(("Input should", "Field required", "Value error")), detail
     bad_page = client.get("/api/v1/formations", params={"page": "x"}).json()["error"]
     assert all("should" not in d["reason"] for d in bad_page["details"]), bad_page
+
+
+def test_search_page_names_a_bad_filter_in_french(client: TestClient) -> None:
+    page = client.get("/recherche", params={"q": "aide", "niveau": "12", "page": "x"})
+    assert page.status_code == 200
+    assert "Filtre invalide : niveau : niveau 12 inconnu" in page.text
+    assert "Value error" not in page.text and "Input should" not in page.text

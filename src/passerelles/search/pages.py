@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
+from passerelles.errors import validation_details
 from passerelles.occupations.services import list_occupations
 from passerelles.search.facets import FACET_TITLES
 from passerelles.search.fields import FACET_FIELDS
@@ -56,7 +57,8 @@ def search_page(request: Request, backend: Search) -> Any:
         if q or len(data) > 2:
             page = backend.query(query)
     except ValidationError as exc:
-        error = "Filtre invalide : " + "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}" for e in exc.errors())
+        details = validation_details(exc.errors(), FIELD_PARAMS)
+        error = "Filtre invalide : " + "; ".join(f"{d['field']} : {d['reason']}" for d in details)
         query = SearchQuery(q=q)
     except UnknownPlace as exc:
         error = str(exc)[:1].upper() + str(exc)[1:]

@@ -510,7 +510,9 @@ def require_role(actor: Account | None, *roles: str) -> Account:
 
 
 def constant_time_equal(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+    """Two tokens compared in constant time. Text that is not ASCII (a header or cookie may carry any
+    Latin-1, a query any Unicode) is never a token: hmac.compare_digest would raise on it."""
+    return bool(a) and bool(b) and str(a).isascii() and str(b).isascii() and hmac.compare_digest(str(a), str(b))
 
 
 def sign(settings: Settings, payload: str) -> str:
@@ -518,4 +520,4 @@ def sign(settings: Settings, payload: str) -> str:
 
 
 def check_signature(settings: Settings, payload: str, signature: str) -> bool:
-    return hmac.compare_digest(sign(settings, payload), signature or "")
+    return constant_time_equal(sign(settings, payload), signature)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -57,11 +58,13 @@ PERSONAL_PREFIXES = (
     "/job-datings",
     "/alertes",
 )
-FRAME_ANCESTORS = "frame-ancestors 'none'"
+FRAME_ANCESTORS = b"frame-ancestors 'none'"
+# One pattern compiled once (run on every request): a prefix, then the end of the path, "/" or ".".
+_PERSONAL = re.compile("(?:" + "|".join(re.escape(p) for p in PERSONAL_PREFIXES) + r")(?:[/.]|\Z)")
 
 
 def is_personal(path: str) -> bool:
-    return any(path == p or path.startswith((p + "/", p + ".")) for p in PERSONAL_PREFIXES)
+    return _PERSONAL.match(path) is not None
 
 
 class _Refused(Exception):
@@ -275,12 +278,12 @@ def _secure_headers(headers: list[tuple[bytes, bytes]], *, private: bool) -> lis
     for key, value in headers:
         name = key.lower()
         if name == b"content-security-policy" and b"frame-ancestors" not in value.lower():
-            value = value.rstrip(b"; ") + b"; " + FRAME_ANCESTORS.encode()
+            value = value.rstrip(b"; ") + b"; " + FRAME_ANCESTORS
         if name == b"cache-control" and private:
             continue
         out.append((key, value))
     if b"content-security-policy" not in names:
-        out.append((b"content-security-policy", FRAME_ANCESTORS.encode()))
+        out.append((b"content-security-policy", FRAME_ANCESTORS))
     if b"x-frame-options" not in names:
         out.append((b"x-frame-options", b"DENY"))
     if b"x-content-type-options" not in names:

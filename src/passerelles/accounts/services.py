@@ -15,7 +15,7 @@ import threading
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from passerelles.accounts.mail import in_background, send_mail
 from passerelles.accounts.models import Account, AccountToken, LoginAttempt, Platform, UserSession
@@ -379,20 +379,19 @@ def _failures(session: Session, key: str, since: dt.datetime, *, reset_by_succes
     For an account, a success ends its run of failures: its owner who mistyped then logged in starts
     afresh (someone guessing without the password never gets a success). For an address, successes never
     reset anything: logging in to one's own account between guesses on others does not help."""
-    start = since
-    if reset_by_success:
-        last_success = session.scalar(
-            select(func.max(LoginAttempt.at)).where(LoginAttempt.key == key, LoginAttempt.success.is_(True))
-        )
-        start = max(since, aware(last_success)) if last_success else since
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.key == key, LoginAttempt.success.is_(False), LoginAttempt.at > start)
-        )
-        or 0
+    query = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.key == key, LoginAttempt.success.is_(False), LoginAttempt.at > since)
     )
+    if reset_by_success:
+        # The last success, in the same query (an inner alias: the outer rows are failures).
+        success = aliased(LoginAttempt)
+        last_success = (
+            select(func.max(success.at)).where(success.key == key, success.success.is_(True)).scalar_subquery()
+        )
+        query = query.where(LoginAttempt.at > func.coalesce(last_success, since))
+    return session.scalar(query) or 0
 
 
 def authenticate(session: Session, settings: Settings, email: str, password: str, ip: str) -> Account:
@@ -511,7 +510,9 @@ def require_role(actor: Account | None, *roles: str) -> Account:
 
 
 def constant_time_equal(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+    """Two tokens compared in constant time. Text that is not ASCII (a header or cookie may carry any
+    Latin-1, a query any Unicode) is never a token: hmac.compare_digest would raise on it."""
+    return bool(a) and bool(b) and str(a).isascii() and str(b).isascii() and hmac.compare_digest(str(a), str(b))
 
 
 def sign(settings: Settings, payload: str) -> str:
@@ -519,4 +520,4 @@ def sign(settings: Settings, payload: str) -> str:
 
 
 def check_signature(settings: Settings, payload: str, signature: str) -> bool:
-    return hmac.compare_digest(sign(settings, payload), signature or "")
+    return constant_time_equal(sign(settings, payload), signature)

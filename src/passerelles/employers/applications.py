@@ -143,9 +143,10 @@ def set_status(session: Session, actor: Account, application_id: int, status: st
     """The employer answers. A hire becomes one « embauche » step of the person's timeline (the dashboard
     counts it): recorded once per application, withdrawn if the status leaves « embauche », so toggling
     embauche → non retenue → embauche leaves one hire, not two."""
-    require_structure(session, actor)
-    app = visible_application(session, actor, application_id)
-    if app is None:
+    employer_id = require_structure(session, actor)  # an employer's answer only; the membership read once
+    app = session.get(Application, application_id)
+    offer = session.get(JobOffer, app.offer_id) if app is not None else None
+    if app is None or offer is None or offer.employer_id != employer_id:
         return None
     if status not in APPLICATION_STATUSES:
         raise InvalidInput("status", f"Statut inconnu : {status}")
@@ -155,8 +156,7 @@ def set_status(session: Session, actor: Account, application_id: int, status: st
         # Conditional update: of two simultaneous « embauche », one records the hire.
         if _mark_hire(session, app.id, Application.hired_at.is_(None), hired_at=at):
             file = session.get(PersonFile, app.file_id)
-            offer = session.get(JobOffer, app.offer_id)
-            assert file is not None and offer is not None
+            assert file is not None
             step = caseloads.add_step_internal(
                 session, actor, file, StepIn(kind="embauche", on=dt.date.today(), detail=offer.title)
             )

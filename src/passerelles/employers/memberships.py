@@ -14,7 +14,6 @@ creates structures from feeds, so naming a SIRET gives nothing by itself.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from typing import Any, cast
 
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from passerelles.accounts.mail import send_mail
 from passerelles.accounts.models import MEMBERSHIP_ROLES, MEMBERSHIP_STATUSES, Account, EmployerMembership
-from passerelles.accounts.services import AccessDenied, InvalidInput, aware, now
+from passerelles.accounts.services import AccessDenied, InvalidInput, aware, digest, now
 from passerelles.accounts.structures import administered_clause, is_administered
 from passerelles.employers.schemas import ClaimOut, MembershipOut
 from passerelles.offers.models import Employer
@@ -58,7 +57,11 @@ def _not_active_message(session: Session, actor: Account) -> str:
     ).first()
     if found is None:
         return "Votre compte n'est rattaché à aucune structure."
-    status, name = found
+    return _claim_message(*found)
+
+
+def _claim_message(status: str, name: str) -> str:
+    """A claim not (or not yet) active, as its claimant reads it."""
     if status == "refused":
         return f"Votre demande de rattachement à {name} a été refusée."
     return f"Votre demande de rattachement à {name} est en attente de validation."
@@ -98,12 +101,8 @@ def own_claim(session: Session, actor: Account) -> ClaimOut:
         raise AccessDenied("Votre compte n'est rattaché à aucune structure.")
     m, employer = found
     administered = m.status == "pending" and is_administered(session, employer.id)
-    if m.status == "active":
-        message = f"Vous agissez pour {employer.name}."
-    elif m.status == "refused":
-        message = f"Votre demande de rattachement à {employer.name} a été refusée."
-    else:
-        message = f"Votre demande de rattachement à {employer.name} est en attente de validation."
+    active = m.status == "active"
+    message = f"Vous agissez pour {employer.name}." if active else _claim_message(m.status, employer.name)
     return ClaimOut(
         structure_name=employer.name,
         siret=employer.siret,
@@ -208,10 +207,6 @@ def decide_as_admin(session: Session, actor: Account, membership_id: int, accept
     return _decide(session, actor, m, accept, "admin", "admin")
 
 
-def _digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def send_claim_invitation(session: Session, settings: Settings, actor: Account) -> ClaimOut:
     """Send the claim to the structure's known contact address, with a single-use link that confirms it."""
     if actor.role != "employeur":
@@ -232,7 +227,7 @@ def send_claim_invitation(session: Session, settings: Settings, actor: Account) 
     if m.claim_sent_at is not None and aware(m.claim_sent_at) > now() - dt.timedelta(minutes=CLAIM_RESEND_MINUTES):
         raise InvalidInput("rattachement", "Une invitation vient d'être envoyée ; réessayez dans une heure.")
     raw = secrets.token_urlsafe(32)
-    m.claim_token_hash, m.claim_sent_at = _digest(raw), now()
+    m.claim_token_hash, m.claim_sent_at = digest(raw), now()
     session.flush()
     send_mail(
         settings,
@@ -261,7 +256,7 @@ def claim_for_token(session: Session, raw: str) -> MembershipOut | None:
 def _claim_by_token(session: Session, raw: str) -> EmployerMembership | None:
     if not raw or len(raw) > 200:
         return None
-    m = session.scalar(select(EmployerMembership).where(EmployerMembership.claim_token_hash == _digest(raw)))
+    m = session.scalar(select(EmployerMembership).where(EmployerMembership.claim_token_hash == digest(raw)))
     if m is None or m.status != "pending" or m.claim_sent_at is None:
         return None
     if aware(m.claim_sent_at) < now() - dt.timedelta(hours=CLAIM_LINK_HOURS):

@@ -115,12 +115,11 @@ _XML_ROOT = re.compile(
 )
 
 
-def check_xml_end(path: Path) -> None:
+def check_xml_end(path: Path, start: bytes) -> None:
     """A plain XML file must end with the end tag of its root element (then only blanks, comments or
-    processing instructions): else it was cut, and nothing of it is loaded."""
-    if is_compressed(path):
-        return  # the end of a compressed file is checked as it is read
-    root = _XML_ROOT.match(head(path, 64 * 1024))
+    processing instructions): else it was cut, and nothing of it is loaded. ``start``: the file's first
+    bytes, read by the caller (the end of a compressed file is checked as it is read, not here)."""
+    root = _XML_ROOT.match(start[: 64 * 1024])
     if root is None:
         return  # no start tag found: the parser says what is wrong
     end = _XML_TAIL.search(tail(path))

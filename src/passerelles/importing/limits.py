@@ -49,6 +49,19 @@ class ImportLimits:
             "en entier"
         ).replace("%", " %")
 
+    def stop_for_rejects(
+        self, name: str, rejected: int, records: int, *, written: bool, encoding: int = 0
+    ) -> str | None:
+        """Before a batch of a streamed file is written: ``None`` within the limits; beyond them
+        :class:`ImportRefused` when nothing was ``written`` yet (the file refused, the store unchanged), else
+        the message of the run that stops there."""
+        if not self.too_many_rejects(rejected, records):
+            return None
+        message = self.rejects_refusal(name, rejected, records, encoding)
+        if not written:
+            raise ImportRefused(message + ", base inchangée")
+        return message
+
     def removal_refusal(self, what: str, removed: int, stored: int) -> str:
         return (
             f"{_n(removed)} {what} sur {_n(stored)} en base seraient retirées par cet import, plus de "

@@ -49,6 +49,19 @@ class ImportLimits:
             "en entier"
         ).replace("%", " %")
 
+    def stop_for_rejects(
+        self, name: str, rejected: int, records: int, *, written: bool, encoding: int = 0
+    ) -> str | None:
+        """Before a batch of a streamed file is written: ``None`` within the limits; beyond them
+        :class:`ImportRefused` when nothing was ``written`` yet (the file refused, the store unchanged), else
+        the message of the run that stops there."""
+        if not self.too_many_rejects(rejected, records):
+            return None
+        message = self.rejects_refusal(name, rejected, records, encoding)
+        if not written:
+            raise ImportRefused(message + ", base inchangée")
+        return message
+
     def removal_refusal(self, what: str, removed: int, stored: int) -> str:
         return (
             f"{_n(removed)} {what} sur {_n(stored)} en base seraient retirées par cet import, plus de "
@@ -115,12 +128,11 @@ _XML_ROOT = re.compile(
 )
 
 
-def check_xml_end(path: Path) -> None:
+def check_xml_end(path: Path, start: bytes) -> None:
     """A plain XML file must end with the end tag of its root element (then only blanks, comments or
-    processing instructions): else it was cut, and nothing of it is loaded."""
-    if is_compressed(path):
-        return  # the end of a compressed file is checked as it is read
-    root = _XML_ROOT.match(head(path, 64 * 1024))
+    processing instructions): else it was cut, and nothing of it is loaded. ``start``: the file's first
+    bytes, read by the caller (the end of a compressed file is checked as it is read, not here)."""
+    root = _XML_ROOT.match(start[: 64 * 1024])
     if root is None:
         return  # no start tag found: the parser says what is wrong
     end = _XML_TAIL.search(tail(path))

@@ -60,6 +60,9 @@ class CommuneIndex:
 
     def __init__(self, rows: Iterable[tuple[str, str, list[str] | None, int | None, float | None, float | None]]):
         self.by_code: dict[str, tuple[str, float | None, float | None]] = {}
+        # Each commune's name key, worked out once here: matching a record's city against the communes of
+        # its postcode then costs a dict look-up per candidate, not a name_key call.
+        self.name_keys: dict[str, str] = {}
         by_postcode: dict[str, list[tuple[int, int, str]]] = {}
         by_name: dict[str, list[str]] = {}
         for code, name, postcodes, population, lat, lon in rows:
@@ -67,7 +70,8 @@ class CommuneIndex:
             for p in postcodes or []:
                 # The most specific commune first (an arrondissement before its city), then the most populous.
                 by_postcode.setdefault(p, []).append((len(postcodes or []), -(population or 0), code))
-            by_name.setdefault(name_key(name), []).append(code)
+            key = self.name_keys[code] = name_key(name)
+            by_name.setdefault(key, []).append(code)
         self.by_postcode = {p: [c for _, _, c in sorted(v)] for p, v in by_postcode.items()}
         self.by_name = by_name
 
@@ -103,7 +107,7 @@ class CommuneIndex:
             return None
         wanted = name_key(city)
         for candidate in self.by_postcode.get(postcode, ()):
-            if name_key(self.by_code[candidate][0]) == wanted:
+            if self.name_keys[candidate] == wanted:
                 return candidate
         areas = departements_of_postcode(postcode)
         named = [c for c in self.by_name.get(wanted, ()) if departement_of_commune(c) in areas]
@@ -120,7 +124,7 @@ class CommuneIndex:
         if len(candidates) > 1 and city:
             wanted = name_key(city)
             for code in candidates:
-                if name_key(self.by_code[code][0]) == wanted:
+                if self.name_keys[code] == wanted:
                     return self._place(code, postcode)
         return self._place(candidates[0], postcode)
 

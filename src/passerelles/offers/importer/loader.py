@@ -250,13 +250,10 @@ def import_offers(
             """Before a batch is written: too many rejects so far refuse the file (written nothing yet:
             ImportRefused; else the run stops here)."""
             nonlocal stopped
-            if not limits.too_many_rejects(counts.rejected, records):
-                return True
-            message = limits.rejects_refusal(path.name, counts.rejected, records, encoding)
-            if ctx.batches == 0:
-                raise ImportRefused(message + ", base inchangée")
-            stopped = message
-            return False
+            stopped = limits.stop_for_rejects(
+                path.name, counts.rejected, records, written=ctx.batches > 0, encoding=encoding
+            )
+            return stopped is None
 
         iterator = iter(items)
         try:

@@ -34,6 +34,8 @@ WHAT = {
 
 
 def _row_hash(values: dict[str, Any]) -> str:
+    """The ROME rows' own hash, not :func:`passerelles.importing.sync.row_hash`: that one hashes other bytes
+    (orjson, compact, UTF-8), and the hashes stored for the ROME rows must stay those computed here."""
     return hashlib.sha1(json.dumps(values, sort_keys=True, default=str).encode(), usedforsecurity=False).hexdigest()
 
 

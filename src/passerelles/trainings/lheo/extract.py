@@ -78,8 +78,8 @@ def check_plain_file(path: Path) -> None:
     first MiB be UTF-8 unless it declares another encoding (a compressed file is checked as it is read)."""
     if is_compressed(path):
         return
-    check_xml_end(path)
     start = head(path, HEAD_BYTES)
+    check_xml_end(path, start)
     declared = _XML_ENCODING.match(start)
     if declared is None or declared.group(1).lower().replace(b"-", b"").replace(b"_", b"") == b"utf8":
         check_encoding(path.name, start, whole=len(start) < HEAD_BYTES)

@@ -140,13 +140,8 @@ def _import(
             nonlocal stopped
             rejected = report.totals.rejected
             records = read + sessions + max(0, rejected - formations_rejected)
-            if not limits.too_many_rejects(rejected, records):
-                return True
-            message = limits.rejects_refusal(file_name, rejected, records)
-            if not loader.committed:
-                raise ImportRefused(message + ", base inchangée")
-            stopped = message
-            return False
+            stopped = limits.stop_for_rejects(file_name, rejected, records, written=loader.committed)
+            return stopped is None
 
         iterator = iter(items)
         try:

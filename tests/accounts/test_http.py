@@ -28,6 +28,7 @@ from passerelles.exports import csv_text, safe_cell
 from passerelles.http import uvicorn_options
 from passerelles.settings import Settings
 from tests.support.accounts import World, login
+from tests.support.net import free_port
 
 BIG = 3_000_000_000  # above PostgreSQL's integer (2**31 - 1)
 
@@ -298,9 +299,7 @@ def test_formula_cells_behind_invisible_characters_are_neutralised(client: TestC
 @contextmanager
 def serving(app: FastAPI, settings: Settings) -> Iterator[int]:
     """``app`` under uvicorn on a free port, started with the options ``passerelles serve`` passes."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **uvicorn_options(settings)
     )

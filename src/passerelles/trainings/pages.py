@@ -12,7 +12,15 @@ from passerelles.exports import csv_text
 from passerelles.trainings import services, sessions
 from passerelles.trainings.schemas import FUNDERS, MODALITIES, RECRUITMENT, TrainingQuery
 from passerelles.web import DbSession, PathId, Search, render
-from passerelles.webforms import FormErrors, error_item, parse_params, parse_valid_part, query_string, render_status
+from passerelles.webforms import (
+    FormErrors,
+    error_item,
+    parse_params,
+    parse_valid_part,
+    query_string,
+    read_place,
+    render_status,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,11 +37,17 @@ def _criteria(q: TrainingQuery, **changes: Any) -> dict[str, Any]:
 @router.get("/formations")
 def trainings_page(request: Request, session: DbSession, backend: Search) -> Any:
     context: dict[str, Any] = {**TRAINING_LABELS, **services.form_options(session), "errors": [], "results": None}
+    place_res, place = read_place(session, request.query_params)
+    context.update(place=place_res, place_text=request.query_params.get("commune", ""))
     try:
         q = parse_params(TrainingQuery, request.query_params)
     except FormErrors as exc:
         context.update(errors=exc.errors, crit=parse_valid_part(TrainingQuery, request.query_params, exc.errors))
         return render_status(request, "trainings/search.html", context, 422)
+    if place_res.error:
+        context.update(errors=[error_item("commune", place_res.error)], crit=q)
+        return render_status(request, "trainings/search.html", context, 422)
+    q = q.model_copy(update=place)
     context["crit"] = q
     try:
         results = services.search_sessions(session, q, backend=backend)

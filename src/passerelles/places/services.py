@@ -482,15 +482,19 @@ def read_place_field(
     return PlaceResolution(""), {"region": region, "departement": departement, "commune": None}
 
 
-def commune_of_field(index: PlaceIndex, text: str | None) -> tuple[PlaceResolution, str | None]:
-    """A field that must name ONE commune (a file's commune, an offer's town): its INSEE code, or ``None``
-    with the resolution's French ``error`` (unknown, a département given, or several communes: to choose)."""
+def commune_of_field(index: PlaceIndex, text: str | None, *, must_pick: bool = False) -> tuple[PlaceResolution, str | None]:
+    """A field that must name ONE commune (the planner's, a file's, an offer's town): its INSEE code and the
+    resolution the picker shows. Among homonyms the most likely is used and the others offered; with
+    ``must_pick`` (a form that records the commune) none is used until the person picks. An unknown name,
+    or a département or région, gives ``None`` and the resolution's French ``error``."""
     res = index.resolve_text(text)
     if res.choice is None:
         return res, None
     communes = [c for c in (res.choice, *res.others) if c.kind == "commune"]
     if not communes:
-        return PlaceResolution(res.text, None, (), "Indiquez une commune (nom, code postal ou code INSEE), pas un département ni une région."), None
-    if len(communes) > 1:
-        return PlaceResolution(res.text, None, tuple(communes), "Plusieurs communes répondent à ce nom : choisissez la vôtre."), None
-    return PlaceResolution(res.text, communes[0]), communes[0].code
+        message = "Indiquez une commune (nom, code postal ou code INSEE), pas un département ni une région."
+        return PlaceResolution(res.text, None, (), message), None
+    if len(communes) > 1 and must_pick:
+        message = "Plusieurs communes répondent à ce nom : choisissez la bonne."
+        return PlaceResolution(res.text, None, tuple(communes), message), None
+    return PlaceResolution(res.text, communes[0], tuple(communes[1:])), communes[0].code

@@ -74,7 +74,12 @@ def test_suggestions_as_one_types(client: TestClient) -> None:
     found = client.get("/api/v1/lieux/suggestions", params={"q": "villeurb"}).json()["suggestions"]
     assert found[0]["code"] == "69266" and found[0]["value"] == "Villeurbanne (69)"
     areas = client.get("/api/v1/lieux/suggestions", params={"q": "rhô"}).json()["suggestions"]
-    assert areas[0] == {"type": "departement", "code": "69", "value": "Rhône (69)", "label": "le département Rhône (69)"}
+    assert areas[0] == {
+        "type": "departement",
+        "code": "69",
+        "value": "Rhône (69)",
+        "label": "le département Rhône (69)",
+    }
     only = client.get("/api/v1/lieux/suggestions", params={"q": "rhô", "type": "commune"}).json()["suggestions"]
     assert only and all(s["type"] == "commune" for s in only)
     reading = client.get("/api/v1/lieux/lecture", params={"q": "Saint-Denis"}).json()

@@ -7,10 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from pydantic import ValidationError
 
 from passerelles.accounts.pages import form_action, french_errors
 from passerelles.accounts.security import Actor, OptionalActor, PathId, csrf_protect, page

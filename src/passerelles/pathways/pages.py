@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
 from passerelles.pathways.schemas import Profile
-from passerelles.places.services import commune_of_field, place_index
 from passerelles.pathways.services import InvalidProfile, normalise_profile, plan, resolve_diploma
+from passerelles.places.services import commune_of_field, place_index
 from passerelles.web import DbSession, Rules, render
 
 router = APIRouter(include_in_schema=False)

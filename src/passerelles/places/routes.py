@@ -20,7 +20,10 @@ def _out(c: PlaceChoice) -> PlaceOut:
 @router.get("/lieux/suggestions", response_model=PlaceSuggestions)
 def suggestions(
     session: DbSession,
-    q: Annotated[str, Query(max_length=120, description="Début d'un nom de commune, de département, de région, ou d'un code postal")],
+    q: Annotated[
+        str,
+        Query(max_length=120, description="Début d'un nom de commune, de département, de région, ou d'un code postal"),
+    ],
     limit: Annotated[int, Query(ge=1, le=20, description="Nombre de suggestions")] = 8,
     type: Annotated[Literal["lieu", "commune"], Query(description="« commune » : les communes seulement")] = "lieu",
 ) -> PlaceSuggestions:
@@ -37,7 +40,7 @@ def reading(
     q: Annotated[str, Query(max_length=120, description="Texte d'un champ de lieu")],
     region: Annotated[str | None, Query(max_length=3, description="Région préférée parmi des homonymes")] = None,
 ) -> PlaceReading:
-    """Lecture d'un champ de lieu : le lieu le plus probable et les autres lectures (homonymes), jamais choisies en silence."""
+    """Lecture d'un champ de lieu : le lieu le plus probable et les autres lectures (homonymes)."""
     res = place_index(session).resolve_text(q, prefer_region=region)
     return PlaceReading(
         query=q,

@@ -133,7 +133,9 @@ class PlaceIndex:
         upper = text.upper()
         if upper.isdigit() or (len(upper) == 5 and upper[:2] in ("2A", "2B") and upper[2:].isdigit()):
             # 69100 is Villeurbanne's postcode and Irigny's INSEE code: both are candidates.
-            codes = list(dict.fromkeys([*self.by_postcode.get(upper, []), *([upper] if upper in self.communes else [])]))
+            codes = list(
+                dict.fromkeys([*self.by_postcode.get(upper, []), *([upper] if upper in self.communes else [])])
+            )
         else:
             # « Lyon (69) »: the name, and a hint that chooses among homonyms (département, postcode or code).
             name, hints = text, []
@@ -170,7 +172,9 @@ class PlaceIndex:
 
     def _area_keys(self) -> set[str]:
         if not self._areas:
-            self._areas = {name_key(n) for n, _ in self.departements.values()} | {name_key(n) for n in self.regions.values()}
+            self._areas = {name_key(n) for n, _ in self.departements.values()} | {
+                name_key(n) for n in self.regions.values()
+            }
         return self._areas
 
     def departement_choice(self, code: str) -> PlaceChoice:
@@ -193,10 +197,10 @@ class PlaceIndex:
             if name_key(dname) == key and (not hint or hint == code):
                 found.append(self.departement_choice(code))
         for code, rname in self.regions.items():
-            if name_key(rname) == key and not hint:
-                # A région that is one département (overseas) is read as the département.
-                if not any(c.kind == "departement" and self.region_of_departement(c.code) == code for c in found):
-                    found.append(self.region_choice(code))
+            # A région that is one département (overseas) is read as the département.
+            one = any(c.kind == "departement" and self.region_of_departement(c.code) == code for c in found)
+            if name_key(rname) == key and not hint and not one:
+                found.append(self.region_choice(code))
         return found
 
     def resolve_text(self, text: str | None, *, prefer_region: str | None = None) -> PlaceResolution:
@@ -212,7 +216,9 @@ class PlaceIndex:
             communes = self.commune_candidates(_PARENTHESIS.match(text).group("name"), prefer_region=prefer_region)  # type: ignore[union-attr]
         if not areas and not communes:
             close = self.close_names(text)
-            message = f"Lieu introuvable : « {text} ». Indiquez une commune, un code postal, un département ou une région."
+            message = (
+                f"Lieu introuvable : « {text} ». Indiquez une commune, un code postal, un département ou une région."
+            )
             return PlaceResolution(text, None, tuple(close), message)
         detailed = len(communes) > 1
         readings = [*areas, *(self.commune_choice(c, detailed=detailed or bool(areas)) for c in communes)]
@@ -229,7 +235,10 @@ class PlaceIndex:
         out: list[PlaceChoice] = []
         for k in close:
             out.extend(self._areas_named(k))
-            out.extend(self.commune_choice(c, detailed=True) for c in self.rank_communes([self.communes[x] for x in self.by_name.get(k, [])])[:2])
+            out.extend(
+                self.commune_choice(c, detailed=True)
+                for c in self.rank_communes([self.communes[x] for x in self.by_name.get(k, [])])[:2]
+            )
         return out[:limit]
 
     def _name_keys(self) -> list[str]:
@@ -483,7 +492,9 @@ def read_place_field(
     return PlaceResolution(""), {"region": region, "departement": departement, "commune": None}
 
 
-def commune_of_field(index: PlaceIndex, text: str | None, *, must_pick: bool = False) -> tuple[PlaceResolution, str | None]:
+def commune_of_field(
+    index: PlaceIndex, text: str | None, *, must_pick: bool = False
+) -> tuple[PlaceResolution, str | None]:
     """A field that must name ONE commune (the planner's, a file's, an offer's town): its INSEE code and the
     resolution the picker shows. Among homonyms the most likely is used and the others offered; with
     ``must_pick`` (a form that records the commune) none is used until the person picks. An unknown name,

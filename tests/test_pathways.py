@@ -217,9 +217,7 @@ def test_in_post_certification_counts_in_the_total_and_comes_after_the_hiring(se
     steps = [s.kind for s in route.steps]
     assert steps.index("poste") < steps.index("certification_en_poste")
     assert route.steps[steps.index("poste")].title.startswith("Être recruté comme")
-    assert route.total_months == route.months_before_post + sum(
-        s.months for s in route.steps[steps.index("poste") :]
-    )
+    assert route.total_months == route.months_before_post + sum(s.months for s in route.steps[steps.index("poste") :])
     assert route.total_months >= 12
     asg = run_plan(session, diplomas=[{"slug": "deas"}], target="assistant-de-soins-en-gerontologie").routes[0]
     assert asg.total_months > 0
@@ -229,7 +227,10 @@ def test_in_post_certification_counts_in_the_total_and_comes_after_the_hiring(se
     "profile",
     [
         {"diplomas": [{"slug": "deas"}], "target": "assistant-medical"},
-        {"experience": [{"occupation": "accompagnant-educatif-et-social", "years": 5}], "target": "accompagnant-educatif-et-social"},
+        {
+            "experience": [{"occupation": "accompagnant-educatif-et-social", "years": 5}],
+            "target": "accompagnant-educatif-et-social",
+        },
         {"age": 16, "target": "aide-soignant"},
         {"diplomas": [{"slug": "bac"}], "target": "assistant-medical"},
         {"diplomas": [{"slug": "deaes"}], "age": 30, "target": "educateur-specialise"},
@@ -296,7 +297,12 @@ def test_common_names_are_understood_as_experience(session: Session, typed: str,
 def test_experience_names_on_the_page_the_api_and_the_cli(client: TestClient, loaded_engine: Engine) -> None:
     page = client.get(
         "/parcours",
-        params={"experience_metier": "AMP", "experience_annees": "5", "age": "40", "cible": "accompagnant-educatif-et-social"},
+        params={
+            "experience_metier": "AMP",
+            "experience_annees": "5",
+            "age": "40",
+            "cible": "accompagnant-educatif-et-social",
+        },
     ).text
     assert "« AMP » compris comme : Accompagnant éducatif et social" in html.unescape(page)
     assert "Obtenir le DEAES par la VAE" in page

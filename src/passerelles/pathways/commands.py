@@ -27,7 +27,12 @@ def parcours(
         list[str] | None, typer.Option("--diplome", help="Diplôme obtenu (sigle ou slug), répétable.")
     ] = None,
     experience: Annotated[
-        list[str] | None, typer.Option("--experience", help="MÉTIER:ANNÉES, répétable (nom courant du poste, sigle ou appellation ROME : « auxiliaire de vie:5 », « AMP:3 »).")
+        list[str] | None,
+        typer.Option(
+            "--experience",
+            help="MÉTIER:ANNÉES, répétable ; nom courant du poste, sigle ou appellation ROME "
+            "(« auxiliaire de vie:5 », « AMP:3 »).",
+        ),
     ] = None,
     age: Annotated[int | None, typer.Option(min=14, max=80)] = None,
     commune: Annotated[str | None, typer.Option(help="Code INSEE ou nom de commune.")] = None,

@@ -169,4 +169,3 @@ def parcours_page(
             "experience_names": book.display_names,
         },
     )
-

@@ -215,7 +215,9 @@ def _read_names(session: Session, book: RuleBook) -> None:
     version = latest_version(session)
     if not version:
         return
-    links = session.execute(select(OccupationRome.occupation_id, OccupationRome.code_rome, OccupationRome.appellation_ogr))
+    links = session.execute(
+        select(OccupationRome.occupation_id, OccupationRome.code_rome, OccupationRome.appellation_ogr)
+    )
     by_ogr: dict[int, set[str]] = {}
     by_code: dict[str, set[str]] = {}
     for occ_id, code, ogr in links:
@@ -226,7 +228,10 @@ def _read_names(session: Session, book: RuleBook) -> None:
     known = set(book.names)
     for ogr, code, long_label, short_label in session.execute(
         select(
-            RomeAppellation.code_ogr, RomeAppellation.code_rome, RomeAppellation.libelle_long, RomeAppellation.libelle_court
+            RomeAppellation.code_ogr,
+            RomeAppellation.code_rome,
+            RomeAppellation.libelle_long,
+            RomeAppellation.libelle_court,
         ).where(RomeAppellation.rome_version == version)
     ):
         slugs = by_ogr.get(ogr) or (by_code.get(code) if len(by_code.get(code, ())) == 1 else None)
@@ -323,7 +328,11 @@ def failures(book: RuleBook, cond: rs.Condition, held: frozenset[str], person: P
     out: list[str] = []
     if cond.certifications_any and held.isdisjoint(cond.certifications_any):
         names = [book.label(s) for s in cond.certifications_any]
-        out.append(f"être titulaire du {names[0]}" if len(names) == 1 else f"être titulaire de l'un de ces diplômes : {_or_list(names)}")
+        out.append(
+            f"être titulaire du {names[0]}"
+            if len(names) == 1
+            else f"être titulaire de l'un de ces diplômes : {_or_list(names)}"
+        )
     if cond.min_level is not None:
         best = max((book.levels.get(s, 0) for s in held), default=0)
         if best < cond.min_level:

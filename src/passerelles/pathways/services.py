@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -223,7 +222,10 @@ def unknown_occupation(text: str, match: OccupationMatch) -> str:
         names = match.suggestions
         options = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " ou " + names[-1]
         return f"métier non reconnu : « {shown} ». Vouliez-vous dire : {options} ?"
-    return f"métier non reconnu : « {shown} ». Essayez le nom du poste occupé (par exemple « aide-soignant », « auxiliaire de vie », « AMP »)."
+    return (
+        f"métier non reconnu : « {shown} ». Essayez le nom du poste occupé "
+        "(par exemple « aide-soignant », « auxiliaire de vie », « AMP »)."
+    )
 
 
 def plan(session: Session, profile: Profile, book: RuleBook | None = None, k: int = 5) -> PlanResult | None:

@@ -147,15 +147,15 @@ def document_step(book: RuleBook, spec: StepSpec, person: Person, *, then_in_pos
     if spec.kind == "formation_obligatoire":
         training = acc.training
         assert training is not None
-        when = (
-            f", dans les {training.within_years} ans qui suivent l'embauche" if training.within_years else ""
-        )
+        when = f", dans les {training.within_years} ans qui suivent l'embauche" if training.within_years else ""
         hours = f" ({training.hours} h)" if training.hours else ""
         return Step(
             kind="formation_obligatoire",
-            title=(f"Suivre en poste la {training.name[:1].lower()}{training.name[1:]}{when}"
-                   if training.after_hiring
-                   else f"Suivre la {training.name[:1].lower()}{training.name[1:]} avant l'embauche"),
+            title=(
+                f"Suivre en poste la {training.name[:1].lower()}{training.name[1:]}{when}"
+                if training.after_hiring
+                else f"Suivre la {training.name[:1].lower()}{training.name[1:]} avant l'embauche"
+            ),
             months=spec.months,
             occupation=spec.occupation,
             why=[
@@ -180,8 +180,8 @@ def document_step(book: RuleBook, spec: StepSpec, person: Person, *, then_in_pos
 
 
 def summary(book: RuleBook, partial: Partial) -> str:
-    parts = []
-    later = []
+    parts: list[str] = []
+    later: list[str] = []
     for s in partial.steps:
         if s.kind == "formation":
             parts.append(f"{book.label(s.certification or '')} ({ROUTE_LABELS.get(s.route or '', s.route)})")

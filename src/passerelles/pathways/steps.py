@@ -215,7 +215,7 @@ def short_title(book: RuleBook, spec: StepSpec) -> str:
     if spec.kind == "poste":
         return "Prise de poste"
     if spec.kind == "formation_obligatoire":
-        return "Formation obligatoire en poste" if spec.rule.training.after_hiring else "Formation obligatoire"
+        return "Formation obligatoire"
     return f"{label} en poste"
 
 

@@ -37,7 +37,9 @@ def test_route_timeline_is_readable_on_phone_and_desktop(
     box = timeline.bounding_box()
     assert box is not None and box["width"] <= width
     # The step labels drawn in the SVG stay legible: at least 12 px once scaled.
-    label_height = page.evaluate("() => document.querySelector('svg.timeline .tl-label').getBoundingClientRect().height")
+    label_height = page.evaluate(
+        "() => document.querySelector('svg.timeline .tl-label').getBoundingClientRect().height"
+    )
     assert label_height >= 12
     assert steps.first.locator("strong").first.inner_text().startswith("Obtenir le DEAES par la VAE")
     stages = route.locator(".step-stages li")

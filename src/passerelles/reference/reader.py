@@ -31,6 +31,7 @@ from passerelles.reference.schemas import (
     Source,
     StructureType,
     VaeRule,
+    VaeStage,
 )
 
 
@@ -67,6 +68,7 @@ class ReferenceSet:
     reductions: list[Reduction] = dataclasses.field(default_factory=list)
     equivalences: list[Equivalence] = dataclasses.field(default_factory=list)
     vae_rules: list[VaeRule] = dataclasses.field(default_factory=list)
+    vae_stages: list[VaeStage] = dataclasses.field(default_factory=list)
     files: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -158,7 +160,15 @@ def read_directory(directory: Path) -> ReferenceSet:
                     continue
                 target[ident] = item
                 owners[(section, ident)] = path.name
-        for section in ("smic", "occupation_access", "admissions", "reductions", "equivalences", "vae_rules"):
+        for section in (
+            "smic",
+            "occupation_access",
+            "admissions",
+            "reductions",
+            "equivalences",
+            "vae_rules",
+            "vae_stages",
+        ):
             getattr(ref, section).extend(getattr(content, section))
 
     def check(file: str, record: str, field: str, value: str | None, known: dict[str, Any], what: str) -> None:
@@ -297,6 +307,8 @@ def _check_rules(parsed: list[tuple[str, ReferenceFile]], ref: ReferenceSet, err
             for j, occ in enumerate(vae.experience_any):
                 need(file, record, f"experience_any.{j}", occ, ref.occupations, "métier inconnu")
             sources(file, record, vae)
+        for stage in content.vae_stages:
+            sources(file, f"vae_stages[{stage.key}]", stage)
 
 
 if __name__ == "__main__":  # pragma: no cover - helper for authors of the YAML files

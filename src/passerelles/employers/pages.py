@@ -20,6 +20,7 @@ from passerelles.employers.models import APPLICATION_STATUSES
 from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn, ProfileIn
 from passerelles.errors import NotFound
 from passerelles.occupations.models import Occupation
+from passerelles.offers.services import structure_labels
 from passerelles.web import DbSession
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -43,7 +44,8 @@ def space(request: Request, session: DbSession, actor: Actor) -> Response:
     ctx = {
         "claim": claim,
         "requests": memberships.structure_requests(session, actor) if claim.role == "admin" else [],
-        "structure": services.structure(session, actor),
+        "structure": (structure := services.structure(session, actor)),
+        "structure_type_name": structure_labels(session).get(structure.structure_type or "", ""),
         "needs": services.list_needs(session, actor),
         "offers": services.list_offers(session, actor),
         "occupations": _occupations(session),

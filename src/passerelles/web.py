@@ -121,7 +121,7 @@ def date_fr(value: Any) -> str:
         try:
             value = dt.date.fromisoformat(value[:10])
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, dt.date):
         return f"{value.day}{'er' if value.day == 1 else ''} {MONTHS[value.month - 1]} {value.year}"
     return str(value)

@@ -32,6 +32,7 @@ from passerelles.search import pages as search_pages
 from passerelles.search import routes as search_routes
 from passerelles.settings import Settings
 from passerelles.sources import pages as source_pages
+from passerelles.styleguide import pages as styleguide_pages
 from passerelles.trainings import pages as training_pages
 from passerelles.trainings import routes as training_routes
 from passerelles.web import make_templates
@@ -56,6 +57,7 @@ PAGES = (
     pathway_pages,
     training_pages,
     offer_pages,
+    styleguide_pages,
 )
 ACCOUNT_PAGES = (account_pages, caseload_pages, employer_pages, alert_pages)
 

@@ -22,7 +22,7 @@ from passerelles.employers import applications
 from passerelles.errors import NotFound
 from passerelles.pathways.schemas import Profile
 from passerelles.places.services import commune_of_field, place_index
-from passerelles.web import DbSession
+from passerelles.web import DbSession, month_fr
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -393,7 +393,7 @@ def dashboard_page(
     series = [(m["month"], int(m["embauche"])) for m in board.by_month]
     charts = {
         "totals": bar_chart("Résultats de la période", [(r.label, r.value) for r in board.rows], "graphique-resultats"),
-        "hires": bar_chart("Embauches par mois", [(str(k), v) for k, v in series], "graphique-embauches"),
+        "hires": bar_chart("Embauches par mois", [(month_fr(k), v) for k, v in series], "graphique-embauches"),
     }
     ctx = {
         "board": board,

@@ -21,6 +21,7 @@ from passerelles.employers.models import APPLICATION_STATUSES
 from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn, ProfileIn
 from passerelles.errors import NotFound
 from passerelles.occupations.models import Occupation
+from passerelles.offers.services import structure_labels
 from passerelles.places.services import PlaceResolution, commune_of_field, place_index
 from passerelles.web import DbSession
 
@@ -51,7 +52,8 @@ def _space(request: Request, session: Any, actor: Any, **extra: Any) -> Response
     ctx = {
         "claim": claim,
         "requests": memberships.structure_requests(session, actor) if claim.role == "admin" else [],
-        "structure": services.structure(session, actor),
+        "structure": (structure := services.structure(session, actor)),
+        "structure_type_name": structure_labels(session).get(structure.structure_type or "", ""),
         "needs": services.list_needs(session, actor),
         "offers": services.list_offers(session, actor),
         "occupations": _occupations(session),
@@ -59,8 +61,7 @@ def _space(request: Request, session: Any, actor: Any, **extra: Any) -> Response
         "offer_form": {},
         "offer_place": None,
     }
-    structure = ctx["structure"]
-    home = place_index(session).communes.get(getattr(structure, "commune_code", None) or "")
+    home = place_index(session).communes.get(structure.commune_code or "")
     ctx["offer_commune"] = place_index(session).commune_choice(home).value if home else ""
     ctx |= extra
     return page(request, "employers/space.html", ctx, status_code=422 if extra else 200)

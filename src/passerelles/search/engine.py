@@ -65,7 +65,7 @@ class SearchEngine(Filters, Tiers):
         self.searcher = index.searcher()
         self.places = places
         self.gazetteer = Gazetteer(places)
-        self.synonyms = synonyms
+        self.synonyms = synonyms.extended(self._names_of_occupations())
         self.suggest_rows = suggest
         self.suggest_keys = [row[0] for row in suggest]
         # Looked up word by word on every search: remembered (see Memo).
@@ -77,6 +77,22 @@ class SearchEngine(Filters, Tiers):
         self.vocabulary = Vocabulary(self.searcher)
         self.buckets = self._read_buckets()
         self._steps_cache: dict[tuple[str, str, int], list[list[str]]] = {}
+
+    def _names_of_occupations(self) -> list[tuple[list[str], str]]:
+        """Each written occupation's other names, feminine forms and acronyms, with its current name: the
+        dictionary groups the data gives (an occupation added to data/occupations.yaml needs no entry in
+        data/search/synonyms.yaml to be found by all its names)."""
+        res = self.searcher.search(tantivy.Query.term_query(self.schema, "type", "occupation"), 10000, count=False)
+        out = []
+        for _score, addr in res.hits:
+            doc = self.searcher.doc(addr)
+            if not str(doc.get_first("key")).startswith("occupation:"):
+                continue
+            payload = orjson.loads(doc.get_first("payload") or b"{}")
+            title = payload["title"]
+            others = [a for a in payload.get("aliases") or [] if analyze(a) != analyze(title)]
+            out.append((others, title))
+        return out
 
     @classmethod
     def open(cls, folder: Path, synonyms: Synonyms) -> SearchEngine:

@@ -235,15 +235,21 @@ class TextQueries:
         return tantivy.Query.boost_query(tantivy.Query.boolean_query(musts), boost)
 
     def _named(self, words: Words, limit: int) -> set[tuple[int, int]]:
-        """Addresses of the occupations and diplomas whose names hold every word of the query (as typed or
-        corrected): a search of their few thousand documents."""
+        """Addresses of the written occupations and the diplomas whose names hold every word of the query (as
+        typed or corrected): a search of the few thousand reference documents."""
         if not words.whole:
             return set()
         query = tantivy.Query.boolean_query(
             [(tantivy.Occur.Should, self._phrase_query(phrase, 1.0)) for phrase in words.whole]
         )
         res = self.searcher.search(query, limit, count=False)
-        return {(addr.segment_ord, addr.doc) for _score, addr in res.hits}
+        # The occupations and diplomas the project writes: a ROME fiche is often wider ("crèche" in the name
+        # of a fiche does not make it what "travailler en crèche" names).
+        return {
+            (addr.segment_ord, addr.doc)
+            for _score, addr in res.hits
+            if not str(self.searcher.doc(addr).get_first("key")).startswith("rome:")
+        }
 
     def _exact(self, value: str, score: float) -> tantivy.Query:
         return tantivy.Query.const_score_query(tantivy.Query.term_query(self.schema, "exact", value), score)

@@ -284,7 +284,9 @@ def test_a_named_occupation_and_diploma_come_before_offers(engine_: SearchEngine
     first_record = next(i for i, k in enumerate(keys) if k.startswith(("offer:", "training:")))
     assert {"occupation:accompagnant-educatif-et-social", "certification:deamp"} <= set(keys[:first_record])
     # "aide aux personnes": « aux » inside a query stays a small word (no auxiliaire).
-    assert "auxiliaire" not in " ".join(h.title.lower() for h in engine_.query(SearchQuery(q="aide aux personnes")).results[:3])
+    assert "auxiliaire" not in " ".join(
+        h.title.lower() for h in engine_.query(SearchQuery(q="aide aux personnes")).results[:3]
+    )
 
 
 def test_every_name_of_a_written_occupation_means_its_current_name(engine_: SearchEngine) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from fastapi import FastAPI
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from passerelles.app import create_app

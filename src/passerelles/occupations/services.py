@@ -13,8 +13,8 @@ from passerelles.occupations.schemas import LevelGroup, Link, LinkedCertificatio
 from passerelles.reference.models import StructureType
 from passerelles.reference.schemas import Occupation as OccupationFacts
 from passerelles.rome.models import RomeAppellation, RomeFiche
-from passerelles.search.text import fold
 from passerelles.rome.services import fiche_ref, get_fiche
+from passerelles.search.text import fold
 from passerelles.sources.services import cited, sources_by_slug
 
 ROLE_ORDER = {"principale": 0, "possible": 1, "evolution": 2}

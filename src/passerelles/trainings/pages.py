@@ -13,6 +13,7 @@ from passerelles.trainings import services, sessions
 from passerelles.trainings.schemas import FUNDERS, MODALITIES, RECRUITMENT, TrainingQuery
 from passerelles.web import DbSession, PathId, Search, render
 from passerelles.webforms import FormErrors, error_item, parse_params, parse_valid_part, query_string, render_status
+from passerelles.widening.services import restore_criteria, without_dropped
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,7 +23,7 @@ TRAINING_LABELS = {"funders": FUNDERS, "modalities": MODALITIES, "recruitment": 
 def _criteria(q: TrainingQuery, **changes: Any) -> dict[str, Any]:
     data = q.model_dump(mode="json")
     data.update(changes)
-    defaults = {"tri": "date", "elargir": 0, "page": 1}
+    defaults = {"tri": None, "elargir": 0, "page": 1}
     return {k: v for k, v in data.items() if defaults.get(k, object()) != v}
 
 
@@ -44,6 +45,9 @@ def trainings_page(request: Request, session: DbSession, backend: Search) -> Any
     level = len(results.widened)
     context.update(
         results=results,
+        # Criteria a widening dropped show as not set (the form searches what the list shows).
+        crit=without_dropped(q, results.widened),
+        restore_qs=lambda d: query_string(restore_criteria(q, results.widened, results.restore_level, d)),
         qs=query_string(_criteria(q, elargir=level)),
         widen_qs=query_string(_criteria(q, elargir=level + 1, page=1)),
         narrow_qs=query_string(_criteria(q, elargir=0, page=1)),

@@ -310,7 +310,7 @@ def test_after_widening_around_a_commune_the_nearest_come_first(db: Session, ids
     # Widened to all of France: Paris last, though it starts first (date order would put it first).
     whole = _search(db, certification="deas", commune="Lyon", rayon=5, elargir=10)
     assert whole.widened[-1].text == "toute la France"
-    assert [i.id for i in whole.items][0] == ids["lyo1"] and whole.items[-1].id == ids["par1"]
+    assert whole.items[0].id == ids["lyo1"] and whole.items[-1].id == ids["par1"]
     km = [i.distance_km for i in whole.items]
     assert None not in km and km == sorted(km)  # type: ignore[type-var]
     # Asked for explicitly, the date order stays.

@@ -236,7 +236,7 @@ def _run(
     order: list[Any] = [JobOffer.published_at.desc().nulls_last(), JobOffer.id.desc()]
     if sort == "distance" and centre:
         order = [*distance_order(JobOffer.latitude, JobOffer.longitude, centre), *order]
-    rows = session.execute(
+    page_rows = session.execute(
         select(JobOffer.id, JobOffer.latitude, JobOffer.longitude)
         .where(*where)
         .order_by(*order)
@@ -245,10 +245,10 @@ def _run(
     ).all()
     near = {
         i: haversine_km(centre[0], centre[1], la, lo)
-        for i, la, lo in rows
+        for i, la, lo in page_rows
         if centre and la is not None and lo is not None
     }
-    return total, [r[0] for r in rows], near
+    return total, [r[0] for r in page_rows], near
 
 
 def search_offers(

@@ -68,14 +68,14 @@ class Synonyms:
         self.short: dict[str, tuple[str, ...]] = {}
         self.leading: dict[str, tuple[str, ...]] = {}
         for a in self.abbreviations:
-            long = analyze(a.long)
+            whole = analyze(a.long)
             for short in a.short:
                 folded = fold(short)
                 if folded in STOPWORDS:
-                    self.leading[folded] = long
+                    self.leading[folded] = whole
                 else:
-                    for key in analyze(short):
-                        self.short[key] = long
+                    for word in analyze(short):
+                        self.short[word] = whole
 
     def extended(self, names: list[tuple[list[str], str]]) -> Synonyms:
         """This dictionary plus one group per record of the data: its other names (``names``) mean its

@@ -300,15 +300,15 @@ def _run(
         order = [*distance_order(ts.latitude, ts.longitude, centre), ts.start_date, ts.id]
     if not limit:
         return _Hits(total, [], {})
-    rows = session.execute(
+    page_rows = session.execute(
         select(ts.id, ts.latitude, ts.longitude).where(*conds).order_by(*order).offset(offset).limit(limit)
     ).all()
     distances = (
-        {i: haversine_km(centre[0], centre[1], la, lo) for i, la, lo in rows if la is not None and lo is not None}
+        {i: haversine_km(centre[0], centre[1], la, lo) for i, la, lo in page_rows if la is not None and lo is not None}
         if centre
         else {}
     )
-    return _Hits(total, [r[0] for r in rows], distances)
+    return _Hits(total, [r[0] for r in page_rows], distances)
 
 
 def _brief(c: Certification | None) -> CertificationBrief | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +28,7 @@ from passerelles.trainings import services as trainings
 from passerelles.trainings import sessions as training_sessions
 from passerelles.trainings.models import Provider, Training, TrainingSession
 from passerelles.trainings.schemas import TrainingQuery
+from passerelles.widening.services import related_certifications
 from tests.support.databases import DatabaseFactory
 
 TODAY = dt.date.today()
@@ -268,7 +270,8 @@ def test_widening_lifts_secondary_criteria_and_never_returns_empty_when_wider_ha
 ) -> None:
     r = _search(db, certification="deas", commune="Grenoble", rayon=10, cpf=True, voie="vae")
     assert r.total > 0 and r.auto_widened
-    assert any(w.text == "critères levés : voie d'accès, CPF" for w in r.widened)
+    assert any(w.text == "critères retirés : voie d'accès, CPF" for w in r.widened)
+    assert [d.params for w in r.widened for d in w.dropped] == [["voie"], ["cpf"]]
 
 
 def test_nothing_anywhere_gives_an_empty_list_not_an_error(db: Session) -> None:
@@ -280,6 +283,69 @@ def test_related_certifications_widen_the_what(db: Session) -> None:
     # DEAMP has no session at all; the occupations it leads to have others (DEAES at least).
     r = _search(db, certification="deamp", region="84", elargir=10)
     assert any(w.text.startswith("certifications proches ajoutées") for w in r.widened)
+
+
+def test_related_certifications_are_only_those_a_holder_could_enter(db: Session) -> None:
+    """DEAES leads to occupations whose diplomas include the CAERLDV, which needs the DEES or the DEI:
+    not added. The DEME (no diploma required) and the ASG (open to DEAES holders) are, with the rule's words."""
+    cert = {c.slug: c.id for c in db.scalars(select(Certification))}
+    related = related_certifications(db, frozenset({cert["deaes"]}))
+    labels = {a.label: a.reason for a in related.added}
+    assert "CAERLDV" not in labels and "CAFERUIS" not in labels and "DEME" in labels and "ASG" in labels
+    assert labels["ASG"].startswith("AS ou AES en poste")
+    assert cert["caerldv"] not in related.ids
+    # A DEES holder may enter the CAERLDV training: there it is added.
+    assert "CAERLDV" in {a.label for a in related_certifications(db, frozenset({cert["dees"]})).added}
+    r = _search(db, certification="deaes", region="84", elargir=10)
+    step = next(w for w in r.widened if w.kind == "certifications proches")
+    assert "CAERLDV" not in step.text and {a.label for a in step.added} == set(labels)
+
+
+def test_after_widening_around_a_commune_the_nearest_come_first(db: Session, ids: dict[str, Any]) -> None:
+    # Nothing by VAE around Lyon: widened up to dropping the criterion; then Lyon, Chambéry, Grenoble.
+    r = _search(db, certification="deas", commune="Lyon", rayon=5, voie="vae")
+    assert r.auto_widened and r.sort == "distance"
+    # (The DEI, open to DEAS holders with their level 4, is one of the certifications added on the way.)
+    assert [i.id for i in r.items] == [ids["lyo1"], ids["dei-lyon"], ids["cha1"], ids["gre1"], ids["gre2"]]
+    # Widened to all of France: Paris last, though it starts first (date order would put it first).
+    whole = _search(db, certification="deas", commune="Lyon", rayon=5, elargir=10)
+    assert whole.widened[-1].text == "toute la France"
+    assert whole.items[0].id == ids["lyo1"] and whole.items[-1].id == ids["par1"]
+    km = [i.distance_km for i in whole.items]
+    assert None not in km and km == sorted(km)  # type: ignore[type-var]
+    # Asked for explicitly, the date order stays.
+    by_date = _search(db, certification="deas", commune="Lyon", rayon=5, elargir=10, tri="date")
+    assert by_date.items[0].id == ids["par1"]
+
+
+def test_dropped_criteria_show_as_dropped_with_a_link_to_put_them_back(web: TestClient) -> None:
+    page = web.get("/formations", params={"certification": "deas", "commune": "Lyon", "rayon": 5, "voie": "vae"})
+    assert page.status_code == 200
+    html = page.text
+    assert "Critère retiré : voie d&#39;accès (VAE)" in html or "Critère retiré : voie d'accès (VAE)" in html
+    link = re.search(r'href="/formations\?([^"]*voie=vae[^"]*)#resultats">remettre ce critère', html)
+    assert link and "elargir=" in link.group(1)
+    # The form shows the criterion as not set: it searches what the list shows.
+    assert 'value="vae" selected' not in html
+    assert "Les résultats les plus proches sont en tête de liste." in html
+
+
+def test_offer_search_widens_like_the_training_search(db: Session, web: TestClient, ids: dict[str, Any]) -> None:
+    # No CDD within 5 km of Lyon: the radius grows until the Grenoble CDD (≈ 95 km), nearest first.
+    r = offers.search_offers(db, OfferQuery(metier="aide-soignant", commune="Lyon", rayon=5, contrat=["CDD"]))
+    assert r.auto_widened and r.widened[0].text.startswith("rayon porté à")
+    assert [i.id for i in r.items] == [ids["o-gre-cdd"]] and r.sort == "distance"
+    # No seasonal contract anywhere: widened to other occupations and to other contracts, said as such.
+    r = offers.search_offers(db, OfferQuery(metier="aide-soignant", commune="Lyon", rayon=5, contrat=["SAI"]))
+    kinds = [w.kind for w in r.widened]
+    assert "métiers proches" in kinds and [d.label for w in r.widened for d in w.dropped] == ["type de contrat"]
+    assert r.items[0].id == ids["o-lyo-app"] and r.sort == "distance"  # nearest first
+    km = [i.distance_km for i in r.items]
+    assert None not in km and km == sorted(km)  # type: ignore[type-var]
+    html = web.get("/emploi", params={"metier": "aide-soignant", "commune": "Lyon", "rayon": 5, "contrat": "SAI"}).text
+    assert "Critère retiré : type de contrat (Saisonnier)" in html and "Métiers proches ajoutés" in html
+    assert 'value="SAI" checked' not in html and "remettre ce critère" in html
+    assert "Élargir la recherche" in web.get("/emploi", params={"metier": "aide-soignant", "commune": "Lyon"}).text
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from passerelles.webforms import (
     read_place,
     render_status,
 )
+from passerelles.widening.services import restore_criteria, without_dropped
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +36,7 @@ OFFER_LABELS = {"contracts": CONTRACTS, "working_times": WORKING_TIMES, "publish
 def _criteria(q: OfferQuery, **changes: Any) -> dict[str, Any]:
     data = q.model_dump(mode="json")
     data.update(changes)
-    defaults = {"tri": "date", "page": 1}
+    defaults = {"tri": None, "elargir": 0, "page": 1}
     return {k: v for k, v in data.items() if defaults.get(k, object()) != v}
 
 
@@ -61,11 +62,17 @@ def offers_page(request: Request, session: DbSession) -> Any:
     except services.BadCriterion as exc:
         context["errors"] = [error_item(exc.field, exc.message)]
         return render_status(request, "offers/search.html", context, 422)
+    level = len(results.widened)
     context.update(
         results=results,
-        page_qs=lambda p: query_string(_criteria(q, page=p)),
-        sort_qs=lambda t: query_string(_criteria(q, page=1, tri=t)),
-        export_qs=query_string(_criteria(q, page=1)),
+        # Criteria a widening dropped show as not set (the form searches what the list shows).
+        crit=without_dropped(q, results.widened),
+        restore_qs=lambda d: query_string(restore_criteria(q, results.widened, results.restore_level, d)),
+        widen_qs=query_string(_criteria(q, elargir=level + 1, page=1)),
+        narrow_qs=query_string(_criteria(q, elargir=0, page=1)),
+        page_qs=lambda p: query_string(_criteria(q, elargir=level, page=p)),
+        sort_qs=lambda t: query_string(_criteria(q, elargir=level, page=1, tri=t)),
+        export_qs=query_string(_criteria(q, elargir=level, page=1)),
     )
     return render(request, "offers/search.html", context)
 

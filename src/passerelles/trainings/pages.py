@@ -22,6 +22,7 @@ from passerelles.webforms import (
     read_place,
     render_status,
 )
+from passerelles.widening.services import restore_criteria, without_dropped
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,7 +32,7 @@ TRAINING_LABELS = {"funders": FUNDERS, "modalities": MODALITIES, "recruitment": 
 def _criteria(q: TrainingQuery, **changes: Any) -> dict[str, Any]:
     data = q.model_dump(mode="json")
     data.update(changes)
-    defaults = {"tri": "date", "elargir": 0, "page": 1}
+    defaults = {"tri": None, "elargir": 0, "page": 1}
     return {k: v for k, v in data.items() if defaults.get(k, object()) != v}
 
 
@@ -59,6 +60,9 @@ def trainings_page(request: Request, session: DbSession, backend: Search) -> Any
     level = len(results.widened)
     context.update(
         results=results,
+        # Criteria a widening dropped show as not set (the form searches what the list shows).
+        crit=without_dropped(q, results.widened),
+        restore_qs=lambda d: query_string(restore_criteria(q, results.widened, results.restore_level, d)),
         qs=query_string(_criteria(q, elargir=level)),
         widen_qs=query_string(_criteria(q, elargir=level + 1, page=1)),
         narrow_qs=query_string(_criteria(q, elargir=0, page=1)),

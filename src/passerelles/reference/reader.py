@@ -225,6 +225,7 @@ def read_directory(directory: Path) -> ReferenceSet:
         for dep in content.departements:
             check(file, f"departements[{dep.code}]", "region", dep.region, ref.regions, "région inconnue")
     _check_rules(parsed, ref, errors)
+    _check_funding(parsed, ref, errors)
     if errors:
         raise InvalidReferenceData(errors)
     return ref
@@ -287,6 +288,29 @@ def _check_rules(parsed: list[tuple[str, ReferenceFile]], ref: ReferenceSet, err
             for j, occ in enumerate(vae.experience_any):
                 need(file, record, f"experience_any.{j}", occ, ref.occupations, "métier inconnu")
             sources(file, record, vae)
+
+
+def _check_funding(parsed: list[tuple[str, ReferenceFile]], ref: ReferenceSet, errors: list[ReferenceError_]) -> None:
+    """The funding rules (``funding:``) against their schemas, the sources and the certifications."""
+    from passerelles.funding.services import InvalidFundingRules, parse_book  # funding imports this package
+
+    for file, content in parsed:
+        if content.funding is None:
+            continue
+        try:
+            book = parse_book({"funding": content.funding}, ref.sources)
+        except InvalidFundingRules as exc:
+            errors.extend(ReferenceError_(file, "funding", "(règles)", e) for e in exc.errors)
+            continue
+        slugs = list(book.rules.sanitary_social.certifications)
+        for scheme in book.rules.schemes:
+            for rule in scheme.regions:
+                slugs += rule.certifications
+                if rule.region not in ref.regions:
+                    errors.append(ReferenceError_(file, f"funding[{scheme.id}]", "regions", f"région inconnue : {rule.region!r}"))
+        for slug in slugs:
+            if slug not in ref.certifications:
+                errors.append(ReferenceError_(file, "funding", "certifications", f"certification inconnue : {slug!r}"))
 
 
 if __name__ == "__main__":  # pragma: no cover - helper for authors of the YAML files

@@ -421,8 +421,8 @@ def _remaining(
         else:  # unknown
             unknown = True
     if unknown:
-        what = "le solde de votre CPF" if "balance" in covers else "le financeur et le diplôme visé"
-        text = f"Inconnu : dépend de {what}"
+        what = "du solde de votre CPF" if "balance" in covers else "du financeur et du diplôme visé"
+        text = f"Inconnu : dépend {what}"
         if cost is not None:
             text += f" (coût de la formation : {eur(cost)})"
         if fixed:
@@ -561,6 +561,32 @@ def _warnings(person: Person, training: Training, route: str, status: str) -> li
     if route == "vae" and "vae" not in training.routes:
         out.append("Ce diplôme n'est pas indiqué comme accessible par la VAE.")
     return out
+
+
+DEFAULT_PROFILE: dict[str, Any] = {"age": 30, "situation": "demandeur-emploi"}
+PROFILE_FIELDS = ("age", "situation", "indemnise", "travailleur_handicape", "salaire")
+
+
+def profile_of(params: Any) -> tuple[dict[str, Any], bool]:
+    """The person's fields given in a page's address (``age``, ``situation``…), else the default profile;
+    the flag says whether the default is used."""
+    given = {k: params.get(k) for k in PROFILE_FIELDS if (params.get(k) or "").strip()}
+    if "age" in given and "situation" in given:
+        return given, False
+    return dict(DEFAULT_PROFILE), True
+
+
+def session_funding(
+    session: Session, book: FundingBook, session_id: int, certification: str | None, profile: dict[str, Any]
+) -> FundingResult | None:
+    """The funding of one session for a profile (the comparison's rows); None when the session prepares no
+    known certification or the profile is refused."""
+    if certification is None:
+        return None
+    try:
+        return simulate_fields(session, book, {**profile, "certification": certification, "session": session_id})
+    except FundingError:
+        return None
 
 
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:

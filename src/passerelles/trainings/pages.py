@@ -9,6 +9,8 @@ from fastapi.responses import Response
 
 from passerelles.errors import NotFound
 from passerelles.exports import csv_text
+from passerelles.funding.routes import book_of
+from passerelles.funding.services import profile_of, session_funding
 from passerelles.trainings import services, sessions
 from passerelles.trainings.schemas import FUNDERS, MODALITIES, RECRUITMENT, TrainingQuery
 from passerelles.web import DbSession, PathId, Search, render
@@ -85,6 +87,14 @@ def compare_page(request: Request, session: DbSession) -> Any:
     comparison, errors = _comparison(request, session)
     context: dict[str, Any] = {**TRAINING_LABELS, "comparison": comparison, "errors": errors}
     if comparison is not None:
+        # Funding rows: for the profile given in the address (age, situation…), else a default one.
+        profile, default = profile_of(request.query_params)
+        book = book_of(request)
+        context["funding"] = [
+            session_funding(session, book, s.id, s.certification.slug if s.certification else None, profile)
+            for s in comparison.sessions
+        ]
+        context["funding_default"] = default
         share = {"ids": ",".join(str(i) for i in comparison.ids), "commune": comparison.commune}
         context["share_qs"] = query_string(share)
         context["share_url"] = str(request.base_url).rstrip("/") + "/formations/comparer?" + context["share_qs"]

@@ -418,7 +418,9 @@ def test_session_page_links_to_the_simulator(web: TestClient, seeded: tuple[Engi
     page = html.unescape(web.get(f"/formations/sessions/{sid}").text)
     assert "Financer cette formation" in page
     assert f"/financer?certification=deas&session={sid}" in page
-    prefilled = web.get("/financer", params={"certification": "deas", "session": sid, "age": 45, "situation": "salarie"})
+    prefilled = web.get(
+        "/financer", params={"certification": "deas", "session": sid, "age": 45, "situation": "salarie"}
+    )
     assert prefilled.status_code == 200
     assert "6\u202f000\u00a0€ (coût annoncé pour cette session)" in html.unescape(prefilled.text)
     assert "démonstration" in prefilled.text  # a demonstration session says so

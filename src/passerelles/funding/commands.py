@@ -15,9 +15,7 @@ from passerelles.settings import Settings
 def financement(
     ctx: typer.Context,
     age: Annotated[int, typer.Option(help="Âge en années.")],
-    situation: Annotated[
-        str, typer.Option(help="demandeur-emploi, salarie, apprenti, etudiant ou independant.")
-    ],
+    situation: Annotated[str, typer.Option(help="demandeur-emploi, salarie, apprenti, etudiant ou independant.")],
     certification: Annotated[str, typer.Option(help="Certification visée (sigle ou identifiant : DEAS, deaes…).")],
     indemnise: Annotated[bool, typer.Option("--indemnise", help="Touche l'allocation chômage (ARE).")] = False,
     travailleur_handicape: Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from passerelles.reference.schemas import Slug, SourceIds, Strict
+from passerelles.reference.schemas import Slug, SourceIds
 
 Situation = Literal["demandeur-emploi", "salarie", "apprenti", "etudiant", "independant"]
 SITUATIONS: dict[str, str] = {
@@ -22,6 +22,12 @@ RegionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
 
 # ---------------------------------------------------------------- the rules (data/funding.yaml)
+
+
+class Strict(BaseModel):
+    """As the reference files' records: no unknown field, frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class When(Strict):

@@ -25,6 +25,7 @@ from passerelles.funding.schemas import (
     FundingLine,
     FundingQuery,
     FundingResult,
+    FundingRoute,
     FundingRules,
     Scheme,
     SourceNote,
@@ -312,9 +313,7 @@ def _tuition_line(
     return line, covers, fixed
 
 
-def _income_line(
-    scheme: Scheme, person: Person, training: Training, notes: _Notes, book: FundingBook
-) -> FundingLine:
+def _income_line(scheme: Scheme, person: Person, training: Training, notes: _Notes, book: FundingBook) -> FundingLine:
     sources = list(scheme.sources)
     text = scheme.text
     monthly, amount_text = _monthly(scheme.amount, person, training, book, sources)
@@ -398,8 +397,20 @@ def _monthly(
     return None, amount.text  # calculated, ceiling: the payer computes it
 
 
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre")
-MONTHS_FR += ("novembre", "décembre")
+MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def _date_fr(iso: str) -> str:
@@ -407,9 +418,7 @@ def _date_fr(iso: str) -> str:
     return f"{'1er' if d == 1 else d} {MONTHS_FR[m - 1]} {y}"
 
 
-def _remaining(
-    covers: list[str], fixed: float, cost: float | None, cpf_fixed: bool
-) -> tuple[float | None, str]:
+def _remaining(covers: list[str], fixed: float, cost: float | None, cpf_fixed: bool) -> tuple[float | None, str]:
     """What is left to pay after the payers of a combination, in the order they pay."""
     open_part = cost is None  # unknown cost: unknown until a payer covers everything
     unknown = False
@@ -467,7 +476,7 @@ def simulate(session: Session, book: FundingBook, query: FundingQuery) -> Fundin
             cost_text = "Coût non précisé par l'organisme pour cette session."
     region = session.get(Region, region_code) if region_code else None
     training = training_of(book, cert)
-    route = "vae" if query.vae else "apprentissage" if query.situation == "apprenti" else "formation"
+    route: FundingRoute = "vae" if query.vae else "apprentissage" if query.situation == "apprenti" else "formation"
     person = Person(
         age=query.age,
         situation=query.situation,
@@ -535,7 +544,7 @@ def simulate(session: Session, book: FundingBook, query: FundingQuery) -> Fundin
             months=training.months,
             months_text=training.months_text,
             sanitary_social=training.sanitary_social,
-            route=route,  # type: ignore[arg-type]
+            route=route,
             cost_eur=cost,
             cost_text=cost_text,
             session=query.session,

@@ -307,7 +307,9 @@ def _check_funding(parsed: list[tuple[str, ReferenceFile]], ref: ReferenceSet, e
             for rule in scheme.regions:
                 slugs += rule.certifications
                 if rule.region not in ref.regions:
-                    errors.append(ReferenceError_(file, f"funding[{scheme.id}]", "regions", f"région inconnue : {rule.region!r}"))
+                    errors.append(
+                        ReferenceError_(file, f"funding[{scheme.id}]", "regions", f"région inconnue : {rule.region!r}")
+                    )
         for slug in slugs:
             if slug not in ref.certifications:
                 errors.append(ReferenceError_(file, "funding", "certifications", f"certification inconnue : {slug!r}"))

@@ -261,7 +261,7 @@ class _Notes:
 
 
 COVERS = {
-    "full": "Toute la formation",
+    "full": "Les frais de formation",
     "partial": "La formation, moins une participation",
     "remainder": "Ce qui reste à payer",
     "balance": "Jusqu'au solde de votre compte",

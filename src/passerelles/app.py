@@ -101,6 +101,8 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.include_router(alert_pages.unsubscribe_router)
     for module in ACCOUNT_PAGES:
         app.include_router(module.router)
+    if settings.mail_outbox is not None:  # development only: settings refuse the outbox in production
+        app.include_router(account_pages.outbox_router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     http.install(app, settings, session_cookie=account_security.SESSION_COOKIE)
     return app

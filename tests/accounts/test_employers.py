@@ -254,7 +254,11 @@ def test_reminders_for_unanswered_applications(
     client.post(
         "/api/v1/candidatures", json={"offer_id": offer_id, "file_id": file_id}, headers={"X-CSRF-Token": csrf_c}
     )
-    env = {"PASSERELLES_DATABASE_URL": settings.database_url, "PASSERELLES_SMTP_PORT": str(settings.smtp_port)}
+    env = {
+        "PASSERELLES_DATABASE_URL": settings.database_url,
+        "PASSERELLES_SMTP_PORT": str(settings.smtp_port),
+        "PASSERELLES_MAIL_TRANSPORT": "smtp",
+    }
     assert "0 courriel" in CliRunner().invoke(cli, ["employeurs", "relances"], env=env).output  # too recent
     db.execute(update(Application).values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=10)))
     db.commit()

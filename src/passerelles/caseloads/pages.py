@@ -381,7 +381,22 @@ def dashboard_page(
 @router.get("/espace/personne")
 def own_space(request: Request, session: DbSession, actor: Actor) -> Response:
     detail = services.own_file(session, actor)
-    return page(request, "caseloads/own.html", {"file": detail, "purposes": CONSENT_PURPOSES})
+    invitations = services.pending_invitations(session, actor)
+    return page(
+        request, "caseloads/own.html", {"file": detail, "purposes": CONSENT_PURPOSES, "invitations": invitations}
+    )
+
+
+@router.post("/espace/personne/invitations/{file_id}")
+def own_invitation(
+    session: DbSession, actor: Actor, file_id: PathId, reponse: Annotated[str, Form(max_length=10)] = ""
+) -> Response:
+    if reponse not in ("accepter", "refuser"):
+        raise InvalidInput("reponse", "Choisissez d'accepter ou de refuser.")
+    if services.answer_invitation(session, actor, file_id, accept=reponse == "accepter") is None:
+        raise NotFound("Cette invitation n'existe pas ou a déjà reçu une réponse.")
+    session.commit()
+    return RedirectResponse("/espace/personne", status_code=303)
 
 
 @router.post("/espace/personne/consentements")

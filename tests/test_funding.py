@@ -22,16 +22,9 @@ from passerelles.app import create_app
 from passerelles.certifications.models import Certification
 from passerelles.cli import app as cli_app
 from passerelles.db import make_sessionmaker
+from passerelles.funding.rules import InvalidFundingRules, load_book, parse_book
 from passerelles.funding.schemas import FundingQuery, FundingResult
-from passerelles.funding.services import (
-    FundingError,
-    InvalidFundingRules,
-    apprentice_pay,
-    contract_years,
-    load_book,
-    parse_book,
-    simulate,
-)
+from passerelles.funding.services import FundingError, apprentice_pay, contract_years, simulate
 from passerelles.reference.reader import InvalidReferenceData, read_directory
 from passerelles.settings import PROJECT_ROOT, Settings
 from passerelles.trainings.models import Provider, Training, TrainingSession

@@ -8,7 +8,8 @@ import typer
 
 from passerelles.clitools import JsonOpt, dump, open_engine, refuse
 from passerelles.db import make_sessionmaker
-from passerelles.funding.services import FundingError, eur, load_book, simulate_fields
+from passerelles.funding.rules import load_book
+from passerelles.funding.services import FundingError, eur, simulate_fields
 from passerelles.settings import Settings
 
 

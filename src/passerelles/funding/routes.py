@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from passerelles.errors import InvalidRequest
+from passerelles.funding.rules import FundingBook, load_book
 from passerelles.funding.schemas import FundingQuery, FundingResult
-from passerelles.funding.services import FundingBook, FundingError, load_book, simulate
+from passerelles.funding.services import FundingError, simulate
 from passerelles.web import DbSession
 
 router = APIRouter(tags=["financement"])

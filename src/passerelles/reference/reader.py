@@ -302,7 +302,7 @@ def _check_rules(parsed: list[tuple[str, ReferenceFile]], ref: ReferenceSet, err
 
 def _check_funding(parsed: list[tuple[str, ReferenceFile]], ref: ReferenceSet, errors: list[ReferenceError_]) -> None:
     """The funding rules (``funding:``) against their schemas, the sources and the certifications."""
-    from passerelles.funding.services import InvalidFundingRules, parse_book  # funding imports this package
+    from passerelles.funding.rules import InvalidFundingRules, parse_book  # funding imports this package
 
     for file, content in parsed:
         if content.funding is None:

@@ -29,6 +29,7 @@ from passerelles.offers import pages as offer_pages
 from passerelles.offers import routes as offer_routes
 from passerelles.pathways import pages as pathway_pages
 from passerelles.pathways import routes as pathway_routes
+from passerelles.places import routes as place_routes
 from passerelles.search import pages as search_pages
 from passerelles.search import routes as search_routes
 from passerelles.settings import Settings
@@ -43,6 +44,7 @@ API_ROUTES = (
     occupation_routes,
     certification_routes,
     search_routes,
+    place_routes,
     pathway_routes,
     training_routes,
     offer_routes,

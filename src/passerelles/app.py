@@ -21,6 +21,8 @@ from passerelles.certifications import routes as certification_routes
 from passerelles.db import make_engine, make_sessionmaker
 from passerelles.employers import pages as employer_pages
 from passerelles.employers import routes as employer_routes
+from passerelles.funding import pages as funding_pages
+from passerelles.funding import routes as funding_routes
 from passerelles.occupations import pages as occupation_pages
 from passerelles.occupations import routes as occupation_routes
 from passerelles.offers import pages as offer_pages
@@ -47,6 +49,7 @@ API_ROUTES = (
     pathway_routes,
     training_routes,
     offer_routes,
+    funding_routes,
 )
 ACCOUNT_API_ROUTES = (account_routes, caseload_routes, employer_routes, alert_routes)
 PAGES = (
@@ -58,6 +61,7 @@ PAGES = (
     training_pages,
     offer_pages,
     styleguide_pages,
+    funding_pages,
 )
 ACCOUNT_PAGES = (account_pages, caseload_pages, employer_pages, alert_pages)
 

@@ -59,6 +59,13 @@ FIELD_LABELS = {
     "contrat": "Contrat",
     "temps": "Temps de travail",
     "depuis": "Publiée depuis",
+    "age": "Âge",
+    "situation": "Situation",
+    "indemnise": "Allocation chômage",
+    "travailleur_handicape": "Travailleur handicapé",
+    "vae": "VAE",
+    "session": "Session",
+    "salaire": "Salaire",
 }
 
 

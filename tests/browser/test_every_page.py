@@ -86,6 +86,10 @@ SAMPLES: dict[str, list[tuple[str | None, str]]] = {
     "/mot-de-passe-oublie": [(None, "/mot-de-passe-oublie")],
     "/mot-de-passe/nouveau": [(None, "/mot-de-passe/nouveau?jeton=perime")],
     "/composants": [(None, "/composants")],
+    "/financer": [
+        (None, "/financer"),
+        (None, "/financer?age=45&situation=demandeur-emploi&indemnise=true&certification=deaes&region=84"),
+    ],
     "/espace": [(role, "/espace") for role in ROLES],
     "/admin": [("admin", "/admin")],
     "/admin/rattachements": [("admin", "/admin/rattachements")],
@@ -106,9 +110,8 @@ SAMPLES: dict[str, list[tuple[str | None, str]]] = {
 EXTRA = [("(404)", None, "/cette-page-n-existe-pas")]
 # Answers that are files, not pages.
 FILE_SUFFIXES = (".csv", ".ics", ".json")
-# (route, check) → the branch whose merge fixes it: the route planner's plan shows the ids of its sources and
-# a raw session date (templates/pathways, rewritten on the route-planner branch).
-PENDING = {("/parcours", "raw"): "route-planner branch"}
+# (route, check) → the branch whose merge fixes it (none pending).
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def html_page_routes() -> list[str]:

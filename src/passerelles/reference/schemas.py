@@ -8,7 +8,7 @@ then checks every cross-reference (source ids, certification and occupation slug
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -383,3 +383,5 @@ class ReferenceFile(Strict):
     equivalences: list[Equivalence] = []
     vae_rules: list[VaeRule] = []
     vae_stages: list[VaeStage] = []
+    # Funding rules (data/funding.yaml): validated by passerelles.funding (its schemas), read by its service.
+    funding: dict[str, Any] | None = None

@@ -9,6 +9,8 @@ from fastapi.responses import Response
 
 from passerelles.errors import NotFound
 from passerelles.exports import csv_text
+from passerelles.funding.routes import book_of
+from passerelles.funding.services import profile_of, session_funding
 from passerelles.places.services import commune_of_field, place_index
 from passerelles.trainings import services, sessions
 from passerelles.trainings.schemas import FUNDERS, MODALITIES, RECRUITMENT, TrainingQuery
@@ -108,6 +110,14 @@ def compare_page(request: Request, session: DbSession) -> Any:
     context: dict[str, Any] = {**TRAINING_LABELS, "comparison": comparison, "errors": errors, "place": place}
     context["place_text"] = request.query_params.get("commune", "")
     if comparison is not None:
+        # Funding rows: for the profile given in the address (age, situation…), else a default one.
+        profile, default = profile_of(request.query_params)
+        book = book_of(request)
+        context["funding"] = [
+            session_funding(session, book, s.id, s.certification.slug if s.certification else None, profile)
+            for s in comparison.sessions
+        ]
+        context["funding_default"] = default
         commune = place.choice.value if place.choice else None
         share = {"ids": ",".join(str(i) for i in comparison.ids), "commune": commune}
         context["share_qs"] = query_string(share)

@@ -35,8 +35,13 @@ class Source(Strict):
 
 
 class SourcedText(Strict):
+    """A sourced statement. ``data_team``: a working note for the data team (something unverified, a gap or
+    a conflict between sources), never shown on public pages; listed in ``/sources`` to administrators and
+    by ``passerelles data status``."""
+
     title: str | None = None
     text: str
+    data_team: bool = False
     sources: SourceIds
 
 
@@ -309,6 +314,14 @@ class VaeRule(Strict):
     sources: SourceIds
 
 
+class GlossaryTerm(Strict):
+    """An acronym explained to visitors (``data/glossary.yaml``): expanded the first time it is used on a page."""
+
+    term: Annotated[str, StringConstraints(pattern=r"^[A-ZÉÈ][A-ZÉÈ0-9]+$", max_length=20)]
+    expansion: str
+    note: str | None = None
+
+
 class ReferenceFile(Strict):
     """One YAML file under ``data/``; each section is optional so facts can be split across files."""
 
@@ -324,3 +337,4 @@ class ReferenceFile(Strict):
     reductions: list[Reduction] = []
     equivalences: list[Equivalence] = []
     vae_rules: list[VaeRule] = []
+    glossary: list[GlossaryTerm] = []

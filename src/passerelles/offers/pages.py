@@ -3,12 +3,12 @@ occupation page includes (``market_context``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import QueryParams
 
 from passerelles.errors import NotFound
 from passerelles.exports import csv_text
@@ -82,7 +82,7 @@ def offer_page(offer_id: PathId, request: Request, session: DbSession) -> Any:
     return render(request, "offers/offer.html", {**OFFER_LABELS, "o": offer, "structure_labels": labels})
 
 
-def market_context(session: Session, slug: str, params: QueryParams) -> dict[str, Any]:
+def market_context(session: Session, slug: str, params: Mapping[str, str]) -> dict[str, Any]:
     """What ``offers/panel.html`` needs on an occupation page: the panel for the place chosen in the
     query string (région, département, or commune and radius), the form's choices, or an error."""
     place = {

@@ -15,14 +15,23 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from passerelles.certifications.models import OccupationCertification
+from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.occupations.models import Occupation
 from passerelles.offers.models import JobOffer
+from passerelles.offers.schemas import OfferQuery
 from passerelles.offers.services import occupation_rome_codes
 from passerelles.places.geo import bounding_box, haversine_km
-from passerelles.places.services import PlaceFilter, PlaceIndex, in_departements, place_index
+from passerelles.places.services import (
+    PlaceFilter,
+    PlaceIndex,
+    UnknownPlace,
+    in_departements,
+    place_index,
+    resolve_place,
+)
 from passerelles.maps.schemas import AroundMap, MapPoint
 from passerelles.trainings.models import TrainingSession
+from passerelles.trainings.schemas import TrainingQuery
 from passerelles.webforms import query_string
 
 WIDTH, HEIGHT, PAD = 600, 420, 24
@@ -38,18 +47,22 @@ def _place_conditions(lat: ColumnElement[float], lon: ColumnElement[float], code
     return []
 
 
-def session_counts(session: Session, cert_ids: Iterable[int], place: PlaceFilter, today: dt.date) -> tuple[Counter[str], bool]:
-    """Upcoming, open sessions of these certifications per commune code around ``place``; any demo data."""
+def session_counts(
+    session: Session, cert_ids: Iterable[int] | None, place: PlaceFilter, today: dt.date
+) -> tuple[Counter[str], bool]:
+    """Upcoming, open sessions of these certifications (any: ``None``) per commune code around ``place``;
+    whether any is demonstration data."""
     ts = TrainingSession
-    certs = sorted(set(cert_ids))
-    if not certs:
+    certs = sorted(set(cert_ids)) if cert_ids is not None else None
+    if certs == []:
         return Counter(), False
+    what = [ts.certification_id.in_(certs)] if certs is not None else []
     rows = session.execute(
         select(ts.commune_code, func.count(), func.max(ts.is_demo))
         .where(
             ts.start_date >= today,
             ts.closed_at.is_(None),
-            ts.certification_id.in_(certs),
+            *what,
             ts.commune_code.is_not(None),
             *_place_conditions(ts.latitude, ts.longitude, ts.commune_code, place),
         )
@@ -58,15 +71,18 @@ def session_counts(session: Session, cert_ids: Iterable[int], place: PlaceFilter
     return Counter({code: n for code, n, _ in rows}), any(bool(d) for *_, d in rows)
 
 
-def offer_counts(session: Session, rome_codes: Iterable[str], place: PlaceFilter) -> tuple[Counter[str], bool]:
-    """Open offers of these ROME codes per commune code around ``place``; any demo data."""
-    codes = sorted(set(rome_codes))
-    if not codes:
+def offer_counts(
+    session: Session, rome_codes: Iterable[str] | None, place: PlaceFilter
+) -> tuple[Counter[str], bool]:
+    """Open offers of these ROME codes (any: ``None``) per commune code around ``place``; any demo data."""
+    codes = sorted(set(rome_codes)) if rome_codes is not None else None
+    if codes == []:
         return Counter(), False
+    what = [JobOffer.code_rome.in_(codes)] if codes is not None else []
     rows = session.execute(
         select(JobOffer.commune_code, func.count(), func.max(JobOffer.is_demo))
         .where(
-            JobOffer.code_rome.in_(codes),
+            *what,
             JobOffer.closed_at.is_(None),
             JobOffer.commune_code.is_not(None),
             *_place_conditions(JobOffer.latitude, JobOffer.longitude, JobOffer.commune_code, place),
@@ -153,6 +169,57 @@ def build_map(
         offers=total_o,
         hidden=hidden,
     )
+
+
+def _certifications(session: Session, occupation: str | None, certification: str | None) -> list[int] | None:
+    if certification:
+        return list(session.scalars(select(Certification.id).where(Certification.slug == certification)))
+    if occupation:
+        return list(
+            session.scalars(
+                select(OccupationCertification.certification_id)
+                .join(Occupation, Occupation.id == OccupationCertification.occupation_id)
+                .where(Occupation.slug == occupation, OccupationCertification.role.in_(("principale", "possible")))
+            )
+        )
+    return None
+
+
+def _query_place(session: Session, q: TrainingQuery | OfferQuery) -> PlaceFilter | None:
+    """The place a search names (``None`` without one, or when it names nothing known)."""
+    if not (q.commune or q.departement or q.region):
+        return None
+    try:
+        return resolve_place(
+            place_index(session), region=q.region, departement=q.departement, commune=q.commune, radius_km=q.rayon
+        )
+    except UnknownPlace:
+        return None
+
+
+def around_trainings(session: Session, q: TrainingQuery, *, today: dt.date | None = None) -> AroundMap | None:
+    """The map of a training search that names a place: its upcoming sessions (of the occupation or
+    certification searched, if any) per commune."""
+    place = _query_place(session, q)
+    if place is None:
+        return None
+    sessions, demo = session_counts(
+        session, _certifications(session, q.metier, q.certification), place, today or dt.date.today()
+    )
+    found = build_map(place_index(session), place, sessions, Counter(), title=f"Sessions à venir {place.label}")
+    return found.model_copy(update={"has_demo": demo})
+
+
+def around_offers(session: Session, q: OfferQuery) -> AroundMap | None:
+    """The map of a job-offer search that names a place: its open offers (of the occupation or ROME code
+    searched, if any) per commune."""
+    place = _query_place(session, q)
+    if place is None:
+        return None
+    codes = occupation_rome_codes(session, q.metier) if q.metier else [q.code_rome] if q.code_rome else None
+    offers, demo = offer_counts(session, codes, place)
+    found = build_map(place_index(session), place, Counter(), offers, title=f"Offres ouvertes {place.label}")
+    return found.model_copy(update={"has_demo": demo})
 
 
 def around_occupation(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from passerelles.errors import NotFound
 from passerelles.exports import csv_text
+from passerelles.maps.services import around_offers
 from passerelles.offers import services
 from passerelles.offers.schemas import CONTRACTS, PUBLISHED_WITHIN, WORKING_TIMES, OfferQuery
 from passerelles.places.services import place_index
@@ -47,6 +48,7 @@ def offers_page(request: Request, session: DbSession) -> Any:
     except services.BadCriterion as exc:
         context["errors"] = [error_item(exc.field, exc.message)]
         return render_status(request, "offers/search.html", context, 422)
+    context["around"] = around_offers(session, q)
     context.update(
         results=results,
         page_qs=lambda p: query_string(_criteria(q, page=p)),

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from passerelles.errors import NotFound
 from passerelles.exports import csv_text
+from passerelles.maps.services import around_trainings
 from passerelles.trainings import services, sessions
 from passerelles.trainings.schemas import FUNDERS, MODALITIES, RECRUITMENT, TrainingQuery
 from passerelles.web import DbSession, PathId, Search, render
@@ -42,6 +43,7 @@ def trainings_page(request: Request, session: DbSession, backend: Search) -> Any
         context["errors"] = [error_item(field, getattr(exc, "message", str(exc)))]
         return render_status(request, "trainings/search.html", context, 422)
     level = len(results.widened)
+    context["around"] = around_trainings(session, q)
     context.update(
         results=results,
         qs=query_string(_criteria(q, elargir=level)),

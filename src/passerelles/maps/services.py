@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification, OccupationCertification
@@ -58,7 +58,7 @@ def session_counts(
         return Counter(), False
     what = [ts.certification_id.in_(certs)] if certs is not None else []
     rows = session.execute(
-        select(ts.commune_code, func.count(), func.max(ts.is_demo))
+        select(ts.commune_code, func.count(), func.max(cast(ts.is_demo, Integer)))
         .where(
             ts.start_date >= today,
             ts.closed_at.is_(None),
@@ -80,7 +80,7 @@ def offer_counts(
         return Counter(), False
     what = [JobOffer.code_rome.in_(codes)] if codes is not None else []
     rows = session.execute(
-        select(JobOffer.commune_code, func.count(), func.max(JobOffer.is_demo))
+        select(JobOffer.commune_code, func.count(), func.max(cast(JobOffer.is_demo, Integer)))
         .where(
             *what,
             JobOffer.closed_at.is_(None),

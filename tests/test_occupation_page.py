@@ -9,7 +9,6 @@ import datetime as dt
 import html as html_lib
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -86,7 +85,11 @@ def _seed(engine: Engine) -> None:
                 )
             )
         accounts.create_account(
-            s, None, AccountCreate(email="admin@example.org", display_name="Admin", role="admin"), password=PASSWORD, verified=True
+            s,
+            None,
+            AccountCreate(email="admin@example.org", display_name="Admin", role="admin"),
+            password=PASSWORD,
+            verified=True,
         )
         s.commit()
 
@@ -125,8 +128,12 @@ def _count(page: str) -> int:
 
 def test_live_figures_are_the_counts_of_the_linked_searches(web: TestClient) -> None:
     page = web.get(AES, params={"commune": "Lyon"}).text
-    trainings = re.search(r'<a href="(/formations\?[^"]+)"><strong>(\d+)</strong> formations? à venir en Auvergne-Rhône-Alpes', page)
-    offers = re.search(r'<a href="(/emploi\?[^"]+)"><strong>(\d+)</strong> offres? aujourd\'hui en Auvergne-Rhône-Alpes', page)
+    trainings = re.search(
+        r'<a href="(/formations\?[^"]+)"><strong>(\d+)</strong> formations? à venir en Auvergne-Rhône-Alpes', page
+    )
+    offers = re.search(
+        r'<a href="(/emploi\?[^"]+)"><strong>(\d+)</strong> offres? aujourd\'hui en Auvergne-Rhône-Alpes', page
+    )
     assert trainings and offers
     assert int(trainings.group(2)) == 4  # Lyon ×2, Villeurbanne, Grenoble; not Paris, not the DEAS one
     assert int(offers.group(2)) == 2  # K1306 in Lyon and Grenoble
@@ -205,7 +212,9 @@ def test_expand_marks_and_expands_once() -> None:
 
 def test_map_has_a_point_per_commune_with_sessions_and_a_text_alternative(web: TestClient) -> None:
     page = web.get(AES, params={"commune": "Lyon", "rayon": "20"}).text
-    svg = re.search(r'<svg viewBox[^>]*role="img" aria-labelledby="([^" ]+) ([^"]+)" class="map">(.*?)</svg>', page, re.S)
+    svg = re.search(
+        r'<svg viewBox[^>]*role="img" aria-labelledby="([^" ]+) ([^"]+)" class="map">(.*?)</svg>', page, re.S
+    )
     assert svg
     points = set(re.findall(r'data-commune="(\d+)"', svg.group(3)))
     assert points == {"69387", "69266"}  # Lyon 7e (sessions and an offer), Villeurbanne; not Grenoble (100 km)

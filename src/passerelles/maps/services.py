@@ -11,17 +11,20 @@ import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification, OccupationCertification
+from passerelles.maps.schemas import AroundMap, MapPoint
 from passerelles.occupations.models import Occupation
 from passerelles.offers.models import JobOffer
 from passerelles.offers.schemas import OfferQuery
 from passerelles.offers.services import occupation_rome_codes
 from passerelles.places.geo import bounding_box, haversine_km
 from passerelles.places.services import (
+    CommuneRef,
     PlaceFilter,
     PlaceIndex,
     UnknownPlace,
@@ -29,7 +32,6 @@ from passerelles.places.services import (
     place_index,
     resolve_place,
 )
-from passerelles.maps.schemas import AroundMap, MapPoint
 from passerelles.trainings.models import TrainingSession
 from passerelles.trainings.schemas import TrainingQuery
 from passerelles.webforms import query_string
@@ -38,7 +40,7 @@ WIDTH, HEIGHT, PAD = 600, 420, 24
 MAX_POINTS = 60
 
 
-def _place_conditions(lat: ColumnElement[float], lon: ColumnElement[float], code: ColumnElement[str], place: PlaceFilter) -> list[ColumnElement[bool]]:
+def _place_conditions(lat: Any, lon: Any, code: Any, place: PlaceFilter) -> list[ColumnElement[bool]]:
     if place.centre and place.radius_km:
         lat0, lat1, lon0, lon1 = bounding_box(place.centre[0], place.centre[1], place.radius_km)
         return [lat.between(lat0, lat1), lon.between(lon0, lon1)]
@@ -68,12 +70,10 @@ def session_counts(
         )
         .group_by(ts.commune_code)
     ).all()
-    return Counter({code: n for code, n, _ in rows}), any(bool(d) for *_, d in rows)
+    return Counter({code: n for code, n, _ in rows if code}), any(bool(d) for *_, d in rows)
 
 
-def offer_counts(
-    session: Session, rome_codes: Iterable[str] | None, place: PlaceFilter
-) -> tuple[Counter[str], bool]:
+def offer_counts(session: Session, rome_codes: Iterable[str] | None, place: PlaceFilter) -> tuple[Counter[str], bool]:
     """Open offers of these ROME codes (any: ``None``) per commune code around ``place``; any demo data."""
     codes = sorted(set(rome_codes)) if rome_codes is not None else None
     if codes == []:
@@ -89,7 +89,7 @@ def offer_counts(
         )
         .group_by(JobOffer.commune_code)
     ).all()
-    return Counter({code: n for code, n, _ in rows}), any(bool(d) for *_, d in rows)
+    return Counter({code: n for code, n, _ in rows if code}), any(bool(d) for *_, d in rows)
 
 
 def build_map(
@@ -97,14 +97,14 @@ def build_map(
 ) -> AroundMap:
     """Project the communes holding sessions or offers (within the circle when the place has one)."""
     centre = place.centre
-    rows = []
+    rows: list[tuple[int, int, CommuneRef, float, float]] = []
     for code in set(sessions) | set(offers):
         c = index.communes.get(code)
         if c is None or c.latitude is None or c.longitude is None:
             continue
         if centre and place.radius_km and haversine_km(centre[0], centre[1], c.latitude, c.longitude) > place.radius_km:
             continue
-        rows.append((sessions.get(code, 0), offers.get(code, 0), c))
+        rows.append((sessions.get(code, 0), offers.get(code, 0), c, c.latitude, c.longitude))
     rows.sort(key=lambda r: (-(r[0] + r[1]), r[2].name))
     shown, hidden = rows[:MAX_POINTS], max(0, len(rows) - MAX_POINTS)
     total_s, total_o = sum(r[0] for r in rows), sum(r[1] for r in rows)
@@ -113,14 +113,14 @@ def build_map(
     if centre and place.radius_km:
         lat0, lat1, lon0, lon1 = bounding_box(centre[0], centre[1], place.radius_km)
     elif shown:
-        lats = [r[2].latitude for r in shown]
-        lons = [r[2].longitude for r in shown]
-        lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)  # type: ignore[type-var]
+        lats = [r[3] for r in shown]
+        lons = [r[4] for r in shown]
+        lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
     else:
         lat0 = lat1 = lon0 = lon1 = 0.0
-    kx = math.cos(math.radians((lat0 + lat1) / 2))  # type: ignore[operator]
-    span_x = max((lon1 - lon0) * kx, 0.05)  # type: ignore[operator]
-    span_y = max(lat1 - lat0, 0.05)  # type: ignore[operator]
+    kx = math.cos(math.radians((lat0 + lat1) / 2))
+    span_x = max((lon1 - lon0) * kx, 0.05)
+    span_y = max(lat1 - lat0, 0.05)
     scale = min((WIDTH - 2 * PAD) / span_x, (HEIGHT - 2 * PAD) / span_y)
     height = int(min(HEIGHT, span_y * scale + 2 * PAD))
     off_x = (WIDTH - span_x * scale) / 2
@@ -128,14 +128,14 @@ def build_map(
 
     def xy(lat: float, lon: float) -> tuple[float, float]:
         return (
-            round(off_x + (lon - lon0) * kx * scale, 1),  # type: ignore[operator]
-            round(height - off_y - (lat - lat0) * scale, 1),  # type: ignore[operator]
+            round(off_x + (lon - lon0) * kx * scale, 1),
+            round(height - off_y - (lat - lat0) * scale, 1),
         )
 
     biggest = max((r[0] + r[1] for r in shown), default=1)
     points = []
-    for s, o, c in shown:
-        x, y = xy(c.latitude, c.longitude)  # type: ignore[arg-type]
+    for s, o, c, lat, lon in shown:
+        x, y = xy(lat, lon)
         points.append(
             MapPoint(
                 code_insee=c.code_insee,
@@ -151,8 +151,10 @@ def build_map(
     boxes: list[tuple[float, float, float, float]] = []
     for p in points:
         box = (p.x + p.r + 2, p.y - 10, p.x + p.r + 6 + 7 * len(p.name), p.y + 6)
-        if len(boxes) < 6 and box[2] <= WIDTH and not any(
-            box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes
+        if (
+            len(boxes) < 6
+            and box[2] <= WIDTH
+            and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes)
         ):
             boxes.append(box)
             p.labelled = True

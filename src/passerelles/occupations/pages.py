@@ -11,10 +11,10 @@ from passerelles.errors import NotFound
 from passerelles.maps.services import around_occupation
 from passerelles.occupations import services
 from passerelles.offers.pages import market_context
-from passerelles.places.services import place_index
-from passerelles.sources.services import SourceNotes
 from passerelles.pathways.services import how_to_become, what_next
+from passerelles.places.services import place_index
 from passerelles.rome.services import get_fiche
+from passerelles.sources.services import SourceNotes
 from passerelles.web import DbSession, Rules, render
 
 router = APIRouter(include_in_schema=False)

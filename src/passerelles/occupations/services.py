@@ -23,14 +23,14 @@ from passerelles.occupations.schemas import (
     PayBar,
     PayChart,
 )
+from passerelles.offers.schemas import OfferQuery
+from passerelles.offers.services import search_offers
+from passerelles.places.services import PlaceFilter, PlaceIndex, UnknownPlace, resolve_place
 from passerelles.reference.models import StructureType
 from passerelles.reference.schemas import Occupation as OccupationFacts
 from passerelles.reference.schemas import PayRange
 from passerelles.rome.models import RomeFiche
 from passerelles.rome.services import fiche_ref, get_fiche
-from passerelles.offers.schemas import OfferQuery
-from passerelles.offers.services import search_offers
-from passerelles.places.services import PlaceFilter, PlaceIndex, UnknownPlace, resolve_place
 from passerelles.sources.services import cited, sources_by_slug
 from passerelles.trainings.schemas import TrainingQuery
 from passerelles.trainings.services import search_sessions

@@ -52,7 +52,7 @@ def data_fetch(
 
 @data_app.command("status")
 def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """État de chaque jeu de données (fichiers, version, date de chargement, volumes, fraîcheur) et notes pour l'équipe données."""
+    """État de chaque jeu de données (fichiers, version, chargement, volumes, fraîcheur), notes de l'équipe données."""
     settings = Settings()
     engine = open_engine(ctx, settings.database_url)
     migrate(engine)

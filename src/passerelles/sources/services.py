@@ -96,5 +96,7 @@ def team_notes(session: Session) -> list[TeamNote]:
         notes += [TeamNote(page=name, url=url, text=" ".join(t.split())) for t in _team_texts(detail)]
         for r in (detail or {}).get("rncp") or []:
             if not r.get("verified", True):
-                notes.append(TeamNote(page=name, url=url, text=f"Code {r['code']} à confirmer (source unique ou peu sûre)."))
+                notes.append(
+                    TeamNote(page=name, url=url, text=f"Code {r['code']} à confirmer (source unique ou peu sûre).")
+                )
     return sorted(notes, key=lambda n: (n.page, n.text))

@@ -104,7 +104,7 @@ def command_paths(command: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[
 @cache
 def app_routes() -> dict[str, set[str]]:
     """Path template → methods, for every route of the app (static files aside); the app is built once."""
-    app = create_app(Settings(database_url="sqlite://", environment="test"))
+    app = create_app(Settings(database_url="sqlite://", environment="test", mail_transport="outbox"))
     routes: dict[str, set[str]] = {}
     for route in iter_route_contexts(app.routes):
         path, methods = getattr(route, "path", None), getattr(route, "methods", None)

@@ -27,6 +27,7 @@ from passerelles.offers import pages as offer_pages
 from passerelles.offers import routes as offer_routes
 from passerelles.pathways import pages as pathway_pages
 from passerelles.pathways import routes as pathway_routes
+from passerelles.places import routes as place_routes
 from passerelles.search import pages as search_pages
 from passerelles.search import routes as search_routes
 from passerelles.settings import Settings
@@ -37,7 +38,15 @@ from passerelles.web import make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Included in this order (the first route that matches answers).
-API_ROUTES = (occupation_routes, certification_routes, search_routes, pathway_routes, training_routes, offer_routes)
+API_ROUTES = (
+    occupation_routes,
+    certification_routes,
+    search_routes,
+    place_routes,
+    pathway_routes,
+    training_routes,
+    offer_routes,
+)
 ACCOUNT_API_ROUTES = (account_routes, caseload_routes, employer_routes, alert_routes)
 PAGES = (
     search_pages,
@@ -90,6 +99,8 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.include_router(alert_pages.unsubscribe_router)
     for module in ACCOUNT_PAGES:
         app.include_router(module.router)
+    if settings.mail_outbox is not None:  # development only: settings refuse the outbox in production
+        app.include_router(account_pages.outbox_router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     http.install(app, settings, session_cookie=account_security.SESSION_COOKIE)
     return app

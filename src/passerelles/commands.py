@@ -61,4 +61,6 @@ def serve(
 
     settings = Settings()
     typer.echo(f"Passerelles sur http://{host}:{port}")
+    if settings.mail_outbox is not None:
+        typer.echo(f"Courriels (développement) : {settings.mail_outbox}/ et http://{host}:{port}/dev/courriels")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **uvicorn_options(settings))

@@ -11,7 +11,7 @@ import os
 import secrets
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "Passerelles <ne-pas-repondre@passerelles.invalid>"
+    mail_transport: Literal["smtp", "outbox"] | None = Field(
+        default=None,
+        description="smtp : envoi par smtp_host ; outbox : un fichier .eml par courriel dans outbox_dir, lisible "
+        "à /dev/courriels (développement seulement). Par défaut : outbox en développement, smtp ailleurs.",
+    )
+    outbox_dir: Path | None = Field(default=None, description="Boîte d'envoi de développement (var/outbox/).")
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     cookie_secure: bool = Field(default=False, description="Cookies « Secure » même derrière un proxy HTTP.")
     login_window_minutes: int = Field(default=15, ge=1)
@@ -178,12 +184,25 @@ class Settings(BaseSettings):
         return {_dataset_key(k): v for k, v in value.items() if v}
 
     @model_validator(mode="after")
-    def _secret_required(self) -> Settings:
+    def _production_guards(self) -> Settings:
         if not self.secret_key and self.environment not in KEYLESS_ENVIRONMENTS:
             raise ValueError(
                 f"PASSERELLES_SECRET_KEY est obligatoire hors développement et test (environnement {self.environment})"
             )
+        if self.mail_transport == "outbox" and self.environment not in KEYLESS_ENVIRONMENTS:
+            raise ValueError(
+                f"PASSERELLES_MAIL_TRANSPORT=outbox est réservé au développement (environnement {self.environment}) :"
+                " configurez l'envoi SMTP (PASSERELLES_SMTP_HOST, PASSERELLES_SMTP_PORT)"
+            )
         return self
+
+    @property
+    def mail_outbox(self) -> Path | None:
+        """The development outbox folder when mail goes there, else None (mail goes through SMTP)."""
+        transport = self.mail_transport or ("outbox" if self.environment == "development" else "smtp")
+        if transport != "outbox":
+            return None
+        return self.outbox_dir or self.var_dir / "outbox"
 
     @property
     def signing_key(self) -> bytes:

@@ -15,6 +15,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from passerelles import formatting
 from passerelles.db import MAX_ID
 from passerelles.glossary.services import expand, load_glossary
 from passerelles.pathways.rules import RuleBook, build_rulebook
@@ -85,7 +86,7 @@ def make_templates(reference_dir: Path | None = None) -> Jinja2Templates:
     env.globals["glossary"] = glossary
     env.filters["date_source"] = source_date
     env.filters["http_url"] = lambda v: v if isinstance(v, str) and v.startswith(("http://", "https://")) else None
-    env.filters["eur"] = lambda v: f"{v:,}".replace(",", "\u202f") + "\u00a0€" if v is not None else ""
+    formatting.register(env)  # number, eur, date_fr, date_long, month, km, plural
     env.globals["route_labels"] = {
         "initiale": "Formation initiale",
         "continue": "Formation continue",

@@ -19,7 +19,11 @@ from tests.support.mail import Mailbox
 def _send(settings: Settings) -> str:
     from passerelles.cli import app as cli
 
-    env = {"PASSERELLES_DATABASE_URL": settings.database_url, "PASSERELLES_SMTP_PORT": str(settings.smtp_port)}
+    env = {
+        "PASSERELLES_DATABASE_URL": settings.database_url,
+        "PASSERELLES_SMTP_PORT": str(settings.smtp_port),
+        "PASSERELLES_MAIL_TRANSPORT": "smtp",
+    }
     result = CliRunner().invoke(cli, ["alertes", "envoyer"], env=env)
     assert result.exit_code == 0, result.output
     return result.output

@@ -30,6 +30,7 @@ from passerelles.accounts.security import CSRF_COOKIE
 from passerelles.alerts import services as alerts
 from passerelles.alerts.schemas import SavedSearchIn
 from passerelles.caseloads import services as caseloads
+from passerelles.caseloads.models import PersonFile
 from passerelles.caseloads.schemas import ActionIn, FileIn, StepIn
 from passerelles.employers import applications as employer_applications
 from passerelles.employers import job_datings, memberships
@@ -120,6 +121,15 @@ class Ctx:
             file.account_id = self.world.ids["personne"]
         self.db.commit()
         return file.id
+
+    def invited_file(self) -> int:
+        """A fresh file a counsellor invited the person's existing account to (no answer yet)."""
+        file_id = self.file()
+        file = self.db.get(PersonFile, file_id)
+        assert file is not None
+        file.invited_account_id = self.world.ids["personne"]
+        self.db.commit()
+        return file_id
 
     def search(self) -> int:
         out = alerts.create(self.db, self.account("personne"), SavedSearchIn(kind="offres"))
@@ -291,6 +301,9 @@ EXPECT: dict[str, Cell] = {
     "GET /conseil/tableau-de-bord": Cell(COUNSELLORS | {"admin"}),
     "GET /espace/personne": Cell({"personne"}),
     "POST /espace/personne/consentements": Cell({"personne"}, form=j({"purpose": "sante"})),
+    "POST /espace/personne/invitations/{file_id}": Cell(
+        {"personne"}, form=j({"reponse": "accepter"}), path=lambda ctx: {"file_id": ctx.invited_file()}
+    ),
     "GET /espace/personne/export.json": Cell(LOGGED),
     "POST /espace/personne/effacement": Cell({"personne"}, form=j({"confirmation": "EFFACER"}), self_destructive=True),
     # employers API

@@ -50,7 +50,7 @@ def test_counsellor_creates_a_file_through_the_page(client: TestClient, world: W
     listing = client.get("/conseil/dossiers", params={"q": "moreau"})
     assert "Moreau Inès" in listing.text
     missing_consent = client.post("/conseil/dossiers/nouveau", data=form | {"consent_accompagnement": ""})
-    assert missing_consent.status_code == 400 and "consentement" in missing_consent.text
+    assert missing_consent.status_code == 422 and "consentement" in missing_consent.text
 
 
 def test_files_are_confined_to_their_counsellor_platform_and_shares(
@@ -330,3 +330,70 @@ def test_purge_of_inactive_files_by_cli(client: TestClient, world: World, db: Se
     db.expire_all()
     assert db.get(PersonFile, old) is None and db.get(PersonFile, recent) is not None
     assert db.scalar(select(OutcomeEvent.id).where(OutcomeEvent.kind == "embauche")) is not None
+
+
+def test_counsellor_invites_an_existing_account_which_accepts(
+    client: TestClient, world: World, mailbox: Mailbox, db: Session
+) -> None:
+    """The person already has an account (registered alone): the counsellor's invitation attaches the file only
+    when the person accepts in their space; a refusal leaves nothing; one account may hold several files."""
+    person_email = world.emails["personne"]
+    csrf = login(client, world.emails["conseiller_a"])
+    first = new_file(client, csrf, email=person_email, first_name="Inès")
+    token = page_csrf(client, f"/conseil/dossiers/{first}")
+    sent = client.post(f"/conseil/dossiers/{first}/invitation", data={"csrf_token": token}, follow_redirects=True)
+    assert sent.status_code == 200 and "Un compte existe déjà" not in sent.text
+    assert "invitation envoyée le" in sent.text
+    [mail] = mailbox.to(person_email)
+    assert "dossier d'accompagnement vous attend" in mail["Subject"]
+
+    person = TestClient(client.app)
+    login(person, person_email)
+    space = person.get("/espace/personne").text
+    assert "Un dossier d'accompagnement vous attend" in space and "Nadia" not in space  # nothing shown before
+    form_token = page_csrf(person, "/espace/personne")
+    # Someone else's invitation, or a made-up one, is not found.
+    assert (
+        person.post(
+            "/espace/personne/invitations/999999", data={"csrf_token": form_token, "reponse": "accepter"}
+        ).status_code
+        == 404
+    )
+    done = person.post(f"/espace/personne/invitations/{first}", data={"csrf_token": form_token, "reponse": "accepter"})
+    assert done.status_code == 200 and "Votre conseiller" in done.text
+    assert "Compte personnel</dt><dd>oui" in client.get(f"/conseil/dossiers/{first}").text
+    assert (
+        person.post(
+            f"/espace/personne/invitations/{first}", data={"csrf_token": form_token, "reponse": "accepter"}
+        ).status_code
+        == 404
+    )
+
+    # A later file for the same person (the first closed): invited, refused this time, then a third accepted.
+    db.execute(update(PersonFile).where(PersonFile.id == first).values(status="clos"))
+    db.commit()
+    second = new_file(client, csrf, email=person_email)
+    client.post(
+        f"/conseil/dossiers/{second}/invitation", data={"csrf_token": page_csrf(client, f"/conseil/dossiers/{second}")}
+    )
+    refused = person.post(
+        f"/espace/personne/invitations/{second}", data={"csrf_token": form_token, "reponse": "refuser"}
+    )
+    assert refused.status_code == 200 and "vous attend" not in refused.text
+    assert db.get(PersonFile, second).account_id is None  # type: ignore[union-attr]
+    third = new_file(client, csrf, email=person_email)
+    client.post(
+        f"/conseil/dossiers/{third}/invitation", data={"csrf_token": page_csrf(client, f"/conseil/dossiers/{third}")}
+    )
+    person.post(f"/espace/personne/invitations/{third}", data={"csrf_token": form_token, "reponse": "accepter"})
+    exported = person.get("/api/v1/moi/export").json()
+    assert exported["dossier"]["id"] == third  # the file in progress first
+    assert [f["dossier"]["id"] for f in exported["dossiers_precedents"]] == [first]
+
+
+def test_a_professional_address_cannot_be_invited(client: TestClient, world: World, mailbox: Mailbox) -> None:
+    csrf = login(client, world.emails["conseiller_a"])
+    file_id = new_file(client, csrf, email=world.emails["employeur"])
+    token = page_csrf(client, f"/conseil/dossiers/{file_id}")
+    answer = client.post(f"/conseil/dossiers/{file_id}/invitation", data={"csrf_token": token}, follow_redirects=True)
+    assert "compte professionnel" in answer.text and mailbox.to(world.emails["employeur"]) == []

@@ -22,7 +22,7 @@ def test_phone_page_leads_with_the_region_figures_and_is_half_as_tall(
     try:
         page.goto(AES)
         page.fill("#lieu-commune", "Lyon")
-        page.click(".place-form button")
+        page.click(".place-form button[type=submit]")
         assert "commune=Lyon" in page.url
         figure = page.locator(".live-figures li").first
         assert re.search(r"\d+ formations? à venir en Auvergne-Rhône-Alpes", figure.inner_text())
@@ -35,7 +35,7 @@ def test_phone_page_leads_with_the_region_figures_and_is_half_as_tall(
         page.locator("#salaire > summary").click()
         assert page.locator("#salaire figure.pay-chart").is_visible()
         page.goto(AES)
-        assert page.input_value("#lieu-commune") == "Lyon"
+        assert page.input_value("#lieu-commune").startswith("Lyon")
         shot(page, "metier-telephone")
         serious = axe_report.check(page, "fiche-metier-telephone")
         assert not serious, [(v["id"], v["help"]) for v in serious]

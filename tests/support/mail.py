@@ -35,3 +35,28 @@ class Mailbox:
             if found:
                 return found.group(1)
         raise AssertionError(f"aucun lien {path} envoyé à {address}")
+
+
+class Outbox:
+    """The development outbox (``PASSERELLES_MAIL_TRANSPORT=outbox``) read as a mailbox: one ``.eml`` a mail."""
+
+    def __init__(self, folder: Any) -> None:
+        self.folder = folder
+
+    @property
+    def messages(self) -> list[Message]:
+        wait_for_pending()
+        if not self.folder.is_dir():
+            return []
+        return [message_from_bytes(p.read_bytes()) for p in sorted(self.folder.glob("*.eml"))]
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def link(self, address: str, path: str) -> str:
+        for message in reversed(self.to(address)):
+            body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+            found = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"[^\s]*)", body)
+            if found:
+                return found.group(1)
+        raise AssertionError(f"aucun lien {path} dans la boîte d'envoi pour {address}")

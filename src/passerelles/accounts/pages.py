@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -14,6 +16,7 @@ from sqlalchemy import select
 
 from passerelles import errors
 from passerelles.accounts import services
+from passerelles.accounts.mail import outbox_message, outbox_messages
 from passerelles.accounts.models import Account
 from passerelles.accounts.schemas import AccountCreate, PlatformIn, RegisterIn, RegistrationOut
 from passerelles.accounts.security import (
@@ -306,3 +309,32 @@ def _admin_error(request: Request, session: Any, errors: list[str]) -> Response:
         "errors": errors,
     }
     return page(request, "accounts/admin.html", ctx, status_code=400)
+
+
+# ------------------------------------------------------------------- development outbox (never in production)
+
+outbox_router = APIRouter(include_in_schema=False)
+LINK = re.compile(r"(https?://\S+)")
+
+
+def _outbox(request: Request) -> Path:
+    folder = request.app.state.settings.mail_outbox
+    if folder is None:  # mounted only with the outbox; a guard all the same
+        raise NotFound("Page introuvable.")
+    return Path(folder)
+
+
+@outbox_router.get("/dev/courriels")
+def outbox_list(request: Request) -> Response:
+    folder = _outbox(request)
+    return page(request, "accounts/outbox.html", {"mails": outbox_messages(folder), "folder": folder, "mail": None})
+
+
+@outbox_router.get("/dev/courriels/{name}")
+def outbox_read(request: Request, name: str) -> Response:
+    mail = outbox_message(_outbox(request), name)
+    if mail is None:
+        raise NotFound("Ce courriel n'est pas dans la boîte d'envoi.")
+    # The body as text and links, so that a link of the message opens in the browser (the rest stays escaped).
+    parts = [(chunk, bool(LINK.fullmatch(chunk))) for chunk in LINK.split(mail.body) if chunk]
+    return page(request, "accounts/outbox.html", {"mails": [], "mail": mail, "parts": parts})

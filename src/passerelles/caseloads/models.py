@@ -37,9 +37,11 @@ class PersonFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"), index=True)
     counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"), index=True)
-    account_id: Mapped[int | None] = mapped_column(
-        ForeignKey("account.id", ondelete="SET NULL"), unique=True, index=True
-    )
+    # The person's own account. One account may have several files over time (a closed one, a new one).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"), index=True)
+    # An existing account the counsellor invited to this file; it becomes ``account_id`` when the person accepts.
+    invited_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"), index=True)
+    invited_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))

@@ -16,7 +16,7 @@ from passerelles.accounts.models import Account, LoginAttempt
 from passerelles.accounts.services import AccessDenied, aware, now
 from passerelles.alerts.models import SavedSearch
 from passerelles.caseloads.models import PersonFile
-from passerelles.caseloads.services import access_log, detail_of, writable_file
+from passerelles.caseloads.services import access_log, detail_of, own_files, writable_file
 from passerelles.settings import Settings
 
 FileData = Callable[[Session, PersonFile], dict[str, Any]]
@@ -34,15 +34,21 @@ def export_own_data(session: Session, actor: Account, file_data: FileData) -> di
             for s in session.scalars(select(SavedSearch).where(SavedSearch.account_id == actor.id))
         ],
     }
-    file = (
-        session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
-        if actor.role == "personne"
-        else None
-    )
-    if file is not None:
+    files = own_files(session, actor.id) if actor.role == "personne" else []
+    if files:
+        file = files[0]  # the file in progress; earlier ones follow, whole
         data["dossier"] = detail_of(session, file).model_dump(mode="json")
         data |= file_data(session, file)
         data["journal_des_acces"] = [a.model_dump(mode="json") for a in access_log(session, actor, file.id) or []]
+    if len(files) > 1:
+        data["dossiers_precedents"] = [
+            {
+                "dossier": detail_of(session, earlier).model_dump(mode="json"),
+                **file_data(session, earlier),
+                "journal_des_acces": [a.model_dump(mode="json") for a in access_log(session, actor, earlier.id) or []],
+            }
+            for earlier in files[1:]
+        ]
     return data
 
 
@@ -76,8 +82,7 @@ def erase_self(session: Session, settings: Settings, actor: Account) -> None:
     """The logged-in person erases their own data (file and account)."""
     if actor.role != "personne":
         raise AccessDenied("Les comptes professionnels sont supprimés par un administrateur.")
-    file = session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
-    if file is not None:
+    for file in own_files(session, actor.id):
         erase_file(session, settings, file, with_account=False)
     _erase_account(session, settings, actor)
     session.flush()

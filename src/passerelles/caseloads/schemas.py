@@ -140,11 +140,19 @@ class FileDetail(FileSummary):
     health_notes: str | None
     profile: Profile
     has_account: bool
+    invited_at: dt.datetime | None = None  # an existing account was invited to the file, no answer yet
     consents: list[ConsentOut]
     steps: list[StepOut]
     notes: list[NoteOut]
     actions: list[ActionOut]
     shared_with: list[str]
+
+
+class InvitationOut(BaseModel):
+    file_id: int
+    platform: str
+    counsellor: str | None
+    invited_at: dt.datetime | None
 
 
 class AccessOut(BaseModel):

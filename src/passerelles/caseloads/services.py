@@ -17,7 +17,8 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from passerelles.accounts import services as accounts
-from passerelles.accounts.models import Account
+from passerelles.accounts.mail import send_mail
+from passerelles.accounts.models import Account, Platform
 from passerelles.accounts.schemas import AccountCreate, control_characters
 from passerelles.accounts.services import AccessDenied, InvalidInput, aware, now
 from passerelles.caseloads.models import (
@@ -41,6 +42,7 @@ from passerelles.caseloads.schemas import (
     FileFilters,
     FileIn,
     FileSummary,
+    InvitationOut,
     NoteIn,
     NoteOut,
     StepIn,
@@ -321,7 +323,9 @@ def colleagues(session: Session, actor: Account) -> list[Account]:
 
 
 def invite_person(session: Session, settings: Settings, actor: Account, file_id: int) -> Account | None:
-    """Create the person's own account (their file's e-mail) and send the invitation."""
+    """Give the person of a file their own access: a new account (their file's e-mail) with a link to choose a
+    password, or, when an account of a person already has that address, an invitation to attach this file to
+    it, which the person accepts or refuses in their space (nothing of the file is shown to them before)."""
     file = writable_file(session, actor, file_id)
     if file is None:
         return None
@@ -331,7 +335,22 @@ def invite_person(session: Session, settings: Settings, actor: Account, file_id:
         raise InvalidInput("email", "La personne a déjà un compte.")
     account = accounts.get_account_by_email(session, file.email)
     if account is not None:
-        raise InvalidInput("email", "Un compte existe déjà avec cette adresse.")
+        if account.role != "personne" or not account.is_active:
+            raise InvalidInput("email", "Cette adresse est celle d'un compte professionnel ou désactivé : impossible.")
+        file.invited_account_id, file.invited_at = account.id, now()
+        log_access(session, actor, file, "invitation")
+        platform = session.get(Platform, file.platform_id)
+        where = platform.name if platform else "une plateforme"
+        send_mail(
+            settings,
+            account.email,
+            "Passerelles : un dossier d'accompagnement vous attend",
+            f"Bonjour {account.display_name},\n\n{actor.display_name} ({where}) "
+            "vous propose de suivre votre dossier d'accompagnement depuis votre compte Passerelles.\n"
+            f"Acceptez ou refusez dans votre espace :\n{settings.base_url}/espace/personne\n\n"
+            "Si vous ne connaissez pas cette plateforme, refusez : rien ne sera partagé.\n",
+        )
+        return account
     account = accounts.create_account(
         session,
         None,
@@ -479,6 +498,7 @@ def detail_of(session: Session, file: PersonFile) -> FileDetail:
         health_notes=file.health_notes,
         profile=Profile.model_validate(file.profile or {}),
         has_account=file.account_id is not None,
+        invited_at=aware(file.invited_at) if file.invited_at and file.account_id is None else None,
         consents=[
             ConsentOut(
                 id=c.id,
@@ -506,11 +526,68 @@ def detail_of(session: Session, file: PersonFile) -> FileDetail:
     )
 
 
+def own_files(session: Session, account_id: int) -> list[PersonFile]:
+    """A person's files, the one in progress first, then the most recent (one account, several files over
+    time: a file closed after a hire, a new one years later)."""
+    return list(
+        session.scalars(
+            select(PersonFile)
+            .where(PersonFile.account_id == account_id)
+            .order_by((PersonFile.status == "actif").desc(), PersonFile.last_activity_at.desc(), PersonFile.id.desc())
+        )
+    )
+
+
+def current_file(session: Session, account_id: int) -> PersonFile | None:
+    """The person's file in progress (or their latest): the one applications and registrations go through."""
+    files = own_files(session, account_id)
+    return files[0] if files else None
+
+
 def own_file(session: Session, actor: Account) -> FileDetail | None:
     if actor.role != "personne":
         raise AccessDenied("Réservé aux personnes accompagnées.")
-    file = session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
+    file = current_file(session, actor.id)
     return detail_of(session, file) if file else None
+
+
+def pending_invitations(session: Session, actor: Account) -> list[InvitationOut]:
+    """The files a counsellor invited this person's account to, not answered yet: who invites, from where."""
+    if actor.role != "personne":
+        return []
+    rows = session.execute(
+        select(PersonFile.id, PersonFile.invited_at, Platform.name, Account.display_name)
+        .join(Platform, Platform.id == PersonFile.platform_id)
+        .outerjoin(Account, Account.id == PersonFile.counsellor_id)
+        .where(PersonFile.invited_account_id == actor.id, PersonFile.account_id.is_(None))
+        .order_by(PersonFile.invited_at.desc())
+    ).all()
+    return [
+        InvitationOut(file_id=r[0], invited_at=aware(r[1]) if r[1] else None, platform=r[2], counsellor=r[3])
+        for r in rows
+    ]
+
+
+def answer_invitation(session: Session, actor: Account, file_id: int, accept: bool) -> PersonFile | None:
+    """Accept (the file becomes the person's: they read it in their space) or refuse (the invitation is gone)."""
+    if actor.role != "personne":
+        raise AccessDenied("Réservé aux personnes accompagnées.")
+    file = session.scalar(
+        select(PersonFile).where(
+            PersonFile.id == file_id, PersonFile.invited_account_id == actor.id, PersonFile.account_id.is_(None)
+        )
+    )
+    if file is None:
+        return None
+    file.invited_account_id, file.invited_at = None, None
+    if accept:
+        file.account_id = actor.id
+        file.last_activity_at = now()
+    session.add(
+        FileAccess(file_id=file.id, account_id=actor.id, action="rattachement" if accept else "refus", at=now())
+    )
+    session.flush()
+    return file
 
 
 def access_log(session: Session, actor: Account, file_id: int) -> list[AccessOut] | None:

@@ -53,7 +53,7 @@ def _application_out(session: Session, app: Application) -> ApplicationOut:
 def apply(session: Session, actor: Account, data: ApplicationIn) -> ApplicationOut | None:
     """None when the counsellor may not read the file (reported as absent)."""
     if actor.role == "personne":
-        file = session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
+        file = caseloads.current_file(session, actor.id)
         if file is None:
             raise InvalidInput("file_id", "Il faut un dossier d'accompagnement pour candidater ici.")
     elif actor.role == "conseiller":

@@ -51,8 +51,10 @@ def list_events(session: Session, actor: Account) -> list[EventOut]:
     )
     mine: set[int] = set()
     if actor.role == "personne":
-        own = session.scalar(select(PersonFile.id).where(PersonFile.account_id == actor.id))
-        mine = set(session.scalars(select(JobDatingRegistration.event_id).where(JobDatingRegistration.file_id == own)))
+        own = [f.id for f in caseloads.own_files(session, actor.id)]
+        mine = set(
+            session.scalars(select(JobDatingRegistration.event_id).where(JobDatingRegistration.file_id.in_(own)))
+        )
     out = []
     for event, employer_name in rows:
         names: list[str] = []
@@ -86,7 +88,7 @@ def register_event(session: Session, actor: Account, event_id: int, file_id: int
     if event is None or event.on < dt.date.today():
         return None
     if actor.role == "personne":
-        file = session.scalar(select(PersonFile).where(PersonFile.account_id == actor.id))
+        file = caseloads.current_file(session, actor.id)
     elif actor.role == "conseiller":
         file = caseloads.find_file(session, actor, file_id or 0)
         if file is None:

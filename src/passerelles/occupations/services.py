@@ -25,8 +25,15 @@ from passerelles.occupations.schemas import (
 )
 from passerelles.offers.schemas import OfferQuery
 from passerelles.offers.services import search_offers
-from passerelles.places.services import PlaceFilter, PlaceIndex, UnknownPlace, resolve_place
-from passerelles.reference.models import StructureType
+from passerelles.places.services import (
+    PlaceFilter,
+    PlaceIndex,
+    PlaceResolution,
+    UnknownPlace,
+    read_place_field,
+    resolve_place,
+)
+from passerelles.reference.models import PublicService, StructureType
 from passerelles.reference.schemas import Occupation as OccupationFacts
 from passerelles.reference.schemas import PayRange
 from passerelles.rome.models import RomeFiche
@@ -117,6 +124,12 @@ def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
             select(OnisepMetier).where(OnisepMetier.onisep_id.in_(facts.onisep)).order_by(OnisepMetier.libelle)
         )
     ]
+    services = {s.slug: s for s in session.scalars(select(PublicService).where(PublicService.slug.in_(facts.further)))}
+    further = [
+        Link(title=services[slug].name, url=services[slug].url, text=services[slug].description)
+        for slug in facts.further
+        if slug in services
+    ]
     summary = _summary(occ)
     return OccupationDetail(
         **summary.model_dump(),
@@ -128,7 +141,13 @@ def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
         related=related,
         structure_labels=structure_labels,
         onisep=list({link.title: link for link in onisep}.values()),
-        sources=sources_by_slug(session, cited(occ.profile) | ({"rome-460"} if rome else set())),
+        further=further,
+        sources=sources_by_slug(
+            session,
+            cited(occ.profile)
+            | ({"rome-460"} if rome else set())
+            | {sid for slug in facts.further if slug in services for sid in services[slug].sources},
+        ),
     )
 
 
@@ -144,6 +163,7 @@ class Territory:
     params: dict[str, str]
     place: PlaceFilter
     error: str | None = None
+    resolution: PlaceResolution | None = None  # what the place picker shows
 
     @property
     def text(self) -> str:
@@ -162,17 +182,22 @@ def territory(index: PlaceIndex, params: Mapping[str, str]) -> Territory:
     rayon = int(rayon_text) if rayon_text and rayon_text.isdigit() and 1 <= int(rayon_text) <= 300 else None
     if rayon_text and rayon is None:
         kept.pop("rayon")
+    resolution, where = read_place_field(
+        index, kept.get("commune"), region=kept.get("region"), departement=kept.get("departement")
+    )
+    if kept.get("commune") and resolution.error:
+        return Territory(kept, resolve_place(index), resolution.error, resolution)
     try:
         place = resolve_place(
             index,
-            region=kept.get("region"),
-            departement=kept.get("departement"),
-            commune=kept.get("commune"),
+            region=where["region"],
+            departement=where["departement"],
+            commune=where["commune"],
             radius_km=rayon,
         )
     except UnknownPlace as exc:
-        return Territory(kept, resolve_place(index), exc.message)
-    return Territory(kept, place)
+        return Territory(kept, resolve_place(index), exc.message, resolution)
+    return Territory(kept, place, None, resolution)
 
 
 def live_figures(session: Session, slug: str, place: PlaceFilter, index: PlaceIndex) -> LiveFigures:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -21,7 +23,7 @@ from passerelles.maps.schemas import AroundMap, MapPoint
 from passerelles.occupations.models import Occupation
 from passerelles.offers.models import JobOffer
 from passerelles.offers.schemas import OfferQuery
-from passerelles.offers.services import occupation_rome_codes
+from passerelles.offers.services import PANEL_TTL_S, occupation_rome_codes
 from passerelles.places.geo import bounding_box, haversine_km
 from passerelles.places.services import (
     CommuneRef,
@@ -224,7 +226,27 @@ def around_offers(session: Session, q: OfferQuery) -> AroundMap | None:
     return found.model_copy(update={"has_demo": demo})
 
 
-def around_occupation(
+_maps: dict[tuple[str, str, str, dt.date], tuple[float, AroundMap | None]] = {}
+_maps_lock = threading.Lock()
+
+
+def around_occupation(session: Session, slug: str, place: PlaceFilter) -> AroundMap | None:
+    """``occupation_map``, kept ``PANEL_TTL_S`` seconds per occupation and place (as the labour-market panel)."""
+    bind = session.get_bind()
+    key = (str(getattr(bind, "url", id(bind))), slug, place.label, dt.date.today())
+    clock = time.monotonic()
+    found = _maps.get(key)
+    if found is not None and found[0] > clock:
+        return found[1]
+    drawn = occupation_map(session, slug, place)
+    with _maps_lock:
+        if len(_maps) >= 512:
+            _maps.clear()
+        _maps[key] = (clock + PANEL_TTL_S, drawn)
+    return drawn
+
+
+def occupation_map(
     session: Session, slug: str, place: PlaceFilter, *, today: dt.date | None = None
 ) -> AroundMap | None:
     """Sessions (certifications leading to the occupation) and offers (its ROME codes) around ``place``;

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -24,7 +27,7 @@ from passerelles.occupations.schemas import (
     PayChart,
 )
 from passerelles.offers.schemas import OfferQuery
-from passerelles.offers.services import search_offers
+from passerelles.offers.services import PANEL_TTL_S, search_offers
 from passerelles.places.services import (
     PlaceFilter,
     PlaceIndex,
@@ -200,7 +203,28 @@ def territory(index: PlaceIndex, params: Mapping[str, str]) -> Territory:
     return Territory(kept, place, None, resolution)
 
 
+_figures_cache: dict[tuple[str, str, str | None, dt.date], tuple[float, LiveFigures]] = {}
+_figures_lock = threading.Lock()
+
+
 def live_figures(session: Session, slug: str, place: PlaceFilter, index: PlaceIndex) -> LiveFigures:
+    """``compute_live_figures``, kept ``PANEL_TTL_S`` seconds per occupation and région, as the labour-market
+    panel is: sessions and offers change with imports, a few times a day."""
+    bind = session.get_bind()
+    key = (str(getattr(bind, "url", id(bind))), slug, place.region_code, dt.date.today())
+    clock = time.monotonic()
+    found = _figures_cache.get(key)
+    if found is not None and found[0] > clock:
+        return found[1]
+    figures = compute_live_figures(session, slug, place, index)
+    with _figures_lock:
+        if len(_figures_cache) >= 512:
+            _figures_cache.clear()
+        _figures_cache[key] = (clock + PANEL_TTL_S, figures)
+    return figures
+
+
+def compute_live_figures(session: Session, slug: str, place: PlaceFilter, index: PlaceIndex) -> LiveFigures:
     """Upcoming sessions and open offers of the occupation in the visitor's région (all of France without
     one), counted by the very searches /formations and /emploi run for the linked criteria."""
     region = place.region_code

@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
     app.state.engine = engine or make_engine(settings.database_url, **pool)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(settings.reference_dir)
     app.state.search = None
     app.state.rulebook = None
     errors.install(app)

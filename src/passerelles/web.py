@@ -10,10 +10,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from passerelles import formatting
 from passerelles.db import MAX_ID
+from passerelles.glossary.services import expand, load_glossary
 from passerelles.offers.schemas import CONTRACTS
 from passerelles.pathways.rules import RuleBook, build_rulebook
 from passerelles.search.services import SearchBackend, open_backend
@@ -69,9 +73,19 @@ def get_rules(request: Request, session: DbSession) -> RuleBook:
 Rules = Annotated[RuleBook, Depends(get_rules)]
 
 
-def make_templates() -> Jinja2Templates:
+def make_templates(reference_dir: Path | None = None) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
+    glossary = load_glossary((reference_dir or Path(__file__).resolve().parents[2] / "data") / "glossary.yaml")
+
+    @pass_context
+    def acronyms(ctx: Context, text: str | None) -> Markup:
+        """Text with its acronyms expanded on their first use on the page (``page_terms``, see ``render``)."""
+        return expand(text, glossary, ctx.get("page_terms"))
+
+    env.filters["sigles"] = acronyms
+    env.globals["glossary"] = glossary
+    env.filters["date_source"] = source_date
     env.filters["http_url"] = lambda v: v if isinstance(v, str) and v.startswith(("http://", "https://")) else None
     formatting.register(env)  # number, eur, date_fr, date_long, month, km, plural, salary
     env.filters["month_fr"] = month_fr
@@ -89,19 +103,27 @@ def make_templates() -> Jinja2Templates:
 
 
 MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def source_date(value: str | None) -> str:
+    """« 2023-11-28 » → « 28 novembre 2023 », « 2010-12 » → « décembre 2010 », « 2021 » → « 2021 »."""
+    if not value:
+        return ""
+    parts = value.split("-")
+    try:
+        if len(parts) == 3:
+            day = int(parts[2])
+            return f"{'1er' if day == 1 else day} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        if len(parts) == 2:
+            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        return value
+    return value
+
+
 ROLE_LABELS = {
     "personne": "Personne accompagnée",
     "conseiller": "Conseiller",
@@ -119,4 +141,5 @@ def month_fr(value: Any) -> str:
 
 
 def render(request: Request, name: str, context: dict[str, Any]) -> Any:
-    return request.app.state.templates.TemplateResponse(request, name, context)
+    # ``page_terms``: acronyms already expanded on this page (filter ``sigles``), fresh for every render.
+    return request.app.state.templates.TemplateResponse(request, name, {"page_terms": set(), **context})

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from passerelles.certifications import services
 from passerelles.certifications.schemas import LEVEL_LABELS
 from passerelles.errors import NotFound
+from passerelles.sources.services import SourceNotes
 from passerelles.web import DbSession, render
 
 router = APIRouter(include_in_schema=False)
@@ -30,4 +31,5 @@ def certification_page(slug: str, request: Request, session: DbSession) -> Any:
     cert = services.get_certification(session, slug)
     if cert is None:
         raise NotFound(f"Certification inconnue : {slug}")
-    return render(request, "certifications/detail.html", {"c": cert, "f": cert.facts})
+    context = {"c": cert, "f": cert.facts, "notes": SourceNotes(cert.sources)}
+    return render(request, "certifications/detail.html", context)

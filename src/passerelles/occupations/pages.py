@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from passerelles.errors import NotFound
+from passerelles.maps.services import around_occupation
 from passerelles.occupations import services
 from passerelles.offers.pages import market_context
 from passerelles.pathways.services import how_to_become, what_next
+from passerelles.places.services import place_index
 from passerelles.rome.services import get_fiche
+from passerelles.sources.services import SourceNotes
 from passerelles.web import DbSession, Rules, render
 
 router = APIRouter(include_in_schema=False)
+
+# The visitor's territory, remembered between occupation pages (the place parameters, URL-encoded).
+TERRITORY_COOKIE = "territoire"
+TERRITORY_MAX_AGE = 180 * 24 * 3600
 
 
 @router.get("/metiers")
@@ -38,9 +46,17 @@ def occupation_page(slug: str, request: Request, session: DbSession, book: Rules
         target = services.occupation_slug_for_name(session, slug)
         if target is None or target == slug:
             raise NotFound(f"Métier inconnu : {slug}")
-        query = f"?{request.url.query}" if request.url.query else ""
-        return RedirectResponse(services.occupation_url(target) + query, status_code=301)
-    return render(
+        suffix = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(services.occupation_url(target) + suffix, status_code=301)
+    query = request.query_params
+    from_url = any(k in query for k in services.PLACE_PARAMS)
+    if from_url:
+        params = {k: query[k] for k in services.PLACE_PARAMS if k in query}
+    else:
+        params = dict(parse_qsl(request.cookies.get(TERRITORY_COOKIE, "")[:300]))
+    index = place_index(session)
+    where = services.territory(index, params)
+    response = render(
         request,
         "occupations/detail.html",
         {
@@ -49,6 +65,18 @@ def occupation_page(slug: str, request: Request, session: DbSession, book: Rules
             "become": how_to_become(book, slug),
             "next_routes": what_next(book, slug),
             "book": book,
-            **market_context(session, slug, request.query_params),
+            "notes": SourceNotes(occ.sources),
+            "territory": where,
+            "live": services.live_figures(session, slug, where.place, index),
+            "pay_chart": services.pay_chart(occ.facts.pay),
+            "around": around_occupation(session, slug, where.place),
+            **market_context(session, slug, where.params if where.error is None else {}),
         },
     )
+    if from_url and where.chosen:
+        response.set_cookie(
+            TERRITORY_COOKIE, urlencode(where.params), max_age=TERRITORY_MAX_AGE, httponly=True, samesite="lax"
+        )
+    elif from_url and not where.params:  # the visitor emptied the field: forget the place
+        response.delete_cookie(TERRITORY_COOKIE)
+    return response

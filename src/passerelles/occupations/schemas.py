@@ -48,3 +48,37 @@ class OccupationDetail(OccupationSummary):
     onisep: list[Link] = []
     further: list[Link] = []  # public services, "Pour aller plus loin"
     sources: list[SourceOut]
+
+
+class PayBar(BaseModel):
+    label: str
+    min_eur: int
+    max_eur: int
+    year: int
+    note: str | None = None
+    sources: list[str] = []
+
+
+class PayChart(BaseModel):
+    """Pay by experience, drawn as horizontal bars (one per situation, earliest in a career first)."""
+
+    basis: str
+    period: str
+    bars: list[PayBar]
+    top: int  # the scale's end, in euros
+
+    @property
+    def caption(self) -> str:
+        return f"Salaire {self.basis} par {self.period} selon l'expérience"
+
+
+class LiveFigures(BaseModel):
+    """What an occupation page shows first for the visitor's territory, each figure with its search link."""
+
+    region_label: str  # « en Auvergne-Rhône-Alpes », « en France »
+    trainings: int
+    trainings_url: str
+    offers: int
+    offers_url: str
+    has_demo: bool = False
+    hiring_projects: int | None = None  # BMO, when imported

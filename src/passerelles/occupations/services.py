@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -9,13 +16,36 @@ from passerelles.certifications.models import Certification, OccupationCertifica
 from passerelles.certifications.schemas import LEVEL_LABELS
 from passerelles.certifications.services import certification_url, to_ref
 from passerelles.occupations.models import Occupation, OccupationName, OccupationRome, OnisepMetier
-from passerelles.occupations.schemas import LevelGroup, Link, LinkedCertification, OccupationDetail, OccupationSummary
+from passerelles.occupations.schemas import (
+    LevelGroup,
+    Link,
+    LinkedCertification,
+    LiveFigures,
+    OccupationDetail,
+    OccupationSummary,
+    PayBar,
+    PayChart,
+)
+from passerelles.offers.schemas import OfferQuery
+from passerelles.offers.services import PANEL_TTL_S, search_offers
+from passerelles.places.services import (
+    PlaceFilter,
+    PlaceIndex,
+    PlaceResolution,
+    UnknownPlace,
+    read_place_field,
+    resolve_place,
+)
 from passerelles.reference.models import PublicService, StructureType
 from passerelles.reference.schemas import Occupation as OccupationFacts
+from passerelles.reference.schemas import PayRange
 from passerelles.rome.models import RomeAppellation, RomeFiche
 from passerelles.rome.services import fiche_ref, get_fiche
 from passerelles.search.text import fold
 from passerelles.sources.services import cited, sources_by_slug
+from passerelles.trainings.schemas import TrainingQuery
+from passerelles.trainings.services import search_sessions
+from passerelles.webforms import query_string
 
 ROLE_ORDER = {"principale": 0, "possible": 1, "evolution": 2}
 
@@ -158,3 +188,129 @@ def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
             | {sid for slug in facts.further if slug in services for sid in services[slug].sources},
         ),
     )
+
+
+# ---------------------------------------------------------------- the visitor's territory and live figures
+
+PLACE_PARAMS = ("commune", "region", "departement", "rayon")
+
+
+@dataclass
+class Territory:
+    """The place a visitor chose (the parameters /formations uses for a place), resolved."""
+
+    params: dict[str, str]
+    place: PlaceFilter
+    error: str | None = None
+    resolution: PlaceResolution | None = None  # what the place picker shows
+
+    @property
+    def text(self) -> str:
+        return self.params.get("commune", "")
+
+    @property
+    def chosen(self) -> bool:
+        return bool(self.params) and self.error is None
+
+
+def territory(index: PlaceIndex, params: Mapping[str, str]) -> Territory:
+    """Resolve the place parameters (commune, région, département, rayon); an unknown place gives all of
+    France and a message naming what was not found."""
+    kept = {k: v.strip()[:120] for k in PLACE_PARAMS if (v := params.get(k)) and v.strip()}
+    rayon_text = kept.get("rayon")
+    rayon = int(rayon_text) if rayon_text and rayon_text.isdigit() and 1 <= int(rayon_text) <= 300 else None
+    if rayon_text and rayon is None:
+        kept.pop("rayon")
+    resolution, where = read_place_field(
+        index, kept.get("commune"), region=kept.get("region"), departement=kept.get("departement")
+    )
+    if kept.get("commune") and resolution.error:
+        return Territory(kept, resolve_place(index), resolution.error, resolution)
+    try:
+        place = resolve_place(
+            index,
+            region=where["region"],
+            departement=where["departement"],
+            commune=where["commune"],
+            radius_km=rayon,
+        )
+    except UnknownPlace as exc:
+        return Territory(kept, resolve_place(index), exc.message, resolution)
+    return Territory(kept, place, None, resolution)
+
+
+_figures_cache: dict[tuple[str, str, str | None, dt.date], tuple[float, LiveFigures]] = {}
+_figures_lock = threading.Lock()
+
+
+def live_figures(session: Session, slug: str, place: PlaceFilter, index: PlaceIndex) -> LiveFigures:
+    """``compute_live_figures``, kept ``PANEL_TTL_S`` seconds per occupation and région, as the labour-market
+    panel is: sessions and offers change with imports, a few times a day."""
+    bind = session.get_bind()
+    key = (str(getattr(bind, "url", id(bind))), slug, place.region_code, dt.date.today())
+    clock = time.monotonic()
+    found = _figures_cache.get(key)
+    if found is not None and found[0] > clock:
+        return found[1]
+    figures = compute_live_figures(session, slug, place, index)
+    with _figures_lock:
+        if len(_figures_cache) >= 512:
+            _figures_cache.clear()
+        _figures_cache[key] = (clock + PANEL_TTL_S, figures)
+    return figures
+
+
+def compute_live_figures(session: Session, slug: str, place: PlaceFilter, index: PlaceIndex) -> LiveFigures:
+    """Upcoming sessions and open offers of the occupation in the visitor's région (all of France without
+    one), counted by the very searches /formations and /emploi run for the linked criteria."""
+    region = place.region_code
+    where = {"metier": slug, "region": region}
+    trainings = search_sessions(session, TrainingQuery.model_validate(where), page_size=1)
+    offers = search_offers(session, OfferQuery.model_validate(where), page_size=1)
+    return LiveFigures(
+        region_label=index.region_label(region) if region else "en France",
+        # A search that finds nothing widens itself: the région's own count is then zero.
+        trainings=0 if trainings.widened else trainings.total,
+        trainings_url="/formations?" + query_string(where),
+        offers=offers.total,
+        offers_url="/emploi?" + query_string(where),
+        has_demo=trainings.has_demo or offers.has_demo,
+    )
+
+
+def _career_rank(p: PayRange) -> int:
+    label = p.label.lower()
+    if p.experience_years is not None:
+        return p.experience_years
+    if "début" in label or "minimum" in label:
+        return -1
+    if "fin" in label:
+        return 99
+    return 50
+
+
+def pay_chart(pay: list[PayRange]) -> PayChart | None:
+    """The occupation's sourced pay figures of the most common basis (brut or net, per month or year),
+    earliest in a career first; ``None`` without figures."""
+    priced = [p for p in pay if p.min_eur or p.max_eur]
+    if not priced:
+        return None
+    bases: dict[tuple[str, str], int] = {}
+    for p in priced:
+        bases[(p.basis, p.period)] = bases.get((p.basis, p.period), 0) + 1
+    basis, period = max(bases, key=lambda k: (bases[k], k == ("brut", "mois")))
+    chosen = sorted((p for p in priced if (p.basis, p.period) == (basis, period)), key=_career_rank)
+    bars = [
+        PayBar(
+            label=p.label,
+            min_eur=p.min_eur or p.max_eur or 0,
+            max_eur=p.max_eur or p.min_eur or 0,
+            year=p.year,
+            note=p.note,
+            sources=list(p.sources),
+        )
+        for p in chosen
+    ]
+    top = max(b.max_eur for b in bars)
+    step = 500 if period == "mois" else 5000
+    return PayChart(basis=basis, period=period, bars=bars, top=int(math.ceil(top * 1.1 / step) * step))

@@ -3,15 +3,16 @@ occupation page includes (``market_context``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import QueryParams
 
 from passerelles.errors import NotFound
 from passerelles.exports import csv_text
+from passerelles.maps.services import around_offers
 from passerelles.offers import services
 from passerelles.offers.schemas import CONTRACTS, PUBLISHED_WITHIN, WORKING_TIMES, OfferQuery
 from passerelles.places.services import place_index
@@ -63,6 +64,7 @@ def offers_page(request: Request, session: DbSession) -> Any:
         context["errors"] = [error_item(exc.field, exc.message)]
         return render_status(request, "offers/search.html", context, 422)
     level = len(results.widened)
+    context["around"] = around_offers(session, q)
     context.update(
         results=results,
         # Criteria a widening dropped show as not set (the form searches what the list shows).
@@ -103,7 +105,7 @@ def offer_page(offer_id: PathId, request: Request, session: DbSession) -> Any:
     return render(request, "offers/offer.html", {**OFFER_LABELS, "o": offer, "structure_labels": labels})
 
 
-def market_context(session: Session, slug: str, params: QueryParams) -> dict[str, Any]:
+def market_context(session: Session, slug: str, params: Mapping[str, str]) -> dict[str, Any]:
     """What ``offers/panel.html`` needs on an occupation page: the panel for the place chosen in the
     query string (région, département, or commune and radius), the form's choices, or an error."""
     place_res, place = read_place(session, params)

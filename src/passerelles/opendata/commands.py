@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from passerelles.clitools import JsonOpt, open_engine, refuse
 from passerelles.db import migrate
@@ -14,6 +15,7 @@ from passerelles.opendata.fetch import FetchError, fetch
 from passerelles.opendata.registry import load_registry
 from passerelles.opendata.status import dataset_status
 from passerelles.settings import Settings
+from passerelles.sources.services import team_notes
 
 data_app = typer.Typer(help="Jeux de données ouverts officiels : téléchargement et état.", no_args_is_help=True)
 
@@ -50,16 +52,22 @@ def data_fetch(
 
 @data_app.command("status")
 def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """État de chaque jeu de données : fichiers, version, date de chargement, volumes, fraîcheur."""
+    """État de chaque jeu de données (fichiers, version, chargement, volumes, fraîcheur), notes de l'équipe données."""
     settings = Settings()
     engine = open_engine(ctx, settings.database_url)
     migrate(engine)
     rows = dataset_status(load_registry(settings.opendata_registry), settings.data_dir, engine)
     feeds = feed_status(engine)
+    with Session(engine) as session:
+        notes = team_notes(session)
     if as_json:
         typer.echo(
             json.dumps(
-                {"datasets": [r.model_dump(mode="json") for r in rows], "imports": [f.model_dump() for f in feeds]},
+                {
+                    "datasets": [r.model_dump(mode="json") for r in rows],
+                    "imports": [f.model_dump() for f in feeds],
+                    "team_notes": [n.model_dump() for n in notes],
+                },
                 ensure_ascii=False,
                 indent=2,
             )
@@ -85,3 +93,7 @@ def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             f"(version {f.version or '-'}, {f.seconds} s, {f.runs} import(s){', flux complet' if f.full else ''}) : "
             f"{counts}"
         )
+    if notes:
+        typer.echo(f"\nNotes pour l'équipe données ({len(notes)}, jamais affichées sur les pages publiques) :")
+    for n in notes:
+        typer.echo(f"- {n.page} ({n.url}) : {n.text}")

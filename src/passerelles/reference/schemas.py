@@ -35,8 +35,13 @@ class Source(Strict):
 
 
 class SourcedText(Strict):
+    """A sourced statement. ``data_team``: a working note for the data team (something unverified, a gap or
+    a conflict between sources), never shown on public pages; listed in ``/sources`` to administrators and
+    by ``passerelles data status``."""
+
     title: str | None = None
     text: str
+    data_team: bool = False
     sources: SourceIds
 
 
@@ -365,6 +370,14 @@ class VaeStage(Strict):
     sources: SourceIds
 
 
+class GlossaryTerm(Strict):
+    """An acronym explained to visitors (``data/glossary.yaml``): expanded the first time it is used on a page."""
+
+    term: Annotated[str, StringConstraints(pattern=r"^[A-ZÉÈ][A-ZÉÈ0-9]+$", max_length=20)]
+    expansion: str
+    note: str | None = None
+
+
 class ReferenceFile(Strict):
     """One YAML file under ``data/``; each section is optional so facts can be split across files."""
 
@@ -385,3 +398,4 @@ class ReferenceFile(Strict):
     vae_stages: list[VaeStage] = []
     # Funding rules (data/funding.yaml): validated by passerelles.funding (its schemas), read by its service.
     funding: dict[str, Any] | None = None
+    glossary: list[GlossaryTerm] = []

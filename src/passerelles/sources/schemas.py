@@ -12,3 +12,12 @@ class SourceOut(BaseModel):
     date: str | None = None
     licence: str | None = None
     version: str | None = None
+
+
+class TeamNote(BaseModel):
+    """A working note for the data team (``data_team: true`` in the reference data, or an unverified code):
+    shown in ``/sources`` to administrators and by ``passerelles data status``, never on public pages."""
+
+    page: str
+    url: str
+    text: str

@@ -11,6 +11,7 @@ from passerelles.errors import NotFound
 from passerelles.exports import csv_text
 from passerelles.funding.routes import book_of
 from passerelles.funding.services import profile_of, session_funding
+from passerelles.maps.services import around_trainings
 from passerelles.places.services import commune_of_field, place_index
 from passerelles.trainings import services, sessions
 from passerelles.trainings.schemas import FUNDERS, MODALITIES, RECRUITMENT, TrainingQuery
@@ -60,6 +61,7 @@ def trainings_page(request: Request, session: DbSession, backend: Search) -> Any
         context["errors"] = [error_item(field, getattr(exc, "message", str(exc)))]
         return render_status(request, "trainings/search.html", context, 422)
     level = len(results.widened)
+    context["around"] = around_trainings(session, q)
     context.update(
         results=results,
         # Criteria a widening dropped show as not set (the form searches what the list shows).

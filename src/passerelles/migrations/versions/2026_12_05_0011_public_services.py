@@ -1,7 +1,7 @@
 """public services shown as "Pour aller plus loin" on occupation pages
 
-Revision ID: 0010_public_services
-Revises: 0009_employer_memberships
+Revision ID: 0011_public_services
+Revises: 0010_file_invitations
 Create Date: 2026-12-06 10:00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_public_services"
-down_revision: str | None = "0009_employer_memberships"
+revision: str = "0011_public_services"
+down_revision: str | None = "0010_file_invitations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

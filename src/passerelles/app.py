@@ -9,6 +9,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from passerelles import errors, http
+from passerelles.accompaniment import pages as accompaniment_pages
+from passerelles.accompaniment import routes as accompaniment_routes
 from passerelles.accounts import pages as account_pages
 from passerelles.accounts import routes as account_routes
 from passerelles.accounts import security as account_security
@@ -37,7 +39,15 @@ from passerelles.web import make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Included in this order (the first route that matches answers).
-API_ROUTES = (occupation_routes, certification_routes, search_routes, pathway_routes, training_routes, offer_routes)
+API_ROUTES = (
+    occupation_routes,
+    certification_routes,
+    search_routes,
+    pathway_routes,
+    training_routes,
+    offer_routes,
+    accompaniment_routes,
+)
 ACCOUNT_API_ROUTES = (account_routes, caseload_routes, employer_routes, alert_routes)
 PAGES = (
     search_pages,
@@ -47,6 +57,7 @@ PAGES = (
     pathway_pages,
     training_pages,
     offer_pages,
+    accompaniment_pages,
 )
 ACCOUNT_PAGES = (account_pages, caseload_pages, employer_pages, alert_pages)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 # Kinds of structure, in the order the page lists them, with their French names.
 KINDS: dict[str, str] = {
@@ -74,3 +74,12 @@ class NearbyOut(BaseModel):
     structures: list[StructureOut]
     lines: list[NationalLine]
     has_demo: bool
+
+
+class NearbyQuery(BaseModel):
+    """« /etre-accompagne?commune=…&rayon=… » and ``GET /api/v1/accompagnement``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    commune: str | None = Field(default=None, max_length=120, description="Commune : nom, code postal ou code INSEE")
+    rayon: int = Field(default=30, ge=5, le=100, description="Rayon de recherche en km autour de la commune")

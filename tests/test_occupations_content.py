@@ -30,9 +30,6 @@ SECTIONS = (
 )
 # Known gaps, each one a reason (kept short on purpose; remove an entry when the fact is sourced):
 KNOWN_GAPS = {
-    # another helper (content-certifications) adds these diplomas; the links wait as PENDING-CERT comments
-    ("psychomotricien", "certifications"),
-    ("ergotherapeute", "certifications"),
     # no dated public pay figure found yet
     ("secretaire-medical", "pay"),
     ("assistant-de-service-social", "pay"),
@@ -49,7 +46,7 @@ KNOWN_GAPS = {
     ("instructeur-de-locomotion", "evolutions"),
 }
 # Pay of these entries is being corrected by another helper (adulte-relais pay, ASG bonuses not yet marked)
-PAY_UNDER_REVIEW = {"mediateur-social", "assistant-de-soins-en-gerontologie"}
+PAY_UNDER_REVIEW = {"assistant-de-soins-en-gerontologie"}
 NET_TO_GROSS = 0.78  # a net monthly figure is compared with 78 % of the gross SMIC (salaried contributions ~22 %)
 
 

@@ -37,34 +37,31 @@ def in_french(value: str | None) -> str | None:
         return None
     try:
         parsed = opening_hours.OpeningHours(value.strip())
-    except (opening_hours.ParserError, ValueError):
+    except (opening_hours.ParserError, ValueError):  # type: ignore[attr-defined]
         return None
     by_day: list[tuple[str, ...]] = []
     for offset in range(7):
         start = REFERENCE_MONDAY + dt.timedelta(days=offset)
-        spans = []
+        spans: list[str] = []
         for begin, end, state, _comment in parsed.intervals(start, start + dt.timedelta(days=1)):
             if str(state) == "open":
                 end_text = "minuit" if end.date() > start.date() else _clock(end)
                 spans.append(f"{_clock(begin)} – {end_text}")
         by_day.append(tuple(spans))
     groups: list[tuple[tuple[str, ...], list[int]]] = []
-    for day, spans in enumerate(by_day):
-        if not spans:
+    for day, day_spans in enumerate(by_day):
+        if not day_spans:
             continue
-        if groups and groups[-1][0] == spans and groups[-1][1][-1] == day - 1:
-            groups[-1][1].append(day)
+        same = next((g for g in groups if g[0] == day_spans), None)
+        if same is not None:
+            same[1].append(day)
         else:
-            same = next((g for g in groups if g[0] == spans), None)
-            if same is not None:
-                same[1].append(day)
-            else:
-                groups.append((spans, [day]))
+            groups.append((day_spans, [day]))
     if not groups:
         return None
     parts = [
-        f"{_day_ranges(days)} : {'24 h sur 24' if spans == ('0 h – minuit',) else ', '.join(spans)}"
-        for spans, days in groups
+        f"{_day_ranges(days)} : {'24 h sur 24' if shown == ('0 h – minuit',) else ', '.join(shown)}"
+        for shown, days in groups
     ]
     text = " ; ".join(parts)
     if PUBLIC_HOLIDAYS_OFF.search(value):

@@ -238,7 +238,7 @@ def import_structures(
         if limits.too_many_rejects(report.totals.rejected, read):
             raise ImportRefused(limits.rejects_refusal(path.name, report.totals.rejected, read))
         _upsert(conn, STRUCTURES, list(rows.values()), report, "structure")
-        ids = dict(conn.execute(select(STRUCTURES.c.source_id, STRUCTURES.c.id)).tuples().all())
+        ids: dict[str, int] = {row[0]: row[1] for row in conn.execute(select(STRUCTURES.c.source_id, STRUCTURES.c.id))}
         service_rows = []
         for number, record, service in checked:
             structure_id = ids.get(service.structure_id)

@@ -92,8 +92,9 @@ def platform_file(path: Path) -> PlatformFile:
     """``data/accompaniment/plateformes.yaml``, validated (every source cited exists), read once."""
     data = PlatformFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     known = {s.id for s in data.sources}
-    for item in [*data.platforms, *data.lines, data.about]:
-        missing = [s for s in item.sources if s not in known]
+    cited: list[list[str]] = [p.sources for p in data.platforms] + [line.sources for line in data.lines]
+    for sources in [*cited, data.about.sources]:
+        missing = [s for s in sources if s not in known]
         if missing:
             raise ValueError(f"{path.name} : source inconnue {missing[0]!r}")
     return data
@@ -191,10 +192,10 @@ def _imported(session: Session, place: PlaceFilter, radius_km: int) -> list[tupl
     found.sort(key=lambda x: (order.index(x[0].kind) if x[0].kind in KINDS else len(order), x[1] or 0.0, x[0].name))
     kept: list[tuple[SupportStructure, float | None]] = []
     per_kind: dict[str, int] = {}
-    for s, distance in found:
-        if per_kind.get(s.kind, 0) < PER_KIND:
-            per_kind[s.kind] = per_kind.get(s.kind, 0) + 1
-            kept.append((s, distance))
+    for structure, km in found:
+        if per_kind.get(structure.kind, 0) < PER_KIND:
+            per_kind[structure.kind] = per_kind.get(structure.kind, 0) + 1
+            kept.append((structure, km))
     return kept
 
 

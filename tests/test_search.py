@@ -260,6 +260,43 @@ def test_cli_search_gives_the_expected_occupation_first(
     assert (first["type"], first["id"]) == ("occupation", expected)
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("educ spé", "occupation:educateur-specialise"),  # abbreviations (data/search/synonyms.yaml)
+        ("educateur spe", "occupation:educateur-specialise"),  # not moniteur-éducateur
+        ("aux de puer", "occupation:auxiliaire-de-puericulture"),  # « aux » read as auxiliaire at the start
+        ("aidesoignant", "occupation:aide-soignant"),  # run-together words
+        ("aidesoignantes", "occupation:aide-soignant"),
+        ("aide medico psycologique", "occupation:accompagnant-educatif-et-social"),  # typo in a former name
+    ],
+)
+def test_abbreviations_run_together_words_and_typos_find_the_occupation_first(
+    engine_: SearchEngine, query: str, expected: str
+) -> None:
+    page = engine_.query(SearchQuery(q=query, per_page=20, facets=False, highlight=False))
+    assert page.results and page.results[0].key == expected, [h.key for h in page.results[:5]]
+
+
+def test_a_named_occupation_and_diploma_come_before_offers(engine_: SearchEngine) -> None:
+    """A typo next to a former name: the occupation and the former diploma lead the first page, offers after."""
+    keys = [h.key for h in engine_.query(SearchQuery(q="aide medico psycologique", per_page=20)).results]
+    first_record = next(i for i, k in enumerate(keys) if k.startswith(("offer:", "training:")))
+    assert {"occupation:accompagnant-educatif-et-social", "certification:deamp"} <= set(keys[:first_record])
+    # "aide aux personnes": « aux » inside a query stays a small word (no auxiliaire).
+    assert "auxiliaire" not in " ".join(
+        h.title.lower() for h in engine_.query(SearchQuery(q="aide aux personnes")).results[:3]
+    )
+
+
+def test_every_name_of_a_written_occupation_means_its_current_name(engine_: SearchEngine) -> None:
+    """Groups derived from data/occupations.yaml: a synonym written only there (not in synonyms.yaml)."""
+    meanings = [m for e in engine_.synonyms.expand(analyze("assistante en cabinet médical")) for m in e.means]
+    assert analyze("Assistant médical") in meanings
+    page = engine_.query(SearchQuery(q="assistante en cabinet medical", per_page=5))
+    assert page.results[0].key == "occupation:assistant-medical"
+
+
 # --- filters, facets, radius, pages ---------------------------------------------------------------------
 
 

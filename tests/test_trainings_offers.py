@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +28,7 @@ from passerelles.trainings import services as trainings
 from passerelles.trainings import sessions as training_sessions
 from passerelles.trainings.models import Provider, Training, TrainingSession
 from passerelles.trainings.schemas import TrainingQuery
+from passerelles.widening.services import related_certifications
 from tests.support.databases import DatabaseFactory
 
 TODAY = dt.date.today()
@@ -268,7 +270,8 @@ def test_widening_lifts_secondary_criteria_and_never_returns_empty_when_wider_ha
 ) -> None:
     r = _search(db, certification="deas", commune="Grenoble", rayon=10, cpf=True, voie="vae")
     assert r.total > 0 and r.auto_widened
-    assert any(w.text == "critères levés : voie d'accès, CPF" for w in r.widened)
+    assert any(w.text == "critères retirés : voie d'accès, CPF" for w in r.widened)
+    assert [d.params for w in r.widened for d in w.dropped] == [["voie"], ["cpf"]]
 
 
 def test_nothing_anywhere_gives_an_empty_list_not_an_error(db: Session) -> None:
@@ -280,6 +283,69 @@ def test_related_certifications_widen_the_what(db: Session) -> None:
     # DEAMP has no session at all; the occupations it leads to have others (DEAES at least).
     r = _search(db, certification="deamp", region="84", elargir=10)
     assert any(w.text.startswith("certifications proches ajoutées") for w in r.widened)
+
+
+def test_related_certifications_are_only_those_a_holder_could_enter(db: Session) -> None:
+    """DEAES leads to occupations whose diplomas include the CAERLDV, which needs the DEES or the DEI:
+    not added. The DEME (no diploma required) and the ASG (open to DEAES holders) are, with the rule's words."""
+    cert = {c.slug: c.id for c in db.scalars(select(Certification))}
+    related = related_certifications(db, frozenset({cert["deaes"]}))
+    labels = {a.label: a.reason for a in related.added}
+    assert "CAERLDV" not in labels and "CAFERUIS" not in labels and "DEME" in labels and "ASG" in labels
+    assert labels["ASG"].startswith("AS ou AES en poste")
+    assert cert["caerldv"] not in related.ids
+    # A DEES holder may enter the CAERLDV training: there it is added.
+    assert "CAERLDV" in {a.label for a in related_certifications(db, frozenset({cert["dees"]})).added}
+    r = _search(db, certification="deaes", region="84", elargir=10)
+    step = next(w for w in r.widened if w.kind == "certifications proches")
+    assert "CAERLDV" not in step.text and {a.label for a in step.added} == set(labels)
+
+
+def test_after_widening_around_a_commune_the_nearest_come_first(db: Session, ids: dict[str, Any]) -> None:
+    # Nothing by VAE around Lyon: widened up to dropping the criterion; then Lyon, Chambéry, Grenoble.
+    r = _search(db, certification="deas", commune="Lyon", rayon=5, voie="vae")
+    assert r.auto_widened and r.sort == "distance"
+    # (The DEI, open to DEAS holders with their level 4, is one of the certifications added on the way.)
+    assert [i.id for i in r.items] == [ids["lyo1"], ids["dei-lyon"], ids["cha1"], ids["gre1"], ids["gre2"]]
+    # Widened to all of France: Paris last, though it starts first (date order would put it first).
+    whole = _search(db, certification="deas", commune="Lyon", rayon=5, elargir=10)
+    assert whole.widened[-1].text == "toute la France"
+    assert whole.items[0].id == ids["lyo1"] and whole.items[-1].id == ids["par1"]
+    km = [i.distance_km for i in whole.items]
+    assert None not in km and km == sorted(km)  # type: ignore[type-var]
+    # Asked for explicitly, the date order stays.
+    by_date = _search(db, certification="deas", commune="Lyon", rayon=5, elargir=10, tri="date")
+    assert by_date.items[0].id == ids["par1"]
+
+
+def test_dropped_criteria_show_as_dropped_with_a_link_to_put_them_back(web: TestClient) -> None:
+    page = web.get("/formations", params={"certification": "deas", "commune": "Lyon", "rayon": 5, "voie": "vae"})
+    assert page.status_code == 200
+    html = page.text
+    assert "Critère retiré : voie d&#39;accès (VAE)" in html or "Critère retiré : voie d'accès (VAE)" in html
+    link = re.search(r'href="/formations\?([^"]*voie=vae[^"]*)#resultats">remettre ce critère', html)
+    assert link and "elargir=" in link.group(1)
+    # The form shows the criterion as not set: it searches what the list shows.
+    assert 'value="vae" selected' not in html
+    assert "Les résultats les plus proches sont en tête de liste." in html
+
+
+def test_offer_search_widens_like_the_training_search(db: Session, web: TestClient, ids: dict[str, Any]) -> None:
+    # No CDD within 5 km of Lyon: the radius grows until the Grenoble CDD (≈ 95 km), nearest first.
+    r = offers.search_offers(db, OfferQuery(metier="aide-soignant", commune="Lyon", rayon=5, contrat=["CDD"]))
+    assert r.auto_widened and r.widened[0].text.startswith("rayon porté à")
+    assert [i.id for i in r.items] == [ids["o-gre-cdd"]] and r.sort == "distance"
+    # No seasonal contract anywhere: widened to other occupations and to other contracts, said as such.
+    r = offers.search_offers(db, OfferQuery(metier="aide-soignant", commune="Lyon", rayon=5, contrat=["SAI"]))
+    kinds = [w.kind for w in r.widened]
+    assert "métiers proches" in kinds and [d.label for w in r.widened for d in w.dropped] == ["type de contrat"]
+    assert r.items[0].id == ids["o-lyo-app"] and r.sort == "distance"  # nearest first
+    km = [i.distance_km for i in r.items]
+    assert None not in km and km == sorted(km)  # type: ignore[type-var]
+    html = web.get("/emploi", params={"metier": "aide-soignant", "commune": "Lyon", "rayon": 5, "contrat": "SAI"}).text
+    assert "Critère retiré : type de contrat (Saisonnier)" in html and "Métiers proches ajoutés" in html
+    assert 'value="SAI" checked' not in html and "remettre ce critère" in html
+    assert "Élargir la recherche" in web.get("/emploi", params={"metier": "aide-soignant", "commune": "Lyon"}).text
 
 
 @pytest.mark.parametrize(
@@ -386,8 +452,8 @@ def test_panel_counts_contracts_pay_and_employers(db: Session, ids: dict[str, An
 def test_pages_render_and_link_together(web: TestClient, ids: dict[str, Any]) -> None:
     page = web.get("/formations", params={"certification": "deas", "commune": "Grenoble", "rayon": "60"})
     assert page.status_code == 200
-    assert "3 formations à venir à moins de 60 km de Grenoble (38)" in page.text
-    assert "4 formations à venir en Auvergne-Rhône-Alpes" in page.text
+    assert "3\u00a0formations à venir à moins de 60 km de Grenoble (38)" in page.text
+    assert "4\u00a0formations à venir en Auvergne-Rhône-Alpes" in page.text
     assert f'href="/formations/sessions/{ids["gre1"]}"' in page.text
     widened = web.get("/formations", params={"certification": "dei", "departement": "38"})
     assert "la recherche a été élargie" in widened.text and "Départements voisins ajoutés" in widened.text
@@ -396,14 +462,16 @@ def test_pages_render_and_link_together(web: TestClient, ids: dict[str, Any]) ->
     ics = web.get(f"/formations/sessions/{ids['gre1']}/agenda.ics")
     assert ics.headers["content-type"].startswith("text/calendar") and "BEGIN:VEVENT" in ics.text
     compare = web.get("/formations/comparer", params={"ids": f"{ids['gre1']},{ids['cha1']},{ids['lyo1']}"})
-    assert compare.status_code == 200 and compare.text.count('<th scope="row">') == 9
+    assert (
+        compare.status_code == 200 and compare.text.count('<th scope="row">') == 11
+    )  # 9 criteria + the funding rows (reste à charge, revenu)
     emploi = web.get("/emploi", params={"metier": "aide-soignant", "region": "84"})
-    assert "4 offres aujourd'hui en Auvergne-Rhône-Alpes" in emploi.text
+    assert "4\u00a0offres aujourd'hui en Auvergne-Rhône-Alpes" in emploi.text
     offer = web.get(f"/emploi/offres/{ids['o-gre-cdi']}")
     assert offer.status_code == 200 and "EHPAD Les Tilleuls" in offer.text
     fiche = web.get("/metiers/aide-soignant", params={"departement": "38"})
     assert fiche.status_code == 200 and 'id="marche"' in fiche.text and 'role="img"' in fiche.text
-    assert "2 offres aujourd'hui dans le département Isère (38)" in fiche.text
+    assert "2\u00a0offres aujourd'hui dans le département Isère (38)" in fiche.text
 
 
 def test_csv_exports(web: TestClient, ids: dict[str, Any]) -> None:
@@ -455,10 +523,10 @@ def test_a_form_with_an_error_keeps_the_right_fields_and_names_the_wrong_one(web
     res = web.get("/formations", params={"commune": "Grenoble", "certification": "deas", "rayon": "loin"})
     assert res.status_code == 422
     assert "Rayon (km) : nombre entier attendu" in res.text
-    assert 'name="commune" value="Grenoble"' in res.text and '<option value="deas" selected>' in res.text
+    assert 'name="commune" value="Grenoble (38)"' in res.text and '<option value="deas" selected>' in res.text
     emploi = web.get("/emploi", params=[("contrat", "CDI"), ("contrat", "XYZ"), ("region", "84")])
     assert emploi.status_code == 422 and "Contrat : valeur non reconnue" in emploi.text
-    assert '<option value="84" selected>' in emploi.text
+    assert 'name="commune" value="Auvergne-Rhône-Alpes"' in emploi.text
 
 
 def test_words_narrow_a_chosen_certification(db: Session, ids: dict[str, Any]) -> None:

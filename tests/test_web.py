@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -39,6 +40,28 @@ def test_aes_page_shows_former_name_sections_and_deaes(client: TestClient) -> No
         assert f">{section}</h2>" in html, section
     assert 'href="/certifications/deaes"' in html
     assert "Travail de nuit" in html
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "aide-medico-psychologique",  # former name (data/occupations.yaml)
+        "amp",  # its acronym
+        "accompagnante-educative-et-sociale",  # feminine form of the current name
+        "auxiliaire-de-vie-sociale",  # another former name
+    ],
+)
+def test_former_and_other_names_of_an_occupation_redirect_to_its_page(client: TestClient, name: str) -> None:
+    r = client.get(f"/metiers/{name}?region=84", follow_redirects=False)
+    assert r.status_code == 301
+    assert r.headers["location"] == AES_URL + "?region=84"
+    assert client.get(f"/metiers/{name}").url.path == AES_URL
+
+
+def test_a_rome_appellation_tied_to_an_occupation_redirects_and_an_unknown_name_is_404(client: TestClient) -> None:
+    r = client.get("/metiers/educatrice-specialisee", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (301, "/metiers/educateur-specialise")
+    assert client.get("/metiers/aide-medico-psycho", follow_redirects=False).status_code == 404
 
 
 def test_search_page_shows_aes_first_for_amp(client: TestClient) -> None:

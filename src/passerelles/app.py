@@ -23,16 +23,20 @@ from passerelles.certifications import routes as certification_routes
 from passerelles.db import make_engine, make_sessionmaker
 from passerelles.employers import pages as employer_pages
 from passerelles.employers import routes as employer_routes
+from passerelles.funding import pages as funding_pages
+from passerelles.funding import routes as funding_routes
 from passerelles.occupations import pages as occupation_pages
 from passerelles.occupations import routes as occupation_routes
 from passerelles.offers import pages as offer_pages
 from passerelles.offers import routes as offer_routes
 from passerelles.pathways import pages as pathway_pages
 from passerelles.pathways import routes as pathway_routes
+from passerelles.places import routes as place_routes
 from passerelles.search import pages as search_pages
 from passerelles.search import routes as search_routes
 from passerelles.settings import Settings
 from passerelles.sources import pages as source_pages
+from passerelles.styleguide import pages as styleguide_pages
 from passerelles.trainings import pages as training_pages
 from passerelles.trainings import routes as training_routes
 from passerelles.web import make_templates
@@ -43,9 +47,11 @@ API_ROUTES = (
     occupation_routes,
     certification_routes,
     search_routes,
+    place_routes,
     pathway_routes,
     training_routes,
     offer_routes,
+    funding_routes,
     accompaniment_routes,
 )
 ACCOUNT_API_ROUTES = (account_routes, caseload_routes, employer_routes, alert_routes)
@@ -57,6 +63,8 @@ PAGES = (
     pathway_pages,
     training_pages,
     offer_pages,
+    styleguide_pages,
+    funding_pages,
     accompaniment_pages,
 )
 ACCOUNT_PAGES = (account_pages, caseload_pages, employer_pages, alert_pages)

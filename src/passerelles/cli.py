@@ -16,6 +16,7 @@ from passerelles.alerts.commands import alerts_app
 from passerelles.caseloads.commands import files_app
 from passerelles.certifications import commands as certifications
 from passerelles.employers.commands import employers_app
+from passerelles.funding import commands as funding
 from passerelles.occupations import commands as occupations
 from passerelles.offers import commands as offers
 from passerelles.opendata.commands import data_app
@@ -34,6 +35,7 @@ app.command("metier")(occupations.metier)
 app.command("certification")(certifications.certification)
 app.command("search")(search.search)
 app.command("parcours")(pathways.parcours)
+app.command("financement")(funding.financement)
 app.command("serve")(site.serve)
 
 import_app = typer.Typer(help="Importer des données ouvertes.", no_args_is_help=True)

@@ -12,7 +12,9 @@ from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from passerelles import formatting
 from passerelles.db import MAX_ID
+from passerelles.offers.schemas import CONTRACTS
 from passerelles.pathways.rules import RuleBook, build_rulebook
 from passerelles.search.services import SearchBackend, open_backend
 
@@ -71,7 +73,11 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.filters["http_url"] = lambda v: v if isinstance(v, str) and v.startswith(("http://", "https://")) else None
-    env.filters["eur"] = lambda v: f"{v:,}".replace(",", "\u202f") + "\u00a0€" if v is not None else ""
+    formatting.register(env)  # number, eur, date_fr, date_long, month, km, plural, salary
+    env.filters["month_fr"] = month_fr
+    env.globals["contract_labels"] = CONTRACTS
+    env.globals["role_labels"] = ROLE_LABELS
+    env.globals["platform_kinds"] = {"plateforme": "Plateforme des métiers de l'autonomie", "agence": "Agence"}
     env.globals["route_labels"] = {
         "initiale": "Formation initiale",
         "continue": "Formation continue",
@@ -80,6 +86,36 @@ def make_templates() -> Jinja2Templates:
         "distance": "Formation à distance",
     }
     return templates
+
+
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+ROLE_LABELS = {
+    "personne": "Personne accompagnée",
+    "conseiller": "Conseiller",
+    "employeur": "Employeur",
+    "admin": "Administrateur",
+}
+
+
+def month_fr(value: Any) -> str:
+    """« octobre 2026 » for « 2026-10 »."""
+    text = str(value)
+    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
+        return f"{MONTHS[int(text[5:]) - 1]} {text[:4]}"
+    return text
 
 
 def render(request: Request, name: str, context: dict[str, Any]) -> Any:

@@ -41,6 +41,7 @@ def _main_pages(page: Any) -> dict[str, str]:
         "offre": offer,
         "parcours": "/parcours",
         "certifications": "/certifications",
+        "financer": "/financer?age=45&situation=demandeur-emploi&indemnise=true&certification=deaes&region=84",
     }
 
 

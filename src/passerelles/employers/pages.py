@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from passerelles.accounts.pages import form_action
+from passerelles.accounts.pages import form_action, french_errors
 from passerelles.accounts.security import Actor, OptionalActor, PathId, csrf_protect, page
 from passerelles.accounts.services import AccessDenied
 from passerelles.caseloads import services as caseloads
@@ -20,6 +21,8 @@ from passerelles.employers.models import APPLICATION_STATUSES
 from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn, ProfileIn
 from passerelles.errors import NotFound
 from passerelles.occupations.models import Occupation
+from passerelles.offers.services import structure_labels
+from passerelles.places.services import PlaceResolution, commune_of_field, place_index
 from passerelles.web import DbSession
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -36,6 +39,12 @@ def _occupations(session: Any) -> list[Any]:
 
 @router.get("/employeur")
 def space(request: Request, session: DbSession, actor: Actor) -> Response:
+    return _space(request, session, actor)
+
+
+def _space(request: Request, session: Any, actor: Any, **extra: Any) -> Response:
+    """The employer's space; ``extra`` (``offer_form``, ``offer_place``, ``errors``) shows a refused offer
+    again with what was typed."""
     claim = memberships.own_claim(session, actor)
     if claim.status != "active":
         # A claim not (yet) accepted: its state, and how it can be verified; nothing of the structure.
@@ -43,13 +52,19 @@ def space(request: Request, session: DbSession, actor: Actor) -> Response:
     ctx = {
         "claim": claim,
         "requests": memberships.structure_requests(session, actor) if claim.role == "admin" else [],
-        "structure": services.structure(session, actor),
+        "structure": (structure := services.structure(session, actor)),
+        "structure_type_name": structure_labels(session).get(structure.structure_type or "", ""),
         "needs": services.list_needs(session, actor),
         "offers": services.list_offers(session, actor),
         "occupations": _occupations(session),
         "errors": _errors(request),
+        "offer_form": {},
+        "offer_place": None,
     }
-    return page(request, "employers/space.html", ctx)
+    home = place_index(session).communes.get(structure.commune_code or "")
+    ctx["offer_commune"] = place_index(session).commune_choice(home).value if home else ""
+    ctx |= extra
+    return page(request, "employers/space.html", ctx, status_code=422 if extra else 200)
 
 
 @router.post("/employeur/rattachement/invitation")
@@ -162,32 +177,47 @@ def need_delete_form(session: DbSession, actor: Actor, need_id: PathId) -> Respo
 
 @router.post("/employeur/offres")
 def offer_form(
+    request: Request,
     session: DbSession,
     actor: Actor,
     title: Annotated[str, Form(max_length=200)] = "",
     occupation_slug: Annotated[str, Form(max_length=80)] = "",
     description: Annotated[str, Form(max_length=5000)] = "",
     contract_type: Annotated[str, Form(max_length=4)] = "CDI",
-    commune_code: Annotated[str, Form(max_length=5)] = "",
+    commune_code: Annotated[str, Form(max_length=120)] = "",
+    commune_code_choix: Annotated[str, Form(max_length=120)] = "",
     positions: Annotated[str, Form(max_length=4)] = "1",
     start_on: Annotated[str, Form(max_length=10)] = "",
     night_work: Annotated[str, Form(max_length=3)] = "",
     weekend_work: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    def run() -> Any:
+    typed = (commune_code_choix or commune_code).strip()
+    form = {"title": title, "occupation_slug": occupation_slug, "description": description}
+    form |= {"contract_type": contract_type, "positions": positions, "start_on": start_on}
+    form |= {"night_work": night_work, "weekend_work": weekend_work}
+    place, code = commune_of_field(place_index(session), typed, must_pick=True)
+    if place.error or code is None:
+        if not place.error:
+            place = PlaceResolution(typed, None, (), "Indiquez la commune du poste (nom, code postal ou code INSEE).")
+        return _space(request, session, actor, offer_form=form, offer_place=place, offer_commune=typed)
+    try:
         data = OfferIn.model_validate(
             {
                 "title": title,
                 "occupation_slug": occupation_slug,
                 "description": description or None,
                 "contract_type": contract_type,
-                "commune_code": commune_code,
+                "commune_code": code,
                 "positions": positions,
                 "start_on": start_on or None,
                 "night_work": night_work == "oui",
                 "weekend_work": weekend_work == "oui",
             }
         )
+    except ValidationError as exc:
+        return _space(request, session, actor, offer_form=form, offer_commune=typed, errors=french_errors(exc))
+
+    def run() -> Any:
         return services.post_offer(session, actor, data)
 
     return form_action(session, "/employeur", run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
 
 from passerelles.errors import NotFound
 from passerelles.occupations import services
@@ -33,7 +34,12 @@ def rome_page(code_rome: str, request: Request, session: DbSession) -> Any:
 def occupation_page(slug: str, request: Request, session: DbSession, book: Rules) -> Any:
     occ = services.get_occupation(session, slug)
     if occ is None:
-        raise NotFound(f"Métier inconnu : {slug}")
+        # A former or other name of an occupation (« /metiers/aide-medico-psychologique »): its page.
+        target = services.occupation_slug_for_name(session, slug)
+        if target is None or target == slug:
+            raise NotFound(f"Métier inconnu : {slug}")
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(services.occupation_url(target) + query, status_code=301)
     return render(
         request,
         "occupations/detail.html",

@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session, selectinload
 from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.certifications.schemas import LEVEL_LABELS
 from passerelles.certifications.services import certification_url, to_ref
-from passerelles.occupations.models import Occupation, OnisepMetier
+from passerelles.occupations.models import Occupation, OccupationName, OccupationRome, OnisepMetier
 from passerelles.occupations.schemas import LevelGroup, Link, LinkedCertification, OccupationDetail, OccupationSummary
 from passerelles.reference.models import PublicService, StructureType
 from passerelles.reference.schemas import Occupation as OccupationFacts
-from passerelles.rome.models import RomeFiche
+from passerelles.rome.models import RomeAppellation, RomeFiche
 from passerelles.rome.services import fiche_ref, get_fiche
+from passerelles.search.text import fold
 from passerelles.sources.services import cited, sources_by_slug
 
 ROLE_ORDER = {"principale": 0, "possible": 1, "evolution": 2}
@@ -21,6 +22,41 @@ ROLE_ORDER = {"principale": 0, "possible": 1, "evolution": 2}
 
 def occupation_url(slug: str) -> str:
     return f"/metiers/{slug}"
+
+
+def name_slug(name: str) -> str:
+    """A name as it would read in an address: « Aide médico-psychologique » → ``aide-medico-psychologique``."""
+    return "-".join(fold(name).split())
+
+
+def occupation_slug_for_name(session: Session, name: str) -> str | None:
+    """The occupation one of whose names (current, former or synonym, masculine or feminine, acronym, or a
+    ROME appellation the project tied to it) reads ``name`` in an address; ``None`` when no occupation or
+    several do. Only asked for an unknown address, so read from the database each time (a few hundred rows)."""
+    wanted = name_slug(name)
+    found: set[str] = set()
+    for slug, *names in session.execute(
+        select(Occupation.slug, OccupationName.name, OccupationName.feminine, OccupationName.acronym).join(
+            OccupationName, OccupationName.occupation_id == Occupation.id
+        )
+    ):
+        if any(n and name_slug(n) == wanted for n in names):
+            found.add(slug)
+    appellations = session.execute(
+        select(Occupation.slug, RomeAppellation.libelle_long, RomeAppellation.libelle_court)
+        .join(OccupationRome, OccupationRome.occupation_id == Occupation.id)
+        .join(
+            RomeAppellation,
+            (RomeAppellation.code_ogr == OccupationRome.appellation_ogr)
+            & (RomeAppellation.rome_version == OccupationRome.rome_version),
+        )
+    )
+    for slug, *labels in appellations:
+        # « Educateur spécialisé / Educatrice spécialisée »: each form, and the whole label.
+        forms = {part for label in labels if label for part in (label, *label.split("/"))}
+        if any(name_slug(f) == wanted for f in forms):
+            found.add(slug)
+    return found.pop() if len(found) == 1 else None
 
 
 def _summary(o: Occupation) -> OccupationSummary:

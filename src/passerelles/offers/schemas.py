@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from passerelles.widening.schemas import Widening
+
 MAX_ID = 120  # job_offer.external_id is VARCHAR(120)
 MAX_TITLE = 500
 MAX_SHORT = 1_000
@@ -218,7 +220,11 @@ class OfferQuery(BaseModel):
     contrat: list[Literal["CDI", "CDD", "MIS", "SAI", "LIB", "APP", "PRO"]] = Field(default_factory=list, max_length=7)
     temps: WorkingTime | None = None
     depuis: int | None = Field(default=None, ge=1, le=366, description="Publiée depuis N jours au plus")
-    tri: OfferSort = "date"
+    tri: OfferSort | None = Field(
+        default=None,
+        description="Tri ; par défaut les plus récentes, ou la distance après un élargissement autour d'une commune",
+    )
+    elargir: int = Field(default=0, ge=0, le=10, description="Étapes d'élargissement demandées")
     page: int = Field(default=1, ge=1, le=1000)
 
 
@@ -251,6 +257,11 @@ class OfferResults(BaseModel):
     items: list[OfferItem]
     page: int
     pages: int
+    sort: OfferSort = "date"  # the order used (``query.tri`` or the default)
+    widened: list[Widening] = []
+    auto_widened: bool = False
+    next_widening: str | None = None
+    restore_level: int = 0  # the widening level a dropped criterion is put back at
     has_demo: bool = False
 
 

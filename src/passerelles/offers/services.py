@@ -2,8 +2,10 @@
 
 An offer is open while ``closed_at`` is empty (importers close offers that leave a full feed or expire).
 Places work as for trainings: départements through the commune table, a radius as a bounding box in SQL
-then the exact distance. The panel's figures are computed from the offers stored here; « potentiel
-d'embauche » needs France Travail's BMO survey, which is not imported yet: the panel says so.
+then the exact distance. A search that finds nothing widens as the training search does
+(:mod:`passerelles.widening`: wider areas, related occupations, other contracts, all of France). The
+panel's figures are computed from the offers stored here; « potentiel d'embauche » needs France Travail's
+BMO survey, which is not imported yet: the panel says so.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -24,6 +27,7 @@ from passerelles.occupations.models import Occupation, OccupationRome
 from passerelles.offers.models import JobOffer
 from passerelles.offers.schemas import (
     CONTRACTS,
+    WORKING_TIMES,
     ChartRow,
     MarketPanel,
     OfferDetail,
@@ -45,8 +49,18 @@ from passerelles.reference.models import StructureType
 from passerelles.rome.models import RomeFiche
 from passerelles.search.text import fold
 from passerelles.urls import query_string
+from passerelles.widening.schemas import Dropped
+from passerelles.widening.services import (
+    Area,
+    Scope,
+    area_level,
+    distance_order,
+    related_occupations,
+    widening_steps,
+)
 
 PAGE_SIZE = 20
+MAX_RADIUS_KM = 300
 EXPORT_LIMIT = 5000
 TREND_WEEKS = 8
 HOURS_PER_MONTH = 151.67  # 35 h a week, the French legal full-time month
@@ -101,28 +115,69 @@ def _within(place: PlaceFilter, lat: float | None, lon: float | None) -> float |
     return d if d <= place.radius_km else None
 
 
-def _conditions(session: Session, q: OfferQuery, now: dt.datetime) -> list[ColumnElement[bool]]:
+def _what(session: Session, q: OfferQuery) -> tuple[list[ColumnElement[bool]], list[str] | None]:
+    """The conditions on what is searched (occupation, ROME code, words), and the occupation's ROME codes."""
     conds: list[ColumnElement[bool]] = [JobOffer.closed_at.is_(None)]
-    codes: list[str] = []
+    codes: list[str] | None = None
     if q.metier:
-        found = occupation_rome_codes(session, q.metier)
-        if found is None:
+        codes = occupation_rome_codes(session, q.metier)
+        if codes is None:
             raise BadCriterion("metier", f"Métier inconnu : {q.metier}")
-        codes = found
-        conds.append(JobOffer.code_rome.in_(codes))
     if q.code_rome:
         conds.append(JobOffer.code_rome == q.code_rome)
     if q.q:
         words = [w for w in q.q.replace("%", " ").replace("_", " ").split() if len(w) > 1][:6]
         if words:
             conds.append(and_(*(JobOffer.title.ilike(f"%{w}%") for w in words)))
-    if q.contrat:
-        conds.append(JobOffer.contract_type.in_(q.contrat))
-    if q.temps:
-        conds.append(JobOffer.working_time == q.temps)
-    if q.depuis:
-        conds.append(JobOffer.published_at >= now - dt.timedelta(days=q.depuis))
+    return conds, codes
+
+
+def _conditions(
+    session: Session,
+    q: OfferQuery,
+    what: list[ColumnElement[bool]],
+    codes: list[str] | None,
+    scope: Scope,
+    now: dt.datetime,
+) -> list[ColumnElement[bool]]:
+    conds = list(what)
+    if codes is not None:
+        extra = _rome_codes_of(session, scope.extra) if scope.extra else []
+        conds.append(JobOffer.code_rome.in_(list(dict.fromkeys([*codes, *extra]))))
+    if scope.secondary:
+        if q.contrat:
+            conds.append(JobOffer.contract_type.in_(q.contrat))
+        if q.temps:
+            conds.append(JobOffer.working_time == q.temps)
+        if q.depuis:
+            conds.append(JobOffer.published_at >= now - dt.timedelta(days=q.depuis))
     return conds
+
+
+def _rome_codes_of(session: Session, occupation_ids: frozenset[int]) -> list[str]:
+    return list(
+        dict.fromkeys(
+            session.scalars(
+                select(OccupationRome.code_rome)
+                .where(OccupationRome.occupation_id.in_(sorted(occupation_ids)))
+                .order_by(OccupationRome.occupation_id, OccupationRome.position)
+            )
+        )
+    )
+
+
+def dropped_criteria(q: OfferQuery) -> list[Dropped]:
+    """The secondary criteria set in ``q``, as a widening step drops them (« other contracts »…)."""
+    out = []
+    if q.contrat:
+        value = ", ".join(CONTRACTS.get(c, c) for c in q.contrat)
+        out.append(Dropped(params=["contrat"], label="type de contrat", value=value))
+    if q.temps:
+        out.append(Dropped(params=["temps"], label="temps de travail", value=WORKING_TIMES[q.temps].lower()))
+    if q.depuis:
+        value = "moins de 24 heures" if q.depuis == 1 else f"{q.depuis} jours au plus"
+        out.append(Dropped(params=["depuis"], label="date de publication", value=value))
+    return out
 
 
 def _item_fields(o: JobOffer, index: PlaceIndex) -> dict[str, Any]:
@@ -147,15 +202,16 @@ def _item_fields(o: JobOffer, index: PlaceIndex) -> dict[str, Any]:
     }
 
 
-def search_offers(
-    session: Session, q: OfferQuery, *, now: dt.datetime | None = None, page_size: int = PAGE_SIZE
-) -> OfferResults:
-    """Open offers matching ``q``, newest first (or nearest), with the count in the person's région."""
-    now = now or dt.datetime.now(dt.UTC)
-    index = place_index(session)
-    place = _place(index, q)
-    conds = _conditions(session, q, now)
-    distances: dict[int, float] = {}
+def _run(
+    session: Session,
+    conds: list[ColumnElement[bool]],
+    place: PlaceFilter,
+    sort: str,
+    offset: int,
+    limit: int,
+    centre: tuple[float, float] | None,
+) -> tuple[int, list[int], dict[int, float]]:
+    """(total, one page of ids, their distances): newest first, or nearest (around ``centre``)."""
     if place.centre and place.radius_km:
         rows = session.execute(
             select(JobOffer.id, JobOffer.latitude, JobOffer.longitude, JobOffer.published_at).where(
@@ -163,28 +219,81 @@ def search_offers(
             )
         ).all()
         kept = []
+        distances: dict[int, float] = {}
         for oid, lat, lon, published in rows:
             d = _within(place, lat, lon)
             if d is not None:
                 distances[oid] = d
                 stamp = published.timestamp() if published else 0.0
                 kept.append((oid, d, -stamp))
-        kept.sort(key=lambda k: (k[1], k[2], k[0]) if q.tri == "distance" else (k[2], k[1], k[0]))
-        total = len(kept)
-        page = min(q.page, max(1, math.ceil(total / page_size)))  # a page past the end shows the last one
-        ids = [k[0] for k in kept[(page - 1) * page_size : page * page_size]]
-    else:
-        total = session.scalar(select(func.count()).select_from(JobOffer).where(*conds, *_place_conditions(place))) or 0
-        page = min(q.page, max(1, math.ceil(total / page_size)))
-        ids = list(
-            session.scalars(
-                select(JobOffer.id)
-                .where(*conds, *_place_conditions(place))
-                .order_by(JobOffer.published_at.desc().nulls_last(), JobOffer.id.desc())
-                .offset((page - 1) * page_size)
-                .limit(page_size)
-            )
-        )
+        kept.sort(key=lambda k: (k[1], k[2], k[0]) if sort == "distance" else (k[2], k[1], k[0]))
+        ids = [k[0] for k in kept[offset : offset + limit]]
+        return len(kept), ids, {i: distances[i] for i in ids}
+    where = [*conds, *_place_conditions(place)]
+    total = session.scalar(select(func.count()).select_from(JobOffer).where(*where)) or 0
+    if not limit:
+        return total, [], {}
+    order: list[Any] = [JobOffer.published_at.desc().nulls_last(), JobOffer.id.desc()]
+    if sort == "distance" and centre:
+        order = [*distance_order(JobOffer.latitude, JobOffer.longitude, centre), *order]
+    page_rows = session.execute(
+        select(JobOffer.id, JobOffer.latitude, JobOffer.longitude)
+        .where(*where)
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    near = {
+        i: haversine_km(centre[0], centre[1], la, lo)
+        for i, la, lo in page_rows
+        if centre and la is not None and lo is not None
+    }
+    return total, [r[0] for r in page_rows], near
+
+
+def search_offers(
+    session: Session, q: OfferQuery, *, now: dt.datetime | None = None, page_size: int = PAGE_SIZE
+) -> OfferResults:
+    """Open offers matching ``q``, newest first (or nearest), with the count in the person's région, widened
+    ``q.elargir`` steps, and further while nothing is found."""
+    now = now or dt.datetime.now(dt.UTC)
+    index = place_index(session)
+    area = Area(q.region, q.departement, q.commune, q.rayon if q.commune else None)
+    base_place = _place(index, q)
+    what, codes = _what(session, q)
+    related = related_occupations(session, q.metier) if q.metier else None
+    steps = widening_steps(
+        index,
+        replace(area, radius_km=area.radius_km or 30) if area.commune else area,
+        max_radius=MAX_RADIUS_KM,
+        related=related,
+        dropped=dropped_criteria(q),
+    )
+    base = Scope(area)
+    level = min(q.elargir, len(steps))
+    centre = base_place.centre
+    auto = hopeless = False
+    while True:
+        scope = steps[level - 1].scope if level else base
+        place = base_place if not level else scope.area.place(index)
+        sort = q.tri or ("distance" if level and centre else "date")
+        if sort == "distance" and not centre:
+            sort = "date"
+        conds = _conditions(session, q, what, codes, scope, now)
+        total, ids, distances = _run(session, conds, place, sort, (q.page - 1) * page_size, page_size, centre)
+        if total or level >= len(steps):
+            break
+        if not auto:
+            widest = steps[-1].scope
+            widest_conds = _conditions(session, q, what, codes, widest, now)
+            if not _run(session, widest_conds, widest.area.place(index), "date", 0, 0, None)[0]:
+                hopeless = True
+                break
+        level += 1
+        auto = True
+    page = min(q.page, max(1, math.ceil(total / page_size)))  # a page past the end shows the last one
+    if page != q.page:
+        total, ids, distances = _run(session, conds, place, sort, (page - 1) * page_size, page_size, centre)
     region_label = region_total = None
     if place.region_code and (
         place.commune or len(place.departements) < len(index.departements_of_region(place.region_code))
@@ -205,6 +314,11 @@ def search_offers(
         items=items,
         page=page,
         pages=max(1, math.ceil(total / page_size)),
+        sort=sort,
+        widened=[steps[i].widening(i + 1) for i in range(level)],
+        auto_widened=auto,
+        next_widening=steps[level].text if level < len(steps) and not hopeless else None,
+        restore_level=area_level(steps),
         has_demo=any(i.is_demo for i in items),
     )
 

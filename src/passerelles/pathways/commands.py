@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
@@ -10,7 +11,13 @@ from sqlalchemy.orm import Session
 from passerelles.clitools import JsonOpt, dump, find, open_engine, refuse
 from passerelles.db import make_sessionmaker
 from passerelles.pathways.schemas import Profile
-from passerelles.pathways.services import build_rulebook, plan, resolve_diploma
+from passerelles.pathways.services import (
+    build_rulebook,
+    plan,
+    resolve_diploma,
+    resolve_occupation,
+    unknown_occupation,
+)
 from passerelles.places.services import place_index
 
 
@@ -20,7 +27,12 @@ def parcours(
         list[str] | None, typer.Option("--diplome", help="Diplôme obtenu (sigle ou slug), répétable.")
     ] = None,
     experience: Annotated[
-        list[str] | None, typer.Option("--experience", help="MÉTIER:ANNÉES, répétable (slug ou nom du métier).")
+        list[str] | None,
+        typer.Option(
+            "--experience",
+            help="MÉTIER:ANNÉES, répétable ; nom courant du poste, sigle ou appellation ROME "
+            "(« auxiliaire de vie:5 », « AMP:3 »).",
+        ),
     ] = None,
     age: Annotated[int | None, typer.Option(min=14, max=80)] = None,
     commune: Annotated[str | None, typer.Option(help="Code INSEE ou nom de commune.")] = None,
@@ -45,16 +57,19 @@ def parcours(
             name, sep, years = item.rpartition(":")
             if not sep:
                 refuse(f"--experience attend MÉTIER:ANNÉES, reçu « {item} »")
-            occ = name if name in book.occupations else find(session, name, "occupation")
-            if occ is None or occ not in book.occupations:
-                refuse(f"métier inconnu : « {name} »")
+            match = resolve_occupation(book, name)
+            if match.slug is None:
+                refuse(f"--experience : {unknown_occupation(name, match)}")
             try:
-                exp.append({"occupation": occ, "years": float(years.replace(",", "."))})
+                value = float(years.strip().replace(",", "."))
             except ValueError:
-                refuse(f"nombre d'années invalide : « {years} »")
+                value = math.nan
+            if not math.isfinite(value) or not 0 <= value <= 60:
+                refuse(f"--experience : durée invalide « {years} » ; un nombre d'années entre 0 et 60 est attendu")
+            exp.append({"occupation": match.slug, "years": value})
         target = None
         if cible:
-            target = cible if cible in book.occupations else find(session, cible, "occupation")
+            target = resolve_occupation(book, cible).slug or find(session, cible, "occupation")
             if target is None or target not in book.occupations:
                 refuse(f"métier visé inconnu : « {cible} »")
         code_insee = _commune_code(session, commune) if commune else None
@@ -79,10 +94,14 @@ def parcours(
     typer.echo(result.message or f"Parcours vers {result.target_name} :")
     for r in result.routes:
         typer.echo(f"\n{r.rank}. {r.target_name} — {r.summary} — {r.total_months:g} mois")
-        for s in r.steps:
-            typer.echo(f"   - {s.title}" + (f" ({s.months:g} mois)" if s.months else ""))
+        for n, s in enumerate(r.steps, 1):
+            typer.echo(f"   {n}. {s.title}" + (f" ({s.months:g} mois)" if s.months else ""))
             for w in s.why:
                 typer.echo(f"       pourquoi : {w.text}" + (f" [{', '.join(w.sources)}]" if w.sources else ""))
+            for st in s.stages:
+                typer.echo(f"       étape de la VAE — {st.title} : {st.text}")
+            if s.funding:
+                typer.echo(f"       financement : {s.funding}")
     for b in result.blocked:
         typer.echo(f"\nBloqué — {b.option} : il faudrait {' ; '.join(b.failing)}")
 

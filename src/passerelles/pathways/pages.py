@@ -8,8 +8,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
+from passerelles.pathways.rules import normalise_name
 from passerelles.pathways.schemas import Profile
-from passerelles.pathways.services import InvalidProfile, normalise_profile, plan, resolve_diploma
+from passerelles.pathways.services import (
+    InvalidProfile,
+    normalise_profile,
+    plan,
+    resolve_diploma,
+    resolve_occupation,
+    unknown_occupation,
+)
+from passerelles.places.services import commune_of_field, place_index
 from passerelles.web import DbSession, Rules, render
 
 router = APIRouter(include_in_schema=False)
@@ -35,6 +44,14 @@ def _french(error: Any) -> str:
     if "max_length" in ctx:
         return f"{ctx['max_length']} au plus"
     return "format inattendu"
+
+
+def _years(raw: str) -> float:
+    """Years of experience typed in a form: a finite number between 0 and 60."""
+    value = _number(raw)
+    if not 0 <= value <= 60:
+        raise ValueError(raw)
+    return value
 
 
 def _number(raw: str) -> float:
@@ -71,12 +88,33 @@ def parcours_page(
         else:
             diplomas.append({"slug": slug})
     experience = []
+    understood: list[str] = []  # what each typed name was taken to mean, said back to the person
     for occ, years in zip(experience_metier, experience_annees, strict=False):
-        if occ and years:
-            try:
-                experience.append({"occupation": occ, "years": _number(years)})
-            except ValueError:
-                errors.append(f"Durée d'expérience invalide : {years}")
+        occ, years = occ.strip(), years.strip()
+        if not occ and not years:
+            continue
+        match = resolve_occupation(book, occ) if occ else None
+        if not occ:
+            errors.append(f"Expérience : indiquez le métier exercé pendant ces {years[:10]} ans.")
+        elif match is None or match.slug is None:
+            errors.append(f"Expérience : {unknown_occupation(occ, match) if match else occ}")
+        try:
+            value = _years(years) if years else None
+        except ValueError:
+            errors.append(
+                f"Expérience : durée invalide « {years[:20]} » ; un nombre d'années, positif ou nul, est attendu."
+            )
+            continue
+        if value is None:
+            errors.append(f"Expérience : indiquez le nombre d'années comme {occ[:60]}.")
+        elif match is not None and match.slug is not None:
+            experience.append({"occupation": match.slug, "years": value})
+            name = book.occupations[match.slug]
+            if normalise_name(name) != normalise_name(occ):
+                understood.append(f"« {occ[:60]} » compris comme : {name}")
+    place, commune_code = commune_of_field(place_index(session), commune)
+    if place.error:
+        errors.append(f"Commune : {place.error}")
     submitted = bool(diplome or experience_metier or age or cible)
     result = None
     numbers: dict[str, float | None] = {}
@@ -92,7 +130,7 @@ def parcours_page(
                     "diplomas": diplomas,
                     "experience": experience,
                     "age": None if (age_years := numbers.get("age")) is None else int(age_years),
-                    "commune": commune.strip() or None,
+                    "commune": commune_code,
                     "target": cible or None,
                     "max_months": numbers.get("max_months"),
                     "apprenticeship": bool(apprentissage),
@@ -118,6 +156,7 @@ def parcours_page(
         {
             "result": result,
             "errors": errors,
+            "understood": understood,
             "book": book,
             "form": {
                 "diplome": [d for d in diplome if d],
@@ -129,7 +168,9 @@ def parcours_page(
                 "apprentissage": apprentissage,
                 "distance": distance,
             },
+            "place": place,
             "diploma_choices": diploma_choices,
             "occupation_choices": sorted(book.occupations.items(), key=lambda x: x[1]),
+            "experience_names": book.display_names,
         },
     )

@@ -60,6 +60,7 @@ class Partial:
     held: frozenset[str]
     signature: tuple[str, ...]
     trainings: int
+    in_post: float = 0.0  # months of mandatory training after the hiring (counted in the total, not before)
 
     def then(self, steps: list[StepSpec], held: frozenset[str]) -> Partial:
         months = effort = 0.0
@@ -79,7 +80,13 @@ class Partial:
             held,
             self.signature + tuple(s.key for s in steps),
             self.trainings + trainings,
+            self.in_post,
         )
+
+    @property
+    def total(self) -> float:
+        """Every month of the route: the way in, and the trainings required once in post."""
+        return self.months + self.in_post
 
 
 class Planner:
@@ -281,26 +288,42 @@ class Planner:
         return out
 
     def _arrive(self, target: str, partial: Partial, person: Person) -> list[Partial]:
+        """The ways into a post from ``partial``, in the order they happen: a training required before the
+        hiring, the hiring, then what must be obtained or followed once in post."""
         done = []
         for opt in self.book.access.get(target, []):
             if not holds(self.book, opt.condition, partial.held, person, partial.months):
                 continue
-            steps = [StepSpec("poste", 0.0, occupation=target, rule=opt)]
+            before: list[StepSpec] = []
+            after: list[StepSpec] = []
+            training = opt.training
+            if training is not None:
+                spec = StepSpec("formation_obligatoire", training.months, occupation=target, rule=opt)
+                (after if training.after_hiring else before).append(spec)
             if opt.then_certification and opt.then_certification not in partial.held:
                 c = self.book.certs.get(opt.then_certification)
-                steps.append(
+                after.insert(
+                    0,
                     StepSpec(
                         "certification_en_poste",
                         (c.months or 0.0) if c else 0.0,
                         certification=opt.then_certification,
                         rule=opt,
-                    )
+                    ),
                 )
-            arrived = partial.then(steps, partial.held)
-            # Time in post does not delay the hiring: keep months and effort of the way in.
+            way_in = partial.then(before, partial.held)
+            arrived = way_in.then([StepSpec("poste", 0.0, occupation=target, rule=opt), *after], partial.held)
+            later = sum(s.months for s in after)
+            # Time in post does not delay the hiring: the months before it stay apart from those after.
             done.append(
                 Partial(
-                    partial.months, partial.effort, arrived.steps, arrived.held, arrived.signature, partial.trainings
+                    way_in.months,
+                    way_in.effort + later,
+                    arrived.steps,
+                    arrived.held,
+                    arrived.signature,
+                    partial.trainings,
+                    later,
                 )
             )
         return done
@@ -359,6 +382,8 @@ class Planner:
             arrived_somewhere = False
             for t in sorted(open_targets):
                 for a in self._arrive(t, partial, person):
+                    if profile.max_months is not None and a.total > profile.max_months:
+                        continue
                     arrived_somewhere = True
                     sig = tuple(x for x in a.signature if not x.startswith("equivalence"))
                     if sig not in seen:
@@ -411,7 +436,7 @@ class Planner:
                 )
                 heapq.heappush(heap, entry)
         for target, routes in found.items():
-            routes.sort(key=lambda p: (p.effort, p.months, p.trainings, p.signature))
+            routes.sort(key=lambda p: (p.effort, p.total, p.months, p.trainings, p.signature))
             found[target] = _undominated(routes)[:k]
         return found
 

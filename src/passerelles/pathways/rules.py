@@ -5,6 +5,8 @@ against a person's situation (:func:`holds` for the search, :func:`failures` for
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,10 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification, OccupationCertification
-from passerelles.occupations.models import Occupation
+from passerelles.occupations.models import Occupation, OccupationName, OccupationRome
 from passerelles.pathways.models import PathwayRule
 from passerelles.pathways.schemas import Profile, Route
 from passerelles.reference import schemas as rs
+from passerelles.rome.models import RomeAppellation
+from passerelles.rome.services import latest_version
+from passerelles.sources.models import Source
 
 MAX_WAIT_MONTHS = 36  # an age-only condition met later than this is a blocker, not a wait
 
@@ -47,6 +52,12 @@ class RuleBook:
     reductions: dict[str, list[rs.Reduction]] = field(default_factory=dict)
     equivalences: list[rs.Equivalence] = field(default_factory=list)
     vae: dict[str, list[rs.VaeRule]] = field(default_factory=dict)
+    vae_stages: list[rs.VaeStage] = field(default_factory=list)
+    # What people call an occupation (names, acronyms, ROME 4.60 appellations), normalised → its slug
+    # (several slugs when a name is ambiguous); read by ``services.resolve_occupation``.
+    names: dict[str, set[str]] = field(default_factory=dict)
+    display_names: list[str] = field(default_factory=list)  # the project's names, offered while typing
+    source_names: dict[str, str] = field(default_factory=dict)  # source id → "publisher, date" shown to people
     levels: dict[str, int] = field(default_factory=dict)
     vae_conditions: dict[str, list[tuple[rs.VaeRule, rs.Condition]]] = field(default_factory=dict)
     default_admissions: dict[str, list[rs.AdmissionOption]] = field(default_factory=dict)
@@ -160,7 +171,76 @@ def build_rulebook(session: Session) -> RuleBook:
         elif rule.kind == "vae":
             v = rs.VaeRule.model_validate(p)
             book.vae.setdefault(v.certification, []).append(v)
+        elif rule.kind == "vae_stage":
+            book.vae_stages.append(rs.VaeStage.model_validate(p))
+    _read_names(session, book)
+    for slug, publisher, date in session.execute(select(Source.slug, Source.publisher, Source.date)):
+        book.source_names[slug] = publisher + (f", {date[:4]}" if date else "")
     return book.finish()
+
+
+def normalise_name(text: str) -> str:
+    """A name as compared: lower case, no accents, words only (``Aide-soignante`` → ``aide soignante``)."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(re.findall(r"[a-z0-9]+", folded.replace("œ", "oe")))
+
+
+def name_variants(label: str) -> list[str]:
+    """The spellings of a ROME label: ``Agent / Agente de service`` gives both genders."""
+    out = [label]
+    m = re.match(r"^(\S+) / (\S+)(.*)$", label)
+    if m:
+        out = [m.group(1) + m.group(3), m.group(2) + m.group(3)]
+    return [n for n in (normalise_name(x) for x in out) if n]
+
+
+def _read_names(session: Session, book: RuleBook) -> None:
+    def add(name: str | None, slug: str) -> None:
+        for key in name_variants(name or ""):
+            book.names.setdefault(key, set()).add(slug)
+
+    slug_of = dict(session.execute(select(Occupation.id, Occupation.slug)).all())
+    shown: set[str] = set(book.occupations.values())
+    for slug, name in book.occupations.items():
+        add(name, slug)
+        add(slug.replace("-", " "), slug)
+    for occ_id, name, feminine, acronym in session.execute(
+        select(OccupationName.occupation_id, OccupationName.name, OccupationName.feminine, OccupationName.acronym)
+    ):
+        for n in (name, feminine, acronym):
+            add(n, slug_of[occ_id])
+        shown.add(f"{name} ({acronym})" if acronym else name)
+    book.display_names = sorted(shown, key=str.lower)
+    version = latest_version(session)
+    if not version:
+        return
+    links = session.execute(
+        select(OccupationRome.occupation_id, OccupationRome.code_rome, OccupationRome.appellation_ogr)
+    )
+    by_ogr: dict[int, set[str]] = {}
+    by_code: dict[str, set[str]] = {}
+    for occ_id, code, ogr in links:
+        if ogr is not None:
+            by_ogr.setdefault(ogr, set()).add(slug_of[occ_id])
+        by_code.setdefault(code, set()).add(slug_of[occ_id])
+    # An appellation names the occupation tied to it, else the one occupation tied to its ROME fiche.
+    known = set(book.names)
+    for ogr, code, long_label, short_label in session.execute(
+        select(
+            RomeAppellation.code_ogr,
+            RomeAppellation.code_rome,
+            RomeAppellation.libelle_long,
+            RomeAppellation.libelle_court,
+        ).where(RomeAppellation.rome_version == version)
+    ):
+        slugs = by_ogr.get(ogr) or (by_code.get(code) if len(by_code.get(code, ())) == 1 else None)
+        if not slugs:
+            continue
+        for label in (long_label, short_label):
+            for key in name_variants(label):
+                if key not in known:  # the project's own names win over a ROME label
+                    book.names.setdefault(key, set()).update(slugs)
 
 
 # ---------------------------------------------------------------- conditions
@@ -177,10 +257,6 @@ def person_of(profile: Profile) -> Person:
     for e in profile.experience:
         exp[e.occupation] = exp.get(e.occupation, 0.0) + e.years
     return Person(experience=exp, age=profile.age)
-
-
-def fmt_years(y: float) -> str:
-    return f"{y:g} an" + ("s" if y >= 2 else "")
 
 
 def _experience(cond: rs.Condition, person: Person) -> float:
@@ -215,27 +291,69 @@ def holds(
     )
 
 
+LEVEL_NAMES = {
+    2: "brevet",
+    3: "CAP ou BEP",
+    4: "bac",
+    5: "bac + 2",
+    6: "bac + 3 ou 4",
+    7: "bac + 5",
+    8: "doctorat",
+}
+
+
+def level_text(level: int) -> str:
+    return f"niveau {level} ({LEVEL_NAMES[level]})" if level in LEVEL_NAMES else f"niveau {level}"
+
+
+def years_text(y: float) -> str:
+    """``1 an``, ``2 ans``, ``6 mois``, ``1 an et 6 mois`` — as one says it."""
+    months = round(y * 12)
+    whole, rest = divmod(months, 12)
+    parts = []
+    if whole:
+        parts.append(f"{whole} an" + ("s" if whole > 1 else ""))
+    if rest:
+        parts.append(f"{rest} mois")
+    return " et ".join(parts) or "moins d'un mois"
+
+
+def _or_list(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " ou " + names[-1]
+
+
 def failures(book: RuleBook, cond: rs.Condition, held: frozenset[str], person: Person, elapsed: float) -> list[str]:
-    """What does not hold in ``cond`` for this person holding ``held`` after ``elapsed`` months."""
+    """What does not hold in ``cond`` for this person holding ``held`` after ``elapsed`` months, in words that
+    follow « il faudrait … »."""
     out: list[str] = []
     if cond.certifications_any and held.isdisjoint(cond.certifications_any):
-        names = ", ".join(book.label(s) for s in cond.certifications_any)
-        out.append(f"détenir l'un de ces diplômes : {names}")
+        names = [book.label(s) for s in cond.certifications_any]
+        out.append(
+            f"être titulaire du {names[0]}"
+            if len(names) == 1
+            else f"être titulaire de l'un de ces diplômes : {_or_list(names)}"
+        )
     if cond.min_level is not None:
         best = max((book.levels.get(s, 0) for s in held), default=0)
         if best < cond.min_level:
             out.append(
-                f"un diplôme de niveau {cond.min_level} au moins" + (f" (niveau actuel : {best})" if best else "")
+                f"un diplôme de {level_text(cond.min_level)} au moins ; "
+                + (f"votre diplôme le plus élevé est de {level_text(best)}" if best else "vous n'en avez déclaré aucun")
             )
     if cond.min_experience_years is not None or cond.experience_any:
         needed = cond.min_experience_years or 0.0
         have = _experience(cond, person)
         if have < needed or (cond.experience_any and have == 0):
-            where = " ou ".join(book.label(o) for o in cond.experience_any) if cond.experience_any else "un emploi"
-            amount = fmt_years(needed) if needed else "de l'expérience"
-            out.append(f"{amount} comme {where} (vous : {fmt_years(have)})")
+            where = (
+                " comme " + _or_list([book.occupations.get(o, book.label(o)).lower() for o in cond.experience_any])
+                if cond.experience_any
+                else " professionnelle"
+            )
+            amount = f"{years_text(needed)} d'expérience" if needed else "de l'expérience"
+            yours = f"vous en déclarez {years_text(have)}" if have else "vous n'en déclarez aucune"
+            out.append(f"{amount}{where} ({yours})")
     if cond.min_age is not None and person.age is not None and person.age + elapsed / 12 < cond.min_age:
-        out.append(f"avoir au moins {cond.min_age} ans (vous : {person.age} ans)")
+        out.append(f"avoir au moins {cond.min_age} ans (vous avez {person.age} ans)")
     return out
 
 

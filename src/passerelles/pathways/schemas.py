@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-StepKind = Literal["equivalence", "attente", "formation", "vae", "poste", "certification_en_poste"]
+StepKind = Literal[
+    "equivalence", "attente", "formation", "vae", "poste", "certification_en_poste", "formation_obligatoire"
+]
 
 
 class HeldDiploma(BaseModel):
@@ -55,23 +57,37 @@ class SessionHint(BaseModel):
     is_demo: bool = False
 
 
+class Stage(BaseModel):
+    """A part of a step explained on its own (the stages of a VAE)."""
+
+    title: str
+    text: str
+    optional: bool = False
+    sources: list[str] = []
+
+
 class Step(BaseModel):
     kind: StepKind
     title: str
+    short_title: str = ""
     months: float
+    start_months: float = Field(default=0, description="Mois écoulés depuis le début du parcours")
     certification: str | None = None
     occupation: str | None = None
     route: str | None = None
     why: list[Reason]
+    stages: list[Stage] = []
     session: SessionHint | None = None
     cost: str | None = None
+    funding: str | None = Field(default=None, description="Financement possible de l'étape (si connu)")
 
 
 class Route(BaseModel):
     rank: int
     target: str
     target_name: str
-    total_months: float
+    total_months: float = Field(description="Durée totale, formations obligatoires après l'embauche comprises")
+    months_before_post: float = Field(description="Durée avant la prise de poste")
     steps: list[Step]
     summary: str
 

@@ -5,19 +5,26 @@ No HTTP here."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification
 from passerelles.pathways.planner import Partial, planner_of
-from passerelles.pathways.rules import RuleBook, person_of
+from passerelles.pathways.rules import RuleBook, name_variants, normalise_name, person_of
 from passerelles.pathways.rules import build_rulebook as build_rulebook  # plan() builds one; cli.py imports it here
 from passerelles.pathways.schemas import Blocker, PlanResult, Profile, Route, SessionHint
 from passerelles.pathways.steps import document_route, summary
 from passerelles.places.geo import haversine_km
 from passerelles.places.models import Commune
+from passerelles.settings import Settings
 from passerelles.trainings.models import TrainingSession
 
 NEAR_KM = 60.0  # "near the person" when they gave no maximum distance
@@ -101,16 +108,124 @@ def normalise_profile(session: Session, book: RuleBook, profile: Profile) -> Pro
             errors.append({"field": f"diplomas.{i}.slug", "reason": f"diplôme inconnu : {d.slug}"})
         else:
             diplomas.append(d.model_copy(update={"slug": slug}))
+    experience = []
     for i, e in enumerate(profile.experience):
-        if e.occupation not in book.occupations:
-            errors.append({"field": f"experience.{i}.occupation", "reason": f"métier inconnu : {e.occupation}"})
+        match = resolve_occupation(book, e.occupation)
+        if match.slug is None:
+            errors.append({"field": f"experience.{i}.occupation", "reason": unknown_occupation(e.occupation, match)})
+        else:
+            experience.append(e.model_copy(update={"occupation": match.slug}))
     if profile.target is not None and profile.target not in book.occupations:
         errors.append({"field": "target", "reason": f"métier visé inconnu : {profile.target}"})
     if profile.commune is not None and session.get(Commune, profile.commune) is None:
         errors.append({"field": "commune", "reason": f"commune inconnue (code INSEE attendu) : {profile.commune}"})
     if errors:
         raise InvalidProfile(errors)
-    return profile.model_copy(update={"diplomas": diplomas})
+    return profile.model_copy(update={"diplomas": diplomas, "experience": experience})
+
+
+# ---------------------------------------------------------------- what people call their occupation
+
+
+@dataclass(frozen=True)
+class OccupationMatch:
+    """The occupation a typed name means (``slug``), or, when it is not understood, close names to offer."""
+
+    text: str
+    slug: str | None
+    suggestions: list[str] = field(default_factory=list)  # occupation names, for the person to pick from
+
+
+# "faisant fonction d'aide-soignant": the work of an aide-soignant without the diploma, counted as such.
+_STAND_IN = re.compile(r"^(?:faisant fonction|faisant office|ff|fonction)(?: (?:d|de|du|des))? ")
+
+
+@functools.lru_cache(maxsize=4)
+def _synonyms(path: Path) -> dict[str, list[str]]:
+    """The project's sector dictionary (data/search/synonyms.yaml): a name → what it also means."""
+    if not path.is_file():
+        return {}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, list[str]] = {}
+    for group in raw.get("groups") or []:
+        means = [normalise_name(m) for m in group.get("means") or []]
+        for term in group.get("terms") or []:
+            out.setdefault(normalise_name(term), []).extend(means)
+    return out
+
+
+def _lookup(book: RuleBook, key: str) -> set[str]:
+    if key in book.occupations:
+        return {key}
+    found = book.names.get(key)
+    if found:
+        return found
+    singular = " ".join(w[:-1] if len(w) > 3 and w.endswith(("s", "x")) else w for w in key.split())
+    return book.names.get(singular, set())
+
+
+def _by_prefix(book: RuleBook, key: str) -> set[str]:
+    """Occupations whose names all start with ``key`` (``assistant de vie`` → assistant de vie dépendance)."""
+    slugs: set[str] = set()
+    for name, found in book.names.items():
+        if name.startswith(key + " "):
+            slugs |= found
+    return slugs
+
+
+def resolve_occupation(book: RuleBook, text: str, synonyms: Path | None = None) -> OccupationMatch:
+    """The occupation someone names as their experience: a slug, a name or acronym of the project (former
+    names included), a ROME 4.60 appellation, a stand-in function (« faisant fonction d'aide-soignant ») or
+    a name from the project's sector dictionary. Not understood: close names are suggested, never guessed."""
+    key = normalise_name(text)
+    if not key:
+        return OccupationMatch(text, None)
+    key = _STAND_IN.sub("", key) or key
+    found = _lookup(book, key)
+    bare = re.sub(r"\([^)]*\)", " ", text)  # « Aide médico-psychologique (AMP) »
+    for variant in [*name_variants(bare), *name_variants(text)] if not found else ():
+        found = _lookup(book, _STAND_IN.sub("", variant) or variant)
+        if found:
+            break
+    if not found:
+        for meaning in _synonyms(synonyms or Settings().synonyms_file).get(key, []):
+            found = _lookup(book, meaning)
+            if not found:
+                prefixed = _by_prefix(book, meaning)
+                found = prefixed if len(prefixed) == 1 else set()
+            if found:
+                break
+    if len(found) == 1:
+        return OccupationMatch(text, next(iter(found)))
+    return OccupationMatch(text, None, _suggest(book, key, found))
+
+
+def _suggest(book: RuleBook, key: str, ambiguous: set[str]) -> list[str]:
+    slugs: list[str] = sorted(ambiguous, key=lambda s: book.occupations.get(s, s))
+    close = difflib.get_close_matches(key, list(book.names), n=12, cutoff=0.6)
+    words = {w for w in key.split() if len(w) >= 4}
+    shared = sorted(
+        (n for n in book.names if words & set(n.split())),
+        key=lambda n: (-len(words & set(n.split())), n),
+    )
+    for name in close or shared:
+        for slug in sorted(book.names[name]):
+            if slug not in slugs:
+                slugs.append(slug)
+    return [book.occupations[s] for s in slugs if s in book.occupations][:5]
+
+
+def unknown_occupation(text: str, match: OccupationMatch) -> str:
+    """The French message for a name not understood, with what it may mean."""
+    shown = text.strip()[:60]
+    if match.suggestions:
+        names = match.suggestions
+        options = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " ou " + names[-1]
+        return f"métier non reconnu : « {shown} ». Vouliez-vous dire : {options} ?"
+    return (
+        f"métier non reconnu : « {shown} ». Essayez le nom du poste occupé "
+        "(par exemple « aide-soignant », « auxiliaire de vie », « AMP »)."
+    )
 
 
 def plan(session: Session, profile: Profile, book: RuleBook | None = None, k: int = 5) -> PlanResult | None:

@@ -254,6 +254,7 @@ def _load_pathway_rules(session: Session, ref: ReferenceSet, report: ImportRepor
             ("reduction", ref.reductions),
             ("equivalence", ref.equivalences),
             ("vae", ref.vae_rules),
+            ("vae_stage", ref.vae_stages),
         )
         for i, item in enumerate(items)
     ]

@@ -31,6 +31,7 @@ from passerelles.reference.schemas import (
     Source,
     StructureType,
     VaeRule,
+    VaeStage,
 )
 
 
@@ -67,6 +68,7 @@ class ReferenceSet:
     reductions: list[Reduction] = dataclasses.field(default_factory=list)
     equivalences: list[Equivalence] = dataclasses.field(default_factory=list)
     vae_rules: list[VaeRule] = dataclasses.field(default_factory=list)
+    vae_stages: list[VaeStage] = dataclasses.field(default_factory=list)
     files: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -158,7 +160,15 @@ def read_directory(directory: Path) -> ReferenceSet:
                     continue
                 target[ident] = item
                 owners[(section, ident)] = path.name
-        for section in ("smic", "occupation_access", "admissions", "reductions", "equivalences", "vae_rules"):
+        for section in (
+            "smic",
+            "occupation_access",
+            "admissions",
+            "reductions",
+            "equivalences",
+            "vae_rules",
+            "vae_stages",
+        ):
             getattr(ref, section).extend(getattr(content, section))
 
     def check(file: str, record: str, field: str, value: str | None, known: dict[str, Any], what: str) -> None:
@@ -235,6 +245,7 @@ def read_directory(directory: Path) -> ReferenceSet:
         for dep in content.departements:
             check(file, f"departements[{dep.code}]", "region", dep.region, ref.regions, "région inconnue")
     _check_rules(parsed, ref, errors)
+    _check_funding(parsed, ref, errors)
     if errors:
         raise InvalidReferenceData(errors)
     return ref
@@ -297,6 +308,33 @@ def _check_rules(parsed: list[tuple[str, ReferenceFile]], ref: ReferenceSet, err
             for j, occ in enumerate(vae.experience_any):
                 need(file, record, f"experience_any.{j}", occ, ref.occupations, "métier inconnu")
             sources(file, record, vae)
+        for stage in content.vae_stages:
+            sources(file, f"vae_stages[{stage.key}]", stage)
+
+
+def _check_funding(parsed: list[tuple[str, ReferenceFile]], ref: ReferenceSet, errors: list[ReferenceError_]) -> None:
+    """The funding rules (``funding:``) against their schemas, the sources and the certifications."""
+    from passerelles.funding.rules import InvalidFundingRules, parse_book  # funding imports this package
+
+    for file, content in parsed:
+        if content.funding is None:
+            continue
+        try:
+            book = parse_book({"funding": content.funding}, ref.sources)
+        except InvalidFundingRules as exc:
+            errors.extend(ReferenceError_(file, "funding", "(règles)", e) for e in exc.errors)
+            continue
+        slugs = list(book.rules.sanitary_social.certifications)
+        for scheme in book.rules.schemes:
+            for rule in scheme.regions:
+                slugs += rule.certifications
+                if rule.region not in ref.regions:
+                    errors.append(
+                        ReferenceError_(file, f"funding[{scheme.id}]", "regions", f"région inconnue : {rule.region!r}")
+                    )
+        for slug in slugs:
+            if slug not in ref.certifications:
+                errors.append(ReferenceError_(file, "funding", "certifications", f"certification inconnue : {slug!r}"))
 
 
 if __name__ == "__main__":  # pragma: no cover - helper for authors of the YAML files

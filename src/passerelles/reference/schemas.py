@@ -8,7 +8,7 @@ then checks every cross-reference (source ids, certification and occupation slug
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -279,13 +279,30 @@ class Condition(Strict):
     note: str | None = None
 
 
+class RequiredTraining(Strict):
+    """A training an access option requires that delivers no certification (formation d'adaptation à l'emploi).
+
+    ``months`` is what the planner counts; ``after_hiring`` places it after the hiring (within
+    ``within_years``) rather than before."""
+
+    name: str
+    hours: int | None = Field(default=None, gt=0)
+    months: float = Field(gt=0)
+    after_hiring: bool = False
+    within_years: int | None = Field(default=None, gt=0)
+    text: str
+    sources: SourceIds
+
+
 class AccessOption(Strict):
-    """One way to hold a post in an occupation; ``then_certification`` must be obtained once in post."""
+    """One way to hold a post in an occupation; ``then_certification`` must be obtained once in post,
+    ``training`` followed (before, or after the hiring)."""
 
     label: str
     condition: Condition
     then_certification: Slug | None = None
     then_within_years: int | None = None
+    training: RequiredTraining | None = None
     sources: SourceIds
 
 
@@ -338,6 +355,16 @@ class VaeRule(Strict):
     sources: SourceIds
 
 
+class VaeStage(Strict):
+    """One stage of the VAE procedure as France VAE runs it, explained on every route that uses a VAE."""
+
+    key: Slug
+    title: str
+    text: str
+    optional: bool = False
+    sources: SourceIds
+
+
 class ReferenceFile(Strict):
     """One YAML file under ``data/``; each section is optional so facts can be split across files."""
 
@@ -355,3 +382,6 @@ class ReferenceFile(Strict):
     reductions: list[Reduction] = []
     equivalences: list[Equivalence] = []
     vae_rules: list[VaeRule] = []
+    vae_stages: list[VaeStage] = []
+    # Funding rules (data/funding.yaml): validated by passerelles.funding (its schemas), read by its service.
+    funding: dict[str, Any] | None = None

@@ -65,7 +65,7 @@ class SearchEngine(Filters, Tiers):
         self.searcher = index.searcher()
         self.places = places
         self.gazetteer = Gazetteer(places)
-        self.synonyms = synonyms
+        self.synonyms = synonyms.extended(self._names_of_occupations())
         self.suggest_rows = suggest
         self.suggest_keys = [row[0] for row in suggest]
         # Looked up word by word on every search: remembered (see Memo).
@@ -73,9 +73,26 @@ class SearchEngine(Filters, Tiers):
         self._in_place: Memo[str, bool] = Memo(lambda token: self.searcher.doc_freq("place", token) > 0)
         self._is_name_word = Memo(self._search_name_word)
         self._candidates: Memo[str, list[str]] = Memo(lambda t: self.vocabulary.candidates(t, TYPO_CANDIDATES))
+        self._compound: Memo[str, tuple[str, ...]] = Memo(self._split_compound)
         self.vocabulary = Vocabulary(self.searcher)
         self.buckets = self._read_buckets()
         self._steps_cache: dict[tuple[str, str, int], list[list[str]]] = {}
+
+    def _names_of_occupations(self) -> list[tuple[list[str], str]]:
+        """Each written occupation's other names, feminine forms and acronyms, with its current name: the
+        dictionary groups the data gives (an occupation added to data/occupations.yaml needs no entry in
+        data/search/synonyms.yaml to be found by all its names)."""
+        res = self.searcher.search(tantivy.Query.term_query(self.schema, "type", "occupation"), 10000, count=False)
+        out = []
+        for _score, addr in res.hits:
+            doc = self.searcher.doc(addr)
+            if not str(doc.get_first("key")).startswith("occupation:"):
+                continue
+            payload = orjson.loads(doc.get_first("payload") or b"{}")
+            title = payload["title"]
+            others = [a for a in payload.get("aliases") or [] if analyze(a) != analyze(title)]
+            out.append((others, title))
+        return out
 
     @classmethod
     def open(cls, folder: Path, synonyms: Synonyms) -> SearchEngine:
@@ -132,7 +149,15 @@ class SearchEngine(Filters, Tiers):
             record_lists.append(found)
             total += counted
             complete = complete and done
-        hits = self._merge(merged, record_lists, r.sort, need)[first:need]
+        if merged and r.sort == "pertinence" and not intents and not place_from_text:
+            # Occupations and diplomas the query names (all its words in their names) come first: someone
+            # typing a name ("aide medico psycologique") looks for the occupation before its offers.
+            named = self._named(words, need)
+            lead = [x for x in merged if (x[1].segment_ord, x[1].doc) in named]
+            merged = lead + [x for x in merged if (x[1].segment_ord, x[1].doc) not in named]
+        else:
+            lead = []
+        hits = self._merge(merged, record_lists, r.sort, need, lead=len(lead))[first:need]
         distances = {id(a): d for _k, a, d in hits if d is not None}
         results = [
             self._hit(key if r.sort == "pertinence" else 0.0, addr, terms, [], r.highlight, distances.get(id(addr)))
@@ -173,9 +198,11 @@ class SearchEngine(Filters, Tiers):
         records: list[list[tuple[int, float, Any, float | None]]],
         sort: str,
         need: int,
+        *,
+        lead: int = 0,
     ) -> list[tuple[float, Any, float | None]]:
         """One list in page order. Records of both kinds: by step, then by score (or date, or distance);
-        occupations and diplomas are interleaved with them by score."""
+        occupations and diplomas are interleaved with them by score, the first ``lead`` of them before all."""
         rows = [x for lst in records for x in lst]
         if sort == "date_debut":
             rows.sort(key=lambda x: (x[1], x[0]))
@@ -187,8 +214,8 @@ class SearchEngine(Filters, Tiers):
             rows.sort(key=lambda x: (x[0], -x[1]))
         if sort != "pertinence":
             return [(key, a, d) for _n, key, a, d in rows[:need]]
-        out: list[tuple[float, Any, float | None]] = []
-        i = j = 0
+        out: list[tuple[float, Any, float | None]] = list(reference[:lead])
+        i, j = lead, 0
         while len(out) < need and (i < len(reference) or j < len(rows)):
             if j >= len(rows) or (i < len(reference) and reference[i][0] >= rows[j][1]):
                 out.append(reference[i])

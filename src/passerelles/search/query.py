@@ -10,7 +10,7 @@ import tantivy
 
 from passerelles.search.gazetteer import Gazetteer
 from passerelles.search.synonyms import Synonyms
-from passerelles.search.text import analyze, ending_corrections, typo_budget
+from passerelles.search.text import STOPWORDS, analyze, edit_distance, ending_corrections, stem, typo_budget
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -21,6 +21,8 @@ EXACT_BOOST = 12.0
 REFERENCE_FIELDS = ("names", "alt", "body")  # only occupations and diplomas have words there
 SYNONYM_BOOST = 2.0
 TYPO_CANDIDATES = 4
+CORRECTED_BOOST = 0.8  # a whole name read with its typos corrected scores a little less than typed right
+MIN_COMPOUND = 7  # shortest run-together word tried as two words ("aidesoignant")
 
 
 class Memo(Generic[K, V]):
@@ -50,6 +52,9 @@ class Words(dict[str, float]):
     # Dictionary meanings ("ehpad" → établissement d'hébergement pour personnes âgées dépendantes): each
     # must be found whole (all its words) in a record, with its weight.
     phrases: tuple[tuple[tuple[str, ...], float], ...] = ()
+    # The words as typed, and with their typos corrected: an occupation or a diploma whose names hold all of
+    # them is what the query names, and comes before sessions and offers (``SearchEngine.query``).
+    whole: tuple[tuple[str, ...], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -130,6 +135,7 @@ class TextQueries:
     _df: Memo[str, int]
     _is_name_word: Memo[str, bool]
     _candidates: Memo[str, list[str]]
+    _compound: Memo[str, tuple[str, ...]]
 
     def _doc_freq(self, token: str) -> int:
         """Documents holding ``token`` in any text field (a sum: an upper bound of the union)."""
@@ -158,6 +164,39 @@ class TextQueries:
             ]
         )
         return bool(self.searcher.search(q, 1, count=False).hits)
+
+    def _name_word(self, token: str) -> bool:
+        """``token`` is a word of some occupation's or diploma's names (sessions and offers keep theirs elsewhere)."""
+        return bool(self.searcher.doc_freq("names", token) or self.searcher.doc_freq("alt", token))
+
+    def _split_compound(self, token: str) -> tuple[str, ...]:
+        """A word typed without its space or hyphen ("aidesoignant") as the two name words it joins; the word
+        itself when it is a name word or no cut gives two (memoised: a few term lookups per new word)."""
+        if len(token) < MIN_COMPOUND or token.isdigit() or self._name_word(token):
+            return (token,)
+        best: tuple[int, tuple[str, ...]] | None = None
+        for cut in range(3, len(token) - 2):
+            left, right = stem(token[:cut]), token[cut:]
+            if left in STOPWORDS or not (self._name_word(left) and self._name_word(right)):
+                continue
+            balance = min(cut, len(token) - cut)
+            if best is None or balance > best[0]:
+                best = (balance, (left, right))
+        return best[1] if best else (token,)
+
+    def _corrected(self, tokens: tuple[str, ...], unknown: list[str]) -> tuple[str, ...]:
+        """``tokens`` with each unknown word read as its nearest known name word (fewest edits, then the most
+        frequent): "aide medico psycologique" → "aide medico psychologique", a name that can then be
+        matched whole and by the dictionary."""
+        out = []
+        for t in tokens:
+            if t in unknown:
+                candidates = self._candidates(t)
+                if candidates:
+                    budget = typo_budget(t)
+                    t = min(candidates, key=lambda c: (edit_distance(t, c, budget), candidates.index(c)))
+            out.append(t)
+        return tuple(out)
 
     def _token_query(self, token: str, fuzzy: bool) -> tantivy.Query:
         parts = [
@@ -195,6 +234,23 @@ class TextQueries:
         ]
         return tantivy.Query.boost_query(tantivy.Query.boolean_query(musts), boost)
 
+    def _named(self, words: Words, limit: int) -> set[tuple[int, int]]:
+        """Addresses of the written occupations and the diplomas whose names hold every word of the query (as
+        typed or corrected): a search of the few thousand reference documents."""
+        if not words.whole:
+            return set()
+        query = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, self._phrase_query(phrase, 1.0)) for phrase in words.whole]
+        )
+        res = self.searcher.search(query, limit, count=False)
+        # The occupations and diplomas the project writes: a ROME fiche is often wider ("crèche" in the name
+        # of a fiche does not make it what "travailler en crèche" names).
+        return {
+            (addr.segment_ord, addr.doc)
+            for _score, addr in res.hits
+            if not str(self.searcher.doc(addr).get_first("key")).startswith("rome:")
+        }
+
     def _exact(self, value: str, score: float) -> tantivy.Query:
         return tantivy.Query.const_score_query(tantivy.Query.term_query(self.schema, "exact", value), score)
 
@@ -216,7 +272,9 @@ class TextQueries:
         The full query (fields, whole names, phrases, dictionary) ranks occupations and diplomas; sessions
         and offers (a million documents) are read bucket by bucket with the same words (``Words``: typo
         candidates and dictionary meanings included), see ``_records``."""
-        tokens = tuple(dict.fromkeys(analyze(q[:MAX_QUERY_CHARS])))[:MAX_QUERY_TOKENS]
+        text = q[:MAX_QUERY_CHARS]
+        tokens = self.synonyms.unabbreviate(text, tuple(dict.fromkeys(analyze(text))))
+        tokens = tuple(dict.fromkeys(part for t in tokens for part in self._compound(t)))[:MAX_QUERY_TOKENS]
         if not tokens:
             return None, None, set(), [], None, float(self.searcher.num_docs), Words()
         place = None
@@ -240,9 +298,19 @@ class TextQueries:
         # When the query is itself a name or acronym of some record (DEAES, AS), that record leads and
         # the dictionary only adds related results; otherwise (AVS, "personnes âgées") it leads the way.
         direct = self.searcher.doc_freq("exact", exact) > 0
+        # Typos read as the nearest name words: the whole name and the dictionary get their chance too.
+        corrected = self._corrected(tokens, unknown) if unknown else tokens
+        if corrected != tokens:
+            fixed = " ".join(corrected)
+            direct = direct or self.searcher.doc_freq("exact", fixed) > 0
+            clauses.append((tantivy.Occur.Should, self._exact(fixed, EXACT_BOOST * CORRECTED_BOOST)))
+            clauses.append((tantivy.Occur.Should, self._phrase_query(corrected, 1.5 * CORRECTED_BOOST)))
         weight = 0.25 if direct else 1.0
         phrases: dict[tuple[str, ...], float] = {}
-        for expansion in self.synonyms.expand(tokens):
+        expansions = self.synonyms.expand(tokens)
+        if corrected != tokens:
+            expansions += self.synonyms.expand(corrected)
+        for expansion in expansions:
             for phrase in expansion.means:
                 terms.update(phrase)
                 boost = SYNONYM_BOOST * len(expansion.matched) * weight
@@ -253,6 +321,7 @@ class TextQueries:
         # Sessions and offers: the words, plus for an unknown word the known words within its typo budget.
         words = Words(lean_terms)
         words.phrases = tuple(phrases.items())
+        words.whole = tuple(dict.fromkeys((tokens, corrected)))
         typos = []
         for t in unknown:
             for candidate in self._candidates(t):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from passerelles.certifications.models import Certification
 from passerelles.db import make_engine
 from passerelles.offers.models import JobOffer
+from passerelles.offers.schemas import CONTRACTS
 from passerelles.search.documents import structure_names
 from passerelles.search.fields import TYPE_WEIGHT, add_tiered, bucket_of
 from passerelles.search.gazetteer import Places, read_places
@@ -196,7 +197,8 @@ class RecordContext:
         payload = {
             "title": title,
             "url": f"/api/v1/search/documents/offer:{i}",
-            "subtitle": f"Offre d'emploi, {contract or 'contrat à préciser'}, {city or 'lieu à préciser'}",
+            "subtitle": f"Offre d'emploi, {CONTRACTS.get(contract, contract) if contract else 'contrat à préciser'}, "
+            f"{city or 'lieu à préciser'}",
             "rome_codes": [code] if code else [],
             "city": city,
             "commune": commune,

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from passerelles.widening.schemas import Widening
+
 Modality = Literal["presentiel", "distance", "mixte"]
 Route = Literal["initiale", "continue", "apprentissage", "vae"]
 
@@ -152,7 +154,10 @@ class TrainingQuery(BaseModel):
     cpf: bool = Field(default=False, description="Éligible au CPF")
     financement: str | None = Field(default=None, pattern=r"^[0-9]{1,2}$", description="Code financeur LHÉO")
     places: bool = Field(default=False, description="Inscriptions ouvertes, places restantes")
-    tri: TrainingSort = "date"
+    tri: TrainingSort | None = Field(
+        default=None,
+        description="Tri ; par défaut la date de début, ou la distance après un élargissement autour d'une commune",
+    )
     elargir: int = Field(default=0, ge=0, le=10)
     page: int = Field(default=1, ge=1, le=1000)
 
@@ -188,11 +193,6 @@ class SessionItem(BaseModel):
     is_demo: bool
 
 
-class Widening(BaseModel):
-    level: int
-    text: str
-
-
 class TrainingResults(BaseModel):
     query: TrainingQuery
     place_label: str
@@ -202,9 +202,11 @@ class TrainingResults(BaseModel):
     items: list[SessionItem]
     page: int
     pages: int
+    sort: TrainingSort = "date"  # the order used (``query.tri`` or the default)
     widened: list[Widening] = []
     auto_widened: bool = False
     next_widening: str | None = None
+    restore_level: int = 0  # the widening level a dropped criterion is put back at
     has_demo: bool = False
 
 

@@ -5,9 +5,9 @@ Structured criteria are queried in the database; free text goes through the sear
 and certifications it recognises) and a match on the session title. A radius around a commune is a
 bounding box in SQL, then the exact great-circle distance in Python.
 
-« Élargir » widens step by step (a larger radius, nearby départements, the whole région, related
-certifications, fewer secondary criteria, all of France) and says what each step widened. When a search
-finds nothing and a wider one finds something, the wider one is shown: never an empty page for nothing.
+« Élargir » widens step by step (:mod:`passerelles.widening`, shared with the job-offer search) and says
+what each step widened. When a search finds nothing and a wider one finds something, the wider one is
+shown: never an empty page for nothing. After a widening around a commune, the nearest sessions come first.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
@@ -24,21 +24,26 @@ from sqlalchemy.orm import Session
 from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.occupations.models import Occupation
 from passerelles.places.geo import bounding_box, haversine_km
-from passerelles.places.services import (
-    PlaceFilter,
-    PlaceIndex,
-    in_departements,
-    place_index,
-    resolve_place,
-)
+from passerelles.places.services import PlaceFilter, PlaceIndex, in_departements, place_index
 from passerelles.search.services import SearchBackend
 from passerelles.trainings.models import Provider, TrainingSession
 from passerelles.trainings.schemas import (
+    FUNDERS,
     CertificationBrief,
     SessionItem,
     TrainingQuery,
     TrainingResults,
-    Widening,
+)
+from passerelles.widening.schemas import Dropped
+from passerelles.widening.services import (
+    Area,
+    Related,
+    Scope,
+    Step,
+    area_level,
+    distance_order,
+    related_certifications,
+    widening_steps,
 )
 
 PAGE_SIZE = 20
@@ -59,33 +64,13 @@ def session_url(session_id: int) -> str:
     return f"/formations/sessions/{session_id}"
 
 
-@dataclass
-class _Scope:
-    """The resolved search: what, where, and which secondary criteria still apply."""
+@dataclass(frozen=True)
+class _What:
+    """What is searched: certifications (from the criteria or recognised in the text), words, a level."""
 
     cert_ids: frozenset[int] | None
     text: str | None
     level: int | None
-    region: str | None
-    departement: str | None
-    commune: str | None
-    radius_km: int | None
-    extra_departements: tuple[str, ...] = ()
-    secondary: bool = True
-    france: bool = False
-    extra_certs: frozenset[int] = field(default_factory=frozenset)
-
-    def place(self, index: PlaceIndex) -> PlaceFilter:
-        if self.france:
-            return PlaceFilter("en France")
-        return resolve_place(
-            index,
-            region=self.region,
-            departement=self.departement,
-            commune=self.commune,
-            radius_km=self.radius_km,
-            extra_departements=self.extra_departements,
-        )
 
 
 # ---------------------------------------------------------------- criteria
@@ -148,48 +133,7 @@ def _recognised_certifications(session: Session, backend: SearchBackend, text: s
     return frozenset(ids)
 
 
-_related: dict[tuple[str, frozenset[int]], tuple[frozenset[int], list[str]]] = {}
-
-
-def _related_with_labels(session: Session, cert_ids: frozenset[int]) -> tuple[frozenset[int], list[str]]:
-    """Related certifications and their short names, memoised per database (reference data)."""
-    bind = session.get_bind()
-    key = (str(getattr(bind, "url", id(bind))), cert_ids)
-    found = _related.get(key)
-    if found is None:
-        related = related_certifications(session, cert_ids)
-        labels = [
-            acronym or name
-            for acronym, name in session.execute(
-                select(Certification.acronym, Certification.name)
-                .where(Certification.id.in_(related))
-                .order_by(Certification.level_eu, Certification.name)
-            )
-        ]
-        if len(_related) > 4096:
-            _related.clear()
-        found = _related[key] = (related, labels)
-    return found
-
-
-def related_certifications(session: Session, cert_ids: frozenset[int]) -> frozenset[int]:
-    """Certifications of the occupations these certifications lead to (any role), the given ones excepted."""
-    if not cert_ids:
-        return frozenset()
-    occupations = select(OccupationCertification.occupation_id).where(
-        OccupationCertification.certification_id.in_(cert_ids)
-    )
-    found = set(
-        session.scalars(
-            select(OccupationCertification.certification_id).where(
-                OccupationCertification.occupation_id.in_(occupations)
-            )
-        )
-    )
-    return frozenset(found - set(cert_ids))
-
-
-def _scope(session: Session, backend: SearchBackend | None, q: TrainingQuery) -> _Scope:
+def _scope(session: Session, backend: SearchBackend | None, q: TrainingQuery) -> tuple[_What, Area]:
     cert_ids: frozenset[int] | None = None
     if q.certification:
         cid = session.scalar(select(Certification.id).where(Certification.slug == q.certification))
@@ -206,74 +150,55 @@ def _scope(session: Session, backend: SearchBackend | None, q: TrainingQuery) ->
         if found:
             cert_ids, text = found, None
     radius = min(q.rayon or 30, MAX_RADIUS_KM) if q.commune else None
-    return _Scope(cert_ids, text, q.niveau, q.region, q.departement, q.commune, radius)
+    return _What(cert_ids, text, q.niveau), Area(q.region, q.departement, q.commune, radius)
 
 
-def _secondary_names(q: TrainingQuery) -> list[str]:
-    names = []
+def dropped_criteria(q: TrainingQuery, labels: dict[str, dict[str, str]]) -> list[Dropped]:
+    """The secondary criteria set in ``q``, as a widening step drops them (with what the person chose)."""
+    out = []
     if q.voie:
-        names.append("voie d'accès")
+        out.append(Dropped(params=["voie"], label="voie d'accès", value=labels["routes"].get(q.voie, q.voie)))
     if q.modalite:
-        names.append("modalité")
+        out.append(Dropped(params=["modalite"], label="modalité", value=labels["modalities"].get(q.modalite, "")))
     if q.debut_min or q.debut_max:
-        names.append("dates de début")
+        span = " ".join(
+            x
+            for x in (
+                f"à partir du {q.debut_min:%d/%m/%Y}" if q.debut_min else "",
+                f"au plus tard le {q.debut_max:%d/%m/%Y}" if q.debut_max else "",
+            )
+            if x
+        )
+        out.append(Dropped(params=["debut_min", "debut_max"], label="dates de début", value=span))
     if q.duree_max:
-        names.append("durée")
+        out.append(Dropped(params=["duree_max"], label="durée", value=f"{q.duree_max} h au plus"))
     if q.cout_max is not None:
-        names.append("coût")
+        out.append(Dropped(params=["cout_max"], label="coût", value=f"{q.cout_max} € au plus"))
     if q.cpf:
-        names.append("CPF")
+        out.append(Dropped(params=["cpf"], label="CPF", value="éligible au CPF"))
     if q.financement:
-        names.append("financement")
+        value = labels["funders"].get(q.financement, q.financement)
+        out.append(Dropped(params=["financement"], label="financement", value=value))
     if q.places:
-        names.append("places restantes")
-    return names
+        out.append(Dropped(params=["places"], label="places restantes", value="inscriptions ouvertes"))
+    return out
 
 
-def _widening_steps(session: Session, index: PlaceIndex, q: TrainingQuery, base: _Scope) -> list[tuple[str, _Scope]]:
-    """Cumulative wider scopes, each with the sentence saying what it widened."""
-    steps: list[tuple[str, _Scope]] = []
-    cur = base
-    if cur.commune and cur.radius_km:
-        radius = cur.radius_km
-        for _ in range(2):
-            if radius >= MAX_RADIUS_KM:
-                break
-            radius = min(MAX_RADIUS_KM, max(radius * 2, 50))
-            cur = replace(cur, radius_km=radius)
-            steps.append((f"rayon porté à {radius} km", cur))
-    place = base.place(index)
-    if cur.departement and not cur.commune:
-        near = tuple(index.nearby_departements([cur.departement]))
-        if near:
-            cur = replace(cur, extra_departements=near)
-            names = ", ".join(index.departement_label(d) for d in near)
-            steps.append((f"départements voisins ajoutés : {names}", cur))
-    if (cur.commune or cur.departement) and place.region_code:
-        cur = replace(cur, commune=None, departement=None, radius_km=None, region=place.region_code)
-        cur = replace(cur, extra_departements=())
-        steps.append((f"toute la région {index.regions[place.region_code]}", cur))
-    if cur.region and not cur.departement and not cur.commune:
-        own = index.departements_of_region(cur.region)
-        near = tuple(index.nearby_departements(own, limit=6, max_km=110))
-        if near:
-            cur = replace(cur, extra_departements=near)
-            names = ", ".join(index.departement_label(d) for d in near)
-            steps.append((f"départements des régions voisines ajoutés : {names}", cur))
-    secondary = _secondary_names(q)
-    if secondary:
-        cur = replace(cur, secondary=False)
-        steps.append(("critères levés : " + ", ".join(secondary), cur))
-    if not cur.france and (cur.region or cur.departement or cur.commune):
-        cur = replace(cur, france=True)
-        steps.append(("toute la France", cur))
-    if cur.cert_ids:
-        related, labels = _related_with_labels(session, cur.cert_ids)
-        if related:
-            shown = ", ".join(labels[:6]) + (f" et {len(labels) - 6} autres" if len(labels) > 6 else "")
-            cur = replace(cur, extra_certs=related)
-            steps.append((f"certifications proches ajoutées : {shown}", cur))
-    return steps
+_LABELS = {
+    "routes": {
+        "initiale": "formation initiale",
+        "continue": "formation continue",
+        "apprentissage": "apprentissage",
+        "vae": "VAE",
+    },
+    "modalities": {"presentiel": "sur place", "distance": "à distance", "mixte": "mixte"},
+}
+
+
+def _steps(session: Session, index: PlaceIndex, q: TrainingQuery, what: _What, area: Area) -> list[Step]:
+    related: Related | None = related_certifications(session, what.cert_ids) if what.cert_ids else None
+    labels = {**_LABELS, "funders": FUNDERS}
+    return widening_steps(index, area, max_radius=MAX_RADIUS_KM, related=related, dropped=dropped_criteria(q, labels))
 
 
 # ---------------------------------------------------------------- queries
@@ -284,20 +209,21 @@ def _json_has(column: Any, value: str) -> ColumnElement[bool]:
     return cast(column, String).like(f'%"{value}"%')
 
 
-def _conditions(scope: _Scope, q: TrainingQuery, place: PlaceFilter, today: dt.date) -> list[ColumnElement[bool]]:
+def _conditions(
+    what: _What, scope: Scope, q: TrainingQuery, place: PlaceFilter, today: dt.date
+) -> list[ColumnElement[bool]]:
     ts = TrainingSession
     conds: list[ColumnElement[bool]] = [ts.start_date >= today, ts.closed_at.is_(None)]
-    what: list[ColumnElement[bool]] = []
-    certs = (scope.cert_ids or frozenset()) | scope.extra_certs
+    certs = (what.cert_ids or frozenset()) | scope.extra
     if certs:
-        what.append(ts.certification_id.in_(sorted(certs)))
-    if scope.text:
-        words = [w for w in scope.text.replace("%", " ").replace("_", " ").split() if len(w) > 1][:6]
+        conds.append(ts.certification_id.in_(sorted(certs)))
+    if what.text:
+        # An occupation or certification and words: sessions of it whose title has the words.
+        words = [w for w in what.text.replace("%", " ").replace("_", " ").split() if len(w) > 1][:6]
         if words:
-            what.append(and_(*(ts.title.ilike(f"%{w}%") for w in words)))
-    conds.extend(what)  # an occupation or certification and words: sessions of it whose title has the words
-    if scope.level:
-        conds.append(ts.certification_id.in_(select(Certification.id).where(Certification.level_eu == scope.level)))
+            conds.append(and_(*(ts.title.ilike(f"%{w}%") for w in words)))
+    if what.level:
+        conds.append(ts.certification_id.in_(select(Certification.id).where(Certification.level_eu == what.level)))
     if place.centre and place.radius_km:
         lat0, lat1, lon0, lon1 = bounding_box(place.centre[0], place.centre[1], place.radius_km)
         conds += [ts.latitude.between(lat0, lat1), ts.longitude.between(lon0, lon1)]
@@ -334,8 +260,15 @@ class _Hits:
 
 
 def _run(
-    session: Session, conds: list[ColumnElement[bool]], place: PlaceFilter, sort: str, offset: int, limit: int
+    session: Session,
+    conds: list[ColumnElement[bool]],
+    place: PlaceFilter,
+    sort: str,
+    offset: int,
+    limit: int,
+    centre: tuple[float, float] | None = None,
 ) -> _Hits:
+    """One page of sessions; ``centre`` (the commune searched around) orders by distance outside a circle."""
     ts = TrainingSession
     if place.centre and place.radius_km:
         lat, lon = place.centre
@@ -363,8 +296,19 @@ def _run(
     order: list[Any] = (
         [ts.duration_hours.nulls_last(), ts.start_date, ts.id] if sort == "duree" else [ts.start_date, ts.id]
     )
-    ids = list(session.scalars(select(ts.id).where(*conds).order_by(*order).offset(offset).limit(limit)))
-    return _Hits(total, ids, {})
+    if sort == "distance" and centre:
+        order = [*distance_order(ts.latitude, ts.longitude, centre), ts.start_date, ts.id]
+    if not limit:
+        return _Hits(total, [], {})
+    page_rows = session.execute(
+        select(ts.id, ts.latitude, ts.longitude).where(*conds).order_by(*order).offset(offset).limit(limit)
+    ).all()
+    distances = (
+        {i: haversine_km(centre[0], centre[1], la, lo) for i, la, lo in page_rows if la is not None and lo is not None}
+        if centre
+        else {}
+    )
+    return _Hits(total, [r[0] for r in page_rows], distances)
 
 
 def _brief(c: Certification | None) -> CertificationBrief | None:
@@ -435,28 +379,33 @@ def search_sessions(
     """Upcoming sessions matching ``q``, widened ``q.elargir`` steps, and further while nothing is found."""
     today = today or dt.date.today()
     index = place_index(session)
-    base = _scope(session, backend, q)
+    what, area = _scope(session, backend, q)
+    base = Scope(area)
     try:
-        base_place = base.place(index)
+        base_place = area.place(index)
     except ValueError as exc:
         raise BadCriterion(getattr(exc, "field", "lieu"), str(exc)) from None
-    steps = _widening_steps(session, index, q, base)
+    steps = _steps(session, index, q, what, area)
     level = min(q.elargir, len(steps))
-    sort = q.tri if q.tri != "distance" or base_place.centre else "date"
+    centre = base_place.centre
     offset = (q.page - 1) * page_size
     auto = hopeless = False
     while True:
-        scope = steps[level - 1][1] if level else base
-        place = scope.place(index)
-        sort_here = sort if sort != "distance" or place.centre else "date"
-        hits = _run(session, _conditions(scope, q, place, today), place, sort_here, offset, page_size)
+        scope = steps[level - 1].scope if level else base
+        place = scope.area.place(index)
+        # Asked for, or by default the date; once widened around a commune, the nearest first.
+        sort = q.tri or ("distance" if level and centre else "date")
+        if sort == "distance" and not centre:
+            sort = "date"
+        conds = _conditions(what, scope, q, place, today)
+        hits = _run(session, conds, place, sort, offset, page_size, centre)
         if hits.total or level >= len(steps):
             break
         if not auto:
             # Nothing here: when even the widest search finds nothing, say so at once (no step to offer).
-            widest, widest_place = steps[-1][1], steps[-1][1].place(index)
-            conds = _conditions(widest, q, widest_place, today)
-            if not session.scalar(select(func.count()).select_from(TrainingSession).where(*conds)):
+            widest = steps[-1].scope
+            widest_place = widest.area.place(index)
+            if not _run(session, _conditions(what, widest, q, widest_place, today), widest_place, "date", 0, 0).total:
                 hopeless = True
                 break
         level += 1
@@ -464,21 +413,19 @@ def search_sessions(
     page = q.page
     if not hits.ids and hits.total:  # a page past the end (an old link): show the last one
         page = max(1, math.ceil(hits.total / page_size))
-        hits = _run(session, _conditions(scope, q, place, today), place, sort_here, (page - 1) * page_size, page_size)
+        hits = _run(session, conds, place, sort, (page - 1) * page_size, page_size, centre)
     region_label = region_total = None
     if place.region_code and (
         place.commune or len(place.departements) < len(index.departements_of_region(place.region_code))
     ):
-        region_scope = replace(
-            scope, commune=None, departement=None, radius_km=None, region=place.region_code, extra_departements=()
-        )
-        region_place = region_scope.place(index)
+        region_scope = replace(scope, area=Area(region=place.region_code))
+        region_place = region_scope.area.place(index)
         region_label = region_place.label
         region_total = (
             session.scalar(
                 select(func.count())
                 .select_from(TrainingSession)
-                .where(*_conditions(region_scope, q, region_place, today))
+                .where(*_conditions(what, region_scope, q, region_place, today))
             )
             or 0
         )
@@ -492,9 +439,11 @@ def search_sessions(
         items=items,
         page=page,
         pages=max(1, math.ceil(hits.total / page_size)),
-        widened=[Widening(level=i + 1, text=steps[i][0]) for i in range(level)],
+        sort=sort,
+        widened=[steps[i].widening(i + 1) for i in range(level)],
         auto_widened=auto,
-        next_widening=steps[level][0] if level < len(steps) and not hopeless else None,
+        next_widening=steps[level].text if level < len(steps) and not hopeless else None,
+        restore_level=area_level(steps),
         has_demo=any(i.is_demo for i in items),
     )
 

@@ -9,6 +9,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from passerelles import errors, http
+from passerelles.accompaniment import pages as accompaniment_pages
+from passerelles.accompaniment import routes as accompaniment_routes
 from passerelles.accounts import pages as account_pages
 from passerelles.accounts import routes as account_routes
 from passerelles.accounts import security as account_security
@@ -50,6 +52,7 @@ API_ROUTES = (
     training_routes,
     offer_routes,
     funding_routes,
+    accompaniment_routes,
 )
 ACCOUNT_API_ROUTES = (account_routes, caseload_routes, employer_routes, alert_routes)
 PAGES = (
@@ -62,6 +65,7 @@ PAGES = (
     offer_pages,
     styleguide_pages,
     funding_pages,
+    accompaniment_pages,
 )
 ACCOUNT_PAGES = (account_pages, caseload_pages, employer_pages, alert_pages)
 

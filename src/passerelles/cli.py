@@ -10,6 +10,7 @@ import sys
 import typer
 
 from passerelles import commands as site
+from passerelles.accompaniment import commands as accompaniment
 from passerelles.accounts.commands import user_app
 from passerelles.alerts.commands import alerts_app
 from passerelles.caseloads.commands import files_app
@@ -45,6 +46,7 @@ import_app.command("onisep")(occupations.import_onisep_cmd)
 import_app.command("lheo")(trainings.import_lheo_cmd)
 import_app.command("offres")(offers.import_offres_cmd)
 import_app.command("jobposting")(offers.import_jobposting_cmd)
+import_app.command("structures")(accompaniment.import_structures_cmd)
 
 app.add_typer(import_app, name="import")
 app.add_typer(data_app, name="data")

@@ -1,5 +1,6 @@
 """Import every feature's models so that ``Base.metadata`` knows all tables (Alembic, tests)."""
 
+from passerelles.accompaniment import models as accompaniment
 from passerelles.accounts import models as accounts
 from passerelles.alerts import models as alerts
 from passerelles.caseloads import models as caseloads
@@ -16,6 +17,7 @@ from passerelles.sources import models as sources
 from passerelles.trainings import models as trainings
 
 __all__ = [
+    "accompaniment",
     "accounts",
     "alerts",
     "caseloads",

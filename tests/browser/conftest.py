@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from passerelles.accompaniment.importer import import_structures
 from passerelles.app import create_app
 from passerelles.demo.generator import write_lheo_catalogue, write_offers
 from passerelles.offers.importer import import_offers
@@ -38,7 +39,7 @@ from tests.support.browser import (
     AxeReport,
     missing,
 )
-from tests.support.databases import SHARED_DATA, DatabaseFactory, build_loaded_database
+from tests.support.databases import REFERENCE_DIR, SHARED_DATA, DatabaseFactory, build_loaded_database
 from tests.support.net import free_port
 
 
@@ -52,6 +53,7 @@ def browser_db(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFact
     write_offers(offers, offers=DEMO_OFFERS, seed=7, today=today, data_dir=SHARED_DATA)
     import_lheo(engine, catalogue, is_demo=True, xsd=SHARED_DATA / "lheo" / "lheo-2.3.xsd")
     import_offers(engine, offers, fmt="france_travail", is_demo=True)
+    import_structures(engine, REFERENCE_DIR / "demo" / "structures-data-inclusion.json", is_demo=True)
     return engine
 
 

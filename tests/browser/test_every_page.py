@@ -86,6 +86,7 @@ SAMPLES: dict[str, list[tuple[str | None, str]]] = {
     "/mot-de-passe-oublie": [(None, "/mot-de-passe-oublie")],
     "/mot-de-passe/nouveau": [(None, "/mot-de-passe/nouveau?jeton=perime")],
     "/composants": [(None, "/composants")],
+    "/etre-accompagne": [(None, "/etre-accompagne"), (None, "/etre-accompagne?commune=Lyon")],
     "/financer": [
         (None, "/financer"),
         (None, "/financer?age=45&situation=demandeur-emploi&indemnise=true&certification=deaes&region=84"),

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from passerelles.accounts.pages import form_action, french_errors
 from passerelles.accounts.security import Actor, PathId, csrf_protect, page
 from passerelles.accounts.services import AccessDenied, InvalidInput, list_platforms
-from passerelles.caseloads import privacy, reports, services
+from passerelles.caseloads import invitations, privacy, reports, services
 from passerelles.caseloads.charts import bar_chart
 from passerelles.caseloads.models import CONSENT_PURPOSES, STEP_KINDS
 from passerelles.caseloads.schemas import ActionIn, FileDetail, FileFilters, FileIn, NoteIn, StepIn
@@ -322,7 +322,7 @@ def share_form(
 @router.post("/conseil/dossiers/{file_id}/invitation")
 def invite_form(request: Request, session: DbSession, actor: Actor, file_id: PathId) -> Response:
     def run() -> Any:
-        return services.invite_person(session, request.app.state.settings, actor, file_id)
+        return invitations.invite_person(session, request.app.state.settings, actor, file_id)
 
     return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
 
@@ -412,10 +412,8 @@ def dashboard_page(
 @router.get("/espace/personne")
 def own_space(request: Request, session: DbSession, actor: Actor) -> Response:
     detail = services.own_file(session, actor)
-    invitations = services.pending_invitations(session, actor)
-    return page(
-        request, "caseloads/own.html", {"file": detail, "purposes": CONSENT_PURPOSES, "invitations": invitations}
-    )
+    pending = invitations.pending_invitations(session, actor)
+    return page(request, "caseloads/own.html", {"file": detail, "purposes": CONSENT_PURPOSES, "invitations": pending})
 
 
 @router.post("/espace/personne/invitations/{file_id}")
@@ -424,7 +422,7 @@ def own_invitation(
 ) -> Response:
     if reponse not in ("accepter", "refuser"):
         raise InvalidInput("reponse", "Choisissez d'accepter ou de refuser.")
-    if services.answer_invitation(session, actor, file_id, accept=reponse == "accepter") is None:
+    if invitations.answer_invitation(session, actor, file_id, accept=reponse == "accepter") is None:
         raise NotFound("Cette invitation n'existe pas ou a déjà reçu une réponse.")
     session.commit()
     return RedirectResponse("/espace/personne", status_code=303)

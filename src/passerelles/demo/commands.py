@@ -8,6 +8,7 @@ import typer
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from passerelles.accompaniment.importer import import_structures
 from passerelles.demo.generator import write_lheo_catalogue, write_offers
 from passerelles.importing.runs import record_run
 from passerelles.offers.importer import import_offers
@@ -17,7 +18,12 @@ from passerelles.trainings.models import TrainingSession
 
 
 def init_demo(engine: Engine, settings: Settings) -> None:
-    """Generated training sessions and job offers, labelled as demonstration data, loaded once."""
+    """Generated training sessions and job offers, labelled as demonstration data, loaded once; and the
+    example support structures (data·inclusion format), refreshed each time (an unchanged file changes nothing)."""
+    fixture = settings.reference_dir / "demo" / "structures-data-inclusion.json"
+    if fixture.is_file():
+        structures = import_structures(engine, fixture, is_demo=True)
+        typer.echo(f"Démonstration, structures d'accompagnement : {structures.entity('structure').created} créées.")
     with engine.connect() as conn:
         if conn.scalar(select(func.count()).select_from(TrainingSession).where(TrainingSession.is_demo)):
             typer.echo("Données de démonstration déjà chargées (PASSERELLES_DEMO=0 pour s'en passer).")

@@ -97,11 +97,15 @@ def application_out(session: Session, app: Application, viewer: Account | None =
     )
     if viewer is None:
         return out
-    counsellor = counsellor_of(session, app)
-    if viewer.role == "employeur" and app.via_counsellor and counsellor is not None:
+    # Only an application made through the counsellor reads the counsellor (the lists stay at one query
+    # per kind of row); a counsellor viewer got here through the visibility rules (files and consent).
+    # A counsellor's record (no applicant's own contact) has the counsellor as contact, as one made through them.
+    through = app.via_counsellor or (app.file_id is not None and app.applicant_name is None)
+    counsellor = counsellor_of(session, app) if viewer.role == "employeur" and through else None
+    if counsellor is not None:
         out.contact_name = f"{full_name}, accompagné·e par {counsellor.display_name}"
         out.contact_email, out.contact_is_counsellor = counsellor.email, True
-    elif viewer.role in ("employeur", "personne") or (counsellor is not None and counsellor.id == viewer.id):
+    elif viewer.role in ("employeur", "personne", "conseiller"):
         out.contact_name = full_name
         out.contact_email = app.applicant_email or (file.email if file is not None else None)
         out.contact_phone = app.applicant_phone or (file.phone if file is not None else None)
@@ -207,7 +211,18 @@ def list_applications(
     # session's identity map), instead of two per application.
     offers = list(session.scalars(select(JobOffer).where(JobOffer.id.in_({a.offer_id for a in apps})))) if apps else []
     file_ids = {a.file_id for a in apps if a.file_id is not None}
-    files = list(session.scalars(select(PersonFile).where(PersonFile.id.in_(file_ids)))) if file_ids else []
+    # Files with their counsellor (the contact of applications made through them), in the same query.
+    files = (
+        list(
+            session.execute(
+                select(PersonFile, Account)
+                .outerjoin(Account, Account.id == PersonFile.counsellor_id)
+                .where(PersonFile.id.in_(file_ids))
+            )
+        )
+        if file_ids
+        else []
+    )
     out = [application_out(session, a, actor) for a in apps]
     del offers, files
     return out

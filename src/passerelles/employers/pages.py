@@ -19,7 +19,7 @@ from passerelles.accounts.security import Actor, OptionalActor, PathId, csrf_pro
 from passerelles.accounts.services import AccessDenied, InvalidInput
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.schemas import FileFilters
-from passerelles.employers import applications, applying, job_datings, memberships, services, uploads
+from passerelles.employers import applications, applying, candidates, job_datings, memberships, services, uploads
 from passerelles.employers.models import APPLICATION_STATUSES
 from passerelles.employers.schemas import (
     CONTRACT_LABELS,
@@ -68,6 +68,7 @@ def space(request: Request, session: DbSession, actor: Actor) -> Response:
         "needs": services.list_needs(session, actor),
         "offers": services.list_offers(session, actor),
         "occupations": _occupations(session),
+        "contracts": CONTRACT_LABELS,
         "errors": _errors(request),
     }
     return page(request, "employers/space.html", ctx)
@@ -298,12 +299,42 @@ def offer_form(request: Request, session: DbSession, actor: Actor, form: Annotat
     return _offer_form(request, session, values, problems, status=422)
 
 
+@router.get("/employeur/offres/{offer_id}")
+def offer_page(request: Request, session: DbSession, actor: Actor, offer_id: PathId) -> Response:
+    offer = services.own_offer(session, actor, offer_id)
+    if offer is None:
+        raise NotFound("Offre introuvable.")
+    ctx = {
+        "offer": services.offer_out(offer),
+        "candidates": candidates.candidates(session, actor, offer_id) or [],
+        "applications": applications.list_applications(session, actor, offer_id),
+        "statuses": APPLICATION_STATUSES,
+        "errors": _errors(request),
+        "contracts": CONTRACT_LABELS,
+        "match_words": match_words,
+        "published": request.query_params.get("publiee") == "1",
+        "sent": request.query_params.get("message") == "envoye",
+    }
+    return page(request, "employers/offer.html", ctx)
+
+
 @router.post("/employeur/offres/{offer_id}/fermeture")
 def close_form(session: DbSession, actor: Actor, offer_id: PathId) -> Response:
     def run() -> Any:
         return services.close_offer(session, actor, offer_id)
 
     return form_action(session, f"/employeur/offres/{offer_id}", run)
+
+
+def match_words(score: int) -> str:
+    """A suggested candidate's score in words (the reasons follow it)."""
+    if score >= 75:
+        return "correspond très bien à l'offre"
+    if score >= 50:
+        return "correspond bien à l'offre"
+    if score >= 25:
+        return "correspond en partie à l'offre"
+    return "correspond peu à l'offre"
 
 
 def _counsellor_files(session: Session, actor: Any) -> list[Any]:
@@ -315,6 +346,7 @@ def _counsellor_files(session: Session, actor: Any) -> list[Any]:
 def applications_page(request: Request, session: DbSession, actor: Actor) -> Response:
     ctx = {
         "applications": applications.list_applications(session, actor),
+        "to_validate": applying.pending_validations(session, actor),
         "statuses": APPLICATION_STATUSES,
         "errors": _errors(request),
         "files": _counsellor_files(session, actor),
@@ -348,7 +380,7 @@ def status_form(
     def run() -> Any:
         return applications.set_status(session, actor, application_id, status)
 
-    return form_action(session, "/candidatures", run)
+    return form_action(session, f"/candidatures/{application_id}", run, missing="Candidature introuvable.")
 
 
 @router.get("/job-datings")

@@ -40,6 +40,9 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_application_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_application_validation"), ["validation"], unique=False)
+    # Applications so far were all made from a file and read by its counsellors: they keep that.
+    application = sa.table("application", sa.column("counsellor_consent", sa.Boolean()))
+    op.execute(application.update().values(counsellor_consent=sa.true()))
 
 
 def downgrade() -> None:

@@ -8,7 +8,7 @@ import datetime as dt
 import typing
 from typing import Any
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from passerelles.accounts.mail import send_mail
@@ -390,7 +390,7 @@ def file_data(session: Session, file: PersonFile) -> dict[str, Any]:
                 select(Application).where(
                     or_(
                         Application.file_id == file.id,
-                        Application.account_id == file.account_id if file.account_id is not None else False,
+                        Application.account_id == file.account_id if file.account_id is not None else false(),
                     )
                 )
             )

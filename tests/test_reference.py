@@ -82,7 +82,8 @@ def test_aes_keeps_its_former_name_and_seed_facts(ref) -> None:  # type: ignore[
 
 def test_mediator_pay_progression_from_the_seed(ref) -> None:  # type: ignore[no-untyped-def]
     pay = ref.occupations["mediateur-social"].pay
-    assert any(p.min_eur == 1500 and p.max_eur == 1800 for p in pay)
+    # The seed's undated 1 500 € floor is below the 2023 SMIC: the floor is the SMIC (issue 15).
+    assert any(p.min_eur == 1747 and p.max_eur == 1800 for p in pay)
     assert any(p.min_eur == 2500 and p.max_eur == 3000 for p in pay)
 
 

@@ -386,8 +386,8 @@ def test_panel_counts_contracts_pay_and_employers(db: Session, ids: dict[str, An
 def test_pages_render_and_link_together(web: TestClient, ids: dict[str, Any]) -> None:
     page = web.get("/formations", params={"certification": "deas", "commune": "Grenoble", "rayon": "60"})
     assert page.status_code == 200
-    assert "3 formations à venir à moins de 60 km de Grenoble (38)" in page.text
-    assert "4 formations à venir en Auvergne-Rhône-Alpes" in page.text
+    assert "3\u00a0formations à venir à moins de 60 km de Grenoble (38)" in page.text
+    assert "4\u00a0formations à venir en Auvergne-Rhône-Alpes" in page.text
     assert f'href="/formations/sessions/{ids["gre1"]}"' in page.text
     widened = web.get("/formations", params={"certification": "dei", "departement": "38"})
     assert "la recherche a été élargie" in widened.text and "Départements voisins ajoutés" in widened.text
@@ -398,12 +398,12 @@ def test_pages_render_and_link_together(web: TestClient, ids: dict[str, Any]) ->
     compare = web.get("/formations/comparer", params={"ids": f"{ids['gre1']},{ids['cha1']},{ids['lyo1']}"})
     assert compare.status_code == 200 and compare.text.count('<th scope="row">') == 9
     emploi = web.get("/emploi", params={"metier": "aide-soignant", "region": "84"})
-    assert "4 offres aujourd'hui en Auvergne-Rhône-Alpes" in emploi.text
+    assert "4\u00a0offres aujourd'hui en Auvergne-Rhône-Alpes" in emploi.text
     offer = web.get(f"/emploi/offres/{ids['o-gre-cdi']}")
     assert offer.status_code == 200 and "EHPAD Les Tilleuls" in offer.text
     fiche = web.get("/metiers/aide-soignant", params={"departement": "38"})
     assert fiche.status_code == 200 and 'id="marche"' in fiche.text and 'role="img"' in fiche.text
-    assert "2 offres aujourd'hui dans le département Isère (38)" in fiche.text
+    assert "2\u00a0offres aujourd'hui dans le département Isère (38)" in fiche.text
 
 
 def test_csv_exports(web: TestClient, ids: dict[str, Any]) -> None:
@@ -455,10 +455,10 @@ def test_a_form_with_an_error_keeps_the_right_fields_and_names_the_wrong_one(web
     res = web.get("/formations", params={"commune": "Grenoble", "certification": "deas", "rayon": "loin"})
     assert res.status_code == 422
     assert "Rayon (km) : nombre entier attendu" in res.text
-    assert 'name="commune" value="Grenoble"' in res.text and '<option value="deas" selected>' in res.text
+    assert 'name="commune" value="Grenoble (38)"' in res.text and '<option value="deas" selected>' in res.text
     emploi = web.get("/emploi", params=[("contrat", "CDI"), ("contrat", "XYZ"), ("region", "84")])
     assert emploi.status_code == 422 and "Contrat : valeur non reconnue" in emploi.text
-    assert '<option value="84" selected>' in emploi.text
+    assert 'name="commune" value="Auvergne-Rhône-Alpes"' in emploi.text
 
 
 def test_words_narrow_a_chosen_certification(db: Session, ids: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from passerelles.offers import pages as offer_pages
 from passerelles.offers import routes as offer_routes
 from passerelles.pathways import pages as pathway_pages
 from passerelles.pathways import routes as pathway_routes
+from passerelles.places import routes as place_routes
 from passerelles.search import pages as search_pages
 from passerelles.search import routes as search_routes
 from passerelles.settings import Settings
@@ -37,7 +38,15 @@ from passerelles.web import make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Included in this order (the first route that matches answers).
-API_ROUTES = (occupation_routes, certification_routes, search_routes, pathway_routes, training_routes, offer_routes)
+API_ROUTES = (
+    occupation_routes,
+    certification_routes,
+    search_routes,
+    place_routes,
+    pathway_routes,
+    training_routes,
+    offer_routes,
+)
 ACCOUNT_API_ROUTES = (account_routes, caseload_routes, employer_routes, alert_routes)
 PAGES = (
     search_pages,

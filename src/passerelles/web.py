@@ -12,6 +12,7 @@ from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from passerelles import formatting
 from passerelles.db import MAX_ID
 from passerelles.pathways.rules import RuleBook, build_rulebook
 from passerelles.search.services import SearchBackend, open_backend
@@ -73,7 +74,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.filters["http_url"] = lambda v: v if isinstance(v, str) and v.startswith(("http://", "https://")) else None
-    env.filters["eur"] = lambda v: f"{v:,}".replace(",", "\u202f") + "\u00a0€" if v is not None else ""
+    formatting.register(env)  # number, eur, date_fr, date_long, month, km, plural
     env.globals["route_labels"] = {
         "initiale": "Formation initiale",
         "continue": "Formation continue",

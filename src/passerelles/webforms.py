@@ -106,3 +106,23 @@ def parse_valid_part(model: type[M], params: QueryParams, errors: list[dict[str,
 def render_status(request: Any, name: str, context: dict[str, Any], status: int = 200) -> Any:
     """``web.render`` with a status code (a form with errors answers 422)."""
     return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def read_place(session: Any, params: Any, name: str = "commune", *, areas: bool = True) -> tuple[Any, dict[str, Any]]:
+    """The one place field of a search form (``name``, with the older ``region`` and ``departement``
+    parameters): its resolution for the picker and the criteria to search with
+    (:func:`passerelles.places.services.read_place_field`). ``areas=False``: a page whose région and
+    département are separate filters (the search's facets); they only choose among homonyms."""
+    from passerelles.places.services import place_index, read_place_field
+
+    region = (params.get("region") or "").strip() or None
+    departement = (params.get("departement") or "").strip().upper() or None
+    if not areas:
+        return read_place_field(place_index(session), params.get(name), region=region)
+    return read_place_field(place_index(session), params.get(name), region=region, departement=departement)
+
+
+def place_text(form: Any, name: str) -> str:
+    """What a POST form's place field says: the reading ticked among those offered (``<name>_choix``, see
+    templates/places/_picker.html), else the text typed."""
+    return str(form.get(f"{name}_choix") or form.get(name) or "").strip()

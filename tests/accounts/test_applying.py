@@ -232,7 +232,7 @@ def test_complete_offer_form_keeps_input_and_publishes(client: TestClient, world
         "description": "Nuits en EHPAD.",
     }
     bad = client.post("/employeur/offres", data=data)
-    assert bad.status_code == 422 and 'id="err-commune"' in bad.text and "Commune inconnue" in bad.text
+    assert bad.status_code == 422 and 'id="f-commune-erreur"' in bad.text
     assert 'value="AS de nuit"' in bad.text and 'value="1900"' in bad.text and "Nuits en EHPAD." in bad.text
     assert db.scalar(select(JobOffer.id).where(JobOffer.title == "AS de nuit")) is None
     done = client.post("/employeur/offres", data=data | {"commune": "Villeurbanne"}, follow_redirects=False)

@@ -50,7 +50,7 @@ def test_counsellor_creates_a_file_through_the_page(client: TestClient, world: W
     listing = client.get("/conseil/dossiers", params={"q": "moreau"})
     assert "Moreau Inès" in listing.text
     missing_consent = client.post("/conseil/dossiers/nouveau", data=form | {"consent_accompagnement": ""})
-    assert missing_consent.status_code == 400 and "consentement" in missing_consent.text
+    assert missing_consent.status_code == 422 and "consentement" in missing_consent.text
 
 
 def test_files_are_confined_to_their_counsellor_platform_and_shares(

@@ -89,7 +89,9 @@ def test_offer_posted_from_the_page_is_a_job_offer(client: TestClient, world: Wo
     assert offer.code_rome and offer.city == "Villeurbanne" and offer.latitude and offer.night_work is True
     assert "AES en MAS" in client.get("/employeur").text
     bad = client.post("/employeur/offres", data=form | {"commune_code": "99999"}, follow_redirects=True)
-    assert "Commune inconnue : 99999" in bad.text
+    # Refused beside the commune's field, in French, every other field kept (no redirect that empties them).
+    assert bad.status_code == 422 and "Lieu introuvable : « 99999 »" in bad.text
+    assert 'value="AES en MAS"' in bad.text
 
 
 def test_only_consenting_people_are_suggested_ranked_with_reasons(client: TestClient, world: World) -> None:

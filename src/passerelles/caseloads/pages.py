@@ -21,6 +21,7 @@ from passerelles.caseloads.schemas import ActionIn, FileDetail, FileFilters, Fil
 from passerelles.employers import applications
 from passerelles.errors import NotFound
 from passerelles.pathways.schemas import Profile
+from passerelles.places.services import commune_of_field, place_index
 from passerelles.web import DbSession
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -90,7 +91,7 @@ def caseload_csv(
 @router.get("/conseil/dossiers/nouveau")
 def new_file_form(request: Request, actor: Actor) -> Response:
     services._counsellor(actor)
-    return page(request, "caseloads/new.html", {"errors": [], "form": {}})
+    return page(request, "caseloads/new.html", {"errors": [], "form": {}, "place": None})
 
 
 @router.post("/conseil/dossiers/nouveau")
@@ -102,27 +103,35 @@ def new_file(
     last_name: Annotated[str, Form(max_length=100)] = "",
     email: Annotated[str, Form(max_length=254)] = "",
     phone: Annotated[str, Form(max_length=30)] = "",
-    commune_code: Annotated[str, Form(max_length=5)] = "",
+    commune_code: Annotated[str, Form(max_length=120)] = "",
+    commune_code_choix: Annotated[str, Form(max_length=120)] = "",
     available_from: Annotated[str, Form(max_length=10)] = "",
     target: Annotated[str, Form(max_length=80)] = "",
     diplomas: Annotated[str, Form(max_length=500)] = "",
     consent_accompagnement: Annotated[str, Form(max_length=5)] = "",
     visible_employeurs: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
+    typed = (commune_code_choix or commune_code).strip()
     form = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone}
-    form |= {"commune_code": commune_code, "available_from": available_from, "target": target, "diplomas": diplomas}
+    form |= {"commune_code": typed, "available_from": available_from, "target": target, "diplomas": diplomas}
+    form |= {"consent_accompagnement": consent_accompagnement, "visible_employeurs": visible_employeurs}
+    # The commune as typed (a name, a postcode or a code); homonyms are offered, the counsellor picks.
+    place, code = commune_of_field(place_index(session), typed, must_pick=True)
+    ctx = {"form": form, "place": place}
+    if place.error:
+        return page(request, "caseloads/new.html", {"errors": [f"Commune : {place.error}"], **ctx}, status_code=422)
     raw: dict[str, Any] = {
         "first_name": first_name,
         "last_name": last_name,
         "email": email or None,
         "phone": phone or None,
-        "commune_code": commune_code or None,
+        "commune_code": code,
         "available_from": available_from or None,
         "consent_accompagnement": consent_accompagnement == "oui",
         "visible_employeurs": visible_employeurs == "oui",
         "profile": {
             "target": target or None,
-            "commune": commune_code or None,
+            "commune": code,
             "diplomas": [{"slug": d.strip().lower()} for d in diplomas.split(",") if d.strip()],
         },
     }
@@ -130,10 +139,10 @@ def new_file(
         file = services.create_file(session, actor, FileIn.model_validate(raw))
         session.commit()
     except ValidationError as exc:
-        return page(request, "caseloads/new.html", {"errors": french_errors(exc), "form": form}, status_code=400)
+        return page(request, "caseloads/new.html", {"errors": french_errors(exc), **ctx}, status_code=422)
     except InvalidInput as exc:
         session.rollback()
-        return page(request, "caseloads/new.html", {"errors": [exc.message], "form": form}, status_code=400)
+        return page(request, "caseloads/new.html", {"errors": [exc.message], **ctx}, status_code=422)
     return _back(file.id)
 
 
@@ -145,11 +154,14 @@ def _detail_or_404(session: Any, actor: Any, file_id: PathId) -> FileDetail:
     return detail
 
 
-@router.get("/conseil/dossiers/{file_id}")
-def file_page(request: Request, session: DbSession, actor: Actor, file_id: PathId) -> Response:
+def _file_context(request: Request, session: Any, actor: Any, file_id: int) -> dict[str, Any]:
     services._counsellor(actor)
     detail = _detail_or_404(session, actor, file_id)
-    ctx = {
+    index = place_index(session)
+    commune = index.communes.get(detail.profile.commune or "")
+    home = index.communes.get(detail.commune_code or "")
+    return {
+        "file_commune": index.commune_choice(home).value if home else None,
         "file": detail,
         "steps": STEP_KINDS,
         "purposes": CONSENT_PURPOSES,
@@ -158,8 +170,15 @@ def file_page(request: Request, session: DbSession, actor: Actor, file_id: PathI
         "applications": applications.list_applications(session, actor, file_id=detail.id),
         "today": dt.date.today().isoformat(),
         "errors": request.query_params.getlist("erreur")[:5],
+        "profile_form": None,
+        "profile_place": None,
+        "profile_commune": index.commune_choice(commune).value if commune else "",
     }
-    return page(request, "caseloads/file.html", ctx)
+
+
+@router.get("/conseil/dossiers/{file_id}")
+def file_page(request: Request, session: DbSession, actor: Actor, file_id: PathId) -> Response:
+    return page(request, "caseloads/file.html", _file_context(request, session, actor, file_id))
 
 
 @router.post("/conseil/dossiers/{file_id}/etapes")
@@ -253,19 +272,31 @@ def health_form(
 
 @router.post("/conseil/dossiers/{file_id}/profil")
 def profile_form(
+    request: Request,
     session: DbSession,
     actor: Actor,
     file_id: PathId,
     target: Annotated[str, Form(max_length=80)] = "",
     diplomas: Annotated[str, Form(max_length=500)] = "",
     age: Annotated[str, Form(max_length=3)] = "",
-    commune: Annotated[str, Form(max_length=5)] = "",
+    commune: Annotated[str, Form(max_length=120)] = "",
+    commune_choix: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
+    typed = (commune_choix or commune).strip()
+    place, code = commune_of_field(place_index(session), typed, must_pick=True)
+    if place.error:
+        # Shown again with what was typed and the commune's problem beside its field (no redirect: the
+        # typed values would be lost).
+        ctx = _file_context(request, session, actor, file_id)
+        ctx |= {"profile_form": {"target": target, "diplomas": diplomas, "age": age}, "profile_place": place}
+        ctx |= {"profile_commune": typed}
+        return page(request, "caseloads/file.html", ctx, status_code=422)
+
     def run() -> Any:
         profile = Profile.model_validate(
             {
                 "target": target or None,
-                "commune": commune or None,
+                "commune": code,
                 "age": age or None,
                 "diplomas": [{"slug": d.strip().lower()} for d in diplomas.split(",") if d.strip()],
             }

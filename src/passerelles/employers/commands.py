@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import typer
 
-from passerelles.clitools import command_session
 from passerelles.accounts.mail import wait_for_pending
+from passerelles.clitools import command_session
 from passerelles.employers import applications, applying
 from passerelles.settings import Settings
 

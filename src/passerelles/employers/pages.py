@@ -38,7 +38,7 @@ from passerelles.errors import NotFound
 from passerelles.occupations.models import Occupation
 from passerelles.offers import services as offer_services
 from passerelles.places.models import Commune
-from passerelles.places.services import place_index
+from passerelles.places.services import PlaceResolution, commune_of_field, place_index
 from passerelles.search.services import IndexReplica
 from passerelles.settings import Settings
 from passerelles.web import DbSession
@@ -57,6 +57,12 @@ def _occupations(session: Any) -> list[Any]:
 
 @router.get("/employeur")
 def space(request: Request, session: DbSession, actor: Actor) -> Response:
+    return _space(request, session, actor)
+
+
+def _space(request: Request, session: Any, actor: Any, **extra: Any) -> Response:
+    """The employer's space; ``extra`` (``offer_form``, ``offer_place``, ``errors``) shows a refused offer
+    again with what was typed."""
     claim = memberships.own_claim(session, actor)
     if claim.status != "active":
         # A claim not (yet) accepted: its state, and how it can be verified; nothing of the structure.
@@ -70,8 +76,14 @@ def space(request: Request, session: DbSession, actor: Actor) -> Response:
         "occupations": _occupations(session),
         "contracts": CONTRACT_LABELS,
         "errors": _errors(request),
+        "offer_form": {},
+        "offer_place": None,
     }
-    return page(request, "employers/space.html", ctx)
+    structure = ctx["structure"]
+    home = place_index(session).communes.get(getattr(structure, "commune_code", None) or "")
+    ctx["offer_commune"] = place_index(session).commune_choice(home).value if home else ""
+    ctx |= extra
+    return page(request, "employers/space.html", ctx, status_code=422 if extra else 200)
 
 
 @router.post("/employeur/rattachement/invitation")
@@ -195,9 +207,15 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
 
 
 def _offer_form(
-    request: Request, session: Session, values: dict[str, str], problems: dict[str, str], status: int = 200
+    request: Request,
+    session: Session,
+    values: dict[str, str],
+    problems: dict[str, str],
+    status: int = 200,
+    place: PlaceResolution | None = None,
 ) -> Response:
     ctx = {
+        "place": place,
         "values": values,
         "field_errors": problems,
         "occupations": _occupations(session),
@@ -224,7 +242,8 @@ class OfferForm(BaseModel):
     occupation_slug: str = Field(default="", max_length=80)
     contract_type: str = Field(default="", max_length=10)
     commune: str = Field(default="", max_length=120)
-    commune_code: str = Field(default="", max_length=10)
+    commune_code: str = Field(default="", max_length=120)
+    commune_choix: str = Field(default="", max_length=120)
     positions: str = Field(default="", max_length=10)
     working_time: str = Field(default="", max_length=20)
     hours_per_week: str = Field(default="", max_length=10)
@@ -245,15 +264,13 @@ def offer_form(request: Request, session: DbSession, actor: Actor, form: Annotat
     """The whole offer form: errors are shown next to their field, and every value typed is kept."""
     values = form.model_dump()
     problems: dict[str, str] = {}
-    commune_code = values["commune_code"].strip()
-    if values["commune"].strip():
-        found = place_index(session).find_commune(values["commune"][:120])
-        if found is None:
-            problems["commune"] = f"Commune inconnue : {values['commune'].strip()[:80]} (vérifiez l'orthographe)"
-        else:
-            commune_code = found.code_insee
-    elif not commune_code:
-        problems["commune"] = "indiquez la commune du poste"
+    typed = (values["commune_choix"] or values["commune"] or values["commune_code"]).strip()
+    place, commune_code = commune_of_field(place_index(session), typed, must_pick=True)
+    if place.error or commune_code is None:
+        message = place.error or "Indiquez la commune du poste (nom, code postal ou code INSEE)."
+        if typed and place.choice is None and not place.error:
+            message = f"Commune inconnue : {typed[:80]}"
+        problems["commune"] = message
     data = None
     try:
         data = OfferIn.model_validate(
@@ -295,8 +312,8 @@ def offer_form(request: Request, session: DbSession, actor: Actor, form: Annotat
             if not isinstance(request.app.state.search, IndexReplica):
                 request.app.state.search = None  # an index built in memory is built again, with the offer
             return RedirectResponse(f"/employeur/offres/{offer.id}?publiee=1", status_code=303)
-    values["commune"] = values["commune"] or values["commune_code"]
-    return _offer_form(request, session, values, problems, status=422)
+    values["commune"] = typed
+    return _offer_form(request, session, values, problems, status=422, place=place)
 
 
 @router.get("/employeur/offres/{offer_id}")

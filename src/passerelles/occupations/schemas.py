@@ -46,4 +46,5 @@ class OccupationDetail(OccupationSummary):
     related: list[Link]
     structure_labels: dict[str, str]
     onisep: list[Link] = []
+    further: list[Link] = []  # public services, "Pour aller plus loin"
     sources: list[SourceOut]

@@ -10,7 +10,7 @@ from passerelles.certifications.schemas import LEVEL_LABELS
 from passerelles.certifications.services import certification_url, to_ref
 from passerelles.occupations.models import Occupation, OnisepMetier
 from passerelles.occupations.schemas import LevelGroup, Link, LinkedCertification, OccupationDetail, OccupationSummary
-from passerelles.reference.models import StructureType
+from passerelles.reference.models import PublicService, StructureType
 from passerelles.reference.schemas import Occupation as OccupationFacts
 from passerelles.rome.models import RomeFiche
 from passerelles.rome.services import fiche_ref, get_fiche
@@ -97,6 +97,12 @@ def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
             select(OnisepMetier).where(OnisepMetier.onisep_id.in_(facts.onisep)).order_by(OnisepMetier.libelle)
         )
     ]
+    services = {s.slug: s for s in session.scalars(select(PublicService).where(PublicService.slug.in_(facts.further)))}
+    further = [
+        Link(title=services[slug].name, url=services[slug].url, text=services[slug].description)
+        for slug in facts.further
+        if slug in services
+    ]
     summary = _summary(occ)
     return OccupationDetail(
         **summary.model_dump(),
@@ -108,5 +114,11 @@ def get_occupation(session: Session, slug: str) -> OccupationDetail | None:
         related=related,
         structure_labels=structure_labels,
         onisep=list({link.title: link for link in onisep}.values()),
-        sources=sources_by_slug(session, cited(occ.profile) | ({"rome-460"} if rome else set())),
+        further=further,
+        sources=sources_by_slug(
+            session,
+            cited(occ.profile)
+            | ({"rome-460"} if rome else set())
+            | {sid for slug in facts.further if slug in services for sid in services[slug].sources},
+        ),
     )

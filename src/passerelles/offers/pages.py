@@ -17,7 +17,15 @@ from passerelles.offers.schemas import CONTRACTS, PUBLISHED_WITHIN, WORKING_TIME
 from passerelles.places.services import place_index
 from passerelles.trainings.services import form_options
 from passerelles.web import DbSession, PathId, render
-from passerelles.webforms import FormErrors, error_item, parse_params, parse_valid_part, query_string, render_status
+from passerelles.webforms import (
+    FormErrors,
+    error_item,
+    parse_params,
+    parse_valid_part,
+    query_string,
+    read_place,
+    render_status,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,6 +42,8 @@ def _criteria(q: OfferQuery, **changes: Any) -> dict[str, Any]:
 @router.get("/emploi")
 def offers_page(request: Request, session: DbSession) -> Any:
     context: dict[str, Any] = {**OFFER_LABELS, **form_options(session), "errors": [], "results": None}
+    place_res, place = read_place(session, request.query_params)
+    context.update(place=place_res, place_text=request.query_params.get("commune", ""))
     try:
         q = parse_params(OfferQuery, request.query_params, lists=("contrat",))
     except FormErrors as exc:
@@ -41,6 +51,10 @@ def offers_page(request: Request, session: DbSession) -> Any:
             errors=exc.errors, crit=parse_valid_part(OfferQuery, request.query_params, exc.errors, lists=("contrat",))
         )
         return render_status(request, "offers/search.html", context, 422)
+    if place_res.error:
+        context.update(errors=[error_item("commune", place_res.error)], crit=q)
+        return render_status(request, "offers/search.html", context, 422)
+    q = q.model_copy(update=place)
     context["crit"] = q
     try:
         results = services.search_offers(session, q)
@@ -85,11 +99,7 @@ def offer_page(offer_id: PathId, request: Request, session: DbSession) -> Any:
 def market_context(session: Session, slug: str, params: QueryParams) -> dict[str, Any]:
     """What ``offers/panel.html`` needs on an occupation page: the panel for the place chosen in the
     query string (région, département, or commune and radius), the form's choices, or an error."""
-    place = {
-        "region": (params.get("region") or "").strip() or None,
-        "departement": (params.get("departement") or "").strip() or None,
-        "commune": (params.get("commune") or "").strip()[:120] or None,
-    }
+    place_res, place = read_place(session, params)
     rayon_text = (params.get("rayon") or "").strip()
     errors: list[dict[str, str]] = []
     rayon = None
@@ -98,6 +108,8 @@ def market_context(session: Session, slug: str, params: QueryParams) -> dict[str
             rayon = int(rayon_text)
         else:
             errors.append(error_item("rayon", "nombre de kilomètres entre 1 et 300 attendu"))
+    if place_res.error:
+        errors.append(error_item("commune", place_res.error))
     panel = None
     if not errors:
         try:
@@ -117,7 +129,8 @@ def market_context(session: Session, slug: str, params: QueryParams) -> dict[str
     return {
         "market": panel,
         "market_errors": errors,
-        "market_place": place | {"rayon": rayon_text},
+        "market_place": place | {"rayon": rayon_text, "text": params.get("commune", "")},
+        "market_place_resolution": place_res,
         "market_regions": sorted(index.regions.items(), key=lambda x: x[1]),
         "market_departements": sorted((c, n) for c, (n, _) in index.departements.items()),
     }

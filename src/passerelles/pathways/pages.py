@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from passerelles.pathways.schemas import Profile
 from passerelles.pathways.services import InvalidProfile, normalise_profile, plan, resolve_diploma
+from passerelles.places.services import commune_of_field, place_index
 from passerelles.web import DbSession, Rules, render
 
 router = APIRouter(include_in_schema=False)
@@ -77,6 +78,9 @@ def parcours_page(
                 experience.append({"occupation": occ, "years": _number(years)})
             except ValueError:
                 errors.append(f"Durée d'expérience invalide : {years}")
+    place, commune_code = commune_of_field(place_index(session), commune)
+    if place.error:
+        errors.append(f"Commune : {place.error}")
     submitted = bool(diplome or experience_metier or age or cible)
     result = None
     numbers: dict[str, float | None] = {}
@@ -92,7 +96,7 @@ def parcours_page(
                     "diplomas": diplomas,
                     "experience": experience,
                     "age": None if (age_years := numbers.get("age")) is None else int(age_years),
-                    "commune": commune.strip() or None,
+                    "commune": commune_code,
                     "target": cible or None,
                     "max_months": numbers.get("max_months"),
                     "apprenticeship": bool(apprentissage),
@@ -129,6 +133,7 @@ def parcours_page(
                 "apprentissage": apprentissage,
                 "distance": distance,
             },
+            "place": place,
             "diploma_choices": diploma_choices,
             "occupation_choices": sorted(book.occupations.items(), key=lambda x: x[1]),
         },

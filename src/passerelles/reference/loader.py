@@ -23,7 +23,7 @@ from passerelles.occupations.models import Occupation, OccupationName, Occupatio
 from passerelles.pathways.models import PathwayRule
 from passerelles.places.models import Departement, Region
 from passerelles.reference import schemas
-from passerelles.reference.models import StructureType
+from passerelles.reference.models import PublicService, StructureType
 from passerelles.reference.reader import ReferenceSet, read_directory
 from passerelles.sources.models import Source
 
@@ -39,6 +39,7 @@ def load_reference(session: Session, directory: Path, *, dry_run: bool = False) 
     _load_sources(session, ref, report)
     _load_places(session, ref, report)
     _load_structure_types(session, ref, report)
+    _load_public_services(session, ref, report)
     cert_ids = _load_certifications(session, ref, report)
     occ_ids = _load_occupations(session, ref, report)
     _load_links(session, ref, cert_ids, occ_ids)
@@ -128,6 +129,27 @@ def _load_structure_types(session: Session, ref: ReferenceSet, report: ImportRep
             report.entity("structure_type").updated += 1
         else:
             report.entity("structure_type").unchanged += 1
+    session.flush()
+
+
+def _load_public_services(session: Session, ref: ReferenceSet, report: ImportReport) -> None:
+    rows = {s.slug: s for s in session.scalars(select(PublicService))}
+    counts = report.entity("public_service")
+    for slug, svc in ref.public_services.items():
+        values = {"name": svc.name, "url": svc.url, "description": svc.description, "sources": list(svc.sources)}
+        row = rows.pop(slug, None)
+        if row is None:
+            session.add(PublicService(slug=slug, **values))
+            counts.created += 1
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(row, k, v)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    for row in rows.values():  # a service removed from the data leaves the pages too
+        session.delete(row)
+        counts.removed += 1
     session.flush()
 
 

@@ -23,9 +23,11 @@ from passerelles.reference.schemas import (
     GeneralDiploma,
     Occupation,
     OccupationAccess,
+    PublicService,
     Reduction,
     ReferenceFile,
     Region,
+    SmicValue,
     Source,
     StructureType,
     VaeRule,
@@ -55,6 +57,8 @@ class ReferenceSet:
     occupations: dict[str, Occupation] = dataclasses.field(default_factory=dict)
     certifications: dict[str, Certification] = dataclasses.field(default_factory=dict)
     structure_types: dict[str, StructureType] = dataclasses.field(default_factory=dict)
+    public_services: dict[str, PublicService] = dataclasses.field(default_factory=dict)
+    smic: list[SmicValue] = dataclasses.field(default_factory=list)
     regions: dict[str, Region] = dataclasses.field(default_factory=dict)
     departements: dict[str, Departement] = dataclasses.field(default_factory=dict)
     general_diplomas: dict[str, GeneralDiploma] = dataclasses.field(default_factory=dict)
@@ -134,6 +138,7 @@ def read_directory(directory: Path) -> ReferenceSet:
             ("occupations", "slug"),
             ("certifications", "slug"),
             ("structure_types", "slug"),
+            ("public_services", "slug"),
             ("regions", "code"),
             ("departements", "code"),
             ("general_diplomas", "slug"),
@@ -153,7 +158,7 @@ def read_directory(directory: Path) -> ReferenceSet:
                     continue
                 target[ident] = item
                 owners[(section, ident)] = path.name
-        for section in ("occupation_access", "admissions", "reductions", "equivalences", "vae_rules"):
+        for section in ("smic", "occupation_access", "admissions", "reductions", "equivalences", "vae_rules"):
             getattr(ref, section).extend(getattr(content, section))
 
     def check(file: str, record: str, field: str, value: str | None, known: dict[str, Any], what: str) -> None:
@@ -161,11 +166,14 @@ def read_directory(directory: Path) -> ReferenceSet:
             errors.append(ReferenceError_(file, record, field, f"{what} : {value!r}"))
 
     for file, content in parsed:
-        for section in ("occupations", "certifications", "structure_types"):
+        for section in ("occupations", "certifications", "structure_types", "public_services"):
             for item in getattr(content, section):
                 record = f"{section}[{item.slug}]"
                 for field_path, sid in _source_ids(item):
                     check(file, record, field_path, sid, ref.sources, "source inconnue")
+        for smic in content.smic:
+            for field_path, sid in _source_ids(smic):
+                check(file, f"smic[{smic.since}]", field_path, sid, ref.sources, "source inconnue")
         for occ in content.occupations:
             record = f"occupations[{occ.slug}]"
             for i, wp in enumerate(occ.workplaces):
@@ -198,6 +206,8 @@ def read_directory(directory: Path) -> ReferenceSet:
                 )
             for i, rel in enumerate(occ.related):
                 check(file, record, f"related.{i}", rel, ref.occupations, "métier inconnu")
+            for i, svc in enumerate(occ.further):
+                check(file, record, f"further.{i}", svc, ref.public_services, "service public inconnu")
             if not any(n.kind == "current" for n in occ.names):
                 errors.append(ReferenceError_(file, record, "names", "aucun nom actuel (kind: current)"))
         for cert in content.certifications:

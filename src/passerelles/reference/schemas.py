@@ -75,11 +75,17 @@ class Conditions(Strict):
 
 
 class PayRange(Strict):
+    """A dated pay figure. ``working_time`` says whether it is for a full-time job (then never below the
+    SMIC of its year, checked by the tests), a part-time one, or pay that depends on the volume of work
+    (per child, per hour); ``bonus`` marks an allowance paid on top of the salary."""
+
     label: str
     min_eur: int | None = Field(default=None, ge=0, le=20000)
     max_eur: int | None = Field(default=None, ge=0, le=20000)
     basis: Literal["brut", "net"] = "brut"
-    period: Literal["mois", "an"] = "mois"
+    period: Literal["mois", "an", "heure"] = "mois"
+    working_time: Literal["plein", "partiel", "variable"] | None = None
+    bonus: bool = False
     experience_years: int | None = None
     year: int = Field(ge=1990, le=2100)
     note: str | None = None
@@ -119,6 +125,7 @@ class Occupation(Strict):
     certifications: list[OccupationCertification] = []
     evolutions: list[Evolution] = []
     related: list[Slug] = []
+    further: list[Slug] = []  # ids of public services ("Pour aller plus loin")
 
 
 class Level(Strict):
@@ -206,6 +213,28 @@ class Certification(Strict):
     specialties: list[SourcedText] = []
     exemptions: list[Exemption] = []
     notes: list[SourcedText] = []
+
+
+class PublicService(Strict):
+    """A public service a person can turn to (Onisep, France Travail, Cap emploi…), shown as
+    "Pour aller plus loin" on the occupations that list it in ``further``."""
+
+    slug: Slug
+    name: str
+    url: str
+    description: str
+    sources: SourceIds
+
+
+class SmicValue(Strict):
+    """The legal minimum wage from a date on: gross hourly rate and gross monthly amount for 35 h a week
+    (151,67 h). Used to check that every full-time pay figure is at least the SMIC of its year."""
+
+    since: dt.date
+    hourly_eur: float = Field(gt=0)
+    monthly_eur: float = Field(gt=0)
+    text: str | None = None
+    sources: SourceIds
 
 
 class StructureType(Strict):
@@ -316,6 +345,8 @@ class ReferenceFile(Strict):
     occupations: list[Occupation] = []
     certifications: list[Certification] = []
     structure_types: list[StructureType] = []
+    public_services: list[PublicService] = []
+    smic: list[SmicValue] = []
     regions: list[Region] = []
     departements: list[Departement] = []
     general_diplomas: list[GeneralDiploma] = []

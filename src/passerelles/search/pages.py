@@ -16,6 +16,7 @@ from passerelles.search.fields import FACET_FIELDS
 from passerelles.search.gazetteer import UnknownPlace
 from passerelles.search.schemas import FIELD_PARAMS, SearchQuery
 from passerelles.web import DbSession, Search, render
+from passerelles.webforms import read_place
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,7 +39,7 @@ def home(request: Request, session: DbSession) -> Any:
 
 
 @router.get("/recherche")
-def search_page(request: Request, backend: Search) -> Any:
+def search_page(request: Request, backend: Search, session: DbSession) -> Any:
     params = request.query_params
     q = params.get("q", "").strip()[:200]
     data: dict[str, Any] = {"q": q, "per_page": 20}
@@ -52,9 +53,14 @@ def search_page(request: Request, backend: Search) -> Any:
             data[name] = value[:120]
     error = None
     page = None
+    # The place field: a commune (its INSEE code goes to the index), a département or a région.
+    place_res, _ = read_place(session, params, areas=False)
+    if place_res.choice is not None:
+        data.pop("commune", None)
+        data[place_res.choice.kind] = place_res.choice.code
     try:
         query = SearchQuery.model_validate(data)
-        if q or len(data) > 2:
+        if (q or len(data) > 2) and not place_res.error:
             page = backend.query(query)
     except ValidationError as exc:
         details = validation_details(exc.errors(), FIELD_PARAMS)
@@ -77,5 +83,7 @@ def search_page(request: Request, backend: Search) -> Any:
         "page_url": lambda n: "/recherche?" + urlencode([*kept, ("page", str(n))]),
         "pages": (page.total + query.per_page - 1) // query.per_page if page else 0,
         "today": dt.date.today(),
+        "place": place_res,
+        "place_text": params.get("commune", ""),
     }
     return render(request, "search.html", context)

@@ -9,10 +9,19 @@ from fastapi.responses import Response
 
 from passerelles.errors import NotFound
 from passerelles.exports import csv_text
+from passerelles.places.services import commune_of_field, place_index
 from passerelles.trainings import services, sessions
 from passerelles.trainings.schemas import FUNDERS, MODALITIES, RECRUITMENT, TrainingQuery
 from passerelles.web import DbSession, PathId, Search, render
-from passerelles.webforms import FormErrors, error_item, parse_params, parse_valid_part, query_string, render_status
+from passerelles.webforms import (
+    FormErrors,
+    error_item,
+    parse_params,
+    parse_valid_part,
+    query_string,
+    read_place,
+    render_status,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,11 +38,17 @@ def _criteria(q: TrainingQuery, **changes: Any) -> dict[str, Any]:
 @router.get("/formations")
 def trainings_page(request: Request, session: DbSession, backend: Search) -> Any:
     context: dict[str, Any] = {**TRAINING_LABELS, **services.form_options(session), "errors": [], "results": None}
+    place_res, place = read_place(session, request.query_params)
+    context.update(place=place_res, place_text=request.query_params.get("commune", ""))
     try:
         q = parse_params(TrainingQuery, request.query_params)
     except FormErrors as exc:
         context.update(errors=exc.errors, crit=parse_valid_part(TrainingQuery, request.query_params, exc.errors))
         return render_status(request, "trainings/search.html", context, 422)
+    if place_res.error:
+        context.update(errors=[error_item("commune", place_res.error)], crit=q)
+        return render_status(request, "trainings/search.html", context, 422)
+    q = q.model_copy(update=place)
     context["crit"] = q
     try:
         results = services.search_sessions(session, q, backend=backend)
@@ -71,21 +86,26 @@ def trainings_csv(request: Request, session: DbSession, backend: Search) -> Resp
     )
 
 
-def _comparison(request: Request, session: DbSession) -> tuple[Any, list[dict[str, str]]]:
-    origin = (request.query_params.get("commune") or "").strip()[:120] or None
+def _comparison(request: Request, session: DbSession) -> tuple[Any, list[dict[str, str]], Any]:
+    """The comparison, its errors, and the reading of the commune field (homonyms offered, never chosen
+    silently: « Saint-Denis » is Saint-Denis (93), La Réunion's offered)."""
+    place, origin = commune_of_field(place_index(session), request.query_params.get("commune"))
+    errors = [error_item("commune", place.error)] if place.error else []
     try:
         ids = sessions.parse_ids(request.query_params.getlist("ids"))
-        return sessions.compare_sessions(session, ids, origin=origin), []
+        return sessions.compare_sessions(session, ids, origin=origin), errors, place
     except services.BadCriterion as exc:
-        return None, [error_item(exc.field, exc.message)]
+        return None, [error_item(exc.field, exc.message), *errors], place
 
 
 @router.get("/formations/comparer")
 def compare_page(request: Request, session: DbSession) -> Any:
-    comparison, errors = _comparison(request, session)
-    context: dict[str, Any] = {**TRAINING_LABELS, "comparison": comparison, "errors": errors}
+    comparison, errors, place = _comparison(request, session)
+    context: dict[str, Any] = {**TRAINING_LABELS, "comparison": comparison, "errors": errors, "place": place}
+    context["place_text"] = request.query_params.get("commune", "")
     if comparison is not None:
-        share = {"ids": ",".join(str(i) for i in comparison.ids), "commune": comparison.commune}
+        commune = place.choice.value if place.choice else None
+        share = {"ids": ",".join(str(i) for i in comparison.ids), "commune": commune}
         context["share_qs"] = query_string(share)
         context["share_url"] = str(request.base_url).rstrip("/") + "/formations/comparer?" + context["share_qs"]
     return render_status(request, "trainings/compare.html", context, 422 if errors else 200)
@@ -93,7 +113,7 @@ def compare_page(request: Request, session: DbSession) -> Any:
 
 @router.get("/formations/comparer/export.csv")
 def compare_csv(request: Request, session: DbSession) -> Response:
-    comparison, errors = _comparison(request, session)
+    comparison, errors, _ = _comparison(request, session)
     if comparison is None:
         return Response(errors[0]["reason"], status_code=422, media_type="text/plain; charset=utf-8")
     body = csv_text(sessions.SESSION_CSV_HEADER, (sessions.session_csv_row(s, FUNDERS) for s in comparison.sessions))

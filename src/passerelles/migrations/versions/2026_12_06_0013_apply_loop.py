@@ -2,7 +2,7 @@
 where to apply (feeds) and the employers' form fields (start date, requirements, how to apply)
 
 Revision ID: 0013_apply_loop
-Revises: 0010_file_invitations
+Revises: 0011_public_services
 Create Date: 2026-12-06 09:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_apply_loop"
-down_revision: str | None = "0010_file_invitations"
+down_revision: str | None = "0011_public_services"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -52,6 +52,7 @@ class Applied:
     application: ApplicationOut | None  # None for a demonstration offer: nothing was stored
     demo: bool = False
     follow_url: str | None = None
+    cv_name: str | None = None  # the stored CV (removed again should the commit fail)
 
 
 def apply_online(
@@ -115,7 +116,7 @@ def apply_online(
             session, actor, file, StepIn(kind="candidature_offre", on=at.date(), detail=offer.title)
         )
     _tell_applied(session, settings, offer, app, file)
-    return Applied(application_out(session, app, actor), follow_url=follow_link(settings, app))
+    return Applied(application_out(session, app, actor), follow_url=follow_link(settings, app), cv_name=app.cv_name)
 
 
 def _refuse_duplicate(

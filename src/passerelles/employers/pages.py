@@ -522,7 +522,13 @@ def apply_submit(
     if data is not None and not problems:
         try:
             applied = applying.apply_online(session, settings, actor, offer_id, data, content, filename)
-            session.commit()
+            try:
+                session.commit()
+            except Exception:
+                # The application was not recorded: its CV, written already, goes too.
+                if applied is not None and applied.application is not None:
+                    uploads.remove_cv(settings, applied.cv_name)
+                raise
         except InvalidInput as exc:
             session.rollback()
             problems[exc.field] = exc.message

@@ -58,6 +58,7 @@ def command_session(settings: Settings) -> Iterator[Session]:
     engine = make_engine(settings.database_url)
     try:
         with session_scope(make_sessionmaker(engine)) as session:
+            session.info["settings"] = settings  # for services that queue e-mails (web.get_session does too)
             yield session
     finally:
         engine.dispose()

@@ -10,8 +10,9 @@
 - :func:`uvicorn_options`: how ``passerelles serve`` starts uvicorn (proxy headers trusted only from the
   configured addresses).
 
-Bodies are read whole before the application runs: no route takes files, so nothing legitimate is larger
-than ``max_body_bytes`` (1 MB by default), and FastAPI would read the whole body anyway.
+Bodies are read whole before the application runs: one route only takes a file (the CV of an application,
+:data:`UPLOAD_ROUTES`), whose limit is ``upload_body_bytes`` (5 MB and the form); everywhere else nothing
+legitimate is larger than ``max_body_bytes`` (1 MB by default), and FastAPI would read the whole body anyway.
 """
 
 from __future__ import annotations
@@ -61,6 +62,15 @@ PERSONAL_PREFIXES = (
 FRAME_ANCESTORS = b"frame-ancestors 'none'"
 # One pattern compiled once (run on every request): a prefix, then the end of the path, "/" or ".".
 _PERSONAL = re.compile("(?:" + "|".join(re.escape(p) for p in PERSONAL_PREFIXES) + r")(?:[/.]|\Z)")
+
+
+# POST routes that take a file: their body may reach the upload limit (announced larger: 413 unread) and
+# may carry binary bytes (a PDF holds NUL bytes; the route checks its text fields itself).
+UPLOAD_ROUTES = re.compile(r"/emploi/offres/[0-9]{1,10}/postuler\Z")
+
+
+def is_upload(scope: Scope) -> bool:
+    return scope.get("method") == "POST" and UPLOAD_ROUTES.match(scope.get("path", "")) is not None
 
 
 def is_personal(path: str) -> bool:
@@ -166,9 +176,12 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, refused: _Refused,
 class RequestGuard:
     """Bounds on what a request may send (size, time, characters); see the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_timeout_seconds: float) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, body_timeout_seconds: float, upload_body_bytes: int | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.upload_body_bytes = upload_body_bytes or max_body_bytes
         self.body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -176,11 +189,13 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        upload = is_upload(scope)
+        limit = self.upload_body_bytes if upload else self.max_body_bytes
         try:
             _check_url(scope)
             length = headers.get(b"content-length")
-            if length is not None and length.strip().isdigit() and int(length) > self.max_body_bytes:
-                raise _Refused(413, self._too_large())
+            if length is not None and length.strip().isdigit() and int(length) > limit:
+                raise _Refused(413, self._too_large(upload))
         except _Refused as refused:
             await _refuse(scope, receive, send, refused, close=refused.status == 413)
             return
@@ -188,25 +203,29 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         try:
-            body = await self._read(receive)
+            body = await self._read(receive, limit, upload)
         except _Refused as refused:
             await _refuse(scope, receive, send, refused, close=True)
             return
         if body is None:
             return  # the client went away
         try:
-            _check_body(headers.get(b"content-type", b"").decode("latin-1"), body)
+            if not upload:
+                _check_body(headers.get(b"content-type", b"").decode("latin-1"), body)
         except _Refused as refused:
             await _refuse(scope, receive, send, refused, close=False)
             return
         await self.app(scope, _replay(body, receive), send)
 
-    def _too_large(self) -> str:
+    def _too_large(self, upload: bool = False) -> str:
+        if upload:
+            size = (self.upload_body_bytes - 65_536) // 1_048_576
+            return f"Fichier trop volumineux : le CV doit peser {size} Mo au plus."
         limit = self.max_body_bytes
-        size = f"{limit // 1_048_576} Mo" if limit >= 1_048_576 else f"{max(1, limit // 1024)} ko"
-        return f"Requête trop volumineuse : {size} au plus."
+        size_text = f"{limit // 1_048_576} Mo" if limit >= 1_048_576 else f"{max(1, limit // 1024)} ko"
+        return f"Requête trop volumineuse : {size_text} au plus."
 
-    async def _read(self, receive: Receive) -> bytes | None:
+    async def _read(self, receive: Receive, limit: int, upload: bool) -> bytes | None:
         deadline = time.monotonic() + self.body_timeout_seconds
         chunks: list[bytes] = []
         size = 0
@@ -222,8 +241,8 @@ class RequestGuard:
                 return None
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
-                raise _Refused(413, self._too_large())
+            if size > limit:
+                raise _Refused(413, self._too_large(upload))
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
@@ -323,4 +342,5 @@ def install(app: App, settings: Settings, *, session_cookie: str) -> None:
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
         body_timeout_seconds=settings.body_timeout_seconds,
+        upload_body_bytes=settings.upload_body_bytes,
     )

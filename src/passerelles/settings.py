@@ -109,6 +109,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, le=100 * 1_048_576, description="Taille maximale d'un corps de requête."
     )
+    max_upload_bytes: int = Field(
+        default=5 * 1_048_576,
+        ge=1024,
+        le=50 * 1_048_576,
+        description="Taille maximale d'un CV (PDF) joint à une candidature ; seule la route de candidature "
+        "accepte un corps plus grand que max_body_bytes (ce CV et le formulaire).",
+    )
+    upload_dir: Path | None = Field(
+        default=None,
+        description="Dossier des CV reçus, hors des fichiers servis par le site (défaut : var/cv/).",
+    )
     body_timeout_seconds: float = Field(
         default=15, gt=0, le=600, description="Délai pour recevoir tout le corps annoncé d'une requête (408 après)."
     )
@@ -203,6 +214,15 @@ class Settings(BaseSettings):
         if transport != "outbox":
             return None
         return self.outbox_dir or self.var_dir / "outbox"
+
+    @property
+    def cv_dir(self) -> Path:
+        return self.upload_dir or self.var_dir / "cv"
+
+    @property
+    def upload_body_bytes(self) -> int:
+        """The body limit of the application form: the CV and the form's other fields (64 KiB)."""
+        return self.max_upload_bytes + 65_536
 
     @property
     def signing_key(self) -> bytes:

@@ -32,6 +32,8 @@ _lock = threading.Lock()
 
 def get_session(request: Request) -> Iterator[Session]:
     session: Session = request.app.state.sessionmaker()
+    # The settings travel with the session: services that queue e-mails after a commit read them there.
+    session.info["settings"] = request.app.state.settings
     try:
         yield session
     finally:

@@ -76,12 +76,13 @@ def engine(request: pytest.FixtureRequest, reference_template: Engine, databases
 
 
 @pytest.fixture
-def settings(engine: Engine, smtp: tuple[Mailbox, int]) -> Settings:
+def settings(engine: Engine, smtp: tuple[Mailbox, int], tmp_path: Any) -> Settings:
     return Settings(
         database_url=engine.url.render_as_string(hide_password=False),
         environment="test",
         smtp_port=smtp[1],
         base_url="http://testserver",
+        upload_dir=tmp_path / "cv",  # the CVs of applications: never the project's var/
     )
 
 

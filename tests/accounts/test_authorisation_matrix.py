@@ -33,12 +33,14 @@ from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.models import PersonFile
 from passerelles.caseloads.schemas import ActionIn, FileIn, StepIn
 from passerelles.employers import applications as employer_applications
-from passerelles.employers import job_datings, memberships
+from passerelles.employers import applying, job_datings, memberships
 from passerelles.employers import services as employers
-from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn
+from passerelles.employers.schemas import ApplicationIn, ApplyIn, EventIn, NeedIn, OfferIn
 from passerelles.offers.models import Employer
+from passerelles.settings import Settings
 from tests.accounts.test_employers import third_employer
 from tests.support.accounts import PASSWORD, World, login
+from tests.support.pdf import minimal_pdf
 
 ROLES = [
     "anonyme",
@@ -82,6 +84,9 @@ AUTH_FLOW = {
     "GET /employeur/rattachement/confirmer",
     "POST /employeur/rattachement/confirmer",
     "POST /api/v1/employeur/rattachement/confirmation",
+    # Authenticated by the signed link of the applicant's confirmation e-mail: test_applying.py.
+    "GET /candidatures/suivi/{application_id}",
+    "GET /candidatures/suivi/{application_id}/cv",
 }
 
 
@@ -89,6 +94,7 @@ AUTH_FLOW = {
 class Ctx:
     db: Session
     world: World
+    settings: Settings
     ids: dict[str, int] = field(default_factory=dict)
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -130,6 +136,18 @@ class Ctx:
         file.invited_account_id = self.world.ids["personne"]
         self.db.commit()
         return file_id
+
+    def applied_with_cv(self, via_counsellor: bool = False) -> int:
+        """A fresh application of the person (linked to a file of counsellor A, who may follow it) with a CV."""
+        data = ApplyIn(
+            name="Nadia Benali", email="nadia@example.org", counsellor_consent=True, via_counsellor=via_counsellor
+        )
+        applied = applying.apply_online(
+            self.db, self.settings, self.account("personne"), self.offer(), data, minimal_pdf(), "cv.pdf"
+        )
+        assert applied is not None and applied.application is not None
+        self.db.commit()
+        return applied.application.id
 
     def search(self) -> int:
         out = alerts.create(self.db, self.account("personne"), SavedSearchIn(kind="offres"))
@@ -368,6 +386,25 @@ EXPECT: dict[str, Cell] = {
         form=j({"title": "AES", "occupation_slug": "aide-soignant", "contract_type": "CDI", "commune_code": "69381"}),
     ),
     "GET /employeur/offres/{offer_id}": Cell({"employeur"}),
+    "GET /employeur/offres/nouvelle": Cell(EMPLOYERS),
+    "POST /employeur/offres/{offer_id}/candidats/{file_id}/contact": Cell(
+        {"employeur"}, form=j({"message": "Bonjour, votre profil nous intéresse."})
+    ),
+    # Applying from an offer's page: anyone may read the form; people (with or without an account) apply.
+    "GET /emploi/offres/{offer_id}/postuler": Cell(set(ROLES)),
+    "POST /emploi/offres/{offer_id}/postuler": Cell(
+        {"anonyme", "personne"},
+        form=lambda c, r: {"name": "Camille Martin", "email": f"{r}{next(c.counter)}@example.org"},
+        path=lambda c: {"offer_id": c.offer()},
+    ),
+    # An application and its CV: the offer's employer, the person, and their consenting counsellor only.
+    "GET /candidatures/{application_id}": Cell(A | {"personne", "employeur"}),
+    "GET /candidatures/{application_id}/cv": Cell(
+        A | {"personne", "employeur"}, path=lambda c: {"application_id": c.applied_with_cv()}
+    ),
+    "POST /candidatures/{application_id}/validation": Cell(
+        A, form=j({"decision": "transmettre"}), path=lambda c: {"application_id": c.applied_with_cv(True)}
+    ),
     "POST /employeur/offres/{offer_id}/fermeture": Cell({"employeur"}, path=lambda c: {"offer_id": c.offer()}),
     "DELETE /api/v1/employeur/besoins/{need_id}": Cell({"employeur"}, path=victim_need),
     "POST /employeur/besoins/{need_id}/suppression": Cell({"employeur"}, path=victim_need),
@@ -427,8 +464,8 @@ def allowed(response: Any) -> bool:
 
 
 @pytest.fixture
-def ctx(db: Session, world: World) -> Ctx:
-    c = Ctx(db=db, world=world)
+def ctx(db: Session, world: World, settings: Settings) -> Ctx:
+    c = Ctx(db=db, world=world, settings=settings)
     c.ids["file_id"] = c.file(linked=True)
     action = caseloads.add_action(
         db, c.account("conseiller_a"), c.ids["file_id"], ActionIn(text="Rappeler", due_on=dt.date(2026, 12, 1))

@@ -17,13 +17,17 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from passerelles.accompaniment.importer import import_structures
+from passerelles.accounts import services
+from passerelles.accounts.schemas import AccountCreate, PlatformIn, StructureIn
 from passerelles.app import create_app
+from passerelles.db import make_sessionmaker
 from passerelles.demo.generator import write_lheo_catalogue, write_offers
 from passerelles.offers.importer import import_offers
 from passerelles.settings import Settings
@@ -133,3 +137,39 @@ def axe_report() -> Iterator[AxeReport]:
                 previous = {}
         previous.update(report.pages)
         AXE_REPORT.write_text(json.dumps(previous, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class People:
+    counsellor: str
+    employer: str
+
+
+@pytest.fixture(scope="session")
+def people(browser_db: Engine) -> People:
+    """A platform, its counsellor and an employer with its structure, created through the services."""
+    if os.environ.get("PASSERELLES_BROWSER_URL"):
+        pytest.skip("les comptes sont créés dans la base du serveur de test, pas dans un serveur extérieur")
+    with make_sessionmaker(browser_db)() as session:
+        platform = services.create_platform(session, None, PlatformIn(name="Plateforme navigateur Rhône"))
+        counsellor = AccountCreate(
+            email="claire.navigateur@example.org",
+            display_name="Claire Navigateur",
+            role="conseiller",
+            platform_id=platform.id,
+        )
+        employer = AccountCreate(
+            email="drh.navigateur@example.org",
+            display_name="EHPAD Les Glycines",
+            role="employeur",
+            structure=StructureIn(
+                name="EHPAD Les Glycines", siret="73282932000074", structure_type="ehpad", commune_code="69266"
+            ),
+        )
+        for data in (counsellor, employer):
+            services.create_account(session, None, data, password=PASSWORD, verified=True)
+        session.commit()
+    return People(counsellor=counsellor.email, employer=employer.email)

@@ -6,55 +6,17 @@ space and the dashboard; the counsellor logs in with the keyboard alone."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from sqlalchemy import Engine
 
-from passerelles.accounts import services
-from passerelles.accounts.schemas import AccountCreate, PlatformIn, StructureIn
-from passerelles.db import make_sessionmaker
+from tests.browser.conftest import People
 from tests.support.browser import AxeReport, shot
 
 PASSWORD = "correct horse battery staple"
 OFFER_TITLE = "Aide-soignant de nuit — navigateur"
-
-
-@dataclass(frozen=True)
-class People:
-    counsellor: str
-    employer: str
-
-
-@pytest.fixture(scope="session")
-def people(browser_db: Engine) -> People:
-    """A platform, its counsellor and an employer with its structure, created through the services."""
-    if os.environ.get("PASSERELLES_BROWSER_URL"):
-        pytest.skip("les comptes sont créés dans la base du serveur de test, pas dans un serveur extérieur")
-    with make_sessionmaker(browser_db)() as session:
-        platform = services.create_platform(session, None, PlatformIn(name="Plateforme navigateur Rhône"))
-        counsellor = AccountCreate(
-            email="claire.navigateur@example.org",
-            display_name="Claire Navigateur",
-            role="conseiller",
-            platform_id=platform.id,
-        )
-        employer = AccountCreate(
-            email="drh.navigateur@example.org",
-            display_name="EHPAD Les Glycines",
-            role="employeur",
-            structure=StructureIn(
-                name="EHPAD Les Glycines", siret="73282932000074", structure_type="ehpad", commune_code="69266"
-            ),
-        )
-        for data in (counsellor, employer):
-            services.create_account(session, None, data, password=PASSWORD, verified=True)
-        session.commit()
-    return People(counsellor=counsellor.email, employer=employer.email)
 
 
 def _no_serious(axe_report: AxeReport, page: Any, name: str) -> None:
@@ -108,13 +70,17 @@ def test_counsellor_and_employer_journey(
     shot(employer, "accompagnement-connexion")
     _login_with_mouse(employer, people.employer)
     assert urlparse(employer.url).path == "/employeur"
-    employer.get_by_label("Intitulé").fill(OFFER_TITLE)
-    employer.locator("#o-occ").select_option("aide-soignant")
-    employer.locator("#o-c").select_option("CDI")
-    employer.get_by_label("Commune (code INSEE)").fill("69381")
-    employer.locator("#o-nuits").check()
+    employer.get_by_role("link", name="Publier une offre").click()
+    employer.wait_for_load_state()
+    employer.locator("#f-title").fill(OFFER_TITLE)
+    employer.locator("#f-occupation_slug").select_option("aide-soignant")
+    employer.locator("#f-contract_type").select_option("CDI")
+    employer.locator("#f-commune").fill("69381")
+    employer.locator("#f-night_work").check()
     employer.get_by_role("button", name="Publier l'offre").click()
     employer.wait_for_load_state()
+    assert employer.locator("#offre-publiee").count() == 1
+    employer.goto("/employeur")
     offer_link = employer.get_by_role("link", name=OFFER_TITLE)
     assert offer_link.count() == 1
     _no_serious(axe_report, employer, "espace-employeur")

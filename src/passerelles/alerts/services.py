@@ -136,11 +136,16 @@ def unsubscribe(session: Session, settings: Settings, search_id: int, signature:
     return True  # an already deleted search is as good as unsubscribed
 
 
-def send_alerts(session: Session, settings: Settings) -> int:
+def send_alerts(session: Session, settings: Settings, offer_id: int | None = None) -> int:
+    """Send each active saved search its new results (the cron). With ``offer_id`` (an offer just
+    published), only the searches that this offer matches, at once, with all their new results."""
     sent = 0
-    for saved in session.scalars(select(SavedSearch).where(SavedSearch.active.is_(True)).order_by(SavedSearch.id)):
+    query = select(SavedSearch).where(SavedSearch.active.is_(True)).order_by(SavedSearch.id)
+    if offer_id is not None:
+        query = query.where(SavedSearch.kind == "offres", SavedSearch.last_seen_id < offer_id)
+    for saved in session.scalars(query):
         items = matches(session, saved)
-        if not items:
+        if not items or (offer_id is not None and offer_id not in {i.id for i in items}):
             continue
         account = session.get(Account, saved.account_id)
         if account is None or not account.is_active:

@@ -8,19 +8,20 @@ import datetime as dt
 import typing
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from passerelles.accounts.mail import send_mail
 from passerelles.accounts.models import Account, EmployerMembership
-from passerelles.accounts.services import AccessDenied, InvalidInput, aware, now
+from passerelles.accounts.services import AccessDenied, InvalidInput, aware, check_signature, now, sign
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.models import PersonFile
 from passerelles.caseloads.schemas import StepIn
-from passerelles.employers.candidates import short_name
+from passerelles.employers import notices
 from passerelles.employers.memberships import active_structure_query, require_structure
 from passerelles.employers.models import (
     APPLICATION_STATUSES,
+    VALIDATIONS,
     Application,
     JobDatingRegistration,
 )
@@ -32,30 +33,92 @@ from passerelles.offers.models import JobOffer
 from passerelles.settings import Settings
 
 
-def _application_out(session: Session, app: Application) -> ApplicationOut:
-    offer = session.get(JobOffer, app.offer_id)
+def short_name(file: PersonFile) -> str:
+    """What an employer sees of a suggested candidate: first name and initial, no contact."""
+    return f"{file.first_name} {file.last_name[:1]}."
+
+
+def _person_email(session: Session, app: Application, file: PersonFile | None) -> str | None:
+    """Where the person hears of their application: their account, their file, or the address they gave."""
+    if app.account_id is not None:
+        account = session.get(Account, app.account_id)
+        if account is not None and account.is_active:
+            return account.email
+    if file is not None and file.account_id is not None:
+        account = session.get(Account, file.account_id)
+        if account is not None and account.is_active:
+            return account.email
+    return app.applicant_email or (file.email if file is not None else None)
+
+
+def counsellor_of(session: Session, app: Application) -> Account | None:
+    """The counsellor who follows this application: the file's, when the person consented (or applied
+    through them, or the counsellor recorded it)."""
+    if app.file_id is None or not (app.counsellor_consent or app.via_counsellor):
+        return None
     file = session.get(PersonFile, app.file_id)
-    assert offer is not None and file is not None
-    return ApplicationOut(
+    if file is None or file.counsellor_id is None:
+        return None
+    counsellor = session.get(Account, file.counsellor_id)
+    return counsellor if counsellor is not None and counsellor.is_active else None
+
+
+def application_out(session: Session, app: Application, viewer: Account | None = None) -> ApplicationOut:
+    """An application as ``viewer`` sees it: contact details only for the employer who received it (the
+    counsellor's when the person applied through them) and for the person themself."""
+    offer = session.get(JobOffer, app.offer_id)
+    file = session.get(PersonFile, app.file_id) if app.file_id is not None else None
+    assert offer is not None
+    if file is not None:
+        candidate = short_name(file)
+        full_name = f"{file.first_name} {file.last_name}"
+    else:
+        full_name = app.applicant_name or "Candidat·e"
+        parts = full_name.split()
+        candidate = f"{parts[0]} {parts[-1][:1]}." if len(parts) > 1 else full_name
+    out = ApplicationOut(
         id=app.id,
         offer_id=offer.id,
         offer_title=offer.title,
         employer_name=offer.employer_name,
-        candidate=short_name(file),
-        file_id=file.id,
+        candidate=candidate,
+        file_id=app.file_id,
         status=app.status,
-        status_label=APPLICATION_STATUSES[app.status],
+        status_label=APPLICATION_STATUSES.get(app.status, app.status),
         created_at=aware(app.created_at),
         updated_at=aware(app.updated_at),
+        offer_closed=offer.closed_at is not None,
+        is_demo=offer.is_demo,
+        via_counsellor=app.via_counsellor,
+        counsellor_consent=app.counsellor_consent,
+        validation=app.validation,
+        validation_label=VALIDATIONS.get(app.validation) if app.validation else None,
+        has_cv=app.cv_name is not None,
     )
+    if viewer is None:
+        return out
+    # Only an application made through the counsellor reads the counsellor (the lists stay at one query
+    # per kind of row); a counsellor viewer got here through the visibility rules (files and consent).
+    # A counsellor's record (no applicant's own contact) has the counsellor as contact, as one made through them.
+    through = app.via_counsellor or (app.file_id is not None and app.applicant_name is None)
+    counsellor = counsellor_of(session, app) if viewer.role == "employeur" and through else None
+    if counsellor is not None:
+        out.contact_name = f"{full_name}, accompagné·e par {counsellor.display_name}"
+        out.contact_email, out.contact_is_counsellor = counsellor.email, True
+    elif viewer.role in ("employeur", "personne", "conseiller"):
+        out.contact_name = full_name
+        out.contact_email = app.applicant_email or (file.email if file is not None else None)
+        out.contact_phone = app.applicant_phone or (file.phone if file is not None else None)
+    out.message = app.message
+    return out
 
 
 def apply(session: Session, actor: Account, data: ApplicationIn) -> ApplicationOut | None:
-    """None when the counsellor may not read the file (reported as absent)."""
+    """The API's application (and a counsellor's record from a file). None when the counsellor may not read
+    the file (reported as absent). A person without a file applies with their account alone."""
+    file: PersonFile | None
     if actor.role == "personne":
         file = caseloads.current_file(session, actor.id)
-        if file is None:
-            raise InvalidInput("file_id", "Il faut un dossier d'accompagnement pour candidater ici.")
     elif actor.role == "conseiller":
         file = caseloads.find_file(session, actor, data.file_id or 0)
         if file is None:
@@ -65,34 +128,53 @@ def apply(session: Session, actor: Account, data: ApplicationIn) -> ApplicationO
     offer = session.get(JobOffer, data.offer_id)
     if offer is None or offer.closed_at is not None:
         raise InvalidInput("offer_id", "Offre introuvable ou fermée.")
-    if session.scalar(select(Application).where(Application.offer_id == offer.id, Application.file_id == file.id)):
+    mine = Application.file_id == file.id if file is not None else Application.account_id == actor.id
+    if session.scalar(select(Application.id).where(Application.offer_id == offer.id, mine)):
         raise InvalidInput("offer_id", "Candidature déjà envoyée pour cette offre.")
     at = now()
     app = Application(
         offer_id=offer.id,
-        file_id=file.id,
+        file_id=file.id if file is not None else None,
+        account_id=actor.id if actor.role == "personne" else None,
+        applicant_name=actor.display_name if actor.role == "personne" else None,
+        applicant_email=actor.email if actor.role == "personne" else None,
         status="envoyee",
         message=data.message,
+        # The counsellor who records it follows it; a person's file is followed by their counsellor.
+        counsellor_consent=file is not None,
         created_by_id=actor.id,
         created_at=at,
         updated_at=at,
     )
     session.add(app)
     session.flush()
-    caseloads.add_step_internal(
-        session, actor, file, StepIn(kind="candidature_offre", on=at.date(), detail=offer.title)
-    )
-    return _application_out(session, app)
+    if file is not None:
+        caseloads.add_step_internal(
+            session, actor, file, StepIn(kind="candidature_offre", on=at.date(), detail=offer.title)
+        )
+    return application_out(session, app, actor)
+
+
+def _employer_sees(app: Application) -> bool:
+    return app.validation in (None, "validee")
 
 
 def visible_application(session: Session, actor: Account, application_id: int) -> Application | None:
+    """The offer's employer (once a counsellor passed it on, when made through them), the person, and their
+    counsellor when they consented; nobody else."""
     app = session.get(Application, application_id)
     if app is None:
         return None
     if actor.role == "employeur":
         offer = session.get(JobOffer, app.offer_id)
-        return app if offer is not None and offer.employer_id == require_structure(session, actor) else None
-    if actor.role in ("conseiller", "personne"):
+        mine = offer is not None and offer.employer_id == require_structure(session, actor)
+        return app if mine and _employer_sees(app) else None
+    if actor.role == "personne":
+        if app.account_id == actor.id:
+            return app
+        file = session.get(PersonFile, app.file_id) if app.file_id is not None else None
+        return app if file is not None and file.account_id == actor.id else None
+    if actor.role == "conseiller" and app.file_id is not None and (app.counsellor_consent or app.via_counsellor):
         return app if caseloads.find_file(session, actor, app.file_id) is not None else None
     return None
 
@@ -104,11 +186,17 @@ def list_applications(
     if actor.role == "employeur":
         # The membership check inside the query (no extra round trip); an empty answer says why below.
         query = query.join(JobOffer, JobOffer.id == Application.offer_id).where(
-            JobOffer.employer_id.in_(active_structure_query(actor.id))
+            JobOffer.employer_id.in_(active_structure_query(actor.id)),
+            or_(Application.validation.is_(None), Application.validation == "validee"),
         )
-    elif actor.role in ("conseiller", "personne"):
+    elif actor.role == "conseiller":
         query = query.join(PersonFile, PersonFile.id == Application.file_id).where(
-            caseloads.visible_files_clause(actor)
+            caseloads.visible_files_clause(actor),
+            or_(Application.counsellor_consent.is_(True), Application.via_counsellor.is_(True)),
+        )
+    elif actor.role == "personne":
+        query = query.outerjoin(PersonFile, PersonFile.id == Application.file_id).where(
+            or_(Application.account_id == actor.id, caseloads.visible_files_clause(actor))
         )
     else:
         raise AccessDenied()
@@ -122,10 +210,20 @@ def list_applications(
     # One query each for their offers and files (kept referenced so that session.get finds them in the
     # session's identity map), instead of two per application.
     offers = list(session.scalars(select(JobOffer).where(JobOffer.id.in_({a.offer_id for a in apps})))) if apps else []
+    file_ids = {a.file_id for a in apps if a.file_id is not None}
+    # Files with their counsellor (the contact of applications made through them), in the same query.
     files = (
-        list(session.scalars(select(PersonFile).where(PersonFile.id.in_({a.file_id for a in apps})))) if apps else []
+        list(
+            session.execute(
+                select(PersonFile, Account)
+                .outerjoin(Account, Account.id == PersonFile.counsellor_id)
+                .where(PersonFile.id.in_(file_ids))
+            )
+        )
+        if file_ids
+        else []
     )
-    out = [_application_out(session, a) for a in apps]
+    out = [application_out(session, a, actor) for a in apps]
     del offers, files
     return out
 
@@ -135,8 +233,54 @@ def get_application(session: Session, actor: Account, application_id: int) -> Ap
     if app is None:
         return None
     if actor.role == "employeur" and app.status == "envoyee":
-        app.status, app.updated_at = "vue", now()
-    return _application_out(session, app)
+        _change_status(session, app, "vue")
+    return application_out(session, app, actor)
+
+
+def _change_status(session: Session, app: Application, status: str) -> None:
+    """Set a status and tell the person (and their counsellor, with consent) by e-mail after the commit."""
+    app.status, app.updated_at = status, now()
+    settings = _settings(session)
+    offer = session.get(JobOffer, app.offer_id)
+    file = session.get(PersonFile, app.file_id) if app.file_id is not None else None
+    if settings is None or offer is None:
+        return
+    label = APPLICATION_STATUSES.get(status, status)
+    where = f" chez {offer.employer_name}" if offer.employer_name else ""
+    body = (
+        f"Bonjour,\n\nVotre candidature à l'offre « {offer.title} »{where} a changé de statut : {label}.\n\n"
+        f"Suivre vos candidatures : {follow_link(settings, app)}\n"
+    )
+    subject = f"Passerelles : candidature « {offer.title[:80]} » — {label}"
+    notices.notify(session, settings, _person_email(session, app, file), subject, body)
+    counsellor = counsellor_of(session, app)
+    if counsellor is not None and file is not None:
+        notices.notify(
+            session,
+            settings,
+            counsellor.email,
+            subject,
+            f"Bonjour,\n\nLa candidature de {file.first_name} {file.last_name} à l'offre « {offer.title} »{where} "
+            f"a changé de statut : {label}.\n\nLe dossier : {settings.base_url}/conseil/dossiers/{file.id}\n",
+        )
+
+
+def _settings(session: Session) -> Settings | None:
+    settings = session.info.get("settings")
+    return settings if isinstance(settings, Settings) else None
+
+
+def follow_link(settings: Settings, app: Application) -> str:
+    """The applicant's page: signed (works without an account), or their space when they have one."""
+    if app.account_id is not None:
+        return f"{settings.base_url}/candidatures"
+    return f"{settings.base_url}/candidatures/suivi/{app.id}?cle={sign(settings, f'application:{app.id}')}"
+
+
+def application_by_link(session: Session, settings: Settings, application_id: int, key: str) -> Application | None:
+    if not check_signature(settings, f"application:{application_id}", key):
+        return None
+    return session.get(Application, application_id)
 
 
 def set_status(session: Session, actor: Account, application_id: int, status: str) -> ApplicationOut | None:
@@ -146,13 +290,14 @@ def set_status(session: Session, actor: Account, application_id: int, status: st
     employer_id = require_structure(session, actor)  # an employer's answer only; the membership read once
     app = session.get(Application, application_id)
     offer = session.get(JobOffer, app.offer_id) if app is not None else None
-    if app is None or offer is None or offer.employer_id != employer_id:
+    if app is None or offer is None or offer.employer_id != employer_id or not _employer_sees(app):
         return None
     if status not in APPLICATION_STATUSES:
         raise InvalidInput("status", f"Statut inconnu : {status}")
     at = now()
-    app.status, app.updated_at = status, at
-    if status == "embauche":
+    if status != app.status:
+        _change_status(session, app, status)
+    if status == "embauche" and app.file_id is not None:
         # Conditional update: of two simultaneous « embauche », one records the hire.
         if _mark_hire(session, app.id, Application.hired_at.is_(None), hired_at=at):
             file = session.get(PersonFile, app.file_id)
@@ -165,11 +310,23 @@ def set_status(session: Session, actor: Account, application_id: int, status: st
         step_id = app.hire_step_id
         if _mark_hire(session, app.id, Application.hired_at.is_not(None), hired_at=None, hire_step_id=None):
             app.hired_at = app.hire_step_id = None
-            file = session.get(PersonFile, app.file_id)
+            file = session.get(PersonFile, app.file_id) if app.file_id is not None else None
             if file is not None and step_id is not None:
                 caseloads.remove_step_internal(session, file, step_id)
     session.flush()
-    return _application_out(session, app)
+    return application_out(session, app, actor)
+
+
+def close_applications(session: Session, offer: JobOffer) -> int:
+    """The offer closed (filled, withdrawn or expired): its applications still waiting are told."""
+    waiting = session.scalars(
+        select(Application).where(
+            Application.offer_id == offer.id, Application.status.in_(("envoyee", "vue", "entretien"))
+        )
+    ).all()
+    for app in waiting:
+        _change_status(session, app, "cloturee")
+    return len(waiting)
 
 
 def _mark_hire(session: Session, application_id: int, condition: Any, **values: Any) -> bool:
@@ -228,8 +385,15 @@ def file_data(session: Session, file: PersonFile) -> dict[str, Any]:
     """What the employers' space holds about a person's file, for the person's copy of their data."""
     return {
         "candidatures": [
-            {"offre": a.offer_id, "statut": a.status, "date": aware(a.created_at).isoformat()}
-            for a in session.scalars(select(Application).where(Application.file_id == file.id))
+            {"offre": a.offer_id, "statut": a.status, "date": aware(a.created_at).isoformat(), "message": a.message}
+            for a in session.scalars(
+                select(Application).where(
+                    or_(
+                        Application.file_id == file.id,
+                        Application.account_id == file.account_id if file.account_id is not None else false(),
+                    )
+                )
+            )
         ],
         "job_datings": [
             r.event_id

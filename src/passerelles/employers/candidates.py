@@ -26,11 +26,6 @@ from passerelles.places.models import Commune
 NEAR_KM = 30.0
 
 
-def short_name(file: PersonFile) -> str:
-    """What an employer sees of a candidate: first name and initial, no contact."""
-    return f"{file.first_name} {file.last_name[:1]}."
-
-
 def candidates(session: Session, actor: Account, offer_id: int, limit: int = 50) -> list[CandidateOut] | None:
     """People who consented to be visible, ranked with the reasons (métier, certification, distance,
     disponibilité). Only consenting people are ever read here.

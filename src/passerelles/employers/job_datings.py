@@ -12,7 +12,7 @@ from passerelles.accounts.models import Account
 from passerelles.accounts.services import AccessDenied, InvalidInput, now
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.models import PersonFile
-from passerelles.employers.candidates import short_name
+from passerelles.employers.applications import short_name
 from passerelles.employers.memberships import require_structure
 from passerelles.employers.models import (
     JobDatingEvent,

@@ -16,8 +16,15 @@ APPLICATION_STATUSES = {
     "envoyee": "Envoyée",
     "vue": "Vue par l'employeur",
     "entretien": "Entretien proposé",
+    "embauche": "Retenue (embauche)",
     "refusee": "Non retenue",
-    "embauche": "Embauche",
+    "cloturee": "Offre pourvue ou expirée",
+}
+# Applications made « through my counsellor » wait for the counsellor before the employer sees them.
+VALIDATIONS = {
+    "attente": "À valider par le conseiller",
+    "validee": "Transmise par le conseiller",
+    "refusee": "Non transmise",
 }
 
 
@@ -51,7 +58,21 @@ class Application(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("job_offer.id", ondelete="CASCADE"), index=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("person_file.id", ondelete="CASCADE"), index=True)
+    # The person's file when they have one (a counsellor's record, or a signed-in person with a file); an
+    # application made without an account or without a file has none and carries its own contact below.
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("person_file.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"), index=True)
+    applicant_name: Mapped[str | None] = mapped_column(String(200))
+    applicant_email: Mapped[str | None] = mapped_column(String(254))
+    applicant_phone: Mapped[str | None] = mapped_column(String(30))
+    # The CV, stored under ``Settings.cv_dir`` by a random name (never the uploaded one).
+    cv_name: Mapped[str | None] = mapped_column(String(64))
+    cv_size: Mapped[int | None] = mapped_column(Integer)
+    # The person chose to apply through their counsellor (who validates it and is the employer's contact).
+    via_counsellor: Mapped[bool] = mapped_column(Boolean, default=False)
+    validation: Mapped[str | None] = mapped_column(String(20), index=True)  # VALIDATIONS, None: direct
+    # The person consents that their counsellor sees this application and hears of its statuses.
+    counsellor_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default="envoyee", index=True)
     message: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))

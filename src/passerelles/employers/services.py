@@ -11,10 +11,12 @@ import hashlib
 import uuid
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from passerelles.accounts.models import Account
 from passerelles.accounts.services import InvalidInput, aware, now
+from passerelles.alerts import services as alerts
+from passerelles.employers.applications import close_applications
 from passerelles.employers.memberships import require_structure
 from passerelles.employers.models import (
     Application,
@@ -31,7 +33,11 @@ from passerelles.employers.schemas import (
 )
 from passerelles.occupations.models import Occupation, OccupationRome
 from passerelles.offers.models import Employer, JobOffer
+from passerelles.offers.schemas import PARIS
 from passerelles.places.models import Commune
+from passerelles.search import index as search_index
+from passerelles.search.services import published
+from passerelles.settings import Settings
 
 # ---------------------------------------------------------------------------------------------- structure
 
@@ -162,8 +168,17 @@ def post_offer(session: Session, actor: Account, data: OfferIn) -> JobOffer:
         employer_name=employer.name,
         structure_type=employer.structure_type,
         contract_type=data.contract_type,
+        working_time=data.working_time,
+        hours_per_week=data.hours_per_week,
+        salary_min=data.salary_min,
+        salary_max=data.salary_max or data.salary_min,
+        salary_period=data.salary_period,
+        salary_text=salary_text(data.salary_min, data.salary_max, data.salary_period),
         night_work=data.night_work,
         weekend_work=data.weekend_work,
+        start_on=data.start_on,
+        requirements=data.requirements,
+        how_to_apply=data.how_to_apply,
         commune_code=commune.code_insee,
         city=commune.name,
         latitude=commune.latitude,
@@ -171,15 +186,50 @@ def post_offer(session: Session, actor: Account, data: OfferIn) -> JobOffer:
         positions=data.positions,
         published_at=published,
         updated_at=published,
-        valid_through=dt.datetime.combine(data.start_on, dt.time(), tzinfo=dt.UTC) + dt.timedelta(days=60)
-        if data.start_on
-        else None,
+        valid_through=_closing(data),
         is_demo=False,
         row_hash=hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest(),
     )
     session.add(offer)
     session.flush()
     return offer
+
+
+def _closing(data: OfferIn) -> dt.datetime | None:
+    """The closing date given (end of that day, Paris), else 60 days after the start date."""
+    if data.closes_on is not None:
+        return dt.datetime.combine(data.closes_on, dt.time(23, 59), tzinfo=PARIS)
+    if data.start_on is not None:
+        return dt.datetime.combine(data.start_on, dt.time(), tzinfo=dt.UTC) + dt.timedelta(days=60)
+    return None
+
+
+def salary_text(low: float | None, high: float | None, period: str | None) -> str | None:
+    """« De 1 900 € à 2 100 € brut par mois », « 12,50 € brut de l'heure »."""
+    if (low is None and high is None) or period is None:
+        return None
+
+    def euros(value: float) -> str:
+        text = f"{value:,.2f}".replace(",", "\u202f").replace(".", ",").removesuffix(",00")
+        return f"{text} €"
+
+    unit = "par mois" if period == "mois" else "de l'heure"
+    if low and high and high != low:
+        return f"De {euros(low)} à {euros(high)} brut {unit}"
+    return f"{euros(low or high or 0)} brut {unit}"
+
+
+def after_publish(factory: sessionmaker[Session], settings: Settings, offer_id: int) -> None:
+    """Run in the background once an offer is published: the published search index takes it in (when this
+    database has one: ``/recherche`` finds it within the update's time), and the saved searches it matches
+    are sent their alert now rather than at the next ``passerelles alertes envoyer``."""
+    engine = factory.kw["bind"]
+    root = settings.search_index_dir
+    if published(root, engine.url.render_as_string(hide_password=False)):
+        search_index.update(engine, root)
+    with factory() as session:
+        alerts.send_alerts(session, settings, offer_id)
+        session.commit()
 
 
 def own_offer(session: Session, actor: Account, offer_id: int) -> JobOffer | None:
@@ -224,8 +274,10 @@ def offer_out(o: JobOffer, applications: int = 0) -> OfferOut:
 
 
 def close_offer(session: Session, actor: Account, offer_id: int) -> JobOffer | None:
+    """The employer closes their offer (filled or withdrawn): its applicants still waiting are told."""
     offer = own_offer(session, actor, offer_id)
     if offer is not None and offer.closed_at is None:
         offer.closed_at = now()
         offer.closed_reason = "pourvue"
+        close_applications(session, offer)
     return offer

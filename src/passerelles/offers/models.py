@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passerelles.db import Base
@@ -60,6 +60,14 @@ class JobOffer(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     positions: Mapped[int | None] = mapped_column(Integer)
     url: Mapped[str | None] = mapped_column(Text)
+    # Where to apply, as the feed gives it (France Travail ``contact.urlPostulation``/``courriel``,
+    # schema.org ``applicationContact``); offers posted on Passerelles take applications directly.
+    apply_url: Mapped[str | None] = mapped_column(Text)
+    apply_email: Mapped[str | None] = mapped_column(String(254))
+    # Offers posted from the employers' space: start date, diploma or certification required, how to apply.
+    start_on: Mapped[dt.date | None] = mapped_column(Date)
+    requirements: Mapped[str | None] = mapped_column(Text)
+    how_to_apply: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     valid_through: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -93,6 +93,15 @@ class FtOrigineOffre(FeedModel):
     urlOrigine: Url | None = None
 
 
+class FtContact(FeedModel):
+    """Where to apply: ``urlPostulation`` (the recruiter's application page) or ``courriel`` (an address, or
+    France Travail's « Pour postuler, utiliser le lien suivant : … »)."""
+
+    nom: Short | None = None
+    courriel: Short | None = None
+    urlPostulation: Url | None = None
+
+
 class FtOffre(FeedModel):
     id: Identifier
     intitule: Title
@@ -117,12 +126,18 @@ class FtOffre(FeedModel):
     alternance: bool | None = None
     nombrePostes: int | None = None
     origineOffre: FtOrigineOffre | None = None
+    contact: FtContact | None = None
     secteurActivite: Short | None = None  # NAF division, "87"
     secteurActiviteLibelle: Short | None = None
     qualificationLibelle: Short | None = None
 
 
 # ---------------------------------------------------------------- schema.org JobPosting
+
+
+class ContactPoint(FeedModel):
+    email: Short | None = None
+    url: Url | None = None
 
 
 class PropertyValue(FeedModel):
@@ -181,6 +196,7 @@ class JobPosting(FeedModel):
     baseSalary: Any = None  # MonetaryAmount
     occupationalCategory: Any = None  # text (possibly a ROME code) or CategoryCode
     url: Url | None = None
+    applicationContact: Any = None  # ContactPoint (email, url) or a list of them
     totalJobOpenings: int | None = None
     workHours: Short | None = None
 
@@ -265,8 +281,24 @@ class OfferResults(BaseModel):
     has_demo: bool = False
 
 
+class ApplyWay(BaseModel):
+    """How to apply: ``passerelles`` (the offer's own form), ``demo`` (the form, nothing sent), ``external``
+    (the recruiter's page ``url`` or address ``email``, on the site named ``source_name``), ``closed``."""
+
+    mode: Literal["passerelles", "demo", "external", "closed"]
+    url: str | None = None
+    email: str | None = None
+    source_name: str | None = None
+
+
 class OfferDetail(OfferItem):
     description: str | None
+    apply_url: str | None = None
+    apply_email: str | None = None
+    start_on: dt.date | None = None
+    requirements: str | None = None
+    how_to_apply: str | None = None
+    apply: ApplyWay | None = None
     appellation: str | None
     rome_label: str | None
     occupation_slug: str | None

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from passerelles.offers.models import JobOffer
 from passerelles.offers.schemas import (
     CONTRACTS,
     WORKING_TIMES,
+    ApplyWay,
     ChartRow,
     MarketPanel,
     OfferDetail,
@@ -341,6 +343,31 @@ def export_offers(session: Session, q: OfferQuery, *, now: dt.datetime | None = 
     return search_offers(session, q.model_copy(update={"page": 1}), now=now, page_size=EXPORT_LIMIT)
 
 
+FRANCE_TRAVAIL_HOSTS = ("francetravail.fr", "pole-emploi.fr", "francetravail.io")
+
+
+def how_to_apply(offer: JobOffer) -> ApplyWay:
+    """How one applies to an offer: on Passerelles (offers posted from the employers' space), through the
+    demonstration flow (generated offers: nothing is sent), on the recruiter's page or address named by
+    the feed, or not at all (closed)."""
+    if offer.closed_at is not None:
+        return ApplyWay(mode="closed")
+    if offer.is_demo:
+        return ApplyWay(mode="demo")
+    if offer.source == "employeur":
+        return ApplyWay(mode="passerelles")
+    url = offer.apply_url or offer.url
+    if url and not url.startswith(("https://", "http://")):
+        url = None
+    host = (urlsplit(url).hostname or "").removeprefix("www.") if url else ""
+    name = (
+        "France Travail"
+        if host.endswith(FRANCE_TRAVAIL_HOSTS) or (not host and offer.source == "france_travail")
+        else host
+    )
+    return ApplyWay(mode="external", url=url, email=offer.apply_email, source_name=name or offer.employer_name)
+
+
 def get_offer(session: Session, offer_id: int) -> OfferDetail | None:
     o = session.get(JobOffer, offer_id)
     if o is None:
@@ -386,6 +413,12 @@ def get_offer(session: Session, offer_id: int) -> OfferDetail | None:
         source=o.source,
         external_id=o.external_id,
         source_url=o.url,
+        apply_url=o.apply_url,
+        apply_email=o.apply_email,
+        start_on=o.start_on,
+        requirements=o.requirements,
+        how_to_apply=o.how_to_apply,
+        apply=how_to_apply(o),
         updated_at=o.updated_at,
         valid_through=o.valid_through,
         closed_at=o.closed_at,

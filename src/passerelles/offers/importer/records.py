@@ -209,6 +209,7 @@ def _ft_row(data: Any, ctx: ImportContext) -> OfferRow:
         t for t in (o.intitule, o.dureeTravailLibelle, o.conditionExercice, o.complementExercice, o.description) if t
     ).lower()
     positions = o.nombrePostes if o.nombrePostes is not None and 1 <= o.nombrePostes <= 10_000 else None
+    apply_url, apply_email = apply_contact(o.contact.urlPostulation, o.contact.courriel) if o.contact else (None, None)
     row: dict[str, Any] = {
         "source": ctx.source,
         "external_id": o.id,
@@ -235,6 +236,8 @@ def _ft_row(data: Any, ctx: ImportContext) -> OfferRow:
         "longitude": lon,
         "positions": positions,
         "url": o.origineOffre.urlOrigine if o.origineOffre else None,
+        "apply_url": apply_url,
+        "apply_email": apply_email,
         "published_at": o.dateCreation,
         "updated_at": o.dateActualisation,
         "valid_through": None,  # the API serves open offers only; they close by leaving the feed
@@ -245,6 +248,34 @@ def _ft_row(data: Any, ctx: ImportContext) -> OfferRow:
     _check_texts({"naf": naf}, FT_FIELDS)
     _expiry(row, ctx.now, ctx.notes)
     return OfferRow(row, _siret(entreprise.siret, ctx.notes), naf)
+
+
+APPLY_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,180}\.[A-Za-z]{2,24}")
+APPLY_URL = re.compile(r"https?://[^\s<>\"']{3,1990}")
+
+
+def apply_contact(url: str | None, text: str | None) -> tuple[str | None, str | None]:
+    """Where to apply, from a feed's contact: an http(s) address (given as such, or written inside the
+    text, as France Travail does: « Pour postuler, utiliser le lien suivant : https://… ») and an e-mail
+    address found in the text. Anything else (a javascript: link, a phone number) is not kept."""
+    found_url = None
+    for candidate in (url, text):
+        m = APPLY_URL.search(candidate or "")
+        if m:
+            found_url = m.group(0).rstrip(".,;)")
+            break
+    m = APPLY_EMAIL.search(text or "")
+    return found_url, m.group(0) if m else None
+
+
+def _jobposting_apply(value: Any) -> tuple[str | None, str | None]:
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            point = _validate(schemas.ContactPoint, item, "applicationContact")
+            url, email = apply_contact(point.url, point.email)
+            if url or email:
+                return url, email
+    return None, None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -355,6 +386,7 @@ def _jobposting_row(data: Any, ctx: ImportContext) -> OfferRow:
     low, high, period, salary_text = _jobposting_salary(jp.baseSalary, ctx.notes)
     scanned = "\n".join(t for t in (jp.title, jp.workHours, jp.description) if t).lower()
     positions = jp.totalJobOpenings if jp.totalJobOpenings is not None and 1 <= jp.totalJobOpenings <= 10_000 else None
+    apply_url, apply_email = _jobposting_apply(jp.applicationContact)
     row: dict[str, Any] = {
         "source": ctx.source,
         "external_id": external_id,
@@ -381,6 +413,8 @@ def _jobposting_row(data: Any, ctx: ImportContext) -> OfferRow:
         "longitude": lon,
         "positions": positions,
         "url": jp.url,
+        "apply_url": apply_url,
+        "apply_email": apply_email,
         "published_at": jp.datePosted,
         "updated_at": None,
         "valid_through": jp.validThrough,

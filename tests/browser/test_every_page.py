@@ -42,7 +42,7 @@ from passerelles.certifications.schemas import ROUTE_LABELS
 from passerelles.db import make_sessionmaker
 from passerelles.employers import applications, job_datings
 from passerelles.employers import services as employers
-from passerelles.employers.models import APPLICATION_STATUSES
+from passerelles.employers.models import APPLICATION_STATUSES, Application
 from passerelles.employers.schemas import ApplicationIn, EventIn, NeedIn, OfferIn
 from passerelles.offers.models import JobOffer
 from passerelles.offers.schemas import CONTRACTS, WORKING_TIMES
@@ -106,11 +106,18 @@ SAMPLES: dict[str, list[tuple[str | None, str]]] = {
     "/candidatures": [(role, "/candidatures") for role in ("personne", "conseiller", "employeur")],
     "/job-datings": [(role, "/job-datings") for role in ("personne", "conseiller", "employeur")],
     "/alertes": [("personne", "/alertes")],
+    "/emploi/offres/{offer_id}/postuler": [(None, "/emploi/offres/{employer_offer}/postuler")],
+    "/employeur/offres/nouvelle": [("employeur", "/employeur/offres/nouvelle")],
+    "/candidatures/{application_id}": [
+        ("employeur", "/candidatures/{application}"),
+        ("personne", "/candidatures/{application}"),
+    ],
+    "/candidatures/suivi/{application_id}": [(None, "{follow}")],
 }
 # Not a route: the error page every unknown address shows.
 EXTRA = [("(404)", None, "/cette-page-n-existe-pas")]
 # Answers that are files, not pages.
-FILE_SUFFIXES = (".csv", ".ics", ".json")
+FILE_SUFFIXES = (".csv", ".ics", ".json", "/cv")
 # (route, check) → the branch whose merge fixes it (none pending).
 PENDING: dict[tuple[str, str], str] = {}
 
@@ -219,13 +226,14 @@ def forbidden() -> dict[str, re.Pattern[str]]:
         "identifiant de source": words(sources),
         "slug": words(raw_slugs),
         "code brut": words(codes),
-        "mois ou date bruts": re.compile(r"(?<![\w/.-])\d{4}-\d{2}(?:-\d{2})?(?![\w/-])"),
+        "mois ou date bruts": re.compile(r"(?<![\w/.-])\d{4}-(?:0[1-9]|1[0-2])(?:-\d{2})?(?![\w/-])"),
         "identifiant interne": re.compile(r"(?<![\w-])[a-z]+(?:-[a-z0-9]+)*-[0-9a-f]{12}(?![\w-])"),
     }
 
 
 def raw_identifiers(text: str) -> list[str]:
     text = re.sub(r"https?://\S+", " ", text)  # an address shown as such is not an identifier
+    text = re.sub(r"(?<![\w.-])[\w-]+(?:\.[a-z]{2,})+(?![\w-])", " ", text)  # nor a site's name (vae.gouv.fr)
     found = []
     for kind, pattern in forbidden().items():
         for match in pattern.finditer(text):
@@ -245,6 +253,7 @@ def test_forbidden_lists_come_from_the_data() -> None:
     assert raw_identifiers("type ehpad") and not raw_identifiers("en EHPAD")
     assert raw_identifiers("Mois 2026-12") and not raw_identifiers("décembre 2026, 2020-2024")
     assert raw_identifiers("réf. employeur-1-1f91003ecd03")
+    assert not raw_identifiers("France VAE (vae.gouv.fr), Bulletin officiel n° 2002-35") and raw_identifiers("vae")
     ordinary = "Aide-soignant à distance, embauche, formation continue ; Mixte ; la mission ; mistral ; Apprentissage."
     assert not raw_identifiers(ordinary), raw_identifiers(ordinary)
 
@@ -256,6 +265,11 @@ def test_forbidden_lists_come_from_the_data() -> None:
 class World:
     emails: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
+
+
+def _path(link: str) -> str:
+    split = urlsplit(link)
+    return f"{split.path}?{split.query}"
 
 
 @pytest.fixture(scope="module")
@@ -324,7 +338,8 @@ def world(browser_db: Engine) -> World:
                 description="Équipe de jour, unité protégée.",
             ),
         )
-        applications.apply(session, counsellor, ApplicationIn(offer_id=offer.id, file_id=file.id))
+        applied = applications.apply(session, counsellor, ApplicationIn(offer_id=offer.id, file_id=file.id))
+        assert applied is not None
         job_datings.create_event(
             session,
             employer,
@@ -334,7 +349,8 @@ def world(browser_db: Engine) -> World:
             session, made["personne"], SavedSearchIn(kind="offres", criteria=Criteria(q="aide", commune="69381"))
         )
         session.commit()
-        link = alerts.unsubscribe_link(Settings(database_url="sqlite://", environment="test"), alert.id)
+        settings = Settings(database_url="sqlite://", environment="test")
+        link = alerts.unsubscribe_link(settings, alert.id)
         split = urlsplit(link)
         sessions = session.scalars(select(TrainingSession.id).order_by(TrainingSession.id).limit(3)).all()
         demo_offer = session.scalar(select(JobOffer.id).where(JobOffer.is_demo.is_(True)).order_by(JobOffer.id))
@@ -347,6 +363,8 @@ def world(browser_db: Engine) -> World:
             "sessions": ",".join(map(str, sessions)),
             "code_rome": str(code_rome),
             "unsubscribe": f"{split.path}?{split.query}",
+            "application": str(applied.id),
+            "follow": _path(applications.follow_link(settings, session.get(Application, applied.id))),
         }
     return w
 

@@ -87,11 +87,11 @@ def test_journey_search_fiche_trainings_compare_print(page: Any) -> None:
     page.get_by_role("link", name="Aide-soignant", exact=True).first.click()
     assert page.url.endswith(f"/metiers/{OCCUPATION}")
     page.get_by_role("link", name="Se former à ce métier sur ce territoire").click()
-    page.get_by_label("Commune", exact=True).fill("Lyon")
+    page.get_by_label("Lieu", exact=True).fill("Lyon")
     page.get_by_label("Rayon (km)").fill("60")
     page.get_by_role("button", name="Rechercher").last.click()
     count = page.locator("#resultats-titre").inner_text()
-    assert re.match(r"^\d+ formations? à venir ", count), count
+    assert re.match(r"^\d+\s+formations? à venir ", count), count
     shot(page, "parcours-souris-1-formations")
     chosen = _compare_three(page)
     assert "/formations/comparer" in page.url
@@ -168,14 +168,14 @@ def test_journey_search_fiche_trainings_compare_keyboard(page: Any) -> None:
 def test_emploi_filters(page: Any) -> None:
     page.goto("/emploi")
     page.get_by_label("Métier", exact=True).select_option(OCCUPATION)
-    page.get_by_label("Commune", exact=True).fill("Lyon")
+    page.get_by_label("Lieu", exact=True).fill("Lyon")
     page.get_by_label("Rayon (km)").fill("100")
     page.get_by_label("CDI", exact=True).check()
     page.get_by_label("Temps de travail").select_option("temps_plein")
     page.get_by_label("Publiée depuis").select_option("31")
     page.get_by_role("button", name="Rechercher").last.click()
     title = page.locator("#resultats-titre").inner_text()
-    assert re.match(r"^\d+ offres? aujourd'hui à moins de 100 km de Lyon", title), title
+    assert re.match(r"^\d+\s+offres? aujourd'hui à moins de 100 km de Lyon", title), title
     assert "Auvergne-Rhône-Alpes" in page.locator(".count-region").inner_text()
     details = page.locator("ol.offers li p.muted").all_inner_texts()
     assert details, "aucune offre affichée"
@@ -191,7 +191,7 @@ def test_emploi_filters_keyboard(page: Any) -> None:
     page.goto("/emploi")
     _tab_to(page, "#e-metier")
     page.keyboard.type("Aide-soi")
-    _tab_to(page, "#e-region")
+    _tab_to(page, "#e-commune")
     page.keyboard.type("Bretagne")
     _tab_to(page, "#e-contrat-CDD")
     page.keyboard.press("Space")
@@ -199,7 +199,7 @@ def test_emploi_filters_keyboard(page: Any) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url("**/emploi?*")
     query = parse_qs(urlparse(page.url).query)
-    assert query["metier"] == [OCCUPATION] and query["region"] == ["53"] and query["contrat"] == ["CDD"]
+    assert query["metier"] == [OCCUPATION] and query["commune"] == ["Bretagne"] and query["contrat"] == ["CDD"]
     assert "en Bretagne" in page.locator("#resultats-titre").inner_text()
 
 
@@ -207,18 +207,18 @@ def test_emploi_filters_keyboard(page: Any) -> None:
 def test_labour_market_panel(page: Any, keyboard: bool) -> None:
     page.goto(f"/metiers/{OCCUPATION}")
     panel = page.locator("#marche")
-    assert re.match(r"^\d+ offres? aujourd'hui en France$", panel.locator(".kpi").inner_text())
+    assert re.match(r"^\d+\s+offres? aujourd'hui en France$", panel.locator(".kpi").inner_text())
+    # The territory is chosen once, at the top of the page, with the place picker; the panel follows it.
     if keyboard:
-        _tab_to(page, "#m-region")
-        page.keyboard.type("Auvergne")
-        _tab_to(page, "#marche button[type=submit]")
+        _tab_to(page, "#lieu-commune")
+        page.keyboard.type("Auvergne-Rhône-Alpes")
         page.keyboard.press("Enter")
     else:
-        panel.get_by_label("Région").select_option(label="Auvergne-Rhône-Alpes")
-        panel.get_by_role("button", name="Voir ce territoire").click()
-    page.wait_for_url("**region=84*")
+        page.get_by_label("Votre commune, votre département ou votre région").fill("Auvergne-Rhône-Alpes")
+        page.get_by_role("button", name="Voir", exact=True).click()
+    page.wait_for_url("**commune=*")
     panel = page.locator("#marche")
-    assert re.match(r"^\d+ offres? aujourd'hui en Auvergne-Rhône-Alpes$", panel.locator(".kpi").inner_text())
+    assert re.match(r"^\d+\s+offres? aujourd'hui en Auvergne-Rhône-Alpes$", panel.locator(".kpi").inner_text())
     charts = panel.locator("svg[role=img]")
     assert charts.count() >= 2
     for i in range(charts.count()):

@@ -11,6 +11,16 @@ from typing import Any
 from passerelles.accounts.mail import wait_for_pending
 
 
+def last_link(messages: list[Message], address: str, path: str) -> str:
+    """The last link to ``path`` in these messages (path and query only)."""
+    for message in reversed(messages):
+        body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+        found = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"[^\s]*)", body)
+        if found:
+            return found.group(1)
+    raise AssertionError(f"aucun lien {path} envoyé à {address}")
+
+
 class Mailbox:
     """aiosmtpd handler keeping every message received."""
 
@@ -29,12 +39,7 @@ class Mailbox:
 
     def link(self, address: str, path: str) -> str:
         """The last link to ``path`` sent to ``address`` (path and query only)."""
-        for message in reversed(self.to(address)):
-            body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
-            found = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"[^\s]*)", body)
-            if found:
-                return found.group(1)
-        raise AssertionError(f"aucun lien {path} envoyé à {address}")
+        return last_link(self.to(address), address, path)
 
 
 class Outbox:
@@ -54,9 +59,4 @@ class Outbox:
         return [m for m in self.messages if m["To"] == address]
 
     def link(self, address: str, path: str) -> str:
-        for message in reversed(self.to(address)):
-            body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
-            found = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"[^\s]*)", body)
-            if found:
-                return found.group(1)
-        raise AssertionError(f"aucun lien {path} dans la boîte d'envoi pour {address}")
+        return last_link(self.to(address), address, path)

@@ -12,7 +12,7 @@ from sqlalchemy import CursorResult, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from passerelles.accounts.mail import send_mail
-from passerelles.accounts.models import Account, EmployerMembership
+from passerelles.accounts.models import Account
 from passerelles.accounts.services import AccessDenied, InvalidInput, aware, check_signature, now, sign
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.models import PersonFile
@@ -355,15 +355,7 @@ def send_reminders(session: Session, settings: Settings, today: dt.datetime | No
             by_employer.setdefault(offer.employer_id or 0, []).append((app, offer))
     sent = 0
     for employer_id, items in by_employer.items():
-        recipients = session.scalars(
-            select(Account.email)
-            .join(EmployerMembership, EmployerMembership.account_id == Account.id)
-            .where(
-                EmployerMembership.employer_id == employer_id,
-                EmployerMembership.status == "active",
-                Account.is_active.is_(True),
-            )
-        ).all()
+        recipients = notices.employer_addresses(session, employer_id)
         if not recipients:
             continue
         lines = "\n".join(f"- {offer.title} : candidature du {aware(app.created_at):%d/%m/%Y}" for app, offer in items)

@@ -167,7 +167,15 @@ def test_apply_without_account_from_a_phone(
         assert "Vue par l'employeur" in ep.locator("#statut").inner_text()
         assert person in ep.locator("#contact").inner_text()
         assert "trois ans en EHPAD" in ep.locator("#message").inner_text()
-        ep.get_by_label("Votre réponse").select_option(label="Entretien proposé")
+        answer = ep.get_by_label("Votre réponse")
+        # The employer's answers only: neither « Envoyée » nor the closing of the offer.
+        assert answer.locator("option").all_inner_texts() == [
+            "Vue par l'employeur",
+            "Entretien proposé",
+            "Retenue (embauche)",
+            "Non retenue",
+        ]
+        answer.select_option(label="Entretien proposé")
         _check(ep, axe_report, "candidature-employeur-390")
         ep.get_by_role("button", name="Enregistrer la réponse").click()
         assert "Entretien proposé" in ep.locator("#statut").inner_text()
@@ -188,6 +196,7 @@ def test_apply_without_account_from_a_phone(
         page.goto(link)
         assert title in page.locator("h1").inner_text()
         assert "Entretien proposé" in page.locator("#statut").inner_text()
+        assert "L'employeur vous propose un entretien" in page.locator("#et-maintenant").inner_text()
         assert page.get_by_role("link", name="Télécharger le CV (PDF)").is_visible()
         _check(page, axe_report, "suivi-candidature-390")
 
@@ -235,7 +244,7 @@ def test_signed_in_person_applies_through_their_counsellor(
         _login(cp, people.counsellor)
         cp.goto("/candidatures")
         card = cp.locator("#a-valider li", has_text=title)
-        assert "Nadia Benali" in card.inner_text()
+        assert f"Nadia Benali candidate à l'offre {title}" in card.inner_text()
         _check(cp, axe_report, "candidatures-a-valider-390")
         card.get_by_role("button", name="Transmettre à l'employeur").click()
         cp.wait_for_load_state()
@@ -288,6 +297,8 @@ def test_applicants_of_a_closed_offer_are_told(
         ep.get_by_role("button", name="Fermer l'offre").click()
         ep.wait_for_load_state()
         assert ep.get_by_role("button", name="Fermer l'offre").count() == 0
+        assert "prévenues par courriel" in ep.locator("#offre-fermee").inner_text()
+        assert ep.locator("#candidatures-offre select").count() == 0  # nothing left to answer
         statuses = ep.locator("#candidatures-offre [data-statut]").all_inner_texts()
         assert statuses == ["Offre pourvue ou expirée"] * 2
         _check(ep, axe_report, "offre-fermee-employeur-390")
@@ -300,6 +311,7 @@ def test_applicants_of_a_closed_offer_are_told(
     with _phone(browser, live_server) as page:
         page.goto(outbox.link(applicants["Lou Bernard"], "/candidatures/suivi/"))
         assert "Offre pourvue ou expirée" in page.locator("#statut").inner_text()
+        assert "ne reçoit plus de réponses" in page.locator("#et-maintenant").inner_text()
         _check(page, axe_report, "suivi-offre-fermee-390")
         page.goto(f"/emploi/offres/{offer_id}/postuler")
         assert "ne reçoit plus de candidatures" in page.locator("main").inner_text()

@@ -155,9 +155,7 @@ def test_apply_without_account_from_a_phone(
     confirmation = outbox.to(person)
     assert len(confirmation) == 1
     assert _subject(confirmation[0]) == f"Passerelles : candidature envoyée — {title}"
-    assert f"Votre candidature à l'offre « {title} » chez EHPAD Les Glycines est enregistrée" in _body(
-        confirmation[0]
-    )
+    assert f"Votre candidature à l'offre « {title} » chez EHPAD Les Glycines est enregistrée" in _body(confirmation[0])
 
     with _phone(browser, live_server) as ep:
         _login(ep, people.employer)
@@ -187,8 +185,9 @@ def test_apply_without_account_from_a_phone(
         f"Passerelles : candidature « {title} » — Vue par l'employeur",
         f"Passerelles : candidature « {title} » — Entretien proposé",
     ]
-    assert f"Votre candidature à l'offre « {title} » chez EHPAD Les Glycines a changé de statut : Entretien proposé" in (
-        _body(mails[-1])
+    assert (
+        f"Votre candidature à l'offre « {title} » chez EHPAD Les Glycines a changé de statut : Entretien proposé"
+        in (_body(mails[-1]))
     )
     link = outbox.link(person, "/candidatures/suivi/")
     assert follow == f"{live_server}{link}"  # the link of the page and the e-mail's, both to this server

@@ -59,7 +59,16 @@ def pages(session_ids: list[int], offer_id: int) -> dict[str, list[str]]:
             "/emploi?depuis=7&tri=date",
         ],
         "offre": [f"/emploi/offres/{offer_id}"],
-        "parcours": ["/parcours", "/parcours?diplome=DEAS&cible=infirmier"],
+        "parcours": [
+            "/parcours",
+            "/parcours?diplome=DEAS&cible=infirmier",
+            "/parcours?diplome=deas&cible=assistant-medical",
+        ],
+        "financer": [
+            "/financer",
+            "/financer?age=45&situation=demandeur-emploi&indemnise=true&certification=deaes&region=84",
+        ],
+        "etre-accompagne": ["/etre-accompagne?commune=Lyon", "/etre-accompagne?commune=Melun"],
         "certifications": ["/certifications"],
     }
 

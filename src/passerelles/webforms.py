@@ -40,7 +40,7 @@ FIELD_LABELS = {
     "code_rome": "Code ROME",
     "region": "Région",
     "departement": "Département",
-    "commune": "Commune",
+    "commune": "Lieu",
     "rayon": "Rayon (km)",
     "niveau": "Niveau",
     "voie": "Voie d'accès",

@@ -74,7 +74,7 @@ def test_nan_and_infinity_are_refused(client: TestClient, world: World) -> None:
         page = client.get(
             "/parcours", params={"age": "30", "experience_metier": "aide-soignant", "experience_annees": value}
         )
-        assert page.status_code == 200 and "expérience invalide" in page.text
+        assert page.status_code == 200 and "durée invalide" in page.text
         _error(client.get("/api/v1/search", params={"q": "soin", "rayon": value, "commune": "69381"}), 422)
     for raw in ('{"max_months": NaN}', '{"age": 30, "max_distance_km": Infinity}', '{"experience": [-Infinity]}'):
         response = client.post("/api/v1/parcours", content=raw, headers={"content-type": "application/json"})

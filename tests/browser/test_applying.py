@@ -310,7 +310,7 @@ def test_applicants_of_a_closed_offer_are_told(
     with _phone(browser, live_server) as page:
         page.goto(outbox.link(applicants["Lou Bernard"], "/candidatures/suivi/"))
         assert "Offre pourvue ou expirée" in page.locator("#statut").inner_text()
-        assert "ne reçoit plus de réponses" in page.locator("#et-maintenant").inner_text()
+        assert "pas d'autre réponse" in page.locator("#et-maintenant").inner_text()
         _check(page, axe_report, "suivi-offre-fermee-390")
         page.goto(f"/emploi/offres/{offer_id}/postuler")
         assert "ne reçoit plus de candidatures" in page.locator("main").inner_text()

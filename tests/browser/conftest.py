@@ -7,6 +7,9 @@ Playwright drives ``/usr/bin/chromium`` (``apt-get install chromium``). axe-core
 
 Outside CI a missing Chromium or axe-core skips these tests; under ``CI=true`` it is a failure.
 ``PASSERELLES_BROWSER_URL`` points the journeys at a running server instead (e.g. the one ``make run`` starts).
+
+The test server writes its mail into a development outbox (one ``.eml`` a message, read by the ``outbox``
+fixture) and the CVs it receives into a temporary folder: nothing goes to SMTP nor into the worktree's var/.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,6 +48,7 @@ from tests.support.browser import (
     missing,
 )
 from tests.support.databases import REFERENCE_DIR, SHARED_DATA, DatabaseFactory, build_loaded_database
+from tests.support.mail import Outbox
 from tests.support.net import free_port
 
 
@@ -61,8 +66,21 @@ def browser_db(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFact
     return engine
 
 
+@dataclass(frozen=True)
+class ServerFolders:
+    """Where the test server writes: its mail outbox and the CVs it receives."""
+
+    outbox: Path
+    uploads: Path
+
+
 @pytest.fixture(scope="session")
-def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
+def server_folders(tmp_path_factory: pytest.TempPathFactory) -> ServerFolders:
+    return ServerFolders(outbox=tmp_path_factory.mktemp("outbox"), uploads=tmp_path_factory.mktemp("cv"))
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest, server_folders: ServerFolders) -> Iterator[str]:
     """A real uvicorn server in a thread; yields its base URL.
 
     ``PASSERELLES_BROWSER_URL=http://127.0.0.1:8000`` runs the same journeys against a server already
@@ -74,9 +92,16 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
         yield external.rstrip("/")
         return
     browser_db: Engine = request.getfixturevalue("browser_db")
-    settings = Settings(database_url=browser_db.url.render_as_string(hide_password=False), environment="test")
-    app = create_app(settings, engine=browser_db)
     port = free_port()
+    settings = Settings(
+        base_url=f"http://127.0.0.1:{port}",  # the links of its e-mails lead back to it
+        database_url=browser_db.url.render_as_string(hide_password=False),
+        environment="test",
+        mail_transport="outbox",
+        outbox_dir=server_folders.outbox,
+        upload_dir=server_folders.uploads,
+    )
+    app = create_app(settings, engine=browser_db)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -90,6 +115,14 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def outbox(live_server: str, server_folders: ServerFolders) -> Iterator[Outbox]:
+    """The mail the test server sent, read from its outbox (a server outside the tests keeps its own)."""
+    if os.environ.get("PASSERELLES_BROWSER_URL"):
+        pytest.skip("les courriels d'un serveur extérieur ne sont pas dans la boîte d'envoi des tests")
+    yield Outbox(server_folders.outbox)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from passerelles import errors, http
+from passerelles import errors, heap, http
 from passerelles.accompaniment import pages as accompaniment_pages
 from passerelles.accompaniment import routes as accompaniment_routes
 from passerelles.accounts import pages as account_pages
@@ -113,4 +113,5 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         app.include_router(account_pages.outbox_router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     http.install(app, settings, session_cookie=account_security.SESSION_COOKIE)
+    app.add_middleware(heap.SettleAfterWarmUp)
     return app

@@ -15,7 +15,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from passerelles import formatting
+from passerelles import formatting, heap
 from passerelles.db import MAX_ID
 from passerelles.glossary.services import expand, load_glossary
 from passerelles.offers.schemas import CONTRACTS
@@ -55,6 +55,7 @@ async def get_search(request: Request) -> SearchBackend:
                     state.search = open_backend(
                         session, settings.search_index_dir, settings.database_url, synonyms_file=settings.synonyms_file
                     )
+                heap.settle()
     backend: SearchBackend = state.search
     return backend
 
@@ -68,6 +69,7 @@ def get_rules(request: Request, session: DbSession) -> RuleBook:
         with _lock:
             if state.rulebook is None:
                 state.rulebook = build_rulebook(session)
+                heap.settle()
     book: RuleBook = state.rulebook
     return book
 

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from passerelles import heap
 from passerelles.places.geo import haversine_km
 from passerelles.places.models import Commune, Departement, Region
 from passerelles.places.names import name_key
@@ -364,6 +365,7 @@ def place_index(session: Session) -> PlaceIndex:
                 found = _build(session)
                 if found.communes:  # an empty table is being loaded: do not keep an empty index
                     _indexes[key] = found
+                    heap.settle()
     return found
 
 

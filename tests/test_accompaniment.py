@@ -167,6 +167,17 @@ def test_a_plateforme_des_metiers_de_l_autonomie_covers_its_departements(client:
     assert any(line.phone == "0 801 010 808" and not line.current for line in data.lines)
 
 
+def test_a_homonym_is_never_chosen_silently(client: TestClient) -> None:
+    page = _visible(client.get("/etre-accompagne", params={"commune": "Saint-Denis"}).text)
+    assert "Agence France Travail de Saint-Denis (exemple)" in page  # Saint-Denis (93), the most likely
+    assert "Vouliez-vous dire" in page and "La Réunion" in page
+    body = client.get("/api/v1/accompagnement", params={"commune": "Saint-Denis"}).json()
+    assert any("974" in other for other in body["other_places"])
+    # A département or a région is a place too: the structures of its communes.
+    rhone = _visible(client.get("/etre-accompagne", params={"commune": "Rhône"}).text)
+    assert "Cap emploi du Rhône (exemple)" in rhone and "Marseille" not in rhone
+
+
 def test_the_api_twin_and_its_errors(client: TestClient) -> None:
     answer = client.get("/api/v1/accompagnement", params={"commune": "Villeurbanne", "rayon": 10})
     assert answer.status_code == 200

@@ -19,7 +19,14 @@ router = APIRouter(include_in_schema=False)
 def nearby_page(request: Request, session: DbSession) -> Any:
     settings = request.app.state.settings
     about = services.platform_file(services.platforms_path(settings.reference_dir))
-    context: dict[str, Any] = {"result": None, "errors": [], "kinds": KINDS, "about": about}
+    context: dict[str, Any] = {
+        "result": None,
+        "errors": [],
+        "kinds": KINDS,
+        "about": about,
+        "place": None,
+        "field_error": None,
+    }
     try:
         q = parse_params(NearbyQuery, request.query_params)
     except FormErrors as exc:
@@ -28,9 +35,10 @@ def nearby_page(request: Request, session: DbSession) -> Any:
     context.update(commune=q.commune or "", rayon=q.rayon)
     if not q.commune:
         return render(request, "accompaniment/nearby.html", context)
+    context["place"] = services.read_place(session, q.commune)
     try:
         context["result"] = services.nearby(session, settings.reference_dir, commune=q.commune, radius_km=q.rayon)
     except UnknownPlace as exc:
-        context["errors"] = [error_item("commune", exc.message)]
+        context.update(errors=[error_item("commune", exc.message)], field_error=exc.message)
         return render_status(request, "accompaniment/nearby.html", context, 422)
     return render(request, "accompaniment/nearby.html", context)

@@ -70,6 +70,7 @@ class NationalLine(BaseModel):
 
 class NearbyOut(BaseModel):
     place: str  # « à moins de 30 km de Lyon (69) »
+    other_places: list[str] = []  # the other readings of what was typed (« Saint-Denis (La Réunion, 974) »)
     radius_km: int
     structures: list[StructureOut]
     lines: list[NationalLine]
@@ -81,5 +82,7 @@ class NearbyQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    commune: str | None = Field(default=None, max_length=120, description="Commune : nom, code postal ou code INSEE")
+    commune: str | None = Field(
+        default=None, max_length=120, description="Lieu : commune (nom, code postal, code INSEE), département ou région"
+    )
     rayon: int = Field(default=30, ge=5, le=100, description="Rayon de recherche en km autour de la commune")

@@ -17,7 +17,15 @@ from passerelles.accompaniment.hours import in_french
 from passerelles.accompaniment.models import SupportService, SupportStructure
 from passerelles.accompaniment.schemas import KINDS, NationalLine, NearbyOut, ServiceOut, StructureOut
 from passerelles.places.geo import bounding_box, haversine_km
-from passerelles.places.services import PlaceFilter, in_departements, place_index, resolve_place
+from passerelles.places.services import (
+    PlaceFilter,
+    PlaceResolution,
+    UnknownPlace,
+    in_departements,
+    place_index,
+    read_place_field,
+    resolve_place,
+)
 
 PER_KIND = 5  # the nearest few of each kind: a page a person reads, not a directory
 DEFAULT_RADIUS_KM = 30
@@ -199,12 +207,26 @@ def _imported(session: Session, place: PlaceFilter, radius_km: int) -> list[tupl
     return kept
 
 
+def read_place(session: Session, text: str | None) -> PlaceResolution:
+    """What the place field says (the picker shows it: the reading used and the others offered)."""
+    return read_place_field(place_index(session), text)[0]
+
+
 def nearby(
     session: Session, reference_dir: Path, *, commune: str | None, radius_km: int = DEFAULT_RADIUS_KM
 ) -> NearbyOut:
     """The structures near ``commune`` (name, postcode or INSEE code). Raises ``UnknownPlace`` naming the field."""
     index = place_index(session)
-    place = resolve_place(index, commune=commune, radius_km=radius_km)
+    resolution, criteria = read_place_field(index, commune)
+    if resolution.choice is None:
+        raise UnknownPlace("commune", resolution.error or f"Lieu introuvable : {commune}")
+    place = resolve_place(
+        index,
+        region=criteria["region"],
+        departement=criteria["departement"],
+        commune=criteria["commune"],
+        radius_km=radius_km,
+    )
     data = platform_file(platforms_path(reference_dir))
     departement = place.commune.departement_code if place.commune else None
     departements = {departement} if departement else set(place.departements)
@@ -238,6 +260,7 @@ def nearby(
     ]
     return NearbyOut(
         place=place.label,
+        other_places=[c.label for c in resolution.others],
         radius_km=radius_km,
         structures=structures,
         lines=lines,

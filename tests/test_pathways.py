@@ -119,14 +119,15 @@ def test_every_seed_occupation_page_has_how_to_become_and_what_next(client: Test
 
     for slug in SEED_OCCUPATIONS:
         text = client.get(f"/metiers/{slug}").text
-        assert re.search(r'<section id="comment-devenir"><h2>Comment devenir', text), slug
-        become = text.split('id="comment-devenir"')[1].split("</section>")[0]
+        # Each section folds on a phone (<details>): its body ends with the section.
+        assert re.search(r'<details class="fold" id="comment-devenir"><summary><h2>Comment devenir', text), slug
+        become = text.split('id="comment-devenir"')[1].split("</details>")[0]
         assert "<li><strong>" in become, slug
-        after = text.split('<section id="et-apres"><h2>Et après ?</h2>')[1].split("</section>")[0]
+        after = text.split('id="et-apres"')[1].split("</details>")[0]
         assert '<li><a href="/metiers/' in after or "Aucune passerelle" in after, slug
     # At least the care and educational occupations lead somewhere.
     text = client.get("/metiers/accompagnant-educatif-et-social").text
-    after = text.split('<section id="et-apres">')[1].split("</section>")[0]
+    after = text.split('id="et-apres"')[1].split("</details>")[0]
     assert after.count('<li><a href="/metiers/') >= 3
 
 

@@ -51,6 +51,9 @@ INTENTS = {
 INTENT_BONUS = 25.0
 
 
+NAMED_CAP = 50  # occupations and diplomas a query may name, put before everything else on its pages
+
+
 class SearchEngine(Filters, Tiers):
     """One opened index version: stateless between calls, safe to share between threads.
 
@@ -121,7 +124,10 @@ class SearchEngine(Filters, Tiers):
                 # theirs in their own fields): the type is a filter only without words or for one kind.
                 reference_filters.append(self._terms("type", reference_kinds))
             query = self._combine(text, reference_filters)
-            res = self.searcher.search(query, need, count=True, weight_by_field=None if place else "weight")
+            # At least the named ones' worth, whatever the page: the occupations a query names lead every page
+            # alike, so that page 2 follows page 1 (see _named).
+            fetch = max(need, NAMED_CAP) if r.sort == "pertinence" else need
+            res = self.searcher.search(query, fetch, count=True, weight_by_field=None if place else "weight")
             merged = [(float(score), addr, None) for score, addr in res.hits]
             total += count_of(res)
         # Sessions and offers: bucket by bucket.
@@ -152,7 +158,7 @@ class SearchEngine(Filters, Tiers):
         if merged and r.sort == "pertinence" and not intents and not place_from_text:
             # Occupations and diplomas the query names (all its words in their names) come first: someone
             # typing a name ("aide medico psycologique") looks for the occupation before its offers.
-            named = self._named(words, need)
+            named = self._named(words, NAMED_CAP)
             lead = [x for x in merged if (x[1].segment_ord, x[1].doc) in named]
             merged = lead + [x for x in merged if (x[1].segment_ord, x[1].doc) not in named]
         else:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -33,6 +33,7 @@ from passerelles.accounts.security import (
 from passerelles.errors import NotFound
 from passerelles.reference.models import StructureType
 from passerelles.web import DbSession
+from passerelles.webforms import KeptForm, kept_errors
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -60,17 +61,35 @@ def french_errors(exc: ValidationError) -> list[str]:
 
 
 def form_action(
-    session: Any, back: str, run: Callable[[], Any], *, missing: str = "Ressource introuvable.", done: str | None = None
+    session: Any,
+    back: str,
+    run: Callable[[], Any],
+    *,
+    missing: str = "Ressource introuvable.",
+    done: str | None = None,
+    kept: tuple[str, Mapping[str, str], Callable[[KeptForm], Response]] | None = None,
 ) -> Response:
-    """Post/redirect/get for the space's forms: run the service, commit, go back (303); invalid input goes back
-    with its errors in ``?erreur=`` (the form page shows them); nothing found is a 404."""
+    """Post/redirect/get for the space's forms: run the service, commit, go back (303); nothing found is a 404.
+
+    Invalid input: with ``kept`` (the form's name, what was typed, and the page's renderer), the page is shown
+    again (422) with the typed values and each problem beside its field; without it, back with the errors in
+    ``?erreur=`` (the form page shows them above)."""
     try:
         if run() is None:
             raise NotFound(missing)
         session.commit()
     except ValidationError as exc:
+        if kept is not None:
+            session.rollback()
+            name, values, render = kept
+            return render(KeptForm(name, values, kept_errors(exc, values)))
         return RedirectResponse(f"{back}?" + urlencode([("erreur", e) for e in french_errors(exc)]), status_code=303)
     except services.InvalidInput as exc:
+        if kept is not None:
+            session.rollback()
+            name, values, render = kept
+            where = exc.field if exc.field in values else "formulaire"
+            return render(KeptForm(name, values, {where: exc.message}))
         return RedirectResponse(f"{back}?" + urlencode({"erreur": exc.message}), status_code=303)
     return RedirectResponse(done or back, status_code=303)
 

@@ -163,12 +163,17 @@ def clip(limit: int) -> BeforeValidator:
     return BeforeValidator(_clip)
 
 
-def kept_errors(exc: ValidationError, known: Iterable[str]) -> dict[str, str]:
-    """pydantic's errors by form field (the last part of each location that is a field of the form), in
-    French; an error on no field of the form (or a model check) goes under ``formulaire``."""
+def kept_errors(
+    exc: ValidationError, known: Iterable[str], locations: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """pydantic's errors by form field, in French: the field ``locations`` gives the error's dotted location
+    (e.g. ``structure.siret`` → ``siret``), else the last part of the location that is a field of the form;
+    an error on no field of the form (or a model check) goes under ``formulaire``."""
     names = set(known)
     out: dict[str, str] = {}
     for err in exc.errors():
+        dotted = ".".join(str(p) for p in err["loc"])
         parts = [str(p) for p in err["loc"] if str(p) in names]
-        out.setdefault(parts[-1] if parts else "formulaire", errors.reason(err))
+        where = (locations or {}).get(dotted) or (parts[-1] if parts else "formulaire")
+        out.setdefault(where, errors.reason(err))
     return out

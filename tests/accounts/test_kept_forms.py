@@ -46,7 +46,7 @@ def test_file_forms_keep_what_was_typed_and_say_what_is_wrong(client: TestClient
     assert 'value="Rendez-vous « Mission locale »"' in tag(refused.text, "s-detail")
     assert 'value="2026-13-45"' in tag(refused.text, "s-on")
     assert_field_error(refused.text, "s-on", "err-etape-on", "date attendue (AAAA-MM-JJ)")
-    assert 'aria-invalid' not in tag(refused.text, "a-due")  # the other forms are left alone
+    assert "aria-invalid" not in tag(refused.text, "a-due")  # the other forms are left alone
     # A precision too long: the same page, not FastAPI's bare 422, and nothing recorded.
     long = client.post(f"{path}/etapes", data=step | {"on": "2026-05-04", "detail": "é" * 1500})
     assert long.status_code == 422
@@ -55,7 +55,7 @@ def test_file_forms_keep_what_was_typed_and_say_what_is_wrong(client: TestClient
     # An action with an impossible date keeps its text.
     action = {"csrf_token": token, "text": "Appeler l'IFSI de Lyon", "due_on": "demain"}
     refused = client.post(f"{path}/actions", data=action)
-    assert refused.status_code == 422 and "value=\"Appeler l&#39;IFSI de Lyon\"" in tag(refused.text, "a-text")
+    assert refused.status_code == 422 and 'value="Appeler l&#39;IFSI de Lyon"' in tag(refused.text, "a-text")
     assert_field_error(refused.text, "a-due", "err-action-due_on", "date attendue (AAAA-MM-JJ)")
     # A note too long: kept (cut just past the limit) with its problem.
     note = client.post(f"{path}/notes", data={"csrf_token": token, "text": "Très motivée. " + "x" * 6000})
@@ -99,7 +99,13 @@ def test_alert_form_reads_a_town_name_and_keeps_what_was_typed(client: TestClien
     page = client.get("/alertes").text
     assert "INSEE" not in page.split('id="al-commune-aide"')[0]  # the field asks for a town, not a code
     token = page_csrf(client, "/alertes")
-    form = {"csrf_token": token, "kind": "formations", "q": "aide-soignant", "commune": "Villeurbane", "radius_km": "15"}
+    form = {
+        "csrf_token": token,
+        "kind": "formations",
+        "q": "aide-soignant",
+        "commune": "Villeurbane",
+        "radius_km": "15",
+    }
     refused = client.post("/alertes", data=form)
     assert refused.status_code == 422
     assert 'value="aide-soignant"' in tag(refused.text, "al-q") and 'value="15"' in tag(refused.text, "al-radius")
@@ -113,3 +119,31 @@ def test_alert_form_reads_a_town_name_and_keeps_what_was_typed(client: TestClien
     created = client.post("/alertes", data=form | {"commune": "Villeurbanne"}, follow_redirects=False)
     assert created.status_code == 303
     assert "à 15 km de Villeurbanne" in client.get("/alertes").text
+
+
+def test_job_dating_form_keeps_what_was_typed(client: TestClient, world: World) -> None:
+    login(client, world.emails["employeur"])
+    token = page_csrf(client, "/job-datings")
+    form = {"csrf_token": token, "title": "Job dating EHPAD", "on": "2026-10-02", "place": "Lyon", "capacity": "0"}
+    refused = client.post("/job-datings", data=form)
+    assert refused.status_code == 422 and 'value="Job dating EHPAD"' in tag(refused.text, "jd-title")
+    assert_field_error(refused.text, "jd-cap", "err-job-dating-capacity", "doit être supérieur ou égal à 1")
+    too_long = client.post("/job-datings", data=form | {"capacity": "20", "place": "Salle " * 60})
+    assert too_long.status_code == 422
+    assert_field_error(too_long.text, "jd-place", "err-job-dating-place", "au plus 200 caractères")
+
+
+def test_admin_forms_keep_what_was_typed(client: TestClient, world: World) -> None:
+    login(client, world.emails["admin"])
+    token = page_csrf(client, "/admin")
+    account = {"csrf_token": token, "display_name": "Jeanne Martin", "email": "pas-une-adresse", "role": "employeur"}
+    account |= {"structure_name": "EHPAD Les Tilleuls", "siret": "123"}
+    refused = client.post("/admin/comptes", data=account)
+    assert refused.status_code == 422 and 'value="Jeanne Martin"' in tag(refused.text, "acc-name")
+    assert 'value="EHPAD Les Tilleuls"' in tag(refused.text, "acc-structure")
+    assert '<option value="employeur" selected>' in refused.text
+    assert 'aria-invalid="true"' in tag(refused.text, "acc-email") and 'id="err-compte-email"' in refused.text
+    assert 'aria-invalid="true"' in tag(refused.text, "acc-siret") and 'id="err-compte-siret"' in refused.text
+    platform = client.post("/admin/plateformes", data={"csrf_token": token, "name": "P" * 300, "kind": "agence"})
+    assert platform.status_code == 422 and '<option value="agence" selected>' in platform.text
+    assert_field_error(platform.text, "platform-name", "err-plateforme-name", "au plus")

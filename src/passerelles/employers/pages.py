@@ -417,30 +417,42 @@ def status_form(
 
 @router.get("/job-datings")
 def events_page(request: Request, session: DbSession, actor: Actor) -> Response:
+    return _events(request, session, actor)
+
+
+def _events(request: Request, session: Any, actor: Any, kept: KeptForm | None = None) -> Response:
+    """The job datings; ``kept`` (a refused new job dating) shows the form again with what was typed."""
     if actor.role == "admin":
         raise AccessDenied()
     ctx = {
         "events": job_datings.list_events(session, actor),
         "errors": _errors(request),
         "files": _counsellor_files(session, actor),
+        "kept": kept,
     }
-    return page(request, "employers/events.html", ctx)
+    return page(request, "employers/events.html", ctx, status_code=422 if kept else 200)
 
 
 @router.post("/job-datings")
 def event_form(
+    request: Request,
     session: DbSession,
     actor: Actor,
-    title: Annotated[str, Form(max_length=200)] = "",
-    on: Annotated[str, Form(max_length=10)] = "",
-    place: Annotated[str, Form(max_length=200)] = "",
-    capacity: Annotated[str, Form(max_length=5)] = "",
+    title: Annotated[str, Form(), clip(200)] = "",
+    on: Annotated[str, Form(), clip(10)] = "",
+    place: Annotated[str, Form(), clip(200)] = "",
+    capacity: Annotated[str, Form(), clip(5)] = "",
 ) -> Response:
+    values = {"title": title, "on": on, "place": place, "capacity": capacity}
+
     def run() -> Any:
-        data = EventIn.model_validate({"title": title, "on": on, "place": place, "capacity": capacity})
+        data = EventIn.model_validate(values)
         return job_datings.create_event(session, actor, data)
 
-    return form_action(session, "/job-datings", run)
+    def render(kept: KeptForm) -> Response:
+        return _events(request, session, actor, kept)
+
+    return form_action(session, "/job-datings", run, kept=("job-dating", values, render))
 
 
 @router.post("/job-datings/{event_id}/inscriptions")

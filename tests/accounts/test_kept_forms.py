@@ -142,8 +142,8 @@ def test_admin_forms_keep_what_was_typed(client: TestClient, world: World) -> No
     assert refused.status_code == 422 and 'value="Jeanne Martin"' in tag(refused.text, "acc-name")
     assert 'value="EHPAD Les Tilleuls"' in tag(refused.text, "acc-structure")
     assert '<option value="employeur" selected>' in refused.text
-    assert 'aria-invalid="true"' in tag(refused.text, "acc-email") and 'id="err-compte-email"' in refused.text
-    assert 'aria-invalid="true"' in tag(refused.text, "acc-siret") and 'id="err-compte-siret"' in refused.text
+    assert_field_error(refused.text, "acc-email", "err-compte-email", "format invalide")
+    assert_field_error(refused.text, "acc-siret", "err-compte-siret", "format invalide")
     platform = client.post("/admin/plateformes", data={"csrf_token": token, "name": "P" * 300, "kind": "agence"})
     assert platform.status_code == 422 and '<option value="agence" selected>' in platform.text
-    assert_field_error(platform.text, "platform-name", "err-plateforme-name", "au plus")
+    assert_field_error(platform.text, "platform-name", "err-plateforme-name", "au plus 200 caractères")

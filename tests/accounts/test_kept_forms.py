@@ -23,6 +23,8 @@ def assert_field_error(html: str, element_id: str, error_id: str, message: str) 
     field = tag(html, element_id)
     assert 'aria-invalid="true"' in field and f'aria-describedby="{error_id}"' in field
     after = html[html.index(field) + len(field) :]
+    if field.startswith("<select"):
+        after = after[after.index("</select>") + len("</select>") :]
     assert after.startswith(f'<p class="field-error" id="{error_id}">{message}'), after[:200]
     assert "Paramètres invalides" not in html
 
@@ -65,6 +67,12 @@ def test_file_forms_keep_what_was_typed_and_say_what_is_wrong(client: TestClient
     health = client.post(f"{path}/sante", data={"csrf_token": token, "health_notes": "Allergie au latex"})
     assert health.status_code == 422 and "Allergie au latex</textarea>" in tag(health.text, "h-notes")
     assert_field_error(health.text, "h-notes", "err-sante-health_notes", "Informations de santé : le consentement")
+    # Sharing with a counsellor of another platform: refused beside the choice (a crafted form: the list
+    # offers only colleagues).
+    other = world.ids["conseiller_b"]
+    shared = client.post(f"{path}/partages", data={"csrf_token": token, "counsellor_id": str(other)})
+    assert shared.status_code == 422
+    assert_field_error(shared.text, "sh-c", "err-partage-counsellor_id", "Partage possible seulement")
     # And a valid note still goes through (post/redirect/get).
     ok = client.post(f"{path}/notes", data={"csrf_token": token, "text": "Très motivée."}, follow_redirects=False)
     assert ok.status_code == 303

@@ -340,7 +340,11 @@ def profile_form(
 
 @router.post("/conseil/dossiers/{file_id}/partages")
 def share_form(
-    session: DbSession, actor: Actor, file_id: PathId, counsellor_id: Annotated[int, Form(ge=0, le=2_147_483_647)] = 0
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    file_id: PathId,
+    counsellor_id: Annotated[int, Form(ge=0, le=2_147_483_647)] = 0,
 ) -> Response:
     def run() -> Any:
         if services.find_file(session, actor, file_id) is None:
@@ -348,7 +352,8 @@ def share_form(
         services.share_file(session, actor, file_id, counsellor_id)
         return True
 
-    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
+    kept = _file_form(request, session, actor, file_id, "partage", {"counsellor_id": str(counsellor_id)})
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.", kept=kept)
 
 
 @router.post("/conseil/dossiers/{file_id}/invitation")

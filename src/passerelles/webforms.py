@@ -3,11 +3,14 @@ every error names its field in French (pages show them beside the form; the API 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 from starlette.datastructures import QueryParams
 
+from passerelles import errors
 from passerelles.urls import query_string as query_string  # the pages take it from here, with the rest
 
 M = TypeVar("M", bound=BaseModel)
@@ -133,3 +136,44 @@ def place_text(form: Any, name: str) -> str:
     """What a POST form's place field says: the reading ticked among those offered (``<name>_choix``, see
     templates/places/_picker.html), else the text typed."""
     return str(form.get(f"{name}_choix") or form.get(name) or "").strip()
+
+
+# ---- Signed-in spaces' POST forms: a refused form comes back with what was typed ----------------------------
+
+
+@dataclass
+class KeptForm:
+    """A POST form refused: which form of the page (``name``), what was typed (``values``, by field) and each
+    field's problem in French (``errors``; ``formulaire`` for one that names no field). The page renders it
+    again (status 422) with ``templates/_kept.html``; every other form of the page stays as it was."""
+
+    name: str
+    values: Mapping[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def clip(limit: int) -> BeforeValidator:
+    """For a typed field of a POST form: keep at most ``limit + 1`` characters, so that a text too long reaches
+    the schema (which refuses it beside its field, the rest of the form kept) instead of FastAPI's bare 422
+    page. Use with a schema that allows ``limit`` characters: ``Annotated[str, Form(), clip(1000)] = ""``."""
+
+    def _clip(value: Any) -> Any:
+        return value[: limit + 1] if isinstance(value, str) else value
+
+    return BeforeValidator(_clip)
+
+
+def kept_errors(
+    exc: ValidationError, known: Iterable[str], locations: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """pydantic's errors by form field, in French: the field ``locations`` gives the error's dotted location
+    (e.g. ``structure.siret`` → ``siret``), else the last part of the location that is a field of the form;
+    an error on no field of the form (or a model check) goes under ``formulaire``."""
+    names = set(known)
+    out: dict[str, str] = {}
+    for err in exc.errors():
+        dotted = ".".join(str(p) for p in err["loc"])
+        parts = [str(p) for p in err["loc"] if str(p) in names]
+        where = (locations or {}).get(dotted) or (parts[-1] if parts else "formulaire")
+        out.setdefault(where, errors.reason(err))
+    return out

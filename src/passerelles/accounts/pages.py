@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -33,6 +33,7 @@ from passerelles.accounts.security import (
 from passerelles.errors import NotFound
 from passerelles.reference.models import StructureType
 from passerelles.web import DbSession
+from passerelles.webforms import KeptForm, clip, kept_errors
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -60,17 +61,37 @@ def french_errors(exc: ValidationError) -> list[str]:
 
 
 def form_action(
-    session: Any, back: str, run: Callable[[], Any], *, missing: str = "Ressource introuvable.", done: str | None = None
+    session: Any,
+    back: str,
+    run: Callable[[], Any],
+    *,
+    missing: str = "Ressource introuvable.",
+    done: str | None = None,
+    kept: tuple[str, Mapping[str, str], Callable[[KeptForm], Response]] | None = None,
+    locations: Mapping[str, str] | None = None,
 ) -> Response:
-    """Post/redirect/get for the space's forms: run the service, commit, go back (303); invalid input goes back
-    with its errors in ``?erreur=`` (the form page shows them); nothing found is a 404."""
+    """Post/redirect/get for the space's forms: run the service, commit, go back (303); nothing found is a 404.
+
+    Invalid input: with ``kept`` (the form's name, what was typed, and the page's renderer), the page is shown
+    again (422) with the typed values and each problem beside its field; without it, back with the errors in
+    ``?erreur=`` (the form page shows them above). ``locations`` names the form field of a schema's nested
+    location (``webforms.kept_errors``)."""
     try:
         if run() is None:
             raise NotFound(missing)
         session.commit()
     except ValidationError as exc:
+        if kept is not None:
+            session.rollback()
+            name, values, render = kept
+            return render(KeptForm(name, values, kept_errors(exc, values, locations)))
         return RedirectResponse(f"{back}?" + urlencode([("erreur", e) for e in french_errors(exc)]), status_code=303)
     except services.InvalidInput as exc:
+        if kept is not None:
+            session.rollback()
+            name, values, render = kept
+            where = exc.field if exc.field in values else "formulaire"
+            return render(KeptForm(name, values, {where: exc.message}))
         return RedirectResponse(f"{back}?" + urlencode({"erreur": exc.message}), status_code=303)
     return RedirectResponse(done or back, status_code=303)
 
@@ -232,14 +253,20 @@ def space(request: Request, actor: Actor) -> Response:
 
 @router.get("/admin")
 def admin_page(request: Request, session: DbSession, actor: Actor) -> Response:
+    return _admin(request, session, actor)
+
+
+def _admin(request: Request, session: Any, actor: Any, kept: KeptForm | None = None) -> Response:
+    """The administrator's page; ``kept`` (a refused form) shows it again with what was typed."""
     services.require_role(actor, "admin")
     ctx = {
         "platforms": services.list_platforms(session),
         "accounts": list(session.scalars(select(Account).order_by(Account.id))),
         "types": _structure_types(session),
         "errors": request.query_params.getlist("erreur")[:5],
+        "kept": kept,
     }
-    return page(request, "accounts/admin.html", ctx)
+    return page(request, "accounts/admin.html", ctx, status_code=422 if kept else 200)
 
 
 @router.post("/admin/comptes/{account_id}/desactivation")
@@ -255,19 +282,19 @@ def admin_platform(
     request: Request,
     session: DbSession,
     actor: Actor,
-    name: Annotated[str, Form(max_length=200)] = "",
-    kind: Annotated[str, Form(max_length=20)] = "plateforme",
+    name: Annotated[str, Form(), clip(200)] = "",
+    kind: Annotated[str, Form(), clip(20)] = "plateforme",
 ) -> Response:
     services.require_role(actor, "admin")
-    try:
-        services.create_platform(session, actor, PlatformIn.model_validate({"name": name, "kind": kind}))
-        session.commit()
-    except ValidationError as exc:
-        return _admin_error(request, session, french_errors(exc))
-    except services.InvalidInput as exc:
-        session.rollback()
-        return _admin_error(request, session, [exc.message])
-    return RedirectResponse("/admin", status_code=303)
+    values = {"name": name, "kind": kind}
+
+    def run() -> Any:
+        return services.create_platform(session, actor, PlatformIn.model_validate(values))
+
+    def render(kept: KeptForm) -> Response:
+        return _admin(request, session, actor, kept)
+
+    return form_action(session, "/admin", run, kept=("plateforme", values, render))
 
 
 @router.post("/admin/comptes")
@@ -275,40 +302,34 @@ def admin_account(
     request: Request,
     session: DbSession,
     actor: Actor,
-    email: Annotated[str, Form(max_length=254)] = "",
-    display_name: Annotated[str, Form(max_length=200)] = "",
-    role: Annotated[str, Form(max_length=20)] = "conseiller",
-    platform_id: Annotated[str, Form(max_length=12)] = "",
-    structure_name: Annotated[str, Form(max_length=200)] = "",
-    siret: Annotated[str, Form(max_length=20)] = "",
-    structure_type: Annotated[str, Form(max_length=80)] = "",
+    email: Annotated[str, Form(), clip(254)] = "",
+    display_name: Annotated[str, Form(), clip(200)] = "",
+    role: Annotated[str, Form(), clip(20)] = "conseiller",
+    platform_id: Annotated[str, Form(), clip(12)] = "",
+    structure_name: Annotated[str, Form(), clip(200)] = "",
+    siret: Annotated[str, Form(), clip(20)] = "",
+    structure_type: Annotated[str, Form(), clip(80)] = "",
 ) -> Response:
     services.require_role(actor, "admin")
+    values = {"email": email, "display_name": display_name, "role": role, "platform_id": platform_id}
+    values |= {"structure_name": structure_name, "siret": siret, "structure_type": structure_type}
     raw: dict[str, Any] = {"email": email, "display_name": display_name, "role": role}
     if platform_id.isdigit():
         raw["platform_id"] = int(platform_id)
     if role == "employeur":
         raw["structure"] = {"name": structure_name, "siret": siret.replace(" ", ""), "structure_type": structure_type}
-    try:
+
+    def run() -> Any:
         account = services.create_account(session, actor, AccountCreate.model_validate(raw))
         services.send_invitation(session, request.app.state.settings, account)
-        session.commit()
-    except ValidationError as exc:
-        return _admin_error(request, session, french_errors(exc))
-    except services.InvalidInput as exc:
-        session.rollback()
-        return _admin_error(request, session, [f"{FIELD_LABELS.get(exc.field, exc.field)} : {exc.message}"])
-    return RedirectResponse("/admin", status_code=303)
+        return account
 
+    def render(kept: KeptForm) -> Response:
+        return _admin(request, session, actor, kept)
 
-def _admin_error(request: Request, session: Any, errors: list[str]) -> Response:
-    ctx = {
-        "platforms": services.list_platforms(session),
-        "accounts": list(session.scalars(select(Account).order_by(Account.id))),
-        "types": _structure_types(session),
-        "errors": errors,
-    }
-    return page(request, "accounts/admin.html", ctx, status_code=400)
+    locations = {"structure.name": "structure_name", "structure.siret": "siret"}
+    locations |= {"structure.structure_type": "structure_type", "structure": "structure_name"}
+    return form_action(session, "/admin", run, kept=("compte", values, render), locations=locations)
 
 
 # ------------------------------------------------------------------- development outbox (never in production)

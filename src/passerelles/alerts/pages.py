@@ -12,39 +12,66 @@ from passerelles.accounts.security import Actor, PathId, csrf_protect, page
 from passerelles.alerts import services
 from passerelles.alerts.schemas import SavedSearchIn
 from passerelles.errors import NotFound
+from passerelles.places.services import PlaceResolution, commune_of_field, place_index
 from passerelles.web import DbSession
+from passerelles.webforms import KeptForm, clip
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 # The unsubscribe link is authenticated by its signature, not by a session: no CSRF token there.
 unsubscribe_router = APIRouter(include_in_schema=False)
 
 
+def _alerts(
+    request: Request, session: Any, actor: Any, kept: KeptForm | None = None, place: PlaceResolution | None = None
+) -> Response:
+    """My alerts and the new alert's form; ``kept`` (a refused form) shows it again with what was typed."""
+    searches = services.list_own(session, actor)
+    index = place_index(session)
+    names = {s.id: c.name for s in searches if (c := index.communes.get(s.criteria.commune or ""))}
+    ctx: dict[str, Any] = {"searches": searches, "commune_names": names}
+    ctx["errors"] = request.query_params.getlist("erreur")[:5]
+    ctx |= {"kept": kept, "place": place}
+    return page(request, "alerts/list.html", ctx, status_code=422 if kept else 200)
+
+
 @router.get("/alertes")
 def alerts_page(request: Request, session: DbSession, actor: Actor) -> Response:
-    ctx = {"searches": services.list_own(session, actor), "errors": request.query_params.getlist("erreur")[:5]}
-    return page(request, "alerts/list.html", ctx)
+    return _alerts(request, session, actor)
 
 
 @router.post("/alertes")
 def alert_form(
+    request: Request,
     session: DbSession,
     actor: Actor,
-    kind: Annotated[str, Form(max_length=20)] = "offres",
-    q: Annotated[str, Form(max_length=100)] = "",
-    commune: Annotated[str, Form(max_length=5)] = "",
-    radius_km: Annotated[str, Form(max_length=5)] = "30",
-    contract_type: Annotated[str, Form(max_length=4)] = "",
-    certification: Annotated[str, Form(max_length=80)] = "",
+    kind: Annotated[str, Form(), clip(20)] = "offres",
+    q: Annotated[str, Form(), clip(100)] = "",
+    commune: Annotated[str, Form(), clip(120)] = "",
+    commune_choix: Annotated[str, Form(), clip(120)] = "",
+    radius_km: Annotated[str, Form(), clip(5)] = "30",
+    contract_type: Annotated[str, Form(), clip(4)] = "",
+    certification: Annotated[str, Form(), clip(80)] = "",
 ) -> Response:
-    criteria: dict[str, Any] = {"q": q, "radius_km": radius_km or 30}
+    typed = (commune_choix or commune).strip()
+    values = {"kind": kind, "q": q, "commune": typed, "radius_km": radius_km}
+    values |= {"contract_type": contract_type, "certification": certification}
+    # The commune as typed (a name, a postcode or a code); among homonyms the person picks.
+    place, code = commune_of_field(place_index(session), typed, must_pick=True) if typed else (None, None)
+    if place is not None and code is None:
+        message = place.error or f"Commune inconnue : {typed[:80]}"
+        return _alerts(request, session, actor, KeptForm("alerte", values, {"commune": message}), place)
+    criteria: dict[str, Any] = {"q": q, "radius_km": radius_km.replace(",", ".") or 30}
     criteria |= {
-        k: v for k, v in (("commune", commune), ("contract_type", contract_type), ("certification", certification)) if v
+        k: v for k, v in (("commune", code), ("contract_type", contract_type), ("certification", certification)) if v
     }
 
     def run() -> Any:
         return services.create(session, actor, SavedSearchIn.model_validate({"kind": kind, "criteria": criteria}))
 
-    return form_action(session, "/alertes", run)
+    def render(kept: KeptForm) -> Response:
+        return _alerts(request, session, actor, kept, place)
+
+    return form_action(session, "/alertes", run, kept=("alerte", values, render))
 
 
 @router.post("/alertes/{search_id}/suppression")

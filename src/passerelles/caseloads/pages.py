@@ -17,12 +17,13 @@ from passerelles.accounts.services import AccessDenied, InvalidInput, list_platf
 from passerelles.caseloads import invitations, privacy, reports, services
 from passerelles.caseloads.charts import bar_chart
 from passerelles.caseloads.models import CONSENT_PURPOSES, STEP_KINDS
-from passerelles.caseloads.schemas import ActionIn, FileDetail, FileFilters, FileIn, NoteIn, StepIn
+from passerelles.caseloads.schemas import ActionIn, FileDetail, FileFilters, FileIn, HealthIn, NoteIn, StepIn
 from passerelles.employers import applications
 from passerelles.errors import NotFound
 from passerelles.pathways.schemas import Profile
 from passerelles.places.services import commune_of_field, place_index
 from passerelles.web import DbSession, month_fr
+from passerelles.webforms import KeptForm, clip
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -173,7 +174,19 @@ def _file_context(request: Request, session: Any, actor: Any, file_id: int) -> d
         "profile_form": None,
         "profile_place": None,
         "profile_commune": index.commune_choice(commune).value if commune else "",
+        "kept": None,
     }
+
+
+def _file_form(request: Request, session: Any, actor: Any, file_id: int, name: str, values: dict[str, str]) -> Any:
+    """``form_action``'s ``kept`` for a form of the file page: refused, the page comes back (422) with what
+    was typed and each problem beside its field."""
+
+    def render(kept: KeptForm) -> Response:
+        ctx = _file_context(request, session, actor, file_id) | {"kept": kept}
+        return page(request, "caseloads/file.html", ctx, status_code=422)
+
+    return (name, values, render)
 
 
 @router.get("/conseil/dossiers/{file_id}")
@@ -183,21 +196,25 @@ def file_page(request: Request, session: DbSession, actor: Actor, file_id: PathI
 
 @router.post("/conseil/dossiers/{file_id}/etapes")
 def step_form(
+    request: Request,
     session: DbSession,
     actor: Actor,
     file_id: PathId,
-    kind: Annotated[str, Form(max_length=30)] = "",
-    on: Annotated[str, Form(max_length=10)] = "",
-    detail: Annotated[str, Form(max_length=1000)] = "",
-    in_post: Annotated[str, Form(max_length=5)] = "",
+    kind: Annotated[str, Form(), clip(30)] = "",
+    on: Annotated[str, Form(), clip(10)] = "",
+    detail: Annotated[str, Form(), clip(1000)] = "",
+    in_post: Annotated[str, Form(), clip(5)] = "",
 ) -> Response:
+    values = {"kind": kind, "on": on, "detail": detail, "in_post": in_post}
+
     def run() -> Any:
         data = StepIn.model_validate(
             {"kind": kind, "on": on, "detail": detail or None, "in_post": {"oui": True, "non": False}.get(in_post)}
         )
         return services.add_step(session, actor, file_id, data)
 
-    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
+    kept = _file_form(request, session, actor, file_id, "etape", values)
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.", kept=kept)
 
 
 @router.post("/conseil/dossiers/{file_id}/etapes/{step_id}/suppression")
@@ -210,26 +227,33 @@ def step_delete_form(session: DbSession, actor: Actor, file_id: PathId, step_id:
 
 @router.post("/conseil/dossiers/{file_id}/notes")
 def note_form(
-    session: DbSession, actor: Actor, file_id: PathId, text: Annotated[str, Form(max_length=5000)] = ""
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    file_id: PathId,
+    text: Annotated[str, Form(), clip(5000)] = "",
 ) -> Response:
     def run() -> Any:
         return services.add_note(session, actor, file_id, NoteIn(text=text))
 
-    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
+    kept = _file_form(request, session, actor, file_id, "note", {"text": text})
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.", kept=kept)
 
 
 @router.post("/conseil/dossiers/{file_id}/actions")
 def action_form(
+    request: Request,
     session: DbSession,
     actor: Actor,
     file_id: PathId,
-    text: Annotated[str, Form(max_length=500)] = "",
-    due_on: Annotated[str, Form(max_length=10)] = "",
+    text: Annotated[str, Form(), clip(500)] = "",
+    due_on: Annotated[str, Form(), clip(10)] = "",
 ) -> Response:
     def run() -> Any:
         return services.add_action(session, actor, file_id, ActionIn.model_validate({"text": text, "due_on": due_on}))
 
-    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
+    kept = _file_form(request, session, actor, file_id, "action", {"text": text, "due_on": due_on})
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.", kept=kept)
 
 
 @router.post("/conseil/dossiers/{file_id}/actions/{action_id}/fait")
@@ -242,11 +266,12 @@ def action_done(session: DbSession, actor: Actor, file_id: PathId, action_id: Pa
 
 @router.post("/conseil/dossiers/{file_id}/consentements")
 def consent_form(
+    request: Request,
     session: DbSession,
     actor: Actor,
     file_id: PathId,
-    purpose: Annotated[str, Form(max_length=30)] = "",
-    retrait: Annotated[str, Form(max_length=5)] = "",
+    purpose: Annotated[str, Form(), clip(30)] = "",
+    retrait: Annotated[str, Form(), clip(5)] = "",
 ) -> Response:
     services._counsellor(actor)
 
@@ -257,17 +282,24 @@ def consent_form(
             out = services.give_consent(session, actor, file_id, purpose)
         return out
 
-    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
+    kept = _file_form(request, session, actor, file_id, "consentement", {"purpose": purpose, "retrait": retrait})
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.", kept=kept)
 
 
 @router.post("/conseil/dossiers/{file_id}/sante")
 def health_form(
-    session: DbSession, actor: Actor, file_id: PathId, health_notes: Annotated[str, Form(max_length=2000)] = ""
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    file_id: PathId,
+    health_notes: Annotated[str, Form(), clip(2000)] = "",
 ) -> Response:
     def run() -> Any:
-        return services.set_health_notes(session, actor, file_id, health_notes.strip() or None)
+        data = HealthIn.model_validate({"health_notes": health_notes.strip() or None})
+        return services.set_health_notes(session, actor, file_id, data.health_notes)
 
-    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
+    kept = _file_form(request, session, actor, file_id, "sante", {"health_notes": health_notes})
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.", kept=kept)
 
 
 @router.post("/conseil/dossiers/{file_id}/profil")
@@ -308,7 +340,11 @@ def profile_form(
 
 @router.post("/conseil/dossiers/{file_id}/partages")
 def share_form(
-    session: DbSession, actor: Actor, file_id: PathId, counsellor_id: Annotated[int, Form(ge=0, le=2_147_483_647)] = 0
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    file_id: PathId,
+    counsellor_id: Annotated[int, Form(ge=0, le=2_147_483_647)] = 0,
 ) -> Response:
     def run() -> Any:
         if services.find_file(session, actor, file_id) is None:
@@ -316,7 +352,8 @@ def share_form(
         services.share_file(session, actor, file_id, counsellor_id)
         return True
 
-    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.")
+    kept = _file_form(request, session, actor, file_id, "partage", {"counsellor_id": str(counsellor_id)})
+    return form_action(session, f"/conseil/dossiers/{file_id}", run, missing="Dossier introuvable.", kept=kept)
 
 
 @router.post("/conseil/dossiers/{file_id}/invitation")

@@ -43,6 +43,7 @@ from passerelles.places.services import PlaceResolution, commune_of_field, place
 from passerelles.search.services import IndexReplica
 from passerelles.settings import Settings
 from passerelles.web import DbSession
+from passerelles.webforms import KeptForm, clip
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -80,6 +81,7 @@ def _space(request: Request, session: Any, actor: Any, **extra: Any) -> Response
         "errors": _errors(request),
         "offer_form": {},
         "offer_place": None,
+        "kept": None,
     }
     home = place_index(session).communes.get(structure.commune_code or "")
     ctx["offer_commune"] = place_index(session).commune_choice(home).value if home else ""
@@ -147,30 +149,39 @@ def admin_decision_form(
 
 @router.post("/employeur/structure")
 def structure_form(
+    request: Request,
     session: DbSession,
     actor: Actor,
-    description: Annotated[str, Form(max_length=5000)] = "",
-    address: Annotated[str, Form(max_length=300)] = "",
-    website: Annotated[str, Form(max_length=300)] = "",
+    description: Annotated[str, Form(), clip(5000)] = "",
+    address: Annotated[str, Form(), clip(300)] = "",
+    website: Annotated[str, Form(), clip(300)] = "",
 ) -> Response:
     def run() -> Any:
         data = ProfileIn(description=description or None, address=address or None, website=website or None)
         return services.update_structure(session, actor, data)
 
-    return form_action(session, "/employeur", run)
+    def render(kept: KeptForm) -> Response:
+        return _space(request, session, actor, kept=kept)
+
+    values = {"description": description, "address": address, "website": website}
+    return form_action(session, "/employeur", run, kept=("structure", values, render))
 
 
 @router.post("/employeur/besoins")
 def need_form(
+    request: Request,
     session: DbSession,
     actor: Actor,
-    occupation_slug: Annotated[str, Form(max_length=80)] = "",
-    positions: Annotated[str, Form(max_length=4)] = "1",
-    contract_type: Annotated[str, Form(max_length=4)] = "CDI",
-    start_on: Annotated[str, Form(max_length=10)] = "",
-    nights: Annotated[str, Form(max_length=3)] = "",
-    weekends: Annotated[str, Form(max_length=3)] = "",
+    occupation_slug: Annotated[str, Form(), clip(80)] = "",
+    positions: Annotated[str, Form(), clip(4)] = "1",
+    contract_type: Annotated[str, Form(), clip(4)] = "CDI",
+    start_on: Annotated[str, Form(), clip(10)] = "",
+    nights: Annotated[str, Form(), clip(3)] = "",
+    weekends: Annotated[str, Form(), clip(3)] = "",
 ) -> Response:
+    values = {"occupation_slug": occupation_slug, "positions": positions, "contract_type": contract_type}
+    values |= {"start_on": start_on, "nights": nights, "weekends": weekends}
+
     def run() -> Any:
         data = NeedIn.model_validate(
             {
@@ -184,7 +195,10 @@ def need_form(
         )
         return services.add_need(session, actor, data)
 
-    return form_action(session, "/employeur", run)
+    def render(kept: KeptForm) -> Response:
+        return _space(request, session, actor, kept=kept)
+
+    return form_action(session, "/employeur", run, kept=("besoin", values, render))
 
 
 @router.post("/employeur/besoins/{need_id}/suppression")
@@ -403,30 +417,42 @@ def status_form(
 
 @router.get("/job-datings")
 def events_page(request: Request, session: DbSession, actor: Actor) -> Response:
+    return _events(request, session, actor)
+
+
+def _events(request: Request, session: Any, actor: Any, kept: KeptForm | None = None) -> Response:
+    """The job datings; ``kept`` (a refused new job dating) shows the form again with what was typed."""
     if actor.role == "admin":
         raise AccessDenied()
     ctx = {
         "events": job_datings.list_events(session, actor),
         "errors": _errors(request),
         "files": _counsellor_files(session, actor),
+        "kept": kept,
     }
-    return page(request, "employers/events.html", ctx)
+    return page(request, "employers/events.html", ctx, status_code=422 if kept else 200)
 
 
 @router.post("/job-datings")
 def event_form(
+    request: Request,
     session: DbSession,
     actor: Actor,
-    title: Annotated[str, Form(max_length=200)] = "",
-    on: Annotated[str, Form(max_length=10)] = "",
-    place: Annotated[str, Form(max_length=200)] = "",
-    capacity: Annotated[str, Form(max_length=5)] = "",
+    title: Annotated[str, Form(), clip(200)] = "",
+    on: Annotated[str, Form(), clip(10)] = "",
+    place: Annotated[str, Form(), clip(200)] = "",
+    capacity: Annotated[str, Form(), clip(5)] = "",
 ) -> Response:
+    values = {"title": title, "on": on, "place": place, "capacity": capacity}
+
     def run() -> Any:
-        data = EventIn.model_validate({"title": title, "on": on, "place": place, "capacity": capacity})
+        data = EventIn.model_validate(values)
         return job_datings.create_event(session, actor, data)
 
-    return form_action(session, "/job-datings", run)
+    def render(kept: KeptForm) -> Response:
+        return _events(request, session, actor, kept)
+
+    return form_action(session, "/job-datings", run, kept=("job-dating", values, render))
 
 
 @router.post("/job-datings/{event_id}/inscriptions")

@@ -301,9 +301,12 @@ def test_command_line_writes_the_requested_files(tmp_path: Path, capsys: pytest.
 
 
 def test_most_continuing_education_actions_toward_an_rncp_certification_are_cpf_eligible(
-    catalogue: tuple[Path, dict[str, int], Any],
+    tmp_path: Path,
 ) -> None:
-    doc = catalogue[2]
+    # A catalogue large enough for a share (8 in 10 are drawn eligible): some hundred actions, not a dozen.
+    path = tmp_path / "catalogue.xml"
+    write_lheo_catalogue(path, sessions=1500, seed=1, today=TODAY, **DIRS)
+    doc = etree.parse(str(path))
     eligible = "l:extras[@info='eligibilite-cpf']"
     continuing = doc.xpath(
         "//l:formation[l:certification/l:code-RNCP]/l:action[l:extras/l:extra[@info='voie']='continue']",

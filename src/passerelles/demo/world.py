@@ -247,7 +247,11 @@ def _choose_rncp(entries: Any) -> str | None:
     return digits or None
 
 
-def _build_certs(raw: dict[str, Any], occupation_rome: dict[str, list[str]]) -> tuple[Cert, ...]:
+def _build_certs(
+    raw: dict[str, Any], occupation_rome: dict[str, list[str]], led_to: dict[str, list[str]] | None = None
+) -> tuple[Cert, ...]:
+    """``led_to``: the occupations each certification leads to according to occupations.yaml (a certification
+    added with its occupation may not list them itself)."""
     certs: list[Cert] = []
     for c in raw.get("certifications", []):
         if not isinstance(c, dict) or c.get("status") == "abolished":
@@ -274,7 +278,7 @@ def _build_certs(raw: dict[str, Any], occupation_rome: dict[str, list[str]]) -> 
         if months_max is None:
             months_max = max(months_min, tuning.months_fallback[1] if tuning.months_fallback else months_min)
         rome: list[str] = []
-        for occ in c.get("occupations") or []:
+        for occ in [*(c.get("occupations") or []), *(led_to or {}).get(slug, [])]:
             for code in occupation_rome.get(str(occ), []):
                 if code not in rome:
                     rome.append(code)
@@ -393,7 +397,12 @@ def load_world(data_dir: Path, reference_dir: Path) -> World:
             if r.get("code") and str(r["code"]) not in codes:
                 codes.append(str(r["code"]))
         occupation_rome[str(o.get("slug"))] = codes
-    certs = _build_certs(_read_yaml(reference_dir / "certifications.yaml"), occupation_rome)
+    led_to: dict[str, list[str]] = {}
+    for o in occupations.get("occupations", []):
+        for link in o.get("certifications") or []:
+            if isinstance(link, dict) and link.get("certification"):
+                led_to.setdefault(str(link["certification"]), []).append(str(o.get("slug")))
+    certs = _build_certs(_read_yaml(reference_dir / "certifications.yaml"), occupation_rome, led_to)
     if not certs:
         raise ValueError("aucune certification en vigueur dans certifications.yaml")
     jobs, sector = _build_jobs(occupations, {c.slug: c for c in certs}, data_dir / "rome_v460")

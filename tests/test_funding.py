@@ -252,6 +252,10 @@ PROFILES = [
         {"age": 40, "situation": "salarie", "certification": "deaes", "vae": True},
         ["--age", "40", "--situation", "salarie", "--certification", "deaes", "--vae"],
     ),
+    (
+        {"age": 35, "situation": "demandeur-emploi", "certification": "deaes", "solde_cpf": 1200.0},
+        ["--age", "35", "--situation", "demandeur-emploi", "--certification", "deaes", "--solde-cpf", "1200"],
+    ),
 ]
 
 
@@ -432,6 +436,69 @@ def test_comparison_rows_for_default_and_given_profile(web: TestClient, seeded: 
     )
     assert "pour un demandeur d'emploi" not in given
     assert "Un contrat d'apprentissage" in given
+
+
+def test_job_seeker_cpf_topped_up_by_an_abondement(seeded: tuple[Engine, dict[str, int]], web: TestClient) -> None:
+    """CPF + abondement (Mon Compte Formation, Caisse des Dépôts 2021 and 2023): a job seeker whose balance
+    (1 500 €) does not cover the session (4 500 €) asks the Région or France Travail for the 3 000 € beyond
+    it; the funder sets the amount, so what remains is at most those 3 000 €, 0 € if granted in full."""
+    engine, ids = seeded
+    profile = {
+        "age": 35,
+        "situation": "demandeur-emploi",
+        "certification": "deaes",
+        "session": ids["lyon-aes"],
+        "solde_cpf": 1500.0,
+    }
+    with make_sessionmaker(engine)() as s:
+        result = run(s, **profile)
+    topped = combo(result, "cpf-abondement")
+    assert topped.title == "Votre CPF, complété par un abondement"
+    cpf, abondement = topped.tuition
+    assert (cpf.scheme, cpf.amount_eur) == ("cpf", 1500.0)
+    assert "exonérés" in (cpf.amount_text or "")  # no flat participation for a job seeker
+    assert (abondement.scheme, abondement.amount_eur) == ("abondement-cpf", 3000.0)
+    assert "3\u202f000\u00a0€" in (abondement.amount_text or "")
+    assert topped.remaining_eur is None  # the funder sets the amount: never invented
+    assert topped.remaining_text.startswith("Au plus 3\u202f000\u00a0€") and "0 € s'il couvre" in topped.remaining_text
+    urls = cited(result, abondement.notes)
+    assert any("moncompteformation.gouv.fr" in u for u in urls)
+    assert any("caissedesdepots.fr/mon-compte-formation-les-premiers-abondements-des-regions" in u for u in urls)
+    assert [i.scheme for i in topped.income] == []  # not indemnified: ARE-F and RFF do not apply
+    # CPF + AIF beside it: France Travail pays what the balance leaves; « CPF seul » is inside both.
+    aif = combo(result, "cpf-aif")
+    assert aif.remaining_eur == 0.0 and "3\u202f000\u00a0€" in aif.remaining_text
+    assert "cpf" not in [c.id for c in result.combinations]
+    # A balance that covers the price: nothing to ask, nothing left.
+    with make_sessionmaker(engine)() as s:
+        rich = run(s, **{**profile, "solde_cpf": 5000.0})
+    enough = combo(rich, "cpf-abondement")
+    assert enough.remaining_eur == 0.0 and enough.tuition[0].amount_eur == 4500.0
+    assert enough.tuition[1].amount_eur == 0.0
+    # Salaried people keep « CPF seul »: the abondement rule is for job seekers.
+    with make_sessionmaker(engine)() as s:
+        salaried = run(s, **{**profile, "situation": "salarie"})
+    assert "cpf-abondement" not in [c.id for c in salaried.combinations]
+    assert combo(salaried, "cpf").remaining_eur == round(3000.0 + BOOK.cpf_participation()[0], 2)
+    # The API, the CLI's JSON and the page say the same.
+    service = result.model_dump(mode="json")
+    api = web.post("/api/v1/financement", json=profile)
+    assert api.status_code == 200, api.text
+    assert api.json() == service
+    env = {"PASSERELLES_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    args = ["--age", "35", "--situation", "demandeur-emploi", "--certification", "deaes"]
+    args += ["--session", str(ids["lyon-aes"]), "--solde-cpf", "1500", "--json"]
+    out = CliRunner().invoke(cli_app, ["financement", *args], env=env)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output) == service
+    page = web.get("/financer", params=profile)
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert topped.title in text and topped.remaining_text in text
+    assert abondement.name in text and cpf.name in text
+    for note in (n for n in result.sources if n.number in abondement.notes):
+        assert note.title in text
+    assert 'name="solde_cpf" inputmode="decimal" size="7" value="1500.0"' in page.text
 
 
 def test_route_planner_steps_link_to_the_simulator(client: TestClient) -> None:

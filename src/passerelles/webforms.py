@@ -69,6 +69,7 @@ FIELD_LABELS = {
     "vae": "VAE",
     "session": "Session",
     "salaire": "Salaire",
+    "solde_cpf": "Solde du compte formation",
 }
 
 

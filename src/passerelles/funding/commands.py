@@ -26,6 +26,7 @@ def financement(
     vae: Annotated[bool, typer.Option("--vae", help="Par la VAE plutôt que par une formation.")] = False,
     session_id: Annotated[int | None, typer.Option("--session", help="Session de formation (pour son coût).")] = None,
     salaire: Annotated[float | None, typer.Option(help="Salaire brut mensuel (salarié).")] = None,
+    solde_cpf: Annotated[float | None, typer.Option(help="Solde de votre compte formation (CPF), en euros.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Financer une formation : qui paie, ce qui reste à payer, de quoi vivre pendant la formation."""
@@ -40,6 +41,7 @@ def financement(
         "vae": vae,
         "session": session_id,
         "salaire": salaire,
+        "solde_cpf": solde_cpf,
     }
     engine = open_engine(ctx, settings.database_url)
     with make_sessionmaker(engine)() as session:

@@ -19,6 +19,9 @@ SITUATIONS: dict[str, str] = {
 }
 FundingRoute = Literal["formation", "apprentissage", "vae"]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
+# What a payer of the training covers: all of it, all but a participation, what the others leave, up to the
+# CPF balance, a top-up of the CPF whose amount its funder sets, or unknown.
+Covers = Literal["full", "partial", "remainder", "balance", "topup", "unknown"]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
 
 # ---------------------------------------------------------------- the rules (data/funding.yaml)
@@ -79,7 +82,7 @@ class RegionRule(Strict):
     region: RegionCode
     situations: list[Situation] = []  # empty: every situation the scheme covers
     certifications: list[Slug] = []  # empty: every certification the scheme covers
-    covers: Literal["full", "partial", "remainder", "balance", "unknown"] | None = None
+    covers: Covers | None = None
     participation_eur: float | None = Field(default=None, ge=0, le=20000)
     text: str
     conditions: list[str] = []
@@ -96,7 +99,7 @@ class Scheme(Strict):
     kind: Literal["tuition", "income"]
     name: str
     payer: str
-    covers: Literal["full", "partial", "remainder", "balance", "unknown"] | None = None
+    covers: Covers | None = None
     cpf_participation: bool = False
     when: When = When()
     amount: Amount | None = None
@@ -158,6 +161,9 @@ class FundingQuery(BaseModel):
     vae: bool = Field(default=False, description="Obtenir le diplôme par la VAE plutôt que par une formation.")
     session: int | None = Field(default=None, ge=1, le=2**31 - 1, description="Session de formation (son coût).")
     salaire: float | None = Field(default=None, ge=0, le=100000, description="Salaire brut mensuel (salarié).")
+    solde_cpf: float | None = Field(
+        default=None, ge=0, le=100000, description="Solde de votre compte formation (CPF), en euros."
+    )
 
 
 class SourceNote(BaseModel):

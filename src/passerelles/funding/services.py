@@ -108,6 +108,7 @@ class Person:
     handicap: bool
     region: str | None
     salary: float | None
+    cpf_balance: float | None = None
 
 
 def holds(when: When, person: Person, training: Training, route: str) -> bool:
@@ -173,12 +174,13 @@ COVERS = {
     "partial": "La formation, moins une participation",
     "remainder": "Ce qui reste à payer",
     "balance": "Jusqu'au solde de votre compte",
+    "topup": "Un complément au-delà de votre solde, d'un montant fixé par le financeur",
     "unknown": "Selon le financeur",
 }
 
 
 def _tuition_line(
-    scheme: Scheme, person: Person, training: Training, notes: _Notes, book: FundingBook
+    scheme: Scheme, person: Person, training: Training, notes: _Notes, book: FundingBook, cost: float | None = None
 ) -> tuple[FundingLine, str, float]:
     """The line of a payer of the training, what it covers and the fixed sum left to the person."""
     text, conditions, sources = scheme.text, list(scheme.conditions), list(scheme.sources)
@@ -208,12 +210,26 @@ def _tuition_line(
         amount_text = "Pas de participation forfaitaire : les demandeurs d'emploi en sont exonérés."
     if fixed and not scheme.cpf_participation:
         amount_text = f"Participation à votre charge : {eur(fixed)}."
+    amount_eur = None
+    if covers == "balance" and person.cpf_balance is not None:
+        amount_eur = round(person.cpf_balance if cost is None else min(person.cpf_balance, cost), 2)
+        used = f"Votre compte paie {eur(amount_eur)}"
+        used += " (tout votre solde)." if cost is None or person.cpf_balance <= cost else " (le prix de la formation)."
+        amount_text = f"{used} {amount_text}" if amount_text else used
+    elif covers == "topup" and person.cpf_balance is not None and cost is not None:
+        amount_eur = round(max(cost - person.cpf_balance, 0.0), 2)
+        amount_text = (
+            f"À demander : {eur(amount_eur)} (le prix de la formation moins votre solde)."
+            if amount_eur
+            else "Pas besoin d'abondement : votre solde couvre le prix de la formation."
+        )
     line = FundingLine(
         scheme=scheme.id,
         name=scheme.name,
         payer=scheme.payer,
         text=text,
         covers=COVERS[covers],
+        amount_eur=amount_eur,
         amount_text=amount_text,
         conditions=conditions,
         notes=notes.cite(sources),
@@ -326,19 +342,44 @@ def _date_fr(iso: str) -> str:
     return f"{'1er' if d == 1 else d} {MONTHS_FR[m - 1]} {y}"
 
 
-def _remaining(covers: list[str], fixed: float, cost: float | None, cpf_fixed: bool) -> tuple[float | None, str]:
+def _remaining(
+    covers: list[str], fixed: float, cost: float | None, cpf_fixed: bool, balance: float | None = None
+) -> tuple[float | None, str]:
     """What is left to pay after the payers of a combination, in the order they pay."""
+    if (
+        "balance" in covers
+        and balance is not None
+        and cost is not None
+        and not {"full", "partial", "unknown"} & set(covers)
+    ):
+        beyond = round(max(cost - balance, 0.0), 2)  # the part of the price the CPF balance leaves
+        if not beyond:
+            total = round(fixed, 2)
+            tail = f" plus {eur(fixed)} de participation forfaitaire CPF" if fixed else ""
+            return total, f"{eur(total)} : votre solde CPF couvre le prix de la formation{tail}."
+        if "remainder" in covers:
+            return round(fixed, 2), f"{eur(fixed)} si le financement est accordé (il paie les {eur(beyond)} restants)."
+        if "topup" in covers:
+            return None, (
+                f"Au plus {eur(beyond)} (le prix moins votre solde CPF), moins l'abondement accordé : "
+                "0 € s'il couvre toute cette somme."
+            )
+        total = round(beyond + fixed, 2)
+        tail = f" plus {eur(fixed)} de participation forfaitaire CPF" if fixed else ""
+        return total, f"{eur(total)} : le prix moins votre solde CPF{tail}."
     open_part = cost is None  # unknown cost: unknown until a payer covers everything
     unknown = False
     for c in covers:
         if c in ("full", "partial", "remainder"):
             open_part, unknown = False, False
-        elif c == "balance":
+        elif c in ("balance", "topup"):
             unknown = True
         else:  # unknown
             unknown = True
     if unknown:
-        what = "du solde de votre CPF" if "balance" in covers else "du financeur et du diplôme visé"
+        what = "du financeur et du diplôme visé"
+        if "balance" in covers:
+            what = "du solde de votre CPF" + (" et de l'abondement accordé" if "topup" in covers else "")
         text = f"Inconnu : dépend {what}"
         if cost is not None:
             text += f" (coût de la formation : {eur(cost)})"
@@ -392,6 +433,7 @@ def simulate(session: Session, book: FundingBook, query: FundingQuery) -> Fundin
         handicap=query.travailleur_handicape,
         region=region_code,
         salary=query.salaire,
+        cpf_balance=query.solde_cpf,
     )
     warnings = _warnings(person, training, route, cert.status)
     notes = _Notes(book)
@@ -406,7 +448,7 @@ def simulate(session: Session, book: FundingBook, query: FundingQuery) -> Fundin
     for combo in shown:
         tuition, covers, fixed, cpf_fixed = [], [], 0.0, False
         for sid in combo.tuition:
-            line, cover, extra = _tuition_line(schemes[sid], person, training, notes, book)
+            line, cover, extra = _tuition_line(schemes[sid], person, training, notes, book, cost)
             tuition.append(line)
             covers.append(cover)
             fixed += extra
@@ -417,7 +459,7 @@ def simulate(session: Session, book: FundingBook, query: FundingQuery) -> Fundin
             if holds(schemes[sid].when, person, training, route)
             and (not schemes[sid].when.schemes or set(schemes[sid].when.schemes) & set(combo.tuition))
         ]
-        remaining_eur, remaining_text = _remaining(covers, fixed, cost, cpf_fixed)
+        remaining_eur, remaining_text = _remaining(covers, fixed, cost, cpf_fixed, person.cpf_balance)
         monthly = next((i.monthly_eur for i in income if i.monthly_eur is not None), None)
         if monthly is not None:
             income_text = f"{eur(monthly)} par mois"

@@ -249,3 +249,11 @@ def test_planner_proposes_the_new_bridges(
     steps = [(s.kind, s.certification) for r in result.routes for s in r.steps]
     assert expected_step in steps
     assert expected_text in why_texts(result)
+
+
+def test_health_mediator_pay_is_grounded_in_the_adulte_relais_floor(loaded_engine: Engine, client: TestClient) -> None:
+    pay = read_directory(REFERENCE_DIR).occupations["mediateur-en-sante"].pay
+    adulte_relais = next(p for p in pay if "adulte-relais" in p.label)
+    assert adulte_relais.year == 2024 and adulte_relais.min_eur is not None and adulte_relais.min_eur >= 1766
+    assert "1 766,92" in cli_json(loaded_engine, "metier", "mediateur-en-sante")
+    assert "1 766,92" in page_text(client, "/metiers/mediateur-en-sante")

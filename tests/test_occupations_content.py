@@ -32,7 +32,6 @@ SECTIONS = (
 KNOWN_GAPS = {
     # no dated public pay figure found yet (searched: branch agreements, job boards, orientation sites)
     ("instructeur-de-locomotion", "pay"),
-    ("mediateur-en-sante", "pay"),
 }
 # Pay of these entries is being corrected (none at the moment; a slug here skips the SMIC check)
 PAY_UNDER_REVIEW: set[str] = set()

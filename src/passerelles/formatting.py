@@ -71,6 +71,19 @@ def month(value: Any) -> str:
     return format_date(d, "LLLL y", locale=LOCALE) if d else ("" if value is None else str(value))
 
 
+def source_date(value: str | None) -> str:
+    """A source's date as precise as it is given: « 28 novembre 2023 », « 1er mai 2023 », « décembre 2010 »,
+    « 2021 »; anything else as it is."""
+    if not value:
+        return ""
+    d = _as_date(value) if len(value) in (7, 10) else None
+    if d is None:
+        return value
+    if len(value) == 7:
+        return month(d)
+    return f"1er {format_date(d, 'MMMM y', locale=LOCALE)}" if d.day == 1 else date_long(d)
+
+
 def km(value: Any) -> str:
     if value is None or value == "":
         return ""
@@ -111,6 +124,8 @@ def register(env: Any) -> None:
         date_fr=date_fr,
         date_long=date_long,
         month=month,
+        month_fr=month,
+        date_source=source_date,
         km=km,
         plural=plural,
         salary=salary,

@@ -89,10 +89,8 @@ def make_templates(reference_dir: Path | None = None) -> Jinja2Templates:
 
     env.filters["sigles"] = acronyms
     env.globals["glossary"] = glossary
-    env.filters["date_source"] = source_date
     env.filters["http_url"] = lambda v: v if isinstance(v, str) and v.startswith(("http://", "https://")) else None
     formatting.register(env)  # number, eur, date_fr, date_long, month, km, plural, salary
-    env.filters["month_fr"] = month_fr
     env.globals["contract_labels"] = CONTRACTS
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["platform_kinds"] = {"plateforme": "Plateforme des métiers de l'autonomie", "agence": "Agence"}
@@ -106,42 +104,12 @@ def make_templates(reference_dir: Path | None = None) -> Jinja2Templates:
     return templates
 
 
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-
-
-def source_date(value: str | None) -> str:
-    """« 2023-11-28 » → « 28 novembre 2023 », « 2010-12 » → « décembre 2010 », « 2021 » → « 2021 »."""
-    if not value:
-        return ""
-    parts = value.split("-")
-    try:
-        if len(parts) == 3:
-            day = int(parts[2])
-            return f"{'1er' if day == 1 else day} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
-        if len(parts) == 2:
-            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    except (ValueError, IndexError):
-        return value
-    return value
-
-
 ROLE_LABELS = {
     "personne": "Personne accompagnée",
     "conseiller": "Conseiller",
     "employeur": "Employeur",
     "admin": "Administrateur",
 }
-
-
-def month_fr(value: Any) -> str:
-    """« octobre 2026 » for « 2026-10 »."""
-    text = str(value)
-    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
-        return f"{MONTHS[int(text[5:]) - 1]} {text[:4]}"
-    return text
 
 
 def render(request: Request, name: str, context: dict[str, Any]) -> Any:

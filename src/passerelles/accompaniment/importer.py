@@ -27,14 +27,14 @@ from typing import Any, cast
 from data_inclusion.schema.v1 import Service, Structure
 from pydantic import ValidationError
 from sqlalchemy import Table, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from passerelles import errors
 from passerelles.accompaniment.models import SupportService, SupportStructure
 from passerelles.accompaniment.schemas import NETWORK_KINDS
 from passerelles.importing.limits import ImportLimits
 from passerelles.importing.report import ImportRefused, ImportReport, RecordError, Reject
-from passerelles.importing.sync import row_hash
+from passerelles.importing.sync import sync_rows
 from passerelles.places.resolver import CommuneIndex
 
 MAX_BYTES = 256 * 1024 * 1024  # the national structures file is about a tenth of this
@@ -138,7 +138,7 @@ def _structure_row(s: Structure, communes: CommuneIndex, notes: Counter[str], is
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         lat, lon = place.latitude, place.longitude  # the commune's centre
     address = ", ".join(p for p in (s.adresse, s.complement_adresse) if p) or None
-    row = {
+    return {
         "source_id": s.id,
         "source": s.source,
         "kind": _kind(s),
@@ -159,12 +159,10 @@ def _structure_row(s: Structure, communes: CommuneIndex, notes: Counter[str], is
         "updated_on": s.date_maj,
         "is_demo": is_demo,
     }
-    row["row_hash"] = row_hash(row)
-    return row
 
 
 def _service_row(s: Service, structure_id: int) -> dict[str, Any]:
-    row = {
+    return {
         "source_id": s.id,
         "structure_id": structure_id,
         "name": s.nom,
@@ -178,29 +176,6 @@ def _service_row(s: Service, structure_id: int) -> dict[str, Any]:
         "email": str(s.courriel) if s.courriel else None,
         "hours": s.horaires_accueil,
     }
-    row["row_hash"] = row_hash(row)
-    return row
-
-
-def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], report: ImportReport, entity: str) -> None:
-    counts = report.entity(entity)
-    existing = {
-        r.source_id: (r.id, r.row_hash) for r in conn.execute(select(table.c.source_id, table.c.id, table.c.row_hash))
-    }
-    inserts = []
-    for row in rows:
-        found = existing.get(row["source_id"])
-        if found is None:
-            counts.created += 1
-            inserts.append(row)
-        elif found[1] != row["row_hash"]:
-            counts.updated += 1
-            if not report.dry_run:
-                conn.execute(table.update().where(table.c.id == found[0]).values(**row))
-        else:
-            counts.unchanged += 1
-    if inserts and not report.dry_run:
-        conn.execute(table.insert(), inserts)
 
 
 def import_structures(
@@ -237,7 +212,7 @@ def import_structures(
         read = len(structures) + len(services)
         if limits.too_many_rejects(report.totals.rejected, read):
             raise ImportRefused(limits.rejects_refusal(path.name, report.totals.rejected, read))
-        _upsert(conn, STRUCTURES, list(rows.values()), report, "structure")
+        sync_rows(conn, STRUCTURES, ("source_id",), rows.values(), report.entity("structure"), dry_run=dry_run)
         ids: dict[str, int] = {row[0]: row[1] for row in conn.execute(select(STRUCTURES.c.source_id, STRUCTURES.c.id))}
         service_rows = []
         for number, record, service in checked:
@@ -247,6 +222,6 @@ def import_structures(
                 _reject(report, "service", path.name, _position("service", number, record), error, record)
                 continue
             service_rows.append(_service_row(service, structure_id or 0))
-        _upsert(conn, SERVICES, service_rows, report, "service")
+        sync_rows(conn, SERVICES, ("source_id",), service_rows, report.entity("service"), dry_run=dry_run)
     report.warnings.extend(f"{n} : {count}" for n, count in notes.items())
     return report

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from passerelles.accompaniment.hours import in_french
 from passerelles.accompaniment.models import SupportService, SupportStructure
 from passerelles.accompaniment.schemas import KINDS, NationalLine, NearbyOut, ServiceOut, StructureOut
+from passerelles.formatting import source_date
 from passerelles.places.geo import bounding_box, haversine_km
 from passerelles.places.services import (
     PlaceFilter,
@@ -26,6 +27,7 @@ from passerelles.places.services import (
     read_place_field,
     resolve_place,
 )
+from passerelles.reference.schemas import Source
 
 PER_KIND = 5  # the nearest few of each kind: a page a person reads, not a directory
 DEFAULT_RADIUS_KM = 30
@@ -46,14 +48,6 @@ PRODUCERS = {
 
 
 # ------------------------------------------------------------------------- the project's sourced file
-
-
-class Source(BaseModel):
-    id: str
-    title: str
-    publisher: str
-    url: str | None = None
-    date: str | None = None
 
 
 class Platform(BaseModel):
@@ -167,7 +161,7 @@ def _platform_out(p: Platform, data: PlatformFile, area: str) -> StructureOut:
         website=p.website,
         hours=None,
         updated_on=None,
-        source=f"{first.publisher}, « {first.title} »" + (f" ({first.date})" if first.date else ""),
+        source=f"{first.publisher}, « {first.title} »" + (f" ({source_date(first.date)})" if first.date else ""),
         source_url=first.url,
         is_demo=False,
         services=[],

@@ -20,9 +20,10 @@ from passerelles.caseloads.models import CONSENT_PURPOSES, STEP_KINDS
 from passerelles.caseloads.schemas import ActionIn, FileDetail, FileFilters, FileIn, HealthIn, NoteIn, StepIn
 from passerelles.employers import applications
 from passerelles.errors import NotFound
+from passerelles.formatting import month
 from passerelles.pathways.schemas import Profile
 from passerelles.places.services import commune_of_field, place_index
-from passerelles.web import DbSession, month_fr
+from passerelles.web import DbSession
 from passerelles.webforms import KeptForm, clip
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -430,7 +431,7 @@ def dashboard_page(
     series = [(m["month"], int(m["embauche"])) for m in board.by_month]
     charts = {
         "totals": bar_chart("Résultats de la période", [(r.label, r.value) for r in board.rows], "graphique-resultats"),
-        "hires": bar_chart("Embauches par mois", [(month_fr(k), v) for k, v in series], "graphique-embauches"),
+        "hires": bar_chart("Embauches par mois", [(month(k), v) for k, v in series], "graphique-embauches"),
     }
     ctx = {
         "board": board,

@@ -257,3 +257,18 @@ def test_health_mediator_pay_is_grounded_in_the_adulte_relais_floor(loaded_engin
     assert adulte_relais.year == 2024 and adulte_relais.min_eur is not None and adulte_relais.min_eur >= 1766
     assert "1 766,92" in cli_json(loaded_engine, "metier", "mediateur-en-sante")
     assert "1 766,92" in page_text(client, "/metiers/mediateur-en-sante")
+
+
+def test_locomotion_instructor_pay_follows_the_1966_agreement(loaded_engine: Engine, client: TestClient) -> None:
+    # Annexe 9 of the 1966 agreement: the salary of the initial profession (coefficients 434 to 762) plus an
+    # allowance of 10 points, at the point value of 1 February 2021 (3,82 €, avenant n° 361).
+    pay = read_directory(REFERENCE_DIR).occupations["instructeur-de-locomotion"].pay
+    salary = next(p for p in pay if not p.bonus)
+    allowance = next(p for p in pay if p.bonus)
+    assert (salary.min_eur, salary.max_eur, salary.year) == (round(434 * 3.82), round(762 * 3.82), 2021)
+    assert (allowance.min_eur, allowance.year) == (round(10 * 3.82), 2021)
+    assert "occ-ccn66-annexe9-locomotion" in salary.sources and "occ-ccn66-annexe9-locomotion" in allowance.sources
+    assert '"min_eur": 1658' in cli_json(loaded_engine, "metier", "instructeur-de-locomotion")
+    text = page_text(client, "/metiers/instructeur-de-locomotion")
+    # page_text folds every space, the narrow no-break space of French numbers included, into " "
+    assert "1 658 €" in text and "2 911 €" in text and "déficients visuels" in text

@@ -29,10 +29,7 @@ SECTIONS = (
     "further",
 )
 # Known gaps, each one a reason (kept short on purpose; remove an entry when the fact is sourced):
-KNOWN_GAPS = {
-    # no dated public pay figure found yet (searched: branch agreements, job boards, orientation sites)
-    ("instructeur-de-locomotion", "pay"),
-}
+KNOWN_GAPS: set[tuple[str, str]] = set()
 # Pay of these entries is being corrected (none at the moment; a slug here skips the SMIC check)
 PAY_UNDER_REVIEW: set[str] = set()
 NET_TO_GROSS = 0.78  # a net monthly figure is compared with 78 % of the gross SMIC (salaried contributions ~22 %)

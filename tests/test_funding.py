@@ -501,6 +501,52 @@ def test_job_seeker_cpf_topped_up_by_an_abondement(seeded: tuple[Engine, dict[st
     assert 'name="solde_cpf" inputmode="decimal" size="7" value="1500.0"' in page.text
 
 
+# CPF + Région top-up, the public case of the Hauts-de-France (C2RP 2020, Centre Inffo 2021, La Gazette des
+# communes 2022): the Région tops up a job seeker's CPF up to 5 000 € when the account holds at least 250 €.
+# (seeded session and its price, CPF balance, sum to ask, what the Région's rule says of it)
+HDF_TOPUP = [
+    ("lyon-aes", 1500.0, 3000.0, "La Région peut payer toute cette somme (elle abonde jusqu'à 5\u202f000\u00a0€)."),
+    ("lyon-aes", 250.0, 4250.0, "La Région peut payer toute cette somme"),
+    (
+        "lyon-aes",
+        100.0,
+        4400.0,
+        "La Région n'abonde qu'un compte d'au moins 250\u00a0€ : reste la demande à France Travail.",
+    ),
+    ("dijon", 250.0, 5750.0, "jusqu'à 5\u202f000\u00a0€ : au moins 750\u00a0€ seraient à trouver ailleurs"),
+]
+
+
+@pytest.mark.parametrize(("session_name", "balance", "asked", "says"), HDF_TOPUP)
+def test_cpf_topped_up_by_the_hauts_de_france(
+    seeded: tuple[Engine, dict[str, int]], session_name: str, balance: float, asked: float, says: str
+) -> None:
+    engine, ids = seeded
+    certification = "deaes" if session_name == "lyon-aes" else "deas"
+    profile = {
+        "age": 35,
+        "situation": "demandeur-emploi",
+        "certification": certification,
+        "session": ids[session_name],
+        "solde_cpf": balance,
+        "region": "32",
+    }
+    with make_sessionmaker(engine)() as s:
+        result = run(s, **profile)
+    topped = combo(result, "cpf-abondement")
+    cpf, abondement = topped.tuition
+    assert cpf.amount_eur == balance and abondement.amount_eur == asked
+    assert says in (abondement.amount_text or "")
+    assert "Hauts-de-France" in abondement.text and "5 000 €" in abondement.text and "France Travail" in abondement.text
+    urls = cited(result, abondement.notes)
+    assert any("c2rp.fr" in u for u in urls) and any("lagazettedescommunes.com" in u for u in urls)
+    assert topped.remaining_eur is None  # the funders set the amounts: what remains is never invented
+    # Elsewhere the Région's rule is not said.
+    with make_sessionmaker(engine)() as s:
+        elsewhere = run(s, **{**profile, "region": "84"})
+    assert "Hauts-de-France" not in combo(elsewhere, "cpf-abondement").tuition[1].text
+
+
 def test_route_planner_steps_link_to_the_simulator(client: TestClient) -> None:
     page = html.unescape(client.get("/parcours", params={"age": "17", "cible": "aide-soignant"}).text)
     assert "Financer cette étape" in page

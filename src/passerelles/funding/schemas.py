@@ -84,6 +84,10 @@ class RegionRule(Strict):
     certifications: list[Slug] = []  # empty: every certification the scheme covers
     covers: Covers | None = None
     participation_eur: float | None = Field(default=None, ge=0, le=20000)
+    # An abondement (covers « topup »): the most this Région pays, and the CPF balance it asks for first.
+    # Said in the line's text only: France Travail may top up the CPF too, so the amount stays the funder's.
+    max_eur: float | None = Field(default=None, gt=0, le=20000)
+    min_cpf_balance_eur: float | None = Field(default=None, ge=0, le=20000)
     text: str
     conditions: list[str] = []
     sources: SourceIds

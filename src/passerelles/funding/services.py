@@ -24,6 +24,7 @@ from passerelles.funding.schemas import (
     FundingQuery,
     FundingResult,
     FundingRoute,
+    RegionRule,
     Scheme,
     SourceNote,
     TrainingOut,
@@ -186,6 +187,7 @@ def _tuition_line(
     text, conditions, sources = scheme.text, list(scheme.conditions), list(scheme.sources)
     covers = scheme.covers or "unknown"
     fixed = 0.0
+    region_rule = None
     for rule in scheme.regions:
         if rule.region != person.region:
             continue
@@ -196,6 +198,7 @@ def _tuition_line(
         text, conditions, sources = rule.text, list(rule.conditions) or conditions, list(rule.sources)
         covers = rule.covers or covers
         fixed += rule.participation_eur or 0.0
+        region_rule = rule
         break
     amount_text = None
     if scheme.cpf_participation and person.situation != "demandeur-emploi":
@@ -223,6 +226,8 @@ def _tuition_line(
             if amount_eur
             else "Pas besoin d'abondement : votre solde couvre le prix de la formation."
         )
+        if amount_eur and region_rule is not None:
+            amount_text += _region_topup_text(region_rule, person.cpf_balance, amount_eur)
     line = FundingLine(
         scheme=scheme.id,
         name=scheme.name,
@@ -235,6 +240,23 @@ def _tuition_line(
         notes=notes.cite(sources),
     )
     return line, covers, fixed
+
+
+def _region_topup_text(rule: RegionRule, balance: float, asked: float) -> str:
+    """What a Région's own abondement rule says of this case: its ceiling and the balance it asks for."""
+    if rule.min_cpf_balance_eur is not None and balance < rule.min_cpf_balance_eur:
+        return (
+            f" La Région n'abonde qu'un compte d'au moins {eur(rule.min_cpf_balance_eur)} : "
+            "reste la demande à France Travail."
+        )
+    if rule.max_eur is None:
+        return ""
+    if asked <= rule.max_eur:
+        return f" La Région peut payer toute cette somme (elle abonde jusqu'à {eur(rule.max_eur)})."
+    return (
+        f" La Région abonde jusqu'à {eur(rule.max_eur)} : au moins {eur(round(asked - rule.max_eur, 2))} "
+        "seraient à trouver ailleurs (France Travail, vous-même)."
+    )
 
 
 def _income_line(scheme: Scheme, person: Person, training: Training, notes: _Notes, book: FundingBook) -> FundingLine:

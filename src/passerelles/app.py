@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from passerelles import errors, heap, http
@@ -34,12 +34,13 @@ from passerelles.pathways import routes as pathway_routes
 from passerelles.places import routes as place_routes
 from passerelles.search import pages as search_pages
 from passerelles.search import routes as search_routes
+from passerelles.search.services import IndexReplica
 from passerelles.settings import Settings
 from passerelles.sources import pages as source_pages
 from passerelles.styleguide import pages as styleguide_pages
 from passerelles.trainings import pages as training_pages
 from passerelles.trainings import routes as training_routes
-from passerelles.web import make_templates
+from passerelles.web import get_search, make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Included in this order (the first route that matches answers).
@@ -96,9 +97,14 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         api.include_router(module.router)
 
     @api.get("/health", tags=["service"])
-    def health() -> dict[str, str]:
-        """État du service."""
-        return {"status": "ok"}
+    async def health(request: Request) -> dict[str, str]:
+        """État du service (sur un nœud de lecture : la version d'index servie, 503 sans index)."""
+        if not settings.search_replica:
+            return {"status": "ok"}
+        backend = await get_search(request)
+        if isinstance(backend, IndexReplica):
+            backend.engine()  # opens the replica, or raises IndexUnavailable (503)
+        return {"status": "ok", "index": str(getattr(backend, "version", None) or "")}
 
     for module in ACCOUNT_API_ROUTES:
         api.include_router(module.router)

@@ -20,7 +20,7 @@ from passerelles.db import MAX_ID
 from passerelles.glossary.services import expand, load_glossary
 from passerelles.offers.schemas import CONTRACTS
 from passerelles.pathways.rules import RuleBook, build_rulebook
-from passerelles.search.services import SearchBackend, open_backend
+from passerelles.search.services import IndexReplica, SearchBackend, open_backend
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # Ids in paths and queries are database integers (PostgreSQL ``integer``): a larger number is a 422, not an
@@ -50,11 +50,20 @@ async def get_search(request: Request) -> SearchBackend:
     if state.search is None:
         with _lock:
             if state.search is None:
-                with state.sessionmaker() as session:
-                    settings = state.settings
-                    state.search = open_backend(
-                        session, settings.search_index_dir, settings.database_url, synonyms_file=settings.synonyms_file
+                settings = state.settings
+                if settings.search_replica:  # a read node: its own replica, never an index built in memory
+                    state.search = IndexReplica(
+                        settings.search_index_dir, synonyms_file=settings.synonyms_file, background=True
                     )
+                else:
+                    with state.sessionmaker() as session:
+                        state.search = open_backend(
+                            session,
+                            settings.search_index_dir,
+                            settings.database_url,
+                            synonyms_file=settings.synonyms_file,
+                            background=True,
+                        )
                 heap.settle()
     backend: SearchBackend = state.search
     return backend

@@ -75,6 +75,7 @@ class IndexReplica:
         background: bool = False,
     ) -> None:
         self.root = root
+        self._pointer_path = os.fspath(root / "CURRENT")  # a str: joining Paths on each call costs more than stat
         self.synonyms = synonyms or load_synonyms(synonyms_file)
         self.background = background
         self._lock = threading.Lock()  # the swap of engine, stamp, version
@@ -88,7 +89,7 @@ class IndexReplica:
 
     def _pointer(self) -> tuple[int, int] | None:
         try:
-            st = os.stat(self.root / "CURRENT")
+            st = os.stat(self._pointer_path)
         except FileNotFoundError:
             return None
         return (st.st_ino, st.st_mtime_ns)

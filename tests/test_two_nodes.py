@@ -331,9 +331,9 @@ def test_two_nodes_switch_versions_under_load_and_during_an_import(shared_db: En
         assert found(b, WORD) == 1
 
 
-def _refused(env: dict[str, str], source: Path) -> subprocess.CompletedProcess[str]:
+def _refused(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", CLI, "index", "pull", "--from", str(source)],
+        [sys.executable, "-c", CLI, *args],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,
@@ -355,11 +355,14 @@ def test_a_failed_pull_leaves_the_node_as_it_was(shared_db: Engine, tmp_path: Pa
     assert broken is not None
     (broken / "meta.json").write_text("{")  # a version damaged on its way
     env = _env(url, mine, tmp_path / "var", PASSERELLES_SEARCH_REPLICA="true")
-    done = _refused(env, writer)
+    done = _refused(env, "index", "pull", "--from", str(writer))
     assert done.returncode == 2 and "ce nœud garde sa version" in done.stderr, done.stderr
     assert current_version(mine) == held
     assert sorted(p.name for p in (mine / "versions").iterdir()) == [held.name]  # no half copy left
-    assert "aucun index publié" in _refused(env, tmp_path / "nulle-part").stderr
+    assert "aucun index publié" in _refused(env, "index", "pull", "--from", str(tmp_path / "nulle-part")).stderr
+    assert current_version(mine) == held
+    built_here = _refused(env, "index", "rebuild")  # a read node never builds its own index
+    assert built_here.returncode == 2 and "Nœud de lecture" in built_here.stderr
     assert current_version(mine) == held
 
 

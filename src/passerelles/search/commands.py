@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from passerelles.clitools import JsonOpt, dump, open_engine, refuse, search_backend
+from passerelles.clitools import REPLICA_BUILDS_NOTHING, JsonOpt, dump, open_engine, refuse, search_backend
 from passerelles.db import make_sessionmaker
 from passerelles.search.index import PullError, current_version, pull, rebuild, update
 from passerelles.settings import Settings
@@ -42,6 +42,8 @@ def search(
 def index_rebuild(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Reconstruire l'index de recherche depuis la base et le publier (les lecteurs basculent seuls)."""
     settings = Settings()
+    if settings.search_replica:
+        refuse(REPLICA_BUILDS_NOTHING)
     report = rebuild(open_engine(ctx, settings.database_url), settings.search_index_dir)
     dump(report.__dict__) if as_json else typer.echo(report.as_text())
 
@@ -50,6 +52,8 @@ def index_rebuild(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def index_update(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Mettre l'index à jour depuis la base (ce qui a changé seulement) et publier la nouvelle version."""
     settings = Settings()
+    if settings.search_replica:
+        refuse(REPLICA_BUILDS_NOTHING)
     report = update(open_engine(ctx, settings.database_url), settings.search_index_dir)
     dump(report.__dict__) if as_json else typer.echo(report.as_text())
 

@@ -37,7 +37,7 @@ from passerelles.demo.offers import write_offers
 from passerelles.offers.importer.loader import import_offers
 from passerelles.offers.models import JobOffer
 from passerelles.places.importer import import_communes
-from passerelles.search.index import current_version, pull, rebuild, update, writer_lock
+from passerelles.search.index import current_version, hold, publish, pull, rebuild, release, update, writer_lock
 from passerelles.settings import PROJECT_ROOT
 from tests.support.databases import GEO_DIR, SHARED_DATA, DatabaseFactory, build_reference_database
 
@@ -379,3 +379,18 @@ def test_pull_through_rsync_shares_unchanged_segments(shared_db: Engine, tmp_pat
     assert second.linked_bytes > 0 and second.copied_bytes < first.copied_bytes
     assert current_version(mine) == mine / "versions" / second.version
     shared_db.dispose()
+
+
+def test_a_version_some_process_reads_is_not_removed(tmp_path: Path) -> None:
+    """``publish`` keeps the last three versions, and an older one as long as a process holds it (``hold``)."""
+    root = tmp_path / "index"
+    names = [f"20261206T0100{i:02d}-0" for i in range(6)]
+    for name in names:
+        (root / "versions" / name).mkdir(parents=True)
+    fd = hold(root / "versions" / names[0])  # a worker still reading the oldest version
+    publish(root, root / "versions" / names[5])
+    assert sorted(p.name for p in (root / "versions").iterdir()) == [names[0], *names[3:]]
+    release(fd)
+    publish(root, root / "versions" / names[5])
+    assert sorted(p.name for p in (root / "versions").iterdir()) == names[3:]
+    assert current_version(root) == root / "versions" / names[5]

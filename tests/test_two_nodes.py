@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,11 +34,13 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from passerelles import heap
 from passerelles.demo.offers import write_offers
 from passerelles.offers.importer.loader import import_offers
 from passerelles.offers.models import JobOffer
 from passerelles.places.importer import import_communes
 from passerelles.search.index import current_version, hold, publish, pull, rebuild, release, update, writer_lock
+from passerelles.search.services import IndexReplica
 from passerelles.settings import PROJECT_ROOT
 from tests.support.databases import GEO_DIR, SHARED_DATA, DatabaseFactory, build_reference_database
 
@@ -394,3 +397,18 @@ def test_a_version_some_process_reads_is_not_removed(tmp_path: Path) -> None:
     publish(root, root / "versions" / names[5])
     assert sorted(p.name for p in (root / "versions").iterdir()) == names[3:]
     assert current_version(root) == root / "versions" / names[5]
+
+
+def test_the_version_a_process_left_is_freed(shared_db: Engine, tmp_path: Path) -> None:
+    """After a switch in the background, the engine of the old version is freed (its memory, its mapped
+    files), even though the first one was frozen out of the collector's way (``heap.settle``)."""
+    root = tmp_path / "index"
+    rebuild(shared_db, root)
+    replica = IndexReplica(root, background=True, retire_seconds=0.2)
+    old = weakref.ref(replica.engine())
+    heap.settle()
+    update(shared_db, root)
+    replica.engine()  # sees the new pointer: opens it in a thread, answers with the old one meanwhile
+    wait_for(lambda: replica.version == current_version(root).name, "la nouvelle version est ouverte", 60)  # type: ignore[union-attr]
+    wait_for(lambda: old() is None, "l'ancienne version est libérée", 10)
+    shared_db.dispose()

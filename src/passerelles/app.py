@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ from passerelles.sources import pages as source_pages
 from passerelles.styleguide import pages as styleguide_pages
 from passerelles.trainings import pages as training_pages
 from passerelles.trainings import routes as training_routes
-from passerelles.web import get_search, make_templates
+from passerelles.web import get_search, make_templates, replica_of, warm_up
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Included in this order (the first route that matches answers).
@@ -71,9 +73,18 @@ PAGES = (
 ACCOUNT_PAGES = (account_pages, caseload_pages, employer_pages, alert_pages)
 
 
+@contextlib.asynccontextmanager
+async def _read_node(app: FastAPI) -> AsyncIterator[None]:
+    """A read node (``search_replica``) opens its index replica as each worker starts."""
+    app.state.search = replica_of(app.state.settings)
+    warm_up(app.state.search)
+    yield
+
+
 def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
     settings = settings or Settings()
     app = http.App(
+        lifespan=_read_node if settings.search_replica else None,
         title="Passerelles",
         description="API des métiers du soin et de l'accompagnement : métiers, certifications, recherche.",
         version="1.0.0",

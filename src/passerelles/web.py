@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PathId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 _lock = threading.Lock()
+log = logging.getLogger("passerelles")
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -52,9 +54,7 @@ async def get_search(request: Request) -> SearchBackend:
             if state.search is None:
                 settings = state.settings
                 if settings.search_replica:  # a read node: its own replica, never an index built in memory
-                    state.search = IndexReplica(
-                        settings.search_index_dir, synonyms_file=settings.synonyms_file, background=True
-                    )
+                    state.search = replica_of(settings)
                 else:
                     with state.sessionmaker() as session:
                         state.search = open_backend(
@@ -70,6 +70,24 @@ async def get_search(request: Request) -> SearchBackend:
 
 
 Search = Annotated[SearchBackend, Depends(get_search)]
+
+
+def replica_of(settings: Any) -> IndexReplica:
+    """A read node's index: its replica, followed in the background."""
+    return IndexReplica(settings.search_index_dir, synonyms_file=settings.synonyms_file, background=True)
+
+
+def warm_up(replica: IndexReplica) -> None:
+    """Open the replica now (at the start of a worker) rather than at its first search, in a thread: the
+    first searches wait for it only if they come before it is done."""
+
+    def run() -> None:
+        try:
+            replica.engine()
+        except Exception as exc:  # no index yet (IndexUnavailable): searches answer 503 until one arrives
+            log.warning("Index non ouvert au démarrage : %s", exc)
+
+    threading.Thread(target=run, name="index-warm-up", daemon=True).start()
 
 
 def get_rules(request: Request, session: DbSession) -> RuleBook:

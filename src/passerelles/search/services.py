@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from passerelles import heap
 from passerelles.errors import Unavailable
 from passerelles.search.engine import SearchEngine
 from passerelles.search.fields import SCHEMA_VERSION
@@ -45,6 +46,10 @@ class SearchBackend(Protocol):
     def suggest(self, prefix: str, *, limit: int = 8) -> list[Suggestion]: ...
 
     def document(self, key: str) -> dict[str, Any] | None: ...
+
+
+# Searches that began on the previous version end well within this (seconds): then it can be freed.
+RETIRE_SECONDS = 30.0
 
 
 class IndexUnavailable(Unavailable):
@@ -73,8 +78,10 @@ class IndexReplica:
         *,
         synonyms_file: Path = SYNONYMS_FILE,
         background: bool = False,
+        retire_seconds: float = RETIRE_SECONDS,
     ) -> None:
         self.root = root
+        self.retire_seconds = retire_seconds
         self._pointer_path = os.fspath(root / "CURRENT")  # a str: joining Paths on each call costs more than stat
         self.synonyms = synonyms or load_synonyms(synonyms_file)
         self.background = background
@@ -116,6 +123,7 @@ class IndexReplica:
         try:
             with self._open_lock:
                 self._open(stamp)
+            heap.resettle_later(self.retire_seconds)  # the old version's engine is freed once its searches end
         except Exception as exc:  # the old version keeps serving; tried again at the next change
             with self._lock:
                 self._stamp, self.failure = stamp, f"{type(exc).__name__}: {exc}"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from passerelles import errors, heap, http
@@ -34,12 +36,13 @@ from passerelles.pathways import routes as pathway_routes
 from passerelles.places import routes as place_routes
 from passerelles.search import pages as search_pages
 from passerelles.search import routes as search_routes
+from passerelles.search.services import IndexReplica
 from passerelles.settings import Settings
 from passerelles.sources import pages as source_pages
 from passerelles.styleguide import pages as styleguide_pages
 from passerelles.trainings import pages as training_pages
 from passerelles.trainings import routes as training_routes
-from passerelles.web import make_templates
+from passerelles.web import get_search, make_templates, replica_of, warm_up
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Included in this order (the first route that matches answers).
@@ -70,9 +73,18 @@ PAGES = (
 ACCOUNT_PAGES = (account_pages, caseload_pages, employer_pages, alert_pages)
 
 
+@contextlib.asynccontextmanager
+async def _read_node(app: FastAPI) -> AsyncIterator[None]:
+    """A read node (``search_replica``) opens its index replica as each worker starts."""
+    app.state.search = replica_of(app.state.settings)
+    warm_up(app.state.search)
+    yield
+
+
 def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
     settings = settings or Settings()
     app = http.App(
+        lifespan=_read_node if settings.search_replica else None,
         title="Passerelles",
         description="API des métiers du soin et de l'accompagnement : métiers, certifications, recherche.",
         version="1.0.0",
@@ -96,9 +108,14 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         api.include_router(module.router)
 
     @api.get("/health", tags=["service"])
-    def health() -> dict[str, str]:
-        """État du service."""
-        return {"status": "ok"}
+    async def health(request: Request) -> dict[str, str]:
+        """État du service (sur un nœud de lecture : la version d'index servie, 503 sans index)."""
+        if not settings.search_replica:
+            return {"status": "ok"}
+        backend = await get_search(request)
+        if isinstance(backend, IndexReplica):
+            backend.engine()  # opens the replica, or raises IndexUnavailable (503)
+        return {"status": "ok", "index": str(getattr(backend, "version", None) or "")}
 
     for module in ACCOUNT_API_ROUTES:
         api.include_router(module.router)

@@ -20,7 +20,7 @@ from passerelles.db import make_engine, make_sessionmaker, migrate, session_scop
 from passerelles.importing.report import ImportRefused, ImportReport
 from passerelles.importing.runs import record_run
 from passerelles.search.index import current_version, rebuild, update
-from passerelles.search.services import SearchBackend, open_backend, published
+from passerelles.search.services import IndexReplica, SearchBackend, open_backend, published
 from passerelles.settings import Settings
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON stable.")]
@@ -119,10 +119,20 @@ def run_import(
     finish_import(report, as_json, rejects, settings.var_dir / "rejects")
 
 
+REPLICA_BUILDS_NOTHING = (
+    "Nœud de lecture (PASSERELLES_SEARCH_REPLICA) : son index n'est pas construit ici, il vient de l'écrivain "
+    "(passerelles index pull)."
+)
+
+
 def update_index(engine: Engine, settings: Settings, *, rebuild_if_missing: bool = False, quiet: bool = False) -> None:
     """After an import: the published search index takes in what changed (nothing to do without one)."""
     root = settings.search_index_dir
     url = engine.url.render_as_string(hide_password=False)
+    if settings.search_replica:  # a read node's index comes from the writer (passerelles index pull)
+        if not quiet:
+            typer.echo(REPLICA_BUILDS_NOTHING, err=True)
+        return
     if published(root, url):
         report = update(engine, root)
     elif rebuild_if_missing and current_version(root) is None:
@@ -146,6 +156,8 @@ def finish_import(report: ImportReport, as_json: bool, rejects: Path | None, rej
 
 
 def search_backend(session: Session, settings: Settings) -> SearchBackend:
+    if settings.search_replica:  # a read node: its replica only (IndexUnavailable without one)
+        return IndexReplica(settings.search_index_dir, synonyms_file=settings.synonyms_file)
     return open_backend(session, settings.search_index_dir, settings.database_url, synonyms_file=settings.synonyms_file)
 
 

@@ -44,6 +44,13 @@ class NotFound(Exception):
         self.message = message
 
 
+class Unavailable(Exception):
+    """A part of the service is not ready on this server (e.g. a read node's search index): a 503 with
+    ``Retry-After``, its French ``message`` shown; the log gets the technical reason."""
+
+    message = "Service momentanément indisponible. Réessayez dans une minute."
+
+
 class InvalidRequest(Exception):
     """A form, query or body refused: answered 422, each problem (``field``, ``reason``…) in ``details``."""
 
@@ -167,6 +174,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidRequest)
     async def _refused(request: Request, exc: InvalidRequest) -> Response:
         return render_error(request, 422, exc.message, exc.details)
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(request: Request, exc: Unavailable) -> Response:
+        log.warning("Service indisponible : %s", exc)
+        response = render_error(request, 503, exc.message)
+        response.headers["Retry-After"] = "60"
+        return response
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:

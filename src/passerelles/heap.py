@@ -9,12 +9,28 @@ to the permanent generation (``gc.freeze``), so later collections only walk what
 from __future__ import annotations
 
 import gc
+import threading
 from typing import Any
 
 
 def settle() -> None:
     gc.collect()
     gc.freeze()
+
+
+def _resettle() -> None:
+    gc.unfreeze()
+    settle()
+
+
+def resettle_later(seconds: float) -> None:
+    """A large cache was replaced (a new search index version): once what still used the old one is done
+    (``seconds``), thaw, collect and freeze again. A frozen object is never collected, and the old engine
+    holds reference cycles: without this, each process would keep its first version (its memory and the
+    mapped files of a removed version) for good."""
+    timer = threading.Timer(seconds, _resettle)
+    timer.daemon = True
+    timer.start()
 
 
 # After these many requests of the process, what the first pages built (compiled templates, lazily built

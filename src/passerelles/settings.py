@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "var" / "search",
         description="Search index directory (versions/ + CURRENT pointer), built from the database.",
     )
+    search_replica: bool = Field(
+        default=False,
+        description="Nœud de lecture : l'index vient d'un autre serveur (passerelles index pull), il n'est jamais "
+        "construit en mémoire depuis la base ; sans index, la recherche répond 503.",
+    )
     environment: str = Field(
         default="development",
         pattern="^[a-z][a-z0-9_-]{0,39}$",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from passerelles.db import MAX_ID
 from passerelles.glossary.services import expand, load_glossary
 from passerelles.offers.schemas import CONTRACTS
 from passerelles.pathways.rules import RuleBook, build_rulebook
-from passerelles.search.services import SearchBackend, open_backend
+from passerelles.search.services import IndexReplica, SearchBackend, open_backend
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # Ids in paths and queries are database integers (PostgreSQL ``integer``): a larger number is a 422, not an
@@ -28,6 +29,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PathId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 _lock = threading.Lock()
+log = logging.getLogger("passerelles")
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -50,17 +52,42 @@ async def get_search(request: Request) -> SearchBackend:
     if state.search is None:
         with _lock:
             if state.search is None:
-                with state.sessionmaker() as session:
-                    settings = state.settings
-                    state.search = open_backend(
-                        session, settings.search_index_dir, settings.database_url, synonyms_file=settings.synonyms_file
-                    )
+                settings = state.settings
+                if settings.search_replica:  # a read node: its own replica, never an index built in memory
+                    state.search = replica_of(settings)
+                else:
+                    with state.sessionmaker() as session:
+                        state.search = open_backend(
+                            session,
+                            settings.search_index_dir,
+                            settings.database_url,
+                            synonyms_file=settings.synonyms_file,
+                            background=True,
+                        )
                 heap.settle()
     backend: SearchBackend = state.search
     return backend
 
 
 Search = Annotated[SearchBackend, Depends(get_search)]
+
+
+def replica_of(settings: Any) -> IndexReplica:
+    """A read node's index: its replica, followed in the background."""
+    return IndexReplica(settings.search_index_dir, synonyms_file=settings.synonyms_file, background=True)
+
+
+def warm_up(replica: IndexReplica) -> None:
+    """Open the replica now (at the start of a worker) rather than at its first search, in a thread: the
+    first searches wait for it only if they come before it is done."""
+
+    def run() -> None:
+        try:
+            replica.engine()
+        except Exception as exc:  # no index yet (IndexUnavailable): searches answer 503 until one arrives
+            log.warning("Index non ouvert au démarrage : %s", exc)
+
+    threading.Thread(target=run, name="index-warm-up", daemon=True).start()
 
 
 def get_rules(request: Request, session: DbSession) -> RuleBook:

@@ -1,4 +1,4 @@
-"""CLI: ``passerelles search`` and ``passerelles index rebuild|update|status``."""
+"""CLI: ``passerelles search`` and ``passerelles index rebuild|update|pull|status``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from typing import Annotated
 
 import typer
 
-from passerelles.clitools import JsonOpt, dump, open_engine, refuse, search_backend
+from passerelles.clitools import REPLICA_BUILDS_NOTHING, JsonOpt, dump, open_engine, refuse, search_backend
 from passerelles.db import make_sessionmaker
-from passerelles.search.index import current_version, rebuild, update
+from passerelles.search.index import PullError, current_version, pull, rebuild, update
 from passerelles.settings import Settings
 
-index_app = typer.Typer(help="Index de recherche : reconstruction, mise à jour, état.", no_args_is_help=True)
+index_app = typer.Typer(
+    help="Index de recherche : reconstruction, mise à jour, copie sur un nœud, état.", no_args_is_help=True
+)
 
 
 def search(
@@ -40,6 +42,8 @@ def search(
 def index_rebuild(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Reconstruire l'index de recherche depuis la base et le publier (les lecteurs basculent seuls)."""
     settings = Settings()
+    if settings.search_replica:
+        refuse(REPLICA_BUILDS_NOTHING)
     report = rebuild(open_engine(ctx, settings.database_url), settings.search_index_dir)
     dump(report.__dict__) if as_json else typer.echo(report.as_text())
 
@@ -48,7 +52,29 @@ def index_rebuild(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def index_update(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Mettre l'index à jour depuis la base (ce qui a changé seulement) et publier la nouvelle version."""
     settings = Settings()
+    if settings.search_replica:
+        refuse(REPLICA_BUILDS_NOTHING)
     report = update(open_engine(ctx, settings.database_url), settings.search_index_dir)
+    dump(report.__dict__) if as_json else typer.echo(report.as_text())
+
+
+@index_app.command("pull")
+def index_pull(
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="Répertoire d'index de l'écrivain : un chemin, ou machine:chemin (par rsync sur SSH).",
+        ),
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Copier sur ce nœud la version publiée par l'écrivain, la vérifier, puis basculer (sans interruption)."""
+    settings = Settings()
+    try:
+        report = pull(source, settings.search_index_dir)
+    except PullError as exc:
+        refuse(f"index non reçu, ce nœud garde sa version : {exc}")
     dump(report.__dict__) if as_json else typer.echo(report.as_text())
 
 

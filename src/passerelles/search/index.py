@@ -11,6 +11,12 @@ A writer never touches a published version: it builds a new one (from scratch, o
 current one plus new segments, since tantivy never rewrites a segment file), then swaps ``CURRENT`` with
 ``os.replace``. Readers (``passerelles.search.services.IndexReplica``) notice the new pointer and open
 the new version; files of an older version stay readable by a process that still maps them.
+
+Several machines (docs/deployment.md): each read node has its own index directory, a replica that
+``pull`` fills from the writer's (a mounted directory, or ``host:path`` through rsync): the new version is
+copied beside the others (unchanged segment files hard-linked from the node's current version), checked,
+renamed into ``versions/`` and published the same way. A process reading a version holds a shared
+``flock`` on its directory (``hold``): ``publish`` never removes a version some process still reads.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import json
 import marshal
 import os
 import shutil
+import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,16 +80,45 @@ def _new_version_dir(root: Path) -> Path:
 
 
 def publish(root: Path, version: Path) -> None:
-    """Point readers at ``version`` (atomic rename), then drop versions older than the last few."""
+    """Point readers at ``version`` (atomic rename), then drop versions older than the last few that no
+    process reads any more."""
     tmp = root / f"CURRENT.{os.getpid()}.tmp"
     tmp.write_text(version.name + "\n")
     with open(tmp) as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, root / "CURRENT")
-    versions = sorted((p for p in (root / "versions").iterdir() if p.is_dir()), key=lambda p: p.name)
+    versions = sorted(
+        (p for p in (root / "versions").iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name
+    )
     for old in versions[:-KEEP_VERSIONS]:
-        if old != version:
+        if old != version and not in_use(old):
             shutil.rmtree(old, ignore_errors=True)
+
+
+def hold(version: Path) -> int:
+    """A shared lock on ``version`` for as long as this process reads it (``release`` ends it; so does the
+    process's end, even a crash): ``publish`` keeps a version that some process holds."""
+    fd = os.open(version, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def release(fd: int) -> None:
+    os.close(fd)  # closing the last descriptor drops the flock
+
+
+def in_use(version: Path) -> bool:
+    try:
+        fd = os.open(version, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 @dataclass
@@ -213,3 +250,136 @@ def build_in_memory(session: Session) -> tuple[tantivy.Index, Places, list[list[
     _, reference, _ = fill_index(index, session, places, threads=1, processes=1)
     index.reload()
     return index, places, suggestions(reference, session)
+
+
+# --- replicas on other machines -------------------------------------------------------------------------
+
+# Rewritten by tantivy or by ``update`` for each version: always copied, never shared by hard link.
+OWN_FILES = {"meta.json", ".managed.json", "info.json", "places.json", "suggest.json", "state.bin"}
+
+
+class PullError(Exception):
+    """The version could not be brought in: the node keeps serving the one it has."""
+
+
+@dataclass
+class PullReport:
+    version: str
+    previous: str | None
+    copied_bytes: int
+    linked_bytes: int
+    seconds: float
+
+    def as_text(self) -> str:
+        if self.version == self.previous:
+            return f"Index déjà à jour : version {self.version}"
+        return (
+            f"Index reçu : version {self.version} (précédente : {self.previous or 'aucune'}), "
+            f"{self.copied_bytes / 1e6:.1f} Mo copiés, {self.linked_bytes / 1e6:.1f} Mo repris de la version "
+            f"précédente, {self.seconds:.1f} s"
+        )
+
+
+def is_remote(source: str) -> bool:
+    """``host:path`` or ``user@host:path`` (rsync's own notation); a path with a colon after a slash is local."""
+    head = source.split("/", 1)[0]
+    return ":" in head and not source.startswith("/")
+
+
+def _rsync(args: list[str]) -> None:
+    done = subprocess.run(["rsync", "--quiet", *args], capture_output=True, text=True, check=False)  # noqa: S603,S607
+    if done.returncode != 0:
+        raise PullError(f"rsync a échoué ({done.returncode}) : {done.stderr.strip()[:500]}")
+
+
+def _source_current(source: str) -> str:
+    if is_remote(source):
+        with tempfile.TemporaryDirectory() as tmp:
+            _rsync([f"{source.rstrip('/')}/CURRENT", f"{tmp}/CURRENT"])
+            name = (Path(tmp) / "CURRENT").read_text().strip()
+    else:
+        try:
+            name = (Path(source) / "CURRENT").read_text().strip()
+        except OSError as exc:
+            raise PullError(f"aucun index publié dans {source} ({exc.strerror})") from None
+    if not name or "/" in name or name.startswith("."):
+        raise PullError(f"pointeur CURRENT illisible dans {source}")
+    return name
+
+
+def _copy_local(src: Path, staging: Path, previous: Path | None) -> tuple[int, int]:
+    copied = linked = 0
+    for f in sorted(src.iterdir()):
+        if not f.is_file():
+            continue
+        size = f.stat().st_size
+        mine = previous / f.name if previous else None
+        # Segment files are named by a UUID and never rewritten: same name and size is the same file.
+        if f.name not in OWN_FILES and mine is not None and mine.is_file() and mine.stat().st_size == size:
+            os.link(mine, staging / f.name)
+            linked += size
+        else:
+            shutil.copy2(f, staging / f.name)
+            copied += size
+    return copied, linked
+
+
+def _check(staging: Path) -> None:
+    """The copy is a complete index of this code's schema, with as many documents as the writer counted."""
+    try:
+        info = json.loads((staging / "info.json").read_text())
+        for name in ("places.json", "suggest.json"):
+            json.loads((staging / name).read_text())
+        index = tantivy.Index.open(str(staging))
+        count = index.searcher().num_docs
+    except Exception as exc:  # OSError, ValueError from tantivy or json: any of them means a bad copy
+        raise PullError(f"copie incomplète ou illisible : {exc}") from None
+    if info.get("schema_version") != SCHEMA_VERSION:
+        raise PullError(
+            f"version du schéma d'index {info.get('schema_version')} (ce code lit la version {SCHEMA_VERSION}) : "
+            "mettre à jour le code du nœud et de l'écrivain ensemble"
+        )
+    if count != info.get("documents"):
+        raise PullError(f"{count} documents lus, {info.get('documents')} annoncés : copie incomplète")
+
+
+def pull(source: str, root: Path, *, rsync: bool | None = None) -> PullReport:
+    """Bring the version published in ``source`` (another index directory: a path, or ``host:path`` through
+    rsync) into ``root`` and publish it there. A failure leaves ``root`` as it was (``PullError``).
+
+    ``rsync`` forces the transport (by default: rsync for ``host:path``, a copy in Python for a path)."""
+    start = time.perf_counter()
+    rsync = is_remote(source) if rsync is None else rsync
+    name = _source_current(source)
+    with writer_lock(root):
+        previous = current_version(root)
+        if previous is not None and previous.name == name:
+            return PullReport(name, name, 0, 0, time.perf_counter() - start)
+        versions = root / "versions"
+        versions.mkdir(parents=True, exist_ok=True)
+        staging = versions / f".incoming-{name}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        try:
+            if rsync:
+                link = [f"--link-dest={previous.resolve()}"] if previous else []
+                _rsync(["--archive", "--delete", *link, f"{source.rstrip('/')}/versions/{name}/", f"{staging}/"])
+                sizes = {f.name: f.stat() for f in staging.iterdir() if f.is_file()}
+                linked = sum(s.st_size for s in sizes.values() if s.st_nlink > 1)
+                copied = sum(s.st_size for s in sizes.values()) - linked
+            else:
+                src = Path(source) / "versions" / name
+                try:
+                    copied, linked = _copy_local(src, staging, previous)
+                except FileNotFoundError:
+                    raise PullError(f"la version {name} a disparu de {source} pendant la copie : réessayer") from None
+            _check(staging)
+            target = versions / name
+            if target.exists():  # brought in before, then left: the fresh copy replaces it
+                shutil.rmtree(target)
+            os.rename(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        publish(root, target)
+    return PullReport(name, previous.name if previous else None, copied, linked, time.perf_counter() - start)

@@ -75,7 +75,9 @@ def test_bmo_imports_counts_and_reimports_idempotently(engine: Engine, bmo_file:
     c = again.counts["projet"]
     assert (c.created, c.updated, c.unchanged, c.removed) == (0, 0, len(ROWS), 0)
     with engine.connect() as conn:
-        lyon = conn.execute(select(BmoProject).where(BmoProject.bassin_name == "Lyon", BmoProject.bmo_code == "V0Z60")).one()
+        lyon = conn.execute(
+            select(BmoProject).where(BmoProject.bassin_name == "Lyon", BmoProject.bmo_code == "V0Z60")
+        ).one()
         ain = conn.execute(select(BmoProject).where(BmoProject.departement_code == "01")).one()
     # Codes written as numbers in the workbook are padded back; « * » (masked) is stored as unknown.
     assert (lyon.region_code, lyon.departement_code, lyon.bassin_code) == ("84", "69", "8428")
@@ -99,8 +101,8 @@ def test_bmo_bad_rows_are_rejected_with_position_field_and_reason(engine: Engine
     rows[2][12] = 9999  # xmet > met
     rows[3][7] = "Rhône"  # a département name where the code goes
     rows.append(list(ROWS[0]))  # the same year, occupation and bassin twice
-    rows += [[2026, f"V9Z{i:02d}", "Aides-soignants", "S", "Sociales", 84, "ARA", 69, "Rhône", 8428, "Lyon", 10 + i, 1, 0]
-             for i in range(30)]  # fmt: skip
+    other = [84, "ARA", 69, "Rhône", 8428, "Lyon"]
+    rows += [[2026, f"V9Z{i:02d}", "Aides-soignants", "S", "Sociales", *other, 10 + i, 1, 0] for i in range(30)]
     report = import_bmo(engine, write_bmo(tmp_path / "rejets.xlsx", rows))
     by_field = {r.field: r for r in report.rejects}
     assert set(by_field) == {"xmet", "Dept", "(ligne)"}
@@ -181,8 +183,8 @@ def test_tensions_bad_rows_and_bad_files(engine: Engine, tmp_path: Path) -> None
     cut = tmp_path / "coupe.csv"
     cut.write_text("\n".join(lines), encoding="utf-8")  # no end of line after the last row
     many = tmp_path / "rejets.csv"
-    many.write_text("\n".join([lines[0]] + [f"V0Z60,1,1,9.0,,,,,,,2023,dep,fap 225,,{d:02d}" for d in range(1, 90)]) + "\n",
-                    encoding="utf-8")  # fmt: skip
+    wrong = [f"V0Z60,1,1,9.0,,,,,,,2023,dep,fap 225,,{d:02d}" for d in range(1, 90)]
+    many.write_text("\n".join([lines[0], *wrong]) + "\n", encoding="utf-8")
     for path, message in (
         (header, "en-tête inattendu"),
         (latin, "en-tête inattendu"),

@@ -23,8 +23,20 @@ ROWS: list[tuple[Any, ...]] = [
     (2026, "V0Z60", "Aides-soignants", *SOCIAL, *ARA, 1, "Ain", 8401, "Bourg-en-Bresse", "*", "*", "*"),
     (2026, "V0Z60", "Aides-soignants", *SOCIAL, *IDF, 75, "Paris", 1126, "Paris", 2100, 1300, 90),
     (2026, "T2A60", "Aides à domicile et aides ménagères", *SOCIAL, *ARA, 69, "Rhône", 8428, "Lyon", 980, 700, 30),
-    (2026, "V1Z80", "Infirmiers, cadres infirmiers et puéricultrices", *SOCIAL, *ARA, 69, "Rhône", 8428, "Lyon",
-     860, 520, 15),
+    (
+        2026,
+        "V1Z80",
+        "Infirmiers, cadres infirmiers et puéricultrices",
+        *SOCIAL,
+        *ARA,
+        69,
+        "Rhône",
+        8428,
+        "Lyon",
+        860,
+        520,
+        15,
+    ),
 ]
 
 

@@ -209,9 +209,10 @@ def check_workbook(path: Path) -> None:
                 )
             for e in entries:
                 if e.file_size > MAX_PART_PLAIN and e.file_size > MAX_RATIO * max(e.compress_size, 1):
+                    ratio = e.file_size // max(e.compress_size, 1)
                     raise ImportRefused(
-                        f"{path.name} : la partie {e.filename[:80]} se décompresse {e.file_size // max(e.compress_size, 1)} "
-                        "fois sa taille (bombe de décompression) : refusé sans être ouvert"
+                        f"{path.name} : la partie {e.filename[:80]} se décompresse {ratio} fois sa taille "
+                        "(bombe de décompression) : refusé sans être ouvert"
                     )
             broken = archive.testzip()  # reads every part (bounded above): a cut or altered file is found here
             if broken is not None:
@@ -360,7 +361,9 @@ def import_bmo(
                 raise RecordError("(ligne)", f"même année, même métier et même bassin qu'en {lines[key]}")
         except RecordError as exc:
             shown = ", ".join(_text(v) for v in values.values())[:200]
-            report.reject("projet", Reject(source=path.name, position=position, field=exc.field, reason=exc.reason, record=shown))
+            report.reject(
+                "projet", Reject(source=path.name, position=position, field=exc.field, reason=exc.reason, record=shown)
+            )
             continue
         rows[key] = row
         lines[key] = position
@@ -479,12 +482,16 @@ def import_tensions(
                 row = tension_row(raw.values)
                 key = (row["year"], row["fap_code"], row["geo_level"], row["geo_code"])
                 if key in rows:
-                    raise RecordError("(ligne)", f"même année, même famille et même territoire qu'à la ligne {lines[key]}")
+                    raise RecordError(
+                        "(ligne)", f"même année, même famille et même territoire qu'à la ligne {lines[key]}"
+                    )
             except RecordError as exc:
                 shown = ",".join(raw.values.values())[:200]
                 own += 1
                 rejects.append(
-                    Reject(source=path.name, position=f"ligne {raw.line}", field=exc.field, reason=exc.reason, record=shown)
+                    Reject(
+                        source=path.name, position=f"ligne {raw.line}", field=exc.field, reason=exc.reason, record=shown
+                    )
                 )
                 continue
             rows[key] = row
@@ -503,7 +510,9 @@ def import_tensions(
     report.version = ", ".join(str(y) for y in sorted(years))
     key = ("year", "fap_code", "geo_level", "geo_code")
     with engine.begin() as conn:
-        sync_rows(conn, TENSION_TABLE, key, rows.values(), report.entity("indicateur"), dry_run=dry_run, return_ids=False)
+        sync_rows(
+            conn, TENSION_TABLE, key, rows.values(), report.entity("indicateur"), dry_run=dry_run, return_ids=False
+        )
         stale = _stale_keys(conn, TENSION_TABLE, key, years, set(rows))
         _remove(conn, TENSION_TABLE, stale, report, "indicateur", limits, force=force, dry_run=dry_run)
     return report

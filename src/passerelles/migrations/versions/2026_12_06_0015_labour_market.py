@@ -61,7 +61,11 @@ def upgrade() -> None:
         sa.Column("row_hash", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tension_indicator")),
         sa.UniqueConstraint(
-            "year", "fap_code", "geo_level", "geo_code", name=op.f("uq_tension_indicator_year_fap_code_geo_level_geo_code")
+            "year",
+            "fap_code",
+            "geo_level",
+            "geo_code",
+            name=op.f("uq_tension_indicator_year_fap_code_geo_level_geo_code"),
         ),
     )
     with op.batch_alter_table("tension_indicator", schema=None) as batch_op:

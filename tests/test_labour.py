@@ -263,14 +263,23 @@ def test_occupation_page_shows_hiring_potential_and_the_tension_badge(
     # The Ain's masked row is said, not counted: région = Rhône + Isère.
     assert "Région Auvergne-Rhône-Alpes : 1 980 projets de recrutement en 2026" in text
     assert "France entière : 4 080 projets" in text and "« Aides-soignants »" in text
-    assert "Métier en tension" in text and "tension très forte dans le département Rhône (69) en 2023" in text
+    assert (
+        "Métier en tension" in text
+        and "la tension sur le marché du travail est très forte dans le département Rhône (69) en 2023" in text
+    )
     assert "Manque de main-d'œuvre disponible" in text and "enquête « Besoins en main-d'œuvre » (BMO) 2026" in text
     assert "V0Z60" not in text and "8428" not in text  # no raw code in view
     # A région: no bassin, the région's figures; tension of the région.
     text = _visible(client.get("/metiers/aide-soignant", params={"region": "11"}).text)
     assert "Région Île-de-France : 2 100 projets" in text and "Bassin d'emploi" not in text
-    assert "tension très forte en France en 2023" in text  # no figure for Île-de-France: France's
+    assert "est très forte en France en 2023" in text  # no figure for Île-de-France: France's
     # An occupation of a family not in tension: no badge, its factors explained.
     text = _visible(client.get("/metiers/assistant-de-vie-dependance", params={"departement": "69"}).text)
-    assert "Métier en tension" not in text and "tension faible dans le département Rhône (69)" in text
+    assert "Métier en tension" not in text and "est faible dans le département Rhône (69)" in text
     assert "980 projets de recrutement en 2026, dont 71 % jugés difficiles" in text
+    # A family with no figure in the files, and an occupation tied to no family: each says why.
+    text = _visible(client.get("/metiers/ergotherapeute", params={"commune": "Lyon"}).text)
+    assert "l'enquête « Besoins en main-d'œuvre » (BMO) 2026 de France Travail ne donne pas de chiffre" in text
+    assert "les indicateurs de tension 2023 de la Dares et de France Travail ne donnent pas de niveau" in text
+    text = _visible(client.get("/metiers/directeur-etablissement-social").text)
+    assert "ce métier ne correspond à aucun métier de l'enquête" in text

@@ -64,7 +64,7 @@ class Tension(BaseModel):
     family: str  # the family's name (« Aides-soignants »)
     area: str  # « dans le Rhône (69) », « en Auvergne-Rhône-Alpes », « en France »
     category: int  # 1–5
-    label: str  # « tension très forte »
+    label: str  # « très forte »
     in_tension: bool  # category 4 or 5: the badge « Métier en tension »
     factors: list[TensionComponent]  # the components at 4 or 5, strongest first
     components: list[TensionComponent]  # all published components

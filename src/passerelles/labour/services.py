@@ -237,7 +237,7 @@ def tension(session: Session, families: Sequence[Family], place: PlaceFilter, in
                 family=family.name,
                 area=_area_label(level, code, index),
                 category=row.category,
-                label=f"tension {CATEGORY_LABELS[row.category]}",
+                label=CATEGORY_LABELS[row.category],
                 in_tension=row.category >= IN_TENSION,
                 factors=factors,
                 components=components,
@@ -271,4 +271,5 @@ def labour_context(
         "hiring": hiring_potential(session, families, place, index),
         "tension": tension(session, families, place, index),
         "labour_families": [f.name for f in families],
+        "labour_years": data_dates(session),
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
@@ -29,7 +30,7 @@ from passerelles.opendata.status import dataset_status
 from passerelles.places.importer import import_communes
 from passerelles.settings import PROJECT_ROOT, Settings
 from tests.support.databases import BACKENDS, GEO_DIR, REFERENCE_DIR, Clones, DatabaseFactory, build_reference_database
-from tests.support.labour import HEADER, ROWS, write_bmo, write_zip_bomb
+from tests.support.labour import HEADER, ROWS, with_doctype, write_bmo, write_zip_bomb
 
 TENSIONS = PROJECT_ROOT / "tests" / "fixtures" / "dares" / "tensions_extrait.csv"
 
@@ -50,6 +51,13 @@ def engine(request: pytest.FixtureRequest, databases: DatabaseFactory) -> Iterat
 @pytest.fixture
 def bmo_file(tmp_path: Path) -> Path:
     return write_bmo(tmp_path / "Base_open_data_BMO_2026.xlsx")
+
+
+def test_the_xxe_probe_is_a_real_one(tmp_path: Path) -> None:
+    """The XXE probe of the test below really carries its DOCTYPE, in the data sheet."""
+    probe = with_doctype(write_bmo(tmp_path / "a.xlsx"), tmp_path / "b.xlsx")
+    with zipfile.ZipFile(probe) as archive:
+        assert b"<!DOCTYPE worksheet" in archive.read("xl/worksheets/sheet2.xml")
 
 
 def _count(engine: Engine, model: Any) -> int:
@@ -132,6 +140,7 @@ def _broken_files(tmp_path: Path, good: Path) -> dict[str, tuple[Path, str]]:
         "empty": (empty, "aucune ligne"),
         "rejects": (rejected, "refusé en entier"),
         "bomb": (bomb, "bombe de décompression"),
+        "xxe": (with_doctype(good, tmp_path / "entites.xlsx"), "déclare un DOCTYPE"),
         "missing": (tmp_path / "absent.xlsx", "introuvable"),
     }
 

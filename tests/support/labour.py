@@ -68,3 +68,14 @@ def write_zip_bomb(path: Path, size: int = 64 * 1024 * 1024) -> Path:
             for _ in range(size // len(chunk)):
                 part.write(chunk)
     return path
+
+
+def with_doctype(source: Path, target: Path) -> Path:
+    """``source`` with an external entity declared in its data sheet (an XXE attempt)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "xl/worksheets/sheet2.xml":
+                data = b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + data
+            new.writestr(item, data)
+    return target

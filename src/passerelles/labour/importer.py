@@ -48,7 +48,7 @@ BMO_TABLE = cast(Table, BmoProject.__table__)
 TENSION_TABLE = cast(Table, TensionIndicator.__table__)
 
 MAX_BYTES = 64 * 1024 * 1024  # the national BMO workbook is a few MB
-MAX_UNCOMPRESSED = 512 * 1024 * 1024  # what a workbook may hold once unzipped (all its parts)
+MAX_UNCOMPRESSED = 256 * 1024 * 1024  # what a workbook may hold once unzipped (all its parts)
 MAX_RATIO = 200  # a part that unzips to more than 200 times its size, and to more than MAX_PART_PLAIN: a bomb
 MAX_PART_PLAIN = 16 * 1024 * 1024
 MAX_ENTRIES = 2_000
@@ -214,6 +214,12 @@ def check_workbook(path: Path) -> None:
                         f"{path.name} : la partie {e.filename[:80]} se décompresse {ratio} fois sa taille "
                         "(bombe de décompression) : refusé sans être ouvert"
                     )
+            for e in entries:
+                if e.filename.endswith((".xml", ".rels")) and _declares_entities(archive.open(e).read(64 * 1024)):
+                    raise ImportRefused(
+                        f"{path.name} : la partie {e.filename[:80]} déclare un DOCTYPE ou des entités XML, ce "
+                        "qu'aucun classeur Excel ne fait (entités externes, expansion) : refusé sans être ouvert"
+                    )
             broken = archive.testzip()  # reads every part (bounded above): a cut or altered file is found here
             if broken is not None:
                 raise ImportRefused(f"{path.name} : partie {broken[:80]} endommagée : fichier tronqué ou altéré")
@@ -221,6 +227,17 @@ def check_workbook(path: Path) -> None:
         raise ImportRefused(f"{path.name} : archive illisible ({exc}) : fichier tronqué ou altéré") from None
     except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
         raise ImportRefused(f"{path.name} : archive illisible ({type(exc).__name__})") from None
+
+
+_DOCTYPE = tuple(
+    marker.encode(codec) for marker in ("<!DOCTYPE", "<!ENTITY") for codec in ("utf-8", "utf-16-le", "utf-16-be")
+)
+
+
+def _declares_entities(head: bytes) -> bool:
+    """A DTD comes before the root element: the head of a part is enough to find one. No workbook has one;
+    a part that has one could make the parser read local files or expand entities without end."""
+    return any(marker in head for marker in _DOCTYPE)
 
 
 def _header(cells: tuple[Any, ...]) -> dict[str, int] | None:

@@ -37,8 +37,9 @@ out = []
 for attempt in ("first", "again"):
     t0, c0 = time.perf_counter(), time.process_time()
     report = run(engine, path)
-    out.append({"run": attempt, "seconds": round(time.perf_counter() - t0, 2), "cpu_s": round(time.process_time() - c0, 2),
-                "counts": {k: v.model_dump() for k, v in report.counts.items()}})
+    seconds, cpu = round(time.perf_counter() - t0, 2), round(time.process_time() - c0, 2)
+    counts = {k: v.model_dump() for k, v in report.counts.items()}
+    out.append({"run": attempt, "seconds": seconds, "cpu_s": cpu, "counts": counts})
 peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
 print(json.dumps({"runs": out, "peak_rss_mb": round(peak / 1024, 1)}))
 """

@@ -4,9 +4,9 @@ Extract → read → validate → load, as every importer of the project; each r
 store unchanged), rejects a bad row with its position, field and reason, and re-runs idempotently (rows keyed
 by their natural key, updated only when their values changed).
 
-**BMO** (« Besoins en main-d'œuvre », France Travail, yearly; open data on
-https://www.francetravail.org/opendata/enquete-besoins-en-main-doeuvre.html and
-https://statistiques.francetravail.org/bmo): one Excel workbook (.xlsx), one sheet of data (named like
+**BMO** (« Besoins en main-d'œuvre », France Travail, yearly; method:
+https://statistiques.pole-emploi.org/bmo/static/methode, « 200 métiers qui correspond aux Familles
+Professionnelles (FAP) »): one Excel workbook (.xlsx), one sheet of data (named like
 ``BMO_2024_open_data``) whose header row holds ``annee``, ``Code métier BMO``, ``Nom métier BMO``,
 ``Famille_met``, ``Lbl_fam_met``, ``REG``, ``NOM_REG``, ``Dept``, ``NomDept``, ``BE24``, ``NOMBE24``, ``met``
 (recruitment projects), ``xmet`` (projects judged difficult), ``smet`` (seasonal projects). The bassin
@@ -16,7 +16,7 @@ they are padded back (``84``, ``01``, ``0101``). A workbook is a zip archive: it
 uncompressed size are bounded before it is opened (a « zip bomb » is refused), and it is read row by row.
 
 **Tensions** (Dares and France Travail, yearly, « Les tensions sur le marché du travail »,
-https://dares.travail-emploi.gouv.fr/publication/les-tensions-sur-le-marche-du-travail-en-2021): the
+https://www.dares.travail-emploi.gouv.fr/publication/les-tensions-sur-le-marche-du-travail-en-2021): the
 indicators by FAP family (225 or 87 families) and territory, in the CSV layout the Dares publishes with its
 « Portrait statistique des métiers » (https://github.com/StatDares/PortraitStatMetiers,
 ``inputs/tensions/tensions.csv``): UTF-8, comma-separated, header ``fap, Emploi moyen, Tension , Catégorie

@@ -36,7 +36,8 @@ class HiringArea(BaseModel):
     """Hiring projects of the year in one territory (bassin d'emploi, département, région or France)."""
 
     level: str  # bassin, departement, region, france
-    label: str  # « dans le bassin d'emploi de Lyon », « dans le Rhône (69) », « en France »
+    label: str  # « Bassin d'emploi de Lyon », « Département Rhône (69) », « France entière »
+    where: str  # « dans le bassin d'emploi de Lyon », « dans le département Rhône (69) », « en France »
     projects: int
     difficult: int
     seasonal: int

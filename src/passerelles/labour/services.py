@@ -108,7 +108,7 @@ def _share(part: int, whole: int) -> int | None:
     return round(100 * part / whole) if whole else None
 
 
-def _area(level: str, label: str, rows: Sequence[BmoRow]) -> HiringArea:
+def _area(level: str, label: str, where: str, rows: Sequence[BmoRow]) -> HiringArea:
     known = [r for r in rows if r[3] is not None]
     projects = sum(r[3] or 0 for r in known)
     with_difficult = [r for r in known if r[4] is not None]
@@ -118,6 +118,7 @@ def _area(level: str, label: str, rows: Sequence[BmoRow]) -> HiringArea:
     return HiringArea(
         level=level,
         label=label,
+        where=where,
         projects=projects,
         difficult=difficult,
         seasonal=seasonal,
@@ -173,18 +174,23 @@ def hiring_potential(
         if bassin_rows:
             name = bassin_rows[0][6]
             bassin = [r for r in bassin_rows if r[6] == name]
-            areas.append(_area("bassin", f"Bassin d'emploi {_elide(name)}", bassin))
+            where = f"dans le bassin d'emploi {_elide(name)}"
+            areas.append(_area("bassin", f"Bassin d'emploi {_elide(name)}", where, bassin))
     elif len(place.departements) == 1:
         dept = place.departements[0]
     if dept is not None:
         region = index.region_of_departement(dept)
         name = index.departements[dept][0] if dept in index.departements else dept
-        areas.append(_area("departement", f"Département {name} ({dept})", [r for r in rows if r[0] == dept]))
+        in_dept = [r for r in rows if r[0] == dept]
+        areas.append(
+            _area("departement", f"Département {name} ({dept})", f"dans le département {name} ({dept})", in_dept)
+        )
     region = region or place.region_code
     if region is not None:
         label = index.regions.get(region, region)
-        areas.append(_area("region", f"Région {label}", [r for r in rows if r[1] == region]))
-    areas.append(_area("france", "France entière", rows))
+        where = index.region_label(region) if region in index.regions else f"dans la région {region}"
+        areas.append(_area("region", f"Région {label}", where, [r for r in rows if r[1] == region]))
+    areas.append(_area("france", "France entière", "en France", rows))
     areas = [a for a in areas if a.projects or a.masked]
     if not areas:
         return None

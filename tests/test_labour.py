@@ -279,7 +279,10 @@ def test_occupation_page_shows_hiring_potential_and_the_tension_badge(
     assert "Manque de main-d'œuvre disponible" in text and "enquête « Besoins en main-d'œuvre » (BMO) 2026" in text
     assert "V0Z60" not in text and "8428" not in text  # no raw code in view
     # The live figures at the top of the page: the narrowest territory's projects and the badge.
-    assert "1 240 projets de recrutement en 2026 dans le bassin d'emploi de Lyon , dont 62 % jugés difficiles" in text
+    assert (
+        "1 240 projets de recrutement en 2026 dans le bassin d'emploi de Lyon, dont 62 % jugés difficiles (enquête BMO"
+        in text
+    )
     assert "Métier en tension dans le département Rhône (69) en 2023 (Dares) : surtout manque de main-d'œuvre" in text
     # A région: no bassin, the région's figures; tension of the région.
     text = _visible(client.get("/metiers/aide-soignant", params={"region": "11"}).text)

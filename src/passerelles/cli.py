@@ -17,6 +17,7 @@ from passerelles.caseloads.commands import files_app
 from passerelles.certifications import commands as certifications
 from passerelles.employers.commands import employers_app
 from passerelles.funding import commands as funding
+from passerelles.labour import commands as labour
 from passerelles.occupations import commands as occupations
 from passerelles.offers import commands as offers
 from passerelles.opendata.commands import data_app
@@ -47,6 +48,8 @@ import_app.command("lheo")(trainings.import_lheo_cmd)
 import_app.command("offres")(offers.import_offres_cmd)
 import_app.command("jobposting")(offers.import_jobposting_cmd)
 import_app.command("structures")(accompaniment.import_structures_cmd)
+import_app.command("bmo")(labour.import_bmo_cmd)
+import_app.command("tensions")(labour.import_tensions_cmd)
 
 app.add_typer(import_app, name="import")
 app.add_typer(data_app, name="data")

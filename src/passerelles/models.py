@@ -7,6 +7,7 @@ from passerelles.caseloads import models as caseloads
 from passerelles.certifications import models as certifications
 from passerelles.employers import models as employers
 from passerelles.importing import models as importing
+from passerelles.labour import models as labour
 from passerelles.occupations import models as occupations
 from passerelles.offers import models as offers
 from passerelles.pathways import models as pathways
@@ -24,6 +25,7 @@ __all__ = [
     "certifications",
     "employers",
     "importing",
+    "labour",
     "occupations",
     "offers",
     "pathways",

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from passerelles.errors import NotFound
+from passerelles.labour.services import labour_context
 from passerelles.maps.services import around_occupation
 from passerelles.occupations import services
 from passerelles.offers.pages import market_context
+from passerelles.offers.services import occupation_rome_codes
 from passerelles.pathways.services import how_to_become, what_next
 from passerelles.places.services import place_index
 from passerelles.rome.services import get_fiche
@@ -71,6 +73,13 @@ def occupation_page(slug: str, request: Request, session: DbSession, book: Rules
             "pay_chart": services.pay_chart(occ.facts.pay),
             "around": around_occupation(session, slug, where.place),
             **market_context(session, slug, where.params if where.error is None else {}),
+            **labour_context(
+                session,
+                occupation_rome_codes(session, slug) or [],
+                where.place,
+                index,
+                request.app.state.settings.reference_dir,
+            ),
         },
     )
     if from_url and where.chosen:

@@ -17,7 +17,7 @@ class Dataset(BaseModel):
     publisher: str
     page: str
     url: str | None = None
-    format: Literal["zip", "json", "csv", "xml"]
+    format: Literal["zip", "json", "csv", "xml", "xlsx"]
     target: str = Field(pattern=r"^[a-z0-9_-]+$")
     filename: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
     licence: str

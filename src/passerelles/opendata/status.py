@@ -11,6 +11,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from passerelles.importing.models import ImportRun
+from passerelles.labour.models import BmoProject, TensionIndicator
 from passerelles.occupations.models import OnisepMetier
 from passerelles.opendata.registry import Registry
 from passerelles.places.models import Commune
@@ -49,7 +51,24 @@ def _counts(engine: Engine, importer: str | None) -> tuple[dict[str, int], str |
             return {"commune": int(conn.scalar(select(func.count()).select_from(Commune)) or 0)}, None, None
         if importer == "onisep":
             return {"onisep_metier": int(conn.scalar(select(func.count()).select_from(OnisepMetier)) or 0)}, None, None
+        if importer in ("bmo", "tensions"):
+            # One survey (or set of indicators) a year: the version is the latest year held, the load date that
+            # of the latest run that wrote something.
+            model = BmoProject if importer == "bmo" else TensionIndicator
+            count, year = conn.execute(select(func.count(), func.max(model.year))).one()
+            loaded = conn.scalar(
+                select(func.max(ImportRun.finished_at)).where(ImportRun.importer == importer, ImportRun.status == "ok")
+            )
+            return (
+                {model.__tablename__: int(count or 0)},
+                str(year) if year else None,
+                _iso(loaded) if loaded and count else None,
+            )
     return {}, None, None
+
+
+def _iso(stamp: dt.datetime) -> str:
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)).isoformat(timespec="seconds")
 
 
 def dataset_status(
@@ -65,7 +84,7 @@ def dataset_status(
             if d.filename:
                 files = [d.filename] if (folder / d.filename).is_file() else []
             else:
-                files = sorted(p.name for p in folder.glob("*.csv"))
+                files = sorted(p.name for p in folder.glob("*.xlsx" if d.format == "xlsx" else "*.csv"))
             meta_path = folder / f".{d.id}.fetch.json"
             if meta_path.is_file():
                 meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))

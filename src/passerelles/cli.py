@@ -20,9 +20,11 @@ from passerelles.funding import commands as funding
 from passerelles.occupations import commands as occupations
 from passerelles.offers import commands as offers
 from passerelles.opendata.commands import data_app
+from passerelles.outcomes import commands as outcomes
 from passerelles.pathways import commands as pathways
 from passerelles.places import commands as places
 from passerelles.reference import commands as reference
+from passerelles.rncp import commands as rncp
 from passerelles.rome import commands as rome
 from passerelles.search import commands as search
 from passerelles.trainings import commands as trainings
@@ -47,6 +49,8 @@ import_app.command("lheo")(trainings.import_lheo_cmd)
 import_app.command("offres")(offers.import_offres_cmd)
 import_app.command("jobposting")(offers.import_jobposting_cmd)
 import_app.command("structures")(accompaniment.import_structures_cmd)
+import_app.command("rncp")(rncp.import_rncp_cmd)
+import_app.command("inserjeunes")(outcomes.import_inserjeunes_cmd)
 
 app.add_typer(import_app, name="import")
 app.add_typer(data_app, name="data")

@@ -9,9 +9,11 @@ from passerelles.employers import models as employers
 from passerelles.importing import models as importing
 from passerelles.occupations import models as occupations
 from passerelles.offers import models as offers
+from passerelles.outcomes import models as outcomes
 from passerelles.pathways import models as pathways
 from passerelles.places import models as places
 from passerelles.reference import models as reference
+from passerelles.rncp import models as rncp
 from passerelles.rome import models as rome
 from passerelles.sources import models as sources
 from passerelles.trainings import models as trainings
@@ -26,9 +28,11 @@ __all__ = [
     "importing",
     "occupations",
     "offers",
+    "outcomes",
     "pathways",
     "places",
     "reference",
+    "rncp",
     "rome",
     "sources",
     "trainings",

@@ -28,9 +28,7 @@ def import_inserjeunes_cmd(
         str | None,
         typer.Option(help="Millésime (par exemple 2022-2023) quand le fichier n'en a ni colonne ni dans son nom."),
     ] = None,
-    voie: Annotated[
-        Way | None, typer.Option(help="Voie de formation quand la colonne du code ne la dit pas.")
-    ] = None,
+    voie: Annotated[Way | None, typer.Option(help="Voie de formation quand la colonne du code ne la dit pas.")] = None,
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
     rejects: RejectsOpt = None,

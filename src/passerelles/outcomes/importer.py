@@ -100,7 +100,9 @@ def _millesime(value: str) -> str:
     return f"{first}-{second}" if second else first
 
 
-def _number(column: str, raw: str | None, masked: list[str], *, low: float | None = None, high: float | None = None) -> float | None:
+def _number(
+    column: str, raw: str | None, masked: list[str], *, low: float | None = None, high: float | None = None
+) -> float | None:
     value = (raw or "").strip()
     if value.lower() in MASKED:
         masked.append(column)
@@ -110,7 +112,9 @@ def _number(column: str, raw: str | None, masked: list[str], *, low: float | Non
     except ValueError:
         raise RecordError(column, f"nombre attendu, lu {value[:20]!r}") from None
     if (low is not None and number < low) or (high is not None and number > high):
-        raise RecordError(column, f"{value} hors des bornes ({low:g} à {high:g})" if high is not None else f"{value} négatif")
+        raise RecordError(
+            column, f"{value} hors des bornes ({low:g} à {high:g})" if high is not None else f"{value} négatif"
+        )
     return number
 
 
@@ -195,11 +199,13 @@ def import_inserjeunes(
             line = reader.line_num
             try:
                 if None in row:
-                    raise RecordError("(ligne)", f"{len(header) + len(row[None])} champs pour {len(header)} colonnes")  # type: ignore[index]
+                    raise RecordError("(ligne)", f"{len(header) + len(row[None])} champs pour {len(header)} colonnes")
                 values = {k: (v or "").strip() for k, v in row.items()}
                 code = values[code_column].strip('"').upper()
                 if not CODE.match(code):
-                    raise RecordError(code_column, f"code formation invalide {code[:20]!r} (8 à 11 chiffres ou lettres)")
+                    raise RecordError(
+                        code_column, f"code formation invalide {code[:20]!r} (8 à 11 chiffres ou lettres)"
+                    )
                 title = values["Libellé de la formation"]
                 if not title:
                     raise RecordError("Libellé de la formation", "libellé absent")
@@ -218,16 +224,28 @@ def import_inserjeunes(
                     if column in header
                 }
                 counts = {
-                    key: _number(column, values.get(column), masked, low=0) for key, column in COUNTS.items() if column in header
+                    key: _number(column, values.get(column), masked, low=0)
+                    for key, column in COUNTS.items()
+                    if column in header
                 }
-                value_added = _number(VALUE_ADDED, values.get(VALUE_ADDED), masked, low=-100, high=100) if VALUE_ADDED in header else None
+                value_added = (
+                    _number(VALUE_ADDED, values.get(VALUE_ADDED), masked, low=-100, high=100)
+                    if VALUE_ADDED in header
+                    else None
+                )
             except RecordError as exc:
-                report.reject("taux", Reject(source=path.name, position=f"ligne {line}", field=exc.field, reason=exc.reason))
+                report.reject(
+                    "taux", Reject(source=path.name, position=f"ligne {line}", field=exc.field, reason=exc.reason)
+                )
                 continue
             key = (year, region_code, code, way)
             if key in rows:
-                reason = f"formation {code} déjà lue pour cette région et ce millésime (ligne {rows[key]['detail']['line']})"
-                report.reject("taux", Reject(source=path.name, position=f"ligne {line}", field=code_column, reason=reason))
+                reason = (
+                    f"formation {code} déjà lue pour cette région et ce millésime (ligne {rows[key]['detail']['line']})"
+                )
+                report.reject(
+                    "taux", Reject(source=path.name, position=f"ligne {line}", field=code_column, reason=reason)
+                )
                 continue
             diploma = values["Type de diplôme"]
             cert = _certification(certs, diploma, title)
@@ -259,14 +277,22 @@ def import_inserjeunes(
             r.setdefault("final_year", None)
             r.setdefault("leavers", None)
             r["detail"] = {k: v for k, v in r["detail"].items() if k != "line"}
-        sync_rows(conn, OUTCOMES, ("millesime", "region_code", "formation_code", "pathway"), rows.values(), report.entity("taux"), dry_run=dry_run)
+        sync_rows(
+            conn,
+            OUTCOMES,
+            ("millesime", "region_code", "formation_code", "pathway"),
+            rows.values(),
+            report.entity("taux"),
+            dry_run=dry_run,
+        )
     if masked_cells:
         report.warnings.append(
-            f"{masked_cells} valeur(s) non publiée(s) par la DEPP (effectif trop faible) : gardées comme inconnues, jamais comme 0"
+            f"{masked_cells} valeur(s) non publiée(s) par la DEPP (effectif trop faible) : gardées comme inconnues, "
+            "jamais comme 0"
         )
     if unlinked:
         report.warnings.append(
-            f"{unlinked} formation(s) sans certification du projet (rattachement par le type de diplôme et l'intitulé) : "
-            "gardées, non affichées"
+            f"{unlinked} formation(s) sans certification du projet (rattachement par le type de diplôme et "
+            "l'intitulé) : gardées, non affichées"
         )
     return report

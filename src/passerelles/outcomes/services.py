@@ -93,7 +93,9 @@ def outcome_of(db: Session, certification_id: int | None, commune_code: str | No
             )
             for r in latest
         ]
-        if all(line.employment_6m is None and line.study_rate is None and line.employment_12m is None for line in lines):
+        if all(
+            line.employment_6m is None and line.study_rate is None and line.employment_12m is None for line in lines
+        ):
             continue  # nothing published there (all masked): try wider
         rates = [line.employment_6m for line in lines if line.employment_6m is not None]
         return Outcome(
@@ -155,4 +157,9 @@ def by_insertion(outcomes: Sequence[Outcome | None]) -> list[int]:
 
 
 def any_outcome(db: Session) -> bool:
-    return db.execute(select(TrainingOutcome.id).where(and_(TrainingOutcome.certification_id.is_not(None))).limit(1)).first() is not None
+    return (
+        db.execute(
+            select(TrainingOutcome.id).where(and_(TrainingOutcome.certification_id.is_not(None))).limit(1)
+        ).first()
+        is not None
+    )

@@ -86,10 +86,14 @@ def _open(path: Path) -> tuple[IO[bytes], str]:
         try:
             archive = zipfile.ZipFile(path)
         except zipfile.BadZipFile as exc:
-            raise ImportRefused(f"{path.name} : archive zip illisible ({exc}) ; fichier refusé, base inchangée") from None
+            raise ImportRefused(
+                f"{path.name} : archive zip illisible ({exc}) ; fichier refusé, base inchangée"
+            ) from None
         members = [m for m in archive.infolist() if m.filename.lower().endswith(".xml")]
         if len(members) != 1:
-            raise ImportRefused(f"{path.name} : l'archive doit contenir un seul document XML ({len(members)} trouvé(s))")
+            raise ImportRefused(
+                f"{path.name} : l'archive doit contenir un seul document XML ({len(members)} trouvé(s))"
+            )
         member = members[0]
         if member.file_size > MAX_BYTES:
             raise ImportRefused(f"{path.name} : document de plus de {MAX_BYTES // 1024**3} Gio une fois décompressé")

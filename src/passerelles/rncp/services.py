@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 from passerelles.certifications.models import Certification, CertificationRncp, CertificationRoute
 from passerelles.rncp.models import RncpBloc, RncpSheet
 
-COMPARED_ROUTES = {"initiale": "formation initiale", "apprentissage": "apprentissage", "continue": "formation continue", "vae": "VAE"}
+COMPARED_ROUTES = {
+    "initiale": "formation initiale",
+    "apprentissage": "apprentissage",
+    "continue": "formation continue",
+    "vae": "VAE",
+}
 _PUNCT = re.compile(r"[^a-z0-9]+")
 
 
@@ -114,7 +119,12 @@ def _compare(
         def diff(field: str, project: str, rncp: str, cert: Any = cert, sheet: Mapping[str, Any] = sheet) -> None:
             out.append(
                 Difference(
-                    certification=cert.slug, name=cert.name, number=sheet["number"], field=field, project=project, rncp=rncp
+                    certification=cert.slug,
+                    name=cert.name,
+                    number=sheet["number"],
+                    field=field,
+                    project=project,
+                    rncp=rncp,
                 )
             )
 
@@ -171,7 +181,11 @@ def differences(db: Session, today: dt.date | None = None) -> list[Difference]:
 
 def _stored(db: Session, slugs: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
     """The stored sheets that may be a project certification's: by the numbers written, or by the title."""
-    names = select(Certification.name) if slugs is None else select(Certification.name).where(Certification.slug.in_(sorted(set(slugs))))
+    names = (
+        select(Certification.name)
+        if slugs is None
+        else select(Certification.name).where(Certification.slug.in_(sorted(set(slugs))))
+    )
     keys = sorted({fold(n) for n in db.scalars(names)})
     sheets = db.scalars(
         select(RncpSheet).where(
@@ -201,7 +215,9 @@ def _sheet_numbers(db: Session, slugs: Iterable[str], today: dt.date) -> dict[st
     return {cert.slug: _primary(found, today)["number"] for cert, found, _ in _linked(db, _stored(db, slugs), slugs)}
 
 
-def shared_blocs(db: Session, pairs: Iterable[tuple[str, str]], today: dt.date | None = None) -> dict[tuple[str, str], SharedBlocs]:
+def shared_blocs(
+    db: Session, pairs: Iterable[tuple[str, str]], today: dt.date | None = None
+) -> dict[tuple[str, str], SharedBlocs]:
     """For each pair of certification slugs whose RNCP sheets are imported, the blocs de compétences of the
     same title in both (a fact of the register: whether one exempts from the other is for the texts and the
     training body to say)."""
@@ -212,12 +228,12 @@ def shared_blocs(db: Session, pairs: Iterable[tuple[str, str]], today: dt.date |
     if not wanted:
         return {}
     blocs: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
-    for b in db.execute(
+    for row in db.execute(
         select(RncpBloc.sheet_number, RncpBloc.title_key, RncpBloc.title, RncpBloc.code)
         .where(RncpBloc.sheet_number.in_(wanted))
         .order_by(RncpBloc.sheet_number, RncpBloc.position)
     ):
-        blocs[b.sheet_number].setdefault(b.title_key, (b.title, b.code))
+        blocs[row.sheet_number].setdefault(row.title_key, (row.title, row.code))
     out: dict[tuple[str, str], SharedBlocs] = {}
     for a, b in pairs:
         na, nb = numbers.get(a), numbers.get(b)

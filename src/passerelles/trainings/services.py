@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.occupations.models import Occupation
+from passerelles.outcomes.services import insertion_key
 from passerelles.places.geo import bounding_box, haversine_km
 from passerelles.places.services import PlaceFilter, PlaceIndex, in_departements, place_index
 from passerelles.search.services import SearchBackend
@@ -284,7 +285,10 @@ def _run(
             if d <= place.radius_km:
                 distances[sid] = d
                 kept.append((sid, d, start or dt.date.max, hours if hours is not None else math.inf))
-        if sort == "distance":
+        if sort == "insertion":  # the best employment rate first (InserJeunes), then the date
+            rates = _insertion_rates(session, [k[0] for k in kept])
+            kept.sort(key=lambda k: (-rates.get(k[0], -1), k[2], k[0]))
+        elif sort == "distance":
             kept.sort(key=lambda k: (k[1], k[2], k[0]))
         elif sort == "duree":
             kept.sort(key=lambda k: (k[3], k[2], k[0]))
@@ -298,6 +302,8 @@ def _run(
     )
     if sort == "distance" and centre:
         order = [*distance_order(ts.latitude, ts.longitude, centre), ts.start_date, ts.id]
+    elif sort == "insertion":
+        order = [insertion_key(ts.certification_id, ts.commune_code).desc().nulls_last(), ts.start_date, ts.id]
     if not limit:
         return _Hits(total, [], {})
     page_rows = session.execute(
@@ -309,6 +315,17 @@ def _run(
         else {}
     )
     return _Hits(total, [r[0] for r in page_rows], distances)
+
+
+def _insertion_rates(session: Session, ids: list[int]) -> dict[int, int]:
+    """Session id → the rate « meilleure insertion » orders by (sessions without one left out)."""
+    ts = TrainingSession
+    key = insertion_key(ts.certification_id, ts.commune_code)
+    rates: dict[int, int] = {}
+    for start in range(0, len(ids), 900):
+        rows = session.execute(select(ts.id, key).where(ts.id.in_(ids[start : start + 900]), key.is_not(None)))
+        rates.update({sid: int(rate) for sid, rate in rows})
+    return rates
 
 
 def _brief(c: Certification | None) -> CertificationBrief | None:

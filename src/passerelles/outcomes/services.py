@@ -125,27 +125,33 @@ def _certification_id(db: Session, s: Any) -> int | None:
 def insertion_key(certification_id: Any, commune_code: Any) -> ColumnElement[Any]:
     """SQL: the rate a session is ordered by in « meilleure insertion » (its certification's best employment
     rate at 6 months, latest millésime, in its région, else in France; NULL when none is published)."""
-    region = (
-        select(Departement.region_code)
+    regional = (
+        select(TrainingOutcome.employment_6m)
+        .join(Departement, Departement.region_code == TrainingOutcome.region_code)
         .join(Commune, Commune.departement_code == Departement.code)
-        .where(Commune.code_insee == commune_code)
+        .where(
+            Commune.code_insee == commune_code,
+            TrainingOutcome.certification_id == certification_id,
+            TrainingOutcome.employment_6m.is_not(None),
+        )
+        .order_by(TrainingOutcome.millesime.desc(), TrainingOutcome.employment_6m.desc())
+        .limit(1)
+        .correlate_except(TrainingOutcome, Departement, Commune)
         .scalar_subquery()
     )
-
-    def best(where: ColumnElement[bool]) -> Any:
-        return (
-            select(TrainingOutcome.employment_6m)
-            .where(
-                TrainingOutcome.certification_id == certification_id,
-                TrainingOutcome.employment_6m.is_not(None),
-                where,
-            )
-            .order_by(TrainingOutcome.millesime.desc(), TrainingOutcome.employment_6m.desc())
-            .limit(1)
-            .scalar_subquery()
+    national = (
+        select(TrainingOutcome.employment_6m)
+        .where(
+            TrainingOutcome.region_code == NATIONAL,
+            TrainingOutcome.certification_id == certification_id,
+            TrainingOutcome.employment_6m.is_not(None),
         )
-
-    return func.coalesce(best(TrainingOutcome.region_code == region), best(TrainingOutcome.region_code == NATIONAL))
+        .order_by(TrainingOutcome.millesime.desc(), TrainingOutcome.employment_6m.desc())
+        .limit(1)
+        .correlate_except(TrainingOutcome)
+        .scalar_subquery()
+    )
+    return func.coalesce(regional, national)
 
 
 def by_insertion(outcomes: Sequence[Outcome | None]) -> list[int]:

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, func, select
-from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from passerelles.app import create_app
@@ -59,7 +58,9 @@ def _count(engine: Engine, model: Any) -> int:
 
 
 def _visible(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S))).split())
+    return " ".join(
+        unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S))).split()
+    )
 
 
 # ---------------------------------------------------------------- RNCP
@@ -117,9 +118,10 @@ def test_rncp_zip_as_published_is_read(engine: Engine, tmp_path: Path) -> None:
     ("content", "reason"),
     [
         (None, "fichier tronqué"),
-        (b'<?xml version="1.0"?>\n<!DOCTYPE FICHES [<!ENTITY x "boom">]>\n<FICHES><FICHE><NUMERO_FICHE>&x;</NUMERO_FICHE>'
-         b"</FICHE></FICHES>\n", "DOCTYPE"),
-        (b'<?xml version="1.0"?>\n<FICHES><FICHE><NUMERO_FICHE>RNCP1</NUMERO_FICHE></FICHE><FICHE></FICHES>\n', "mal formé"),
+        (b'<?xml version="1.0"?>\n<!DOCTYPE FICHES [<!ENTITY x "boom">]>\n'
+         b"<FICHES><FICHE><NUMERO_FICHE>&x;</NUMERO_FICHE></FICHE></FICHES>\n", "DOCTYPE"),
+        (b'<?xml version="1.0"?>\n<FICHES><FICHE><NUMERO_FICHE>RNCP1</NUMERO_FICHE></FICHE><FICHE>'
+         b"</FICHES>\n", "mal formé"),
         (b'<?xml version="1.0"?>\n<lheo><FICHE><NUMERO_FICHE>RNCP1</NUMERO_FICHE></FICHE></lheo>\n', "racine"),
         ("€".encode("cp1252") + b"<FICHES></FICHES>\n", "UTF-8"),
     ],
@@ -166,7 +168,9 @@ def test_inserjeunes_rates_by_region_masked_values_rejects_and_re_run(engine: En
         assert mc is not None and mc.employment_6m is None and mc.study_rate is None  # masked: unknown, not 0
         assert "Taux d'emploi 6 mois après la sortie" in mc.masked and mc.final_year == 14
         cap = s.scalar(
-            select(TrainingOutcome).where(TrainingOutcome.formation_code == "50033299", TrainingOutcome.region_code == "11")
+            select(TrainingOutcome).where(
+                TrainingOutcome.formation_code == "50033299", TrainingOutcome.region_code == "11"
+            )
         )
         assert cap is not None and (cap.employment_6m, cap.employment_12m, cap.study_rate) == (58, 64, 31)
         assert cap.value_added == 2 and cap.pathway == "apprentissage" and cap.millesime == "2022-2023"
@@ -298,7 +302,10 @@ def test_pages_read_well_without_rates_then_show_them(seeded: tuple[Engine, dict
     import_inserjeunes(engine, IJ)
     page = _visible(web.get(f"/formations/sessions/{ids['aepe-paris']}").text)
     assert "Que deviennent les jeunes formés à ce diplôme ?" in page
-    assert "En apprentissage : 58 % en emploi 6 mois après la sortie, 64 % à 12 mois ; 31 % poursuivent leurs études" in page
+    assert (
+        "En apprentissage : 58 % en emploi 6 mois après la sortie, 64 % à 12 mois ; 31 % poursuivent leurs études"
+        in page
+    )
     assert "valeur ajoutée +2 points" in page
     assert "sortis en 2022 et 2023" in page and "en Île-de-France" in page
     assert "particulier employeur" in page and "du CAP au BTS" in page
@@ -322,6 +329,8 @@ def test_the_comparison_shows_and_sorts_by_outcome(seeded: tuple[Engine, dict[st
     ranked = web.get("/formations/comparer", params={"ids": ",".join(map(str, order)), "tri": "insertion"})
     titles = re.findall(r'<th scope="col"><a href="/formations/sessions/(\d+)"', ranked.text)
     assert [int(t) for t in titles] == [ids["assp-paris"], ids["aepe-paris"], ids["deas-paris"]]
+    chosen_order = ",".join(map(str, order)).replace(",", "%2C")
+    assert f'href="/formations/comparer?ids={chosen_order}">ordre choisi' in ranked.text
 
 
 def test_the_training_search_sorts_by_best_outcome(seeded: tuple[Engine, dict[str, int]]) -> None:
@@ -337,3 +346,4 @@ def test_the_training_search_sorts_by_best_outcome(seeded: tuple[Engine, dict[st
     assert [i.id for i in around.items] == [ids["assp-paris"], ids["aepe-paris"], ids["deas-paris"]]
     page = _visible(_web(engine).get("/formations", params={"tri": "insertion"}).text)
     assert "Classées par le taux d'emploi" in page and "particulier employeur" in page
+    assert "63 % des jeunes formés à ce diplôme en emploi 6 mois après" in page

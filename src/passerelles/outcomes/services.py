@@ -14,6 +14,7 @@ from passerelles.certifications.models import Certification
 from passerelles.outcomes.importer import NATIONAL, RATES, VALUE_ADDED
 from passerelles.outcomes.models import TrainingOutcome
 from passerelles.places.models import Commune, Departement, Region
+from passerelles.trainings.models import TrainingSession
 
 # Said wherever the rates are shown (issue 17): who is counted, what « en emploi » means.
 SCOPE = (
@@ -152,6 +153,17 @@ def insertion_key(certification_id: Any, commune_code: Any) -> ColumnElement[Any
         .scalar_subquery()
     )
     return func.coalesce(regional, national)
+
+
+def insertion_rates(db: Session, ids: list[int]) -> dict[int, int]:
+    """Session id → the rate « meilleure insertion » orders by (sessions without one left out)."""
+    ts = TrainingSession
+    key = insertion_key(ts.certification_id, ts.commune_code)
+    rates: dict[int, int] = {}
+    for start in range(0, len(ids), 900):
+        rows = db.execute(select(ts.id, key).where(ts.id.in_(ids[start : start + 900]), key.is_not(None)))
+        rates.update({sid: int(rate) for sid, rate in rows})
+    return rates
 
 
 def by_insertion(outcomes: Sequence[Outcome | None]) -> list[int]:

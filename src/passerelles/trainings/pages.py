@@ -75,6 +75,7 @@ def trainings_page(request: Request, session: DbSession, backend: Search) -> Any
         page_qs=lambda p: query_string(_criteria(q, elargir=level, page=p)),
         sort_qs=lambda t: query_string(_criteria(q, elargir=level, page=1, tri=t)),
         export_qs=query_string(_criteria(q, elargir=level, page=1)),
+        rates=outcomes.insertion_rates(session, [i.id for i in results.items]) if context["has_outcomes"] else {},
     )
     return render(request, "trainings/search.html", context)
 
@@ -116,9 +117,8 @@ def _with_outcomes(request: Request, session: DbSession, comparison: Any) -> tup
     if request.query_params.get("tri") != "insertion":
         return comparison, found, False
     order = outcomes.by_insertion(found)
-    ordered = comparison.model_copy(
-        update={"sessions": [comparison.sessions[i] for i in order], "ids": [comparison.ids[i] for i in order]}
-    )
+    # The columns only: the shared address keeps the order chosen.
+    ordered = comparison.model_copy(update={"sessions": [comparison.sessions[i] for i in order]})
     return ordered, [found[i] for i in order], True
 
 

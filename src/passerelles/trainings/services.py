@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.occupations.models import Occupation
-from passerelles.outcomes.services import insertion_key
+from passerelles.outcomes.services import insertion_key, insertion_rates
 from passerelles.places.geo import bounding_box, haversine_km
 from passerelles.places.services import PlaceFilter, PlaceIndex, in_departements, place_index
 from passerelles.search.services import SearchBackend
@@ -286,7 +286,7 @@ def _run(
                 distances[sid] = d
                 kept.append((sid, d, start or dt.date.max, hours if hours is not None else math.inf))
         if sort == "insertion":  # the best employment rate first (InserJeunes), then the date
-            rates = _insertion_rates(session, [k[0] for k in kept])
+            rates = insertion_rates(session, [k[0] for k in kept])
             kept.sort(key=lambda k: (-rates.get(k[0], -1), k[2], k[0]))
         elif sort == "distance":
             kept.sort(key=lambda k: (k[1], k[2], k[0]))
@@ -315,17 +315,6 @@ def _run(
         else {}
     )
     return _Hits(total, [r[0] for r in page_rows], distances)
-
-
-def _insertion_rates(session: Session, ids: list[int]) -> dict[int, int]:
-    """Session id → the rate « meilleure insertion » orders by (sessions without one left out)."""
-    ts = TrainingSession
-    key = insertion_key(ts.certification_id, ts.commune_code)
-    rates: dict[int, int] = {}
-    for start in range(0, len(ids), 900):
-        rows = session.execute(select(ts.id, key).where(ts.id.in_(ids[start : start + 900]), key.is_not(None)))
-        rates.update({sid: int(rate) for sid, rate in rows})
-    return rates
 
 
 def _brief(c: Certification | None) -> CertificationBrief | None:

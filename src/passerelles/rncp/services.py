@@ -247,9 +247,3 @@ def shared_blocs(
         if common:
             out[(a, b)] = SharedBlocs(numbers=(na, nb), blocs=common)
     return out
-
-
-def sheet_of(db: Session, slug: str) -> RncpSheet | None:
-    """The imported RNCP sheet a certification is compared with, if any."""
-    number = _sheet_numbers(db, [slug], dt.date.today()).get(slug)
-    return db.scalar(select(RncpSheet).where(RncpSheet.number == number)) if number else None

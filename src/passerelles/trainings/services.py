@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.occupations.models import Occupation
-from passerelles.outcomes.services import insertion_key, insertion_rates
+from passerelles.outcomes.services import insertion_page, insertion_rates
 from passerelles.places.geo import bounding_box, haversine_km
 from passerelles.places.services import PlaceFilter, PlaceIndex, in_departements, place_index
 from passerelles.search.services import SearchBackend
@@ -302,13 +302,16 @@ def _run(
     )
     if sort == "distance" and centre:
         order = [*distance_order(ts.latitude, ts.longitude, centre), ts.start_date, ts.id]
-    elif sort == "insertion":
-        order = [insertion_key(ts.certification_id, ts.commune_code).desc().nulls_last(), ts.start_date, ts.id]
     if not limit:
         return _Hits(total, [], {})
-    page_rows = session.execute(
-        select(ts.id, ts.latitude, ts.longitude).where(*conds).order_by(*order).offset(offset).limit(limit)
-    ).all()
+    if sort == "insertion":  # the best employment rate first (InserJeunes), then the date
+        wanted = insertion_page(session, conds, offset, limit)
+        found = {r[0]: r for r in session.execute(select(ts.id, ts.latitude, ts.longitude).where(ts.id.in_(wanted)))}
+        page_rows: Sequence[Any] = [found[i] for i in wanted]
+    else:
+        page_rows = session.execute(
+            select(ts.id, ts.latitude, ts.longitude).where(*conds).order_by(*order).offset(offset).limit(limit)
+        ).all()
     distances = (
         {i: haversine_km(centre[0], centre[1], la, lo) for i, la, lo in page_rows if la is not None and lo is not None}
         if centre

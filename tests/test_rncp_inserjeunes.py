@@ -148,7 +148,11 @@ def test_shared_blocs_show_in_the_planner_with_the_register_as_source(engine: En
     reasons = [w.text for r in result.routes for st in r.steps if st.certification == "deas" for w in st.why]
     shared = [t for t in reasons if t.startswith("Blocs communs avec le DEAP")]
     assert shared, reasons
-    assert "3 bloc(s)" in shared[0] and "RNCP35832 et RNCP35830" in shared[0] and "France Compétences" in shared[0]
+    assert (
+        "3 blocs de compétences de même intitulé" in shared[0]
+        and "RNCP35832 et RNCP35830" in shared[0]
+        and "France Compétences" in shared[0]
+    )
 
 
 # ---------------------------------------------------------------- InserJeunes

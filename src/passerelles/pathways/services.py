@@ -112,10 +112,11 @@ def _shared_blocs(session: Session, book: RuleBook, routes: list[Route], profile
             cert = book.certs.get(h)
             label = (cert.acronym or cert.name) if cert else h
             titles = ", ".join(f"« {b.title} »" for b in common.blocs)
+            count = f"{len(common.blocs)} bloc{'s' if len(common.blocs) > 1 else ''}"
             st.why.append(
                 Reason(
                     text=(
-                        f"Blocs communs avec le {label} : {len(common.blocs)} bloc(s) de compétences de même intitulé "
+                        f"Blocs communs avec le {label} : {count} de compétences de même intitulé "
                         f"au répertoire national (RNCP, France Compétences, fiches {common.numbers[0]} et "
                         f"{common.numbers[1]}) : {titles}. Une dispense ou un allègement se demande à l'organisme "
                         "de formation, selon les textes du diplôme."

@@ -55,7 +55,7 @@ SHEETS = cast(Table, RncpSheet.__table__)
 BLOCS = cast(Table, RncpBloc.__table__)
 NUMBER = re.compile(r"^RNCP[0-9]{1,6}$")
 ROME = re.compile(r"^[A-N][0-9]{4}$")
-LEVEL = re.compile(r"^(?:NIV)?\s*([1-8])$", re.IGNORECASE)
+LEVEL = re.compile(r"^(?:NIV(?:EAU)?)?\s*([1-8])$", re.IGNORECASE)
 EXPORT_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 # SI_JURY_* element → the project's route names (``certification_route.route`` for the first four).
 ROUTES = {
@@ -127,10 +127,12 @@ def _date(el: Any, name: str) -> dt.date | None:
     value = _text(el, name)
     if value is None:
         return None
-    try:
-        return dt.datetime.strptime(value, "%d/%m/%Y").date()
-    except ValueError:
-        raise RecordError(name, f"date invalide {value[:20]!r} (JJ/MM/AAAA attendu)") from None
+    for layout in ("%d/%m/%Y", "%Y-%m-%d"):  # the export writes JJ/MM/AAAA; ISO dates are read too
+        try:
+            return dt.datetime.strptime(value, layout).date()
+        except ValueError:
+            continue
+    raise RecordError(name, f"date invalide {value[:20]!r} (JJ/MM/AAAA attendu)")
 
 
 def _yes(value: str | None) -> bool:

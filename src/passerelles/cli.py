@@ -21,9 +21,11 @@ from passerelles.labour import commands as labour
 from passerelles.occupations import commands as occupations
 from passerelles.offers import commands as offers
 from passerelles.opendata.commands import data_app
+from passerelles.outcomes import commands as outcomes
 from passerelles.pathways import commands as pathways
 from passerelles.places import commands as places
 from passerelles.reference import commands as reference
+from passerelles.rncp import commands as rncp
 from passerelles.rome import commands as rome
 from passerelles.search import commands as search
 from passerelles.trainings import commands as trainings
@@ -50,6 +52,8 @@ import_app.command("jobposting")(offers.import_jobposting_cmd)
 import_app.command("structures")(accompaniment.import_structures_cmd)
 import_app.command("bmo")(labour.import_bmo_cmd)
 import_app.command("tensions")(labour.import_tensions_cmd)
+import_app.command("rncp")(rncp.import_rncp_cmd)
+import_app.command("inserjeunes")(outcomes.import_inserjeunes_cmd)
 
 app.add_typer(import_app, name="import")
 app.add_typer(data_app, name="data")

@@ -10,9 +10,11 @@ from passerelles.importing import models as importing
 from passerelles.labour import models as labour
 from passerelles.occupations import models as occupations
 from passerelles.offers import models as offers
+from passerelles.outcomes import models as outcomes
 from passerelles.pathways import models as pathways
 from passerelles.places import models as places
 from passerelles.reference import models as reference
+from passerelles.rncp import models as rncp
 from passerelles.rome import models as rome
 from passerelles.sources import models as sources
 from passerelles.trainings import models as trainings
@@ -28,9 +30,11 @@ __all__ = [
     "labour",
     "occupations",
     "offers",
+    "outcomes",
     "pathways",
     "places",
     "reference",
+    "rncp",
     "rome",
     "sources",
     "trainings",

@@ -34,6 +34,8 @@ from passerelles.app import create_app
 from passerelles.db import make_sessionmaker
 from passerelles.demo.generator import write_lheo_catalogue, write_offers
 from passerelles.offers.importer import import_offers
+from passerelles.outcomes.importer import import_inserjeunes
+from passerelles.rncp.importer import import_rncp
 from passerelles.settings import Settings
 from passerelles.trainings.lheo import import_lheo
 from tests.support.browser import (
@@ -51,6 +53,8 @@ from tests.support.databases import REFERENCE_DIR, SHARED_DATA, DatabaseFactory,
 from tests.support.mail import Outbox
 from tests.support.net import free_port
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
 
 @pytest.fixture(scope="session")
 def browser_db(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Engine:
@@ -63,6 +67,9 @@ def browser_db(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFact
     import_lheo(engine, catalogue, is_demo=True, xsd=SHARED_DATA / "lheo" / "lheo-2.3.xsd")
     import_offers(engine, offers, fmt="france_travail", is_demo=True)
     import_structures(engine, REFERENCE_DIR / "demo" / "structures-data-inclusion.json", is_demo=True)
+    # Rates and RNCP sheets from the project-written fixtures, so that the pages show them (issue 17).
+    import_inserjeunes(engine, FIXTURES / "inserjeunes" / "inserjeunes-apprentissage-region-2022-2023.csv")
+    import_rncp(engine, FIXTURES / "rncp" / "export-fiches-rncp-v4-1-2026-11-30.xml")
     return engine
 
 

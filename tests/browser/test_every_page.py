@@ -74,8 +74,15 @@ SAMPLES: dict[str, list[tuple[str | None, str]]] = {
     "/certifications/{slug}": [(None, f"/certifications/{CERTIFICATION}")],
     "/sources": [(None, "/sources")],
     "/parcours": [(None, "/parcours"), (None, f"/parcours?cible={OCCUPATION}&diplome=bac&age=30")],
-    "/formations": [(None, "/formations"), (None, f"/formations?metier={OCCUPATION}&commune=Lyon&rayon=80")],
-    "/formations/comparer": [(None, "/formations/comparer?ids={sessions}")],
+    "/formations": [
+        (None, "/formations"),
+        (None, f"/formations?metier={OCCUPATION}&commune=Lyon&rayon=80"),
+        (None, "/formations?tri=insertion&region=11"),
+    ],
+    "/formations/comparer": [
+        (None, "/formations/comparer?ids={sessions}"),
+        (None, "/formations/comparer?ids={sessions}&tri=insertion"),
+    ],
     "/formations/sessions/{session_id}": [(None, "/formations/sessions/{session}")],
     "/emploi": [(None, "/emploi"), (None, f"/emploi?metier={OCCUPATION}&region=84")],
     "/emploi/offres/{offer_id}": [(None, "/emploi/offres/{offer}"), (None, "/emploi/offres/{employer_offer}")],

@@ -14,6 +14,7 @@ from passerelles.importing.runs import FEED_MAX_AGE_DAYS, feed_status
 from passerelles.opendata.fetch import FetchError, fetch
 from passerelles.opendata.registry import load_registry
 from passerelles.opendata.status import dataset_status
+from passerelles.rncp.services import differences
 from passerelles.settings import Settings
 from passerelles.sources.services import team_notes
 
@@ -60,6 +61,7 @@ def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     feeds = feed_status(engine)
     with Session(engine) as session:
         notes = team_notes(session)
+        gaps = differences(session)
     if as_json:
         typer.echo(
             json.dumps(
@@ -67,6 +69,7 @@ def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                     "datasets": [r.model_dump(mode="json") for r in rows],
                     "imports": [f.model_dump() for f in feeds],
                     "team_notes": [n.model_dump() for n in notes],
+                    "rncp_differences": [g.model_dump() for g in gaps],
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -93,6 +96,13 @@ def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             f"(version {f.version or '-'}, {f.seconds} s, {f.runs} import(s){', flux complet' if f.full else ''}) : "
             f"{counts}"
         )
+    if gaps:
+        typer.echo(
+            f"\nÉcarts entre les certifications du projet et le RNCP importé ({len(gaps)}, à vérifier ; "
+            "rien n'a été modifié) :"
+        )
+    for g in gaps:
+        typer.echo(f"- {g.text}")
     if notes:
         typer.echo(f"\nNotes pour l'équipe données ({len(notes)}, jamais affichées sur les pages publiques) :")
     for n in notes:

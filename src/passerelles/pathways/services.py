@@ -20,10 +20,11 @@ from passerelles.certifications.models import Certification
 from passerelles.pathways.planner import Partial, planner_of
 from passerelles.pathways.rules import RuleBook, name_variants, normalise_name, person_of
 from passerelles.pathways.rules import build_rulebook as build_rulebook  # plan() builds one; cli.py imports it here
-from passerelles.pathways.schemas import Blocker, PlanResult, Profile, Route, SessionHint
+from passerelles.pathways.schemas import Blocker, PlanResult, Profile, Reason, Route, SessionHint
 from passerelles.pathways.steps import document_route, summary
 from passerelles.places.geo import haversine_km
 from passerelles.places.models import Commune
+from passerelles.rncp.services import shared_blocs
 from passerelles.settings import Settings
 from passerelles.trainings.models import TrainingSession
 
@@ -88,6 +89,40 @@ def _attach_sessions(session: Session, routes: list[Route], profile: Profile) ->
         for s in r.steps:
             if s.kind == "formation" and s.certification in first:
                 s.session = first[s.certification]
+
+
+def _shared_blocs(session: Session, book: RuleBook, routes: list[Route], profile: Profile) -> None:
+    """A training step whose certification has blocs de compétences of the same title, in the RNCP, as a
+    diploma held (or earned earlier in the route) says so: a fact of the register, its sheets named; whether
+    it exempts from a module is for the diploma's texts and the training body."""
+    plans: list[tuple[Any, list[str]]] = []
+    for r in routes:
+        held = [d.slug for d in profile.diplomas]
+        for st in r.steps:
+            if st.certification and st.kind == "formation":
+                plans.append((st, [h for h in held if h != st.certification]))
+            if st.certification:
+                held.append(st.certification)
+    found = shared_blocs(session, {(h, st.certification) for st, hs in plans for h in hs})
+    for st, hs in plans:
+        for h in hs:
+            common = found.get((h, st.certification))
+            if common is None:
+                continue
+            cert = book.certs.get(h)
+            label = (cert.acronym or cert.name) if cert else h
+            titles = ", ".join(f"« {b.title} »" for b in common.blocs)
+            count = f"{len(common.blocs)} bloc{'s' if len(common.blocs) > 1 else ''}"
+            st.why.append(
+                Reason(
+                    text=(
+                        f"Blocs communs avec le {label} : {count} de compétences de même intitulé "
+                        f"au répertoire national (RNCP, France Compétences, fiches {common.numbers[0]} et "
+                        f"{common.numbers[1]}) : {titles}. Une dispense ou un allègement se demande à l'organisme "
+                        "de formation, selon les textes du diplôme."
+                    )
+                )
+            )
 
 
 class InvalidProfile(Exception):
@@ -239,6 +274,7 @@ def plan(session: Session, profile: Profile, book: RuleBook | None = None, k: in
         partials = planner.routes(profile, profile.target, k)
         routes = [document_route(book, person, i + 1, profile.target, p) for i, p in enumerate(partials)]
         _attach_sessions(session, routes, profile)
+        _shared_blocs(session, book, routes, profile)
         used = {w.text for r in routes for st in r.steps if st.kind == "poste" for w in st.why}
         blocked = [
             b for b in planner.blockers(profile, profile.target) if not any(u.startswith(b.option) for u in used)
@@ -278,6 +314,7 @@ def plan(session: Session, profile: Profile, book: RuleBook | None = None, k: in
     best.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
     routes = [document_route(book, person, i + 1, slug, p) for i, (_, _, _, slug, p) in enumerate(best[:k])]
     _attach_sessions(session, routes, profile)
+    _shared_blocs(session, book, routes, profile)
     return PlanResult(
         target=None,
         target_name=None,

@@ -12,6 +12,7 @@ from passerelles.exports import csv_text
 from passerelles.funding.routes import book_of
 from passerelles.funding.services import profile_of, session_funding
 from passerelles.maps.services import around_trainings
+from passerelles.outcomes import services as outcomes
 from passerelles.places.services import commune_of_field, place_index
 from passerelles.trainings import services, sessions
 from passerelles.trainings.schemas import FUNDERS, MODALITIES, RECRUITMENT, TrainingQuery
@@ -42,6 +43,7 @@ def _criteria(q: TrainingQuery, **changes: Any) -> dict[str, Any]:
 @router.get("/formations")
 def trainings_page(request: Request, session: DbSession, backend: Search) -> Any:
     context: dict[str, Any] = {**TRAINING_LABELS, **services.form_options(session), "errors": [], "results": None}
+    context["has_outcomes"] = outcomes.any_outcome(session)
     place_res, place = read_place(session, request.query_params)
     context.update(place=place_res, place_text=request.query_params.get("commune", ""))
     try:
@@ -73,6 +75,7 @@ def trainings_page(request: Request, session: DbSession, backend: Search) -> Any
         page_qs=lambda p: query_string(_criteria(q, elargir=level, page=p)),
         sort_qs=lambda t: query_string(_criteria(q, elargir=level, page=1, tri=t)),
         export_qs=query_string(_criteria(q, elargir=level, page=1)),
+        rates=outcomes.insertion_rates(session, [i.id for i in results.items]) if context["has_outcomes"] else {},
     )
     return render(request, "trainings/search.html", context)
 
@@ -106,10 +109,25 @@ def _comparison(request: Request, session: DbSession) -> tuple[Any, list[dict[st
         return None, [error_item(exc.field, exc.message), *errors], place
 
 
+def _with_outcomes(request: Request, session: DbSession, comparison: Any) -> tuple[Any, list[Any], bool]:
+    """The InserJeunes rates of each compared session; ``tri=insertion`` puts the best first."""
+    if comparison is None:
+        return None, [], False
+    found = outcomes.outcomes_of(session, comparison.sessions)
+    if request.query_params.get("tri") != "insertion":
+        return comparison, found, False
+    order = outcomes.by_insertion(found)
+    # The columns only: the shared address keeps the order chosen.
+    ordered = comparison.model_copy(update={"sessions": [comparison.sessions[i] for i in order]})
+    return ordered, [found[i] for i in order], True
+
+
 @router.get("/formations/comparer")
 def compare_page(request: Request, session: DbSession) -> Any:
     comparison, errors, place = _comparison(request, session)
+    comparison, found, by_outcome = _with_outcomes(request, session, comparison)
     context: dict[str, Any] = {**TRAINING_LABELS, "comparison": comparison, "errors": errors, "place": place}
+    context.update(outcomes=found, outcome_sort=by_outcome, outcome_scope=outcomes.SCOPE)
     context["place_text"] = request.query_params.get("commune", "")
     if comparison is not None:
         # Funding rows: for the profile given in the address (age, situation…), else a default one.
@@ -145,7 +163,9 @@ def session_page(session_id: PathId, request: Request, session: DbSession) -> An
     detail = sessions.get_session_detail(session, session_id)
     if detail is None:
         raise NotFound(f"Session de formation introuvable : {session_id}")
-    return render(request, "trainings/session.html", {**TRAINING_LABELS, "s": detail})
+    outcome = outcomes.outcomes_of(session, [detail])[0]
+    context = {**TRAINING_LABELS, "s": detail, "outcome": outcome, "outcome_scope": outcomes.SCOPE}
+    return render(request, "trainings/session.html", context)
 
 
 @router.get("/formations/sessions/{session_id}/agenda.ics")

@@ -103,7 +103,7 @@ def check_record(values: dict[str, Any], rules: dict[str, Rule]) -> tuple[str, s
 
 # ---------------------------------------------------------------- search, session page, comparison
 
-TrainingSort = Literal["date", "distance", "duree"]
+TrainingSort = Literal["date", "distance", "duree", "insertion"]
 MAX_TEXT = 200
 
 # LHÉO dict-financeurs (code-financeur), labels shortened from the dictionary's (« Pôle emploi » is now

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.occupations.models import Occupation
+from passerelles.outcomes.services import insertion_page, insertion_rates
 from passerelles.places.geo import bounding_box, haversine_km
 from passerelles.places.services import PlaceFilter, PlaceIndex, in_departements, place_index
 from passerelles.search.services import SearchBackend
@@ -284,7 +285,10 @@ def _run(
             if d <= place.radius_km:
                 distances[sid] = d
                 kept.append((sid, d, start or dt.date.max, hours if hours is not None else math.inf))
-        if sort == "distance":
+        if sort == "insertion":  # the best employment rate first (InserJeunes), then the date
+            rates = insertion_rates(session, [k[0] for k in kept])
+            kept.sort(key=lambda k: (-rates.get(k[0], -1), k[2], k[0]))
+        elif sort == "distance":
             kept.sort(key=lambda k: (k[1], k[2], k[0]))
         elif sort == "duree":
             kept.sort(key=lambda k: (k[3], k[2], k[0]))
@@ -300,9 +304,14 @@ def _run(
         order = [*distance_order(ts.latitude, ts.longitude, centre), ts.start_date, ts.id]
     if not limit:
         return _Hits(total, [], {})
-    page_rows = session.execute(
-        select(ts.id, ts.latitude, ts.longitude).where(*conds).order_by(*order).offset(offset).limit(limit)
-    ).all()
+    if sort == "insertion":  # the best employment rate first (InserJeunes), then the date
+        wanted = insertion_page(session, conds, offset, limit)
+        found = {r[0]: r for r in session.execute(select(ts.id, ts.latitude, ts.longitude).where(ts.id.in_(wanted)))}
+        page_rows: Sequence[Any] = [found[i] for i in wanted]
+    else:
+        page_rows = session.execute(
+            select(ts.id, ts.latitude, ts.longitude).where(*conds).order_by(*order).offset(offset).limit(limit)
+        ).all()
     distances = (
         {i: haversine_km(centre[0], centre[1], la, lo) for i, la, lo in page_rows if la is not None and lo is not None}
         if centre

@@ -41,6 +41,17 @@ def test_search_json_gives_expected_occupation_first(loaded_engine: Engine, quer
     assert {"type", "id", "title", "url", "rome_codes"} <= set(results[0])
 
 
+def test_search_on_a_read_node_without_index_is_refused_plainly(loaded_engine: Engine, tmp_path: Path) -> None:
+    env = {
+        "PASSERELLES_DATABASE_URL": loaded_engine.url.render_as_string(hide_password=False),
+        "PASSERELLES_SEARCH_REPLICA": "true",
+        "PASSERELLES_SEARCH_INDEX_DIR": str(tmp_path / "index"),
+    }
+    result = runner.invoke(app, ["search", "aide-soignant"], env=env)
+    assert result.exit_code == 2
+    assert "passerelles index pull" in result.output and "Traceback" not in result.output
+
+
 def test_metier_and_certification_commands(loaded_engine: Engine) -> None:
     code, out = run(loaded_engine, "metier", "AMP", "--json")
     assert code == 0, out

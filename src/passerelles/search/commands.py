@@ -10,6 +10,7 @@ import typer
 from passerelles.clitools import REPLICA_BUILDS_NOTHING, JsonOpt, dump, open_engine, refuse, search_backend
 from passerelles.db import make_sessionmaker
 from passerelles.search.index import PullError, current_version, pull, rebuild, update
+from passerelles.search.services import IndexUnavailable
 from passerelles.settings import Settings
 
 index_app = typer.Typer(
@@ -27,7 +28,10 @@ def search(
     settings = Settings()
     engine = open_engine(ctx, settings.database_url)
     with make_sessionmaker(engine)() as session:
-        results = search_backend(session, settings).search(query, limit=limit)
+        try:
+            results = search_backend(session, settings).search(query, limit=limit)
+        except IndexUnavailable as exc:
+            refuse(f"pas d'index de recherche sur ce nœud ({exc}) : copiez-en un avec « passerelles index pull ».")
     if as_json:
         dump(results)
         return

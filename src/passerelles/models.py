@@ -9,6 +9,7 @@ from passerelles.employers import models as employers
 from passerelles.importing import models as importing
 from passerelles.occupations import models as occupations
 from passerelles.offers import models as offers
+from passerelles.opendata import models as opendata
 from passerelles.pathways import models as pathways
 from passerelles.places import models as places
 from passerelles.reference import models as reference
@@ -26,6 +27,7 @@ __all__ = [
     "importing",
     "occupations",
     "offers",
+    "opendata",
     "pathways",
     "places",
     "reference",

@@ -58,9 +58,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_refresh_run_source_finished")
     op.drop_table("refresh_run")
     with op.batch_alter_table("training_session", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_training_session_full_session_id_training_session"), type_="foreignkey"
-        )
+        batch_op.drop_constraint(batch_op.f("fk_training_session_full_session_id_training_session"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_training_session_full_session_id"))
         batch_op.drop_column("full_session_id")
         batch_op.drop_column("information_address")

@@ -124,7 +124,16 @@ def _import(
             _namespace, root = root_name(stream)
         if root in SUMMARY_ROOTS:  # LHÉO « léger »: summaries pointing at the full offers
             return import_summaries(
-                engine, path, file_name, report, is_demo=is_demo, xsd=schema_path, limits=limits, full=full, force=force
+                engine,
+                path,
+                file_name,
+                report,
+                Deduplicate(report, file_name),
+                is_demo=is_demo,
+                xsd=schema_path,
+                limits=limits,
+                full=full,
+                force=force,
             )
         if workers is None:
             workers = auto_workers(path.stat().st_size)

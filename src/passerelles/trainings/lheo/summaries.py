@@ -22,7 +22,7 @@ offer's session with the same start date. A linked session is left out of the li
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +32,17 @@ from sqlalchemy.engine import Connection, Engine
 
 from passerelles.importing.limits import ImportLimits
 from passerelles.importing.report import ImportRefused, ImportReport, RecordError, Reject
+from passerelles.trainings.lheo.extract import open_catalogue
 from passerelles.trainings.lheo.fields import (
     CERTIFINFO,
     FORMACODE,
+    INSEE,
     MODALITY,
     NSF,
     POSTCODE,
     RECRUITMENT,
     ROME,
     SIRET,
-    INSEE,
     codes_at,
     parse_date,
     parse_int,
@@ -51,10 +52,12 @@ from passerelles.trainings.lheo.fields import (
 )
 from passerelles.trainings.lheo.guard import XmlGuard
 from passerelles.trainings.lheo.layouts import NS_22, NS_23, VERSIONS
+from passerelles.trainings.lheo.loader import Loader
 from passerelles.trainings.lheo.memo import MEMO
 from passerelles.trainings.lheo.reader import ParsedFormation, SessionOutcome
 from passerelles.trainings.lheo.references import References
-from passerelles.trainings.lheo.rows import SESSION, TRAINING, FrozenRecord
+from passerelles.trainings.lheo.rows import PROVIDER, SESSION, TRAINING, FrozenRecord
+from passerelles.trainings.lheo.stream import _schema
 from passerelles.trainings.lheo.tree import Node, local_name, record_tree, text_of, texts_at
 from passerelles.trainings.schemas import PROVIDER_RULES, SESSION_RULES, TRAINING_RULES
 
@@ -162,9 +165,10 @@ class SummaryReader:
                 rncp.append(code)
         certifinfo = codes_at(rec, "certification/code-CERTIFINFO", CERTIFINFO, "code CERTIFINFO")
         url = (rec.get("href") or rec.get("file") or "").strip() or None
-        external_id = numero or "r:" + short_hash(
-            provider["external_id"], title, rncp, certifinfo, text_of(rec.find("codepostal"))
-        )[:24]
+        external_id = (
+            numero
+            or "r:" + short_hash(provider["external_id"], title, rncp, certifinfo, text_of(rec.find("codepostal")))[:24]
+        )
         values = {
             "external_id": external_id,
             "title": title,
@@ -209,7 +213,9 @@ class SummaryReader:
                 try:
                     number = round(float(raw.replace(",", ".")), 6)
                 except ValueError:
-                    raise RecordError(f"extras/extra[@info='{attr}']", f"coordonnée non numérique : « {raw} »") from None
+                    raise RecordError(
+                        f"extras/extra[@info='{attr}']", f"coordonnée non numérique : « {raw} »"
+                    ) from None
                 if attr == "latitude":
                     latitude = number
                 else:
@@ -279,13 +285,17 @@ class SummaryReader:
         return validated(SESSION_RULES, values, {"external_id": "session/@numero"})
 
 
-def read_summaries(path: Path, stream: Any, refs: References, file_name: str, xsd: Path | None, report: ImportReport) -> Iterator[ParsedFormation | None]:
+def read_summaries(
+    stream: Any, refs: References, file_name: str, xsd: Path | None, report: ImportReport
+) -> Iterator[ParsedFormation | None]:
     """Each ``resume-offre`` of the document, read (``None`` when rejected: its reject is in ``report``)."""
     guard = XmlGuard(stream)
     reader = SummaryReader(refs, file_name)
     schema = None
     checked_root = False
-    parser = etree.iterparse(guard, events=("end",), tag="{*}resume-offre", remove_comments=True, remove_pis=True, **_PARSER)
+    parser = etree.iterparse(
+        guard, events=("end",), tag="{*}resume-offre", remove_comments=True, remove_pis=True, **_PARSER
+    )
     try:
         for _event, el in parser:
             if not checked_root:
@@ -293,8 +303,6 @@ def read_summaries(path: Path, stream: Any, refs: References, file_name: str, xs
                 if namespace is not None and namespace not in VERSIONS:
                     raise ImportRefused(f"espace de noms inconnu : « {namespace} » (index de résumés d'offres)")
                 if namespace in (NS_22, NS_23) and xsd is not None:
-                    from passerelles.trainings.lheo.stream import _schema  # the XSD, parsed once
-
                     schema = MEMO.schemas.get(xsd) or _schema(xsd)
                 else:
                     report.warnings.append(
@@ -339,6 +347,7 @@ def import_summaries(
     path: Path,
     file_name: str,
     report: ImportReport,
+    dedup: Callable[[ParsedFormation], ParsedFormation | None],
     *,
     is_demo: bool,
     xsd: Path | None,
@@ -348,18 +357,13 @@ def import_summaries(
 ) -> ImportReport:
     """Read every summary first (an index is small), refuse the file as a whole if too many are bad, then
     load them in one batch and link them to their full offers."""
-    from passerelles.trainings.lheo.extract import open_catalogue
-    from passerelles.trainings.lheo.importer import Deduplicate
-    from passerelles.trainings.lheo.loader import Loader
-
     report.version = "léger"
     refs = References.load(engine)
     origin = "demo" if is_demo else SUMMARY_SOURCE
-    dedup = Deduplicate(report, file_name)
     batch: list[ParsedFormation] = []
     read = 0
     with open_catalogue(path) as stream:
-        for parsed in read_summaries(path, stream, refs, file_name, xsd, report):
+        for parsed in read_summaries(stream, refs, file_name, xsd, report):
             read += 1
             formation = dedup(parsed) if parsed is not None else None
             if formation is not None:
@@ -402,8 +406,6 @@ def link_summaries(engine: Engine) -> int:
 
 
 def _link_one(conn: Connection, training_id: int, external_id: str, title: str, provider_id: int | None) -> int:
-    from passerelles.trainings.lheo.rows import PROVIDER
-
     full_sources = ("lheo",)
     match = None
     if not external_id.startswith("r:"):

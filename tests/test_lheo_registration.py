@@ -74,11 +74,11 @@ def test_malformed_file_is_refused_and_store_unchanged(engine: Engine, tmp_path:
     before = store(engine)
     cut = tmp_path / "inscriptions.xml"
     cut.write_bytes(CATALOGUE.read_bytes()[:-30])
-    with pytest.raises(ImportRefused, match="inscriptions.xml.*tronqué"):
+    with pytest.raises(ImportRefused, match=r"inscriptions\.xml.*tronqué"):
         import_lheo(engine, cut)
     light = tmp_path / "index-leger.xml"
     light.write_bytes(INDEX.read_bytes().replace(b"</resumes-offres>", b"</resume-offres>"))
-    with pytest.raises(ImportRefused, match="index-leger.xml"):
+    with pytest.raises(ImportRefused, match=r"index-leger\.xml"):
         import_lheo(engine, light)
     assert store(engine) == before
 

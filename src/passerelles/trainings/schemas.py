@@ -156,7 +156,7 @@ class TrainingQuery(BaseModel):
     places: bool = Field(default=False, description="Inscriptions ouvertes, places restantes")
     inscriptions: bool = Field(
         default=False,
-        description="Inscriptions ouvertes aujourd'hui : période d'inscription en cours, recrutement ni fermé ni suspendu",
+        description="Inscriptions ouvertes aujourd'hui : période d'inscription en cours, recrutement ouvert",
     )
     tri: TrainingSort | None = Field(
         default=None,

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 CLIENT_ID = "passerelles-essai"
-SECRET = "s3cret-tres-prive"  # noqa: S105 (the fake server's)
+SECRET = "s3cret-tres-prive"
 SEARCH = "/partenaire/offresdemploi/v2/offres/search"
 TOKEN = "/connexion/oauth2/access_token"
 

@@ -162,10 +162,10 @@ def data_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         )
     if refreshed:
         typer.echo("\nRafraîchissement (passerelles data refresh), par source :")
-    for r in refreshed:
-        fresh = f"dernier succès {r.last_success} (il y a {r.age_days} j)" if r.last_success else "jamais réussi"
-        error = f" ; dernière erreur {r.last_error_at} : {(r.last_error or '')[:200]}" if r.last_error else ""
-        typer.echo(f"{r.source:10} {r.last_status:8} {fresh}{error}")
+    for s in refreshed:
+        fresh = f"dernier succès {s.last_success} (il y a {s.age_days} j)" if s.last_success else "jamais réussi"
+        error = f" ; dernière erreur {s.last_error_at} : {(s.last_error or '')[:200]}" if s.last_error else ""
+        typer.echo(f"{s.source:10} {s.last_status:8} {fresh}{error}")
     if notes:
         typer.echo(f"\nNotes pour l'équipe données ({len(notes)}, jamais affichées sur les pages publiques) :")
     for n in notes:

@@ -57,7 +57,7 @@ from passerelles.trainings.lheo.memo import MEMO
 from passerelles.trainings.lheo.reader import ParsedFormation, SessionOutcome
 from passerelles.trainings.lheo.references import References
 from passerelles.trainings.lheo.rows import PROVIDER, SESSION, TRAINING, FrozenRecord
-from passerelles.trainings.lheo.stream import _schema
+from passerelles.trainings.lheo.stream import xsd_schema
 from passerelles.trainings.lheo.tree import Node, local_name, record_tree, text_of, texts_at
 from passerelles.trainings.schemas import PROVIDER_RULES, SESSION_RULES, TRAINING_RULES
 
@@ -303,7 +303,7 @@ def read_summaries(
                 if namespace is not None and namespace not in VERSIONS:
                     raise ImportRefused(f"espace de noms inconnu : « {namespace} » (index de résumés d'offres)")
                 if namespace in (NS_22, NS_23) and xsd is not None:
-                    schema = MEMO.schemas.get(xsd) or _schema(xsd)
+                    schema = MEMO.schemas.get(xsd) or xsd_schema(xsd)
                 else:
                     report.warnings.append(
                         "LHÉO léger sans espace de noms 2.x : résumés validés par les contrôles explicites seulement"

@@ -129,7 +129,12 @@ FUNDERS: dict[str, str] = {
     "17": "Transitions Pro (ex-OPACIF)",
 }
 MODALITIES: dict[str, str] = {"presentiel": "Sur place", "distance": "À distance", "mixte": "Mixte"}
-RECRUITMENT: dict[str, str] = {"ouvert": "Inscriptions ouvertes", "ferme": "Complet", "suspendu": "Suspendu"}
+# dict-etat-recrutement (LHÉO): 1 ouvert, 2 fermé, 3 suspendu.
+RECRUITMENT: dict[str, str] = {
+    "ouvert": "Recrutement ouvert",
+    "ferme": "Recrutement fermé",
+    "suspendu": "Recrutement suspendu",
+}
 
 
 class TrainingQuery(BaseModel):

@@ -68,7 +68,9 @@ class Training(Base):
     # LHÉO « léger » (``resume-offre``): where the full offer is published (``file``/``href``), and the full
     # offer itself once it is in the store (set by :func:`passerelles.trainings.lheo.summaries.link_summaries`).
     offer_url: Mapped[str | None] = mapped_column(Text)
-    full_training_id: Mapped[int | None] = mapped_column(ForeignKey("training.id"), index=True)
+    # A plain id, no foreign key: added to a national store by ALTER TABLE ADD COLUMN, without rebuilding the
+    # table on SQLite; trainings and sessions are never deleted (closed), so the id stays valid.
+    full_training_id: Mapped[int | None] = mapped_column(Integer, index=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     row_hash: Mapped[str] = mapped_column(String(40))
 
@@ -112,7 +114,7 @@ class TrainingSession(Base):
     information_address: Mapped[str | None] = mapped_column(Text)
     # A session of an LHÉO « léger » summary: the full offer's session it summarises (same start), once
     # that offer is in the store; such a summary is left out of the lists (the full session stands for it).
-    full_session_id: Mapped[int | None] = mapped_column(ForeignKey("training_session.id"), index=True)
+    full_session_id: Mapped[int | None] = mapped_column(Integer, index=True)  # a plain id (see Training)
     places: Mapped[int | None] = mapped_column(Integer)
     contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -31,9 +31,7 @@ def upgrade() -> None:
     )
     op.add_column("training_session", sa.Column("information_address", sa.Text(), nullable=True))
     op.add_column("training_session", sa.Column("full_session_id", sa.Integer(), nullable=True))
-    op.create_index(
-        op.f("ix_training_session_full_session_id"), "training_session", ["full_session_id"], unique=False
-    )
+    op.create_index(op.f("ix_training_session_full_session_id"), "training_session", ["full_session_id"], unique=False)
     op.create_table(
         "refresh_run",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -91,7 +91,11 @@ def test_data_status_lists_each_feed_with_its_latest_import(empty_engine: Engine
     for extra in ([], ["--full"], ["--dry-run"]):  # a dry run writes nothing, not even its run
         code, out = run(empty_engine, "import", "lheo", str(sample), "--rejects", str(tmp_path / "r.jsonl"), *extra)
         assert code == 0, out
-    code, out = run(empty_engine, "import", "lheo", str(lheo / "exemple-leger.xml"))
+    code, out = run(empty_engine, "import", "lheo", str(lheo / "exemple-bts-onisep.xml"), "--dry-run")
+    assert code == 0, out
+    broken = tmp_path / "exemple-leger.xml"  # a léger index cut before its end: refused whole
+    broken.write_bytes((lheo / "exemple-leger.xml").read_bytes()[:-40])
+    code, out = run(empty_engine, "import", "lheo", str(broken))
     assert code == 2, out
     code, out = run(empty_engine, "data", "status", "--json")
     assert code == 0, out
@@ -109,7 +113,7 @@ def test_data_status_lists_each_feed_with_its_latest_import(empty_engine: Engine
     )
     assert photo["counts"]["training"] == {"created": 0, "updated": 0, "unchanged": 1, "removed": 0, "rejected": 0}
     assert photo["fresh"] is True and photo["age_days"] == 0
-    assert light["status"] == "refused" and "LHÉO léger" in light["message"] and light["counts"] == {}
+    assert light["status"] == "refused" and "tronqué" in light["message"] and light["counts"] == {}
     assert next(f["source"] for f in status["imports"]) == "exemple-leger.xml"  # the latest first
     code, out = run(empty_engine, "data", "status")
     assert code == 0 and "Flux importés" in out and "exemple-photographe.xml" in out and "refusé" in out

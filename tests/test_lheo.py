@@ -99,10 +99,11 @@ def indexes(engine: Engine) -> set[str]:
 MODEL_INDEXES = {str(index.name) for table in TABLES.values() for index in table.indexes}
 
 
-def rows(engine: Engine, name: str) -> dict[str, dict[str, Any]]:
+def rows(engine: Engine, name: str, source: str | None = None) -> dict[str, dict[str, Any]]:
     table = TABLES[name]
+    query = select(table) if source is None else select(table).where(table.c.source == source)
     with engine.connect() as conn:
-        return {r["external_id"]: dict(r) for r in conn.execute(select(table)).mappings()}
+        return {r["external_id"]: dict(r) for r in conn.execute(query).mappings()}
 
 
 # ---------------------------------------------------------------- LHÉO fixtures written by the tests
@@ -220,11 +221,31 @@ def test_real_samples_import_then_reimport_changes_nothing(engine: Engine) -> No
     assert "sans XSD" in reports[1].warnings[0]
     # RNCP 474 (BTS NRC) and 403 (titre CIP) are outside the project's reference: reported, not linked.
     assert any("RNCP474" in w for w in reports[0].warnings)
-    # exemple-leger is an LHÉO "léger" index (root lheo-leger, no namespace): refused as a whole.
-    with pytest.raises(ImportRefused, match=r"espace de noms inconnu.*lheo-leger"):
-        import_lheo(engine, LHEO_DIR / "exemple-leger.xml")
-
+    # exemple-leger is an LHÉO "léger" index (root lheo-leger, no namespace) summarising
+    # exemple-conseiller-insertion: its summary is imported as a session linked to the full one.
+    light = import_lheo(engine, LHEO_DIR / "exemple-leger.xml")
+    assert light.status == "ok" and light.rejects == [] and light.version == "léger"
+    assert light.counts["training_session"].created == 1
+    assert any("reliée(s)" in w for w in light.warnings)
+    with engine.connect() as conn:
+        summary = conn.execute(
+            select(TrainingSession.full_session_id, TrainingSession.start_date).where(
+                TrainingSession.source == "lheo-leger"
+            )
+        ).one()
+        full_id = conn.scalar(
+            select(TrainingSession.id)
+            .join(Training, Training.id == TrainingSession.training_id)
+            .where(Training.title.like("Titre professionnel conseiller%"), TrainingSession.source == "lheo")
+        )
+    assert summary.full_session_id == full_id and str(summary.start_date) == "2008-04-14"
+    again = import_lheo(engine, LHEO_DIR / "exemple-leger.xml")
+    assert again.counts["training_session"].unchanged == 1 and again.counts["training_session"].created == 0
     trainings = rows(engine, "training")
+    assert sum(1 for t in trainings.values() if t["source"] == "lheo-leger") == 1
+    for key in [k for k, t in trainings.items() if t["source"] == "lheo-leger"]:
+        del trainings[key]
+
     onisep = trainings["9436_18706"]
     assert onisep["title"] == "BTS négociation et relation client"
     assert onisep["rncp"] == ["RNCP474"] and onisep["certifinfo"] == ["19004"]
@@ -232,7 +253,7 @@ def test_real_samples_import_then_reimport_changes_nothing(engine: Engine) -> No
     assert onisep["rome_codes"] == ["D1402", "D1403", "D1408"] and onisep["level_eu"] == 5
     assert onisep["objective"].startswith("<p>A la fois vendeur")  # escaped HTML kept as plain text
 
-    sessions = {s["external_id"]: s for s in rows(engine, "training_session").values()}
+    sessions = {s["external_id"]: s for s in rows(engine, "training_session").values() if s["source"] == "lheo"}
     bts = sessions["9436_18706/9436_18706/9436_18706"]
     assert (bts["commune_code"], bts["postcode"], bts["city"]) == ("29233", "29391", "QUIMPERLÉ")
     assert (str(bts["start_date"]), str(bts["end_date"])) == ("2015-09-01", "2017-08-31")
@@ -247,7 +268,7 @@ def test_real_samples_import_then_reimport_changes_nothing(engine: Engine) -> No
     assert photo["commune_code"] == "69123"
     assert photo["routes"] == ["continue", "apprentissage"] and photo["cost_text"] == "100 € TTC de l'heure"
     assert str(photo["registration_start"]) == "2004-06-21"
-    providers = rows(engine, "provider")
+    providers = rows(engine, "provider", "lheo")
     assert providers["30059912300183"]["commune_code"] == "69286"
     assert providers["19290076900014"]["phone"] == "02 98 96 48 00"
 

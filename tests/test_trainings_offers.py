@@ -463,8 +463,8 @@ def test_pages_render_and_link_together(web: TestClient, ids: dict[str, Any]) ->
     assert ics.headers["content-type"].startswith("text/calendar") and "BEGIN:VEVENT" in ics.text
     compare = web.get("/formations/comparer", params={"ids": f"{ids['gre1']},{ids['cha1']},{ids['lyo1']}"})
     assert (
-        compare.status_code == 200 and compare.text.count('<th scope="row">') == 11
-    )  # 9 criteria + the funding rows (reste à charge, revenu)
+        compare.status_code == 200 and compare.text.count('<th scope="row">') == 12
+    )  # 10 criteria (with « Inscription ») + the funding rows (reste à charge, revenu)
     emploi = web.get("/emploi", params={"metier": "aide-soignant", "region": "84"})
     assert "4\u00a0offres aujourd'hui en Auvergne-Rhône-Alpes" in emploi.text
     offer = web.get(f"/emploi/offres/{ids['o-gre-cdi']}")

@@ -10,6 +10,7 @@ from passerelles.importing import models as importing
 from passerelles.labour import models as labour
 from passerelles.occupations import models as occupations
 from passerelles.offers import models as offers
+from passerelles.opendata import models as opendata
 from passerelles.outcomes import models as outcomes
 from passerelles.pathways import models as pathways
 from passerelles.places import models as places
@@ -30,6 +31,7 @@ __all__ = [
     "labour",
     "occupations",
     "offers",
+    "opendata",
     "outcomes",
     "pathways",
     "places",

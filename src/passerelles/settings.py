@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from passerelles.importing.limits import ImportLimits
@@ -162,6 +162,27 @@ class Settings(BaseSettings):
         description='Adresse de téléchargement par jeu (JSON {"rome": "https://…"}) ; '
         "aussi une variable par jeu, PASSERELLES_FETCH_URL_<ID>.",
     )
+
+    # France Travail « Offres d'emploi v2 » (`passerelles data fetch offres`, `data refresh`): OAuth2 client
+    # credentials of an application registered on francetravail.io (never printed: masked in logs and errors).
+    france_travail_client_id: str | None = Field(default=None, description="Identifiant client France Travail.")
+    france_travail_client_secret: SecretStr | None = Field(default=None, description="Clé secrète France Travail.")
+    france_travail_token_url: str = (
+        "https://entreprise.francetravail.fr/connexion/oauth2/access_token?realm=%2Fpartenaire"  # noqa: S105 (an URL)
+    )
+    france_travail_api_url: str = "https://api.francetravail.io/partenaire/offresdemploi/v2"
+    france_travail_scope: str = "api_offresdemploiv2 o2dsoffre"
+    france_travail_rome_codes: list[str] = Field(
+        default_factory=list, description="Codes ROME cherchés ; vide : ceux des métiers du projet (en base)."
+    )
+    france_travail_departements: list[str] = Field(
+        default_factory=list, description="Départements cherchés ; vide : tous ceux de la base."
+    )
+    france_travail_rate: float = Field(
+        default=10.0, gt=0, le=100, description="Appels par seconde au plus (limite documentée de l'API : 10)."
+    )
+    # `passerelles data refresh`: the LHÉO catalogues to import (URLs or files), besides the offers and datasets.
+    lheo_sources: list[str] = Field(default_factory=list, description="Catalogues LHÉO du rafraîchissement.")
 
     @field_validator("database_url")
     @classmethod

@@ -66,6 +66,7 @@ def session_counts(
         .where(
             ts.start_date >= today,
             ts.closed_at.is_(None),
+            ts.full_session_id.is_(None),  # a linked summary (LHÉO léger): its full session is counted
             *what,
             ts.commune_code.is_not(None),
             *_place_conditions(ts.latitude, ts.longitude, ts.commune_code, place),

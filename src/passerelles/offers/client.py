@@ -8,7 +8,8 @@
   the last page and 204 when nothing matches; one search serves at most 1 150 offers (``start`` ≤ 1000,
   ``end`` ≤ 1149): narrower searches (by département, by creation date) are needed beyond.
 - Rate limiting: 429 and 503 (and 502, 504, network errors) are retried after ``Retry-After``, or an
-  exponential back-off, at most ``max_retries`` times.
+  exponential back-off, at most ``max_retries`` times. ``rate`` spaces the requests to the API's documented
+  limit (10 calls a second for « Offres d'emploi v2 » on francetravail.io).
 
 :meth:`FranceTravailClient.download` writes the offers as JSON Lines, the input of
 :func:`passerelles.offers.importer.import_offers`.
@@ -68,6 +69,7 @@ class FranceTravailClient:
         page_size: int = PAGE_SIZE,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        rate: float | None = None,
     ) -> None:
         if not 1 <= page_size <= PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {PAGE_SIZE}")
@@ -84,6 +86,10 @@ class FranceTravailClient:
         self.clock = clock
         self._token: str | None = None
         self._expires_at = 0.0
+        # ``rate``: requests per second at most (the API's documented limit), every request and retry counted.
+        self.min_interval = 1.0 / rate if rate else 0.0
+        self._next_slot = 0.0
+        self.requests = 0
         self.last_total: int | None = None
         self.truncated = False
 
@@ -127,6 +133,7 @@ class FranceTravailClient:
         """One request, retried on 429/502/503/504 and network errors."""
         attempt = 0
         while True:
+            self._throttle()
             try:
                 response = self.http.request(method, url, **kwargs)
             except httpx.TransportError as exc:
@@ -141,6 +148,17 @@ class FranceTravailClient:
                 raise FranceTravailError(f"HTTP {response.status_code} après {attempt + 1} tentatives : {url}")
             self.sleep(self._wait(response, attempt))
             attempt += 1
+
+    def _throttle(self) -> None:
+        """Wait for the next slot of the rate limit (one request every ``min_interval`` seconds)."""
+        self.requests += 1
+        if not self.min_interval:
+            return
+        now = self.clock()
+        if self._next_slot > now:
+            self.sleep(self._next_slot - now)
+            now = self._next_slot
+        self._next_slot = now + self.min_interval
 
     def access_token(self, *, renew: bool = False) -> str:
         """The current token, fetched anew when missing, about to expire or ``renew``."""

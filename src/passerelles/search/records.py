@@ -30,7 +30,8 @@ from passerelles.trainings.models import TrainingSession
 CHUNK = 20000
 SESSION_SQL = (
     "SELECT id, title, start_date, end_date, city, commune_code, latitude, longitude, modality, routes, "
-    "duration_hours, certification_id, is_demo FROM training_session WHERE closed_at IS NULL"
+    "duration_hours, certification_id, is_demo FROM training_session WHERE closed_at IS NULL "
+    "AND full_session_id IS NULL"  # a summary (LHÉO léger) linked to its full session: that one is indexed
 )
 OFFER_SQL = (
     "SELECT id, title, code_rome, appellation, employer_name, structure_type, contract_type, working_time, "
@@ -246,7 +247,9 @@ def record_hashes(session: Session) -> dict[str, str]:
     """key → row hash of every open session and offer: what an incremental update compares."""
     out: dict[str, str] = {}
     for i, h in session.execute(
-        select(TrainingSession.id, TrainingSession.row_hash).where(TrainingSession.closed_at.is_(None))
+        select(TrainingSession.id, TrainingSession.row_hash).where(
+            TrainingSession.closed_at.is_(None), TrainingSession.full_session_id.is_(None)
+        )
     ):
         out[f"training:{i}"] = h
     for i, h in session.execute(select(JobOffer.id, JobOffer.row_hash).where(JobOffer.closed_at.is_(None))):

@@ -65,6 +65,12 @@ class Training(Base):
     nsf: Mapped[list[str]] = mapped_column(JSON, default=list)
     rome_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     level_eu: Mapped[int | None] = mapped_column(Integer)
+    # LHÉO « léger » (``resume-offre``): where the full offer is published (``file``/``href``), and the full
+    # offer itself once it is in the store (set by :func:`passerelles.trainings.lheo.summaries.link_summaries`).
+    offer_url: Mapped[str | None] = mapped_column(Text)
+    # A plain id, no foreign key: added to a national store by ALTER TABLE ADD COLUMN, without rebuilding the
+    # table on SQLite; trainings and sessions are never deleted (closed), so the id stays valid.
+    full_training_id: Mapped[int | None] = mapped_column(Integer, index=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     row_hash: Mapped[str] = mapped_column(String(40))
 
@@ -102,6 +108,13 @@ class TrainingSession(Base):
     admission: Mapped[str | None] = mapped_column(Text)
     prerequisites: Mapped[str | None] = mapped_column(Text)
     recruitment_state: Mapped[str | None] = mapped_column(String(40))
+    registration_terms: Mapped[str | None] = mapped_column(Text)  # modalites-inscription (session)
+    # date-information (action, up to 3, ISO dates) and adresse-information: the information meetings.
+    information_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    information_address: Mapped[str | None] = mapped_column(Text)
+    # A session of an LHÉO « léger » summary: the full offer's session it summarises (same start), once
+    # that offer is in the store; such a summary is left out of the lists (the full session stands for it).
+    full_session_id: Mapped[int | None] = mapped_column(Integer, index=True)  # a plain id (see Training)
     places: Mapped[int | None] = mapped_column(Integer)
     contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)

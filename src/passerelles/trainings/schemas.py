@@ -129,7 +129,12 @@ FUNDERS: dict[str, str] = {
     "17": "Transitions Pro (ex-OPACIF)",
 }
 MODALITIES: dict[str, str] = {"presentiel": "Sur place", "distance": "À distance", "mixte": "Mixte"}
-RECRUITMENT: dict[str, str] = {"ouvert": "Inscriptions ouvertes", "ferme": "Complet", "suspendu": "Suspendu"}
+# dict-etat-recrutement (LHÉO): 1 ouvert, 2 fermé, 3 suspendu.
+RECRUITMENT: dict[str, str] = {
+    "ouvert": "Recrutement ouvert",
+    "ferme": "Recrutement fermé",
+    "suspendu": "Recrutement suspendu",
+}
 
 
 class TrainingQuery(BaseModel):
@@ -154,6 +159,10 @@ class TrainingQuery(BaseModel):
     cpf: bool = Field(default=False, description="Éligible au CPF")
     financement: str | None = Field(default=None, pattern=r"^[0-9]{1,2}$", description="Code financeur LHÉO")
     places: bool = Field(default=False, description="Inscriptions ouvertes, places restantes")
+    inscriptions: bool = Field(
+        default=False,
+        description="Inscriptions ouvertes aujourd'hui : période d'inscription en cours, recrutement ouvert",
+    )
     tri: TrainingSort | None = Field(
         default=None,
         description="Tri ; par défaut la date de début, ou la distance après un élargissement autour d'une commune",
@@ -221,12 +230,24 @@ class ProviderOut(BaseModel):
     website: str | None
 
 
+RegistrationStatus = Literal["ouvertes", "a-venir", "terminees", "ferme", "suspendu"]
+
+
 class SessionDetail(SessionItem):
     address: str | None
     postcode: str | None
     region: str | None
     registration_start: dt.date | None
     registration_end: dt.date | None
+    registration_status: RegistrationStatus | None = Field(
+        default=None, description="Inscriptions aujourd'hui : ouvertes, à venir, terminées, fermées, suspendues"
+    )
+    registration_terms: str | None = None
+    information_dates: list[dt.date] = []
+    information_address: str | None = None
+    summary_of: str | None = Field(
+        default=None, description="Résumé d'offre (LHÉO léger) : adresse de l'offre complète (page ou lien)"
+    )
     duration_text: str | None
     rhythm: str | None
     cost_text: str | None

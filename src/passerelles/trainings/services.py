@@ -182,6 +182,8 @@ def dropped_criteria(q: TrainingQuery, labels: dict[str, dict[str, str]]) -> lis
         out.append(Dropped(params=["financement"], label="financement", value=value))
     if q.places:
         out.append(Dropped(params=["places"], label="places restantes", value="inscriptions ouvertes"))
+    if q.inscriptions:
+        out.append(Dropped(params=["inscriptions"], label="inscriptions", value="ouvertes aujourd'hui"))
     return out
 
 
@@ -214,7 +216,8 @@ def _conditions(
     what: _What, scope: Scope, q: TrainingQuery, place: PlaceFilter, today: dt.date
 ) -> list[ColumnElement[bool]]:
     ts = TrainingSession
-    conds: list[ColumnElement[bool]] = [ts.start_date >= today, ts.closed_at.is_(None)]
+    # A summary (LHÉO léger) linked to its full offer's session is left out: that session stands for it.
+    conds: list[ColumnElement[bool]] = [ts.start_date >= today, ts.closed_at.is_(None), ts.full_session_id.is_(None)]
     certs = (what.cert_ids or frozenset()) | scope.extra
     if certs:
         conds.append(ts.certification_id.in_(sorted(certs)))
@@ -250,7 +253,21 @@ def _conditions(
         if q.places:
             conds.append(ts.recruitment_state == "ouvert")
             conds.append(or_(ts.places.is_(None), ts.places > 0))
+        if q.inscriptions:
+            conds.append(registration_open(today))
     return conds
+
+
+def registration_open(today: dt.date) -> ColumnElement[bool]:
+    """Sessions known to take registrations ``today``: the period (where given) holds today, the
+    recruitment is neither closed nor suspended, and one of them says so (see sessions.registration_status)."""
+    ts = TrainingSession
+    return and_(
+        or_(ts.recruitment_state.is_(None), ts.recruitment_state == "ouvert"),
+        or_(ts.registration_start.is_(None), ts.registration_start <= today),
+        or_(ts.registration_end.is_(None), ts.registration_end >= today),
+        or_(ts.recruitment_state == "ouvert", ts.registration_start.is_not(None), ts.registration_end.is_not(None)),
+    )
 
 
 @dataclass

@@ -15,13 +15,39 @@ from passerelles.db import MAX_ID
 from passerelles.places.geo import haversine_km
 from passerelles.places.services import place_index
 from passerelles.trainings.models import Provider, Training, TrainingSession
-from passerelles.trainings.schemas import Comparison, ProviderOut, SessionDetail, SessionItem
-from passerelles.trainings.services import BadCriterion, item_fields, rounded_km
+from passerelles.trainings.schemas import Comparison, ProviderOut, RegistrationStatus, SessionDetail, SessionItem
+from passerelles.trainings.services import BadCriterion, item_fields, rounded_km, session_url
 
 COMPARE_MIN, COMPARE_MAX = 2, 4
 
 
-def get_session_detail(session: Session, session_id: int, *, origin: str | None = None) -> SessionDetail | None:
+def registration_status(
+    start: dt.date | None, end: dt.date | None, state: str | None, today: dt.date
+) -> RegistrationStatus | None:
+    """Registrations on ``today``: the same rule as ``services.registration_open`` (``ouvertes``), else why not."""
+    if state in ("ferme", "suspendu"):
+        return "ferme" if state == "ferme" else "suspendu"
+    if start is not None and today < start:
+        return "a-venir"
+    if end is not None and today > end:
+        return "terminees"
+    if state == "ouvert" or start is not None or end is not None:
+        return "ouvertes"
+    return None
+
+
+def _summary_of(s: TrainingSession, training: Training) -> str | None:
+    """A summary (LHÉO léger): its full offer's session page here, else the full offer's own address."""
+    if s.full_session_id is not None:
+        return session_url(s.full_session_id)
+    if s.source == "lheo-leger" and training.offer_url and training.offer_url.startswith(("http://", "https://")):
+        return training.offer_url
+    return None
+
+
+def get_session_detail(
+    session: Session, session_id: int, *, origin: str | None = None, today: dt.date | None = None
+) -> SessionDetail | None:
     """One session with its provider and certification; ``origin`` (a commune) adds the distance to it."""
     row = session.execute(
         select(TrainingSession, Certification, Provider, Training)
@@ -68,6 +94,13 @@ def get_session_detail(session: Session, session_id: int, *, origin: str | None 
         region=region,
         registration_start=s.registration_start,
         registration_end=s.registration_end,
+        registration_status=registration_status(
+            s.registration_start, s.registration_end, s.recruitment_state, today or dt.date.today()
+        ),
+        registration_terms=s.registration_terms,
+        information_dates=[dt.date.fromisoformat(d) for d in s.information_dates or []],
+        information_address=s.information_address,
+        summary_of=_summary_of(s, training),
         duration_text=s.duration_text,
         rhythm=s.rhythm,
         cost_text=s.cost_text,

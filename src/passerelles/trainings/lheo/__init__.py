@@ -49,8 +49,13 @@ Decisions, for operators:
 - **Full feeds** close the stored sessions that this import did not load: absent from the file, or
   rejected this time (the feed no longer carries a valid version). A closed session that comes back is
   reopened and counted as updated.
-- **LHÉO « léger » / ``lheo-index``** (indexes of offer summaries pointing at the full offers) are
-  refused: importing them beside the full offers would duplicate every offer.
+- **LHÉO « léger » / ``lheo-index``** (indexes of offer summaries pointing at the full offers) are imported
+  as sessions of their own (source ``lheo-leger``) and linked to their full offer once it is in the store
+  (:mod:`.summaries`); a linked summary is left out of the lists, so no offer shows twice.
+- **Registration** (LHÉO 2.x): ``session/periode-inscription``, ``session/etat-recrutement`` (dict-etat-
+  recrutement; another code: the XSD rejects the record), ``session/modalites-inscription``, and the action's
+  ``date-information`` (up to three) and ``adresse-information``, copied to each session of the action; a
+  date that does not exist, or a registration end before its start, rejects the session(s).
 - **RNCP codes** (``RNCP36004`` or bare digits) link trainings and sessions to the project's certifications
   (``certification_rncp``); codes the reference does not know are listed in one warning.
 - **Levels** (``code-niveau-sortie``, dict-niveaux): 2…8 (levels VI…I of 1969) → 1…7, 11…18 (LHÉO 2.3)

@@ -13,12 +13,13 @@ from passerelles.importing.limits import ImportLimits
 from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import ImportRefused, ImportReport, Reject
 from passerelles.settings import default_data_dir, lheo_schema
-from passerelles.trainings.lheo.extract import check_plain_file, local_file
+from passerelles.trainings.lheo.extract import check_plain_file, local_file, open_catalogue
 from passerelles.trainings.lheo.loader import Loader
 from passerelles.trainings.lheo.reader import ParsedFormation, reject_position
 from passerelles.trainings.lheo.references import References
 from passerelles.trainings.lheo.rows import ENTITIES
 from passerelles.trainings.lheo.stream import ReadSummary, read_catalogue
+from passerelles.trainings.lheo.summaries import SUMMARY_ROOTS, import_summaries, link_summaries, root_name
 
 
 def add_reject(
@@ -119,6 +120,21 @@ def _import(
     loader = Loader(engine, origin, is_demo, report, file_name)
     with local_file(source) as path:
         check_plain_file(path)
+        with open_catalogue(path) as stream:
+            _namespace, root = root_name(stream)
+        if root in SUMMARY_ROOTS:  # LHÉO « léger »: summaries pointing at the full offers
+            return import_summaries(
+                engine,
+                path,
+                file_name,
+                report,
+                Deduplicate(report, file_name),
+                is_demo=is_demo,
+                xsd=schema_path,
+                limits=limits,
+                full=full,
+                force=force,
+            )
         if workers is None:
             workers = auto_workers(path.stat().st_size)
 
@@ -206,6 +222,8 @@ def _import(
         loader.close_missing(None if force else limits)
     if records == 0:
         report.warnings.append("aucune formation dans le fichier")
+    if not dry_run and not is_demo and link_summaries(engine):
+        report.warnings.append("résumés d'offres (LHÉO léger) reliés aux sessions de leurs offres complètes")
     if unlinked:
         codes = ", ".join(sorted(unlinked, key=lambda c: (-unlinked[c], c))[:10])
         more = f" et {len(unlinked) - 10} autre(s)" if len(unlinked) > 10 else ""

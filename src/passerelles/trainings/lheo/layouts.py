@@ -56,6 +56,11 @@ class Layout:
     session_url: str | None
     session_contact: str | None
     session_rncp: str | None
+    # LHÉO 2.x only: ``modalites-inscription`` (session), ``date-information`` and ``adresse-information``
+    # (action: the information meetings, up to three dates).
+    registration_terms: str | None = None
+    information_dates: str | None = None
+    information_address: str | None = None
 
 
 V2 = Layout(
@@ -101,6 +106,9 @@ V2 = Layout(
     session_url="url-session/urlweb",
     session_contact="contact-session/coordonnees",
     session_rncp="reference-certification/reference-code-RNCP",
+    registration_terms="modalites-inscription",
+    information_dates="date-information/date",
+    information_address="adresse-information/adresse",
 )
 
 _ACCESS = "organisation-formation/modalites-acces/"

@@ -246,6 +246,8 @@ class RecordReader:
             "nsf": codes_at(rec, L.nsf, NSF, "code NSF"),
             "rome_codes": codes_at(rec, L.rome, ROME, "code ROME"),
             "level_eu": LEVEL_EU.get(level_code) if level_code else None,
+            "offer_url": None,  # a full offer: neither a summary's link nor its target (see lheo.summaries)
+            "full_training_id": None,
         }
         return validated(TRAINING_RULES, values, {"external_id": "@numero", "title": L.title})
 
@@ -367,6 +369,18 @@ class RecordReader:
             routes.add("continue")
         if "82027" in publics or "apprenti" in alternance:  # contrat d'apprentissage
             routes.add("apprentissage")
+        information_dates: list[str] = []
+        if L.information_dates:
+            for value in texts_at(action, L.information_dates):
+                day = parse_date(value, ap + L.information_dates)
+                if day is not None and day.isoformat() not in information_dates:
+                    information_dates.append(day.isoformat())
+        information = (
+            read_coordinates(action.find(L.information_address), ap + L.information_address)
+            if L.information_address
+            else Coordinates()
+        )
+        information_where = " ".join(p for p in (information.postcode, information.city) if p)
         cpf = bool(L.cpf and texts_at(rec, L.cpf)) or any(
             el.find("extras[@info='eligibilite-cpf']") is not None for el in (rec, action)
         )
@@ -389,6 +403,9 @@ class RecordReader:
             "admission": text_of(action.find(L.admission)),
             "prerequisites": text_of(action.find(L.prerequisites)),
             "places": places,
+            "information_dates": sorted(information_dates),
+            "information_address": ", ".join(p for p in (information.address, information_where) if p) or None,
+            "full_session_id": None,
         }
 
     def _session(
@@ -414,6 +431,11 @@ class RecordReader:
         registration_start = parse_date(text_of(holder.find(L.registration_start)), prefix + L.registration_start)
         registration_end = parse_date(text_of(holder.find(L.registration_end)), prefix + L.registration_end)
         registration = read_coordinates(holder.find(L.registration_address), prefix + L.registration_address)
+        if registration_start and registration_end and registration_end < registration_start:
+            raise RecordError(
+                prefix + L.registration_end,
+                f"fin des inscriptions ({registration_end:%d/%m/%Y}) avant leur début ({registration_start:%d/%m/%Y})",
+            )
         state_code = text_of(s.find(L.state)) if L.state else None
         if state_code is not None and state_code not in RECRUITMENT:
             raise RecordError(f"{sp}{L.state}", f"état du recrutement inconnu : « {state_code} »")
@@ -443,6 +465,7 @@ class RecordReader:
             "registration_start": registration_start,
             "registration_end": registration_end,
             "recruitment_state": RECRUITMENT.get(state_code) if state_code else None,
+            "registration_terms": text_of(s.find(L.registration_terms)) if L.registration_terms else None,
             "contact": self._shared_contact({k: v for k, v in contact.items() if v}),
         }
         return validated(SESSION_RULES, values, {"external_id": f"{sp}@numero"})

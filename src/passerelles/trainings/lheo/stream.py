@@ -251,7 +251,7 @@ class DocumentStream:
             if self.namespace == NS_22:
                 for el in rec.iter(tag=etree.Element):
                     el.tag = f"{{{NS_23}}}{local_name(el.tag)}"
-            schema = MEMO.schemas.get(self.xsd) or _schema(self.xsd)
+            schema = MEMO.schemas.get(self.xsd) or xsd_schema(self.xsd)
             if not schema.validate(rec):
                 path, message, xsd_line = _xsd_error(schema, rec)
                 where = f" (ligne {self.true_line(xsd_line)})" if xsd_line else ""
@@ -345,7 +345,7 @@ def read_catalogue(
 # ---------------------------------------------------------------- validate: the XSD
 
 
-def _schema(path: Path) -> Any:
+def xsd_schema(path: Path) -> Any:
     """The LHÉO XSD in ``path``, parsed once (:data:`~.memo.MEMO`)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     return MEMO.remember(MEMO.schemas, path, etree.XMLSchema(etree.parse(str(path), parser)))

@@ -137,7 +137,6 @@ UNREAD = frozenset(
         "hebergement",
         "langue-formation",
         "modalites-entrees-sorties",
-        "modalites-inscription",
         "modalites-pedagogiques",
         "niveau-entree-obligatoire",
         "nombre-heures-centre",

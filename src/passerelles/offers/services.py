@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import statistics
 import threading
 import time
 from collections import Counter
@@ -25,6 +24,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from passerelles.occupations.models import Occupation, OccupationRome
+from passerelles.offers import market
+from passerelles.offers.market import monthly_full_time as monthly_full_time
 from passerelles.offers.models import JobOffer
 from passerelles.offers.schemas import (
     CONTRACTS,
@@ -65,8 +66,6 @@ PAGE_SIZE = 20
 MAX_RADIUS_KM = 300
 EXPORT_LIMIT = 5000
 TREND_WEEKS = 8
-HOURS_PER_MONTH = 151.67  # 35 h a week, the French legal full-time month
-ALTERNANCE = ("APP", "PRO")
 
 
 class BadCriterion(ValueError):
@@ -428,19 +427,6 @@ def get_offer(session: Session, offer_id: int) -> OfferDetail | None:
 # ---------------------------------------------------------------- labour-market panel
 
 
-def monthly_full_time(amount: float, period: str | None, hours_per_week: float | None) -> float | None:
-    """A pay amount as gross monthly full-time equivalent (35 h), or ``None`` for an unknown period."""
-    if period == "heure":
-        return amount * HOURS_PER_MONTH
-    if period == "an":
-        return amount / 12
-    if period == "mois":
-        if hours_per_week and 0 < hours_per_week < 35:
-            return amount * 35 / hours_per_week
-        return amount
-    return None
-
-
 def _quantile(values: list[float], q: float) -> float:
     values = sorted(values)
     if len(values) == 1:
@@ -476,8 +462,9 @@ def market_panel(
     rayon: int | None = None,
     now: dt.datetime | None = None,
 ) -> MarketPanel | None:
-    """The labour-market panel, kept ``PANEL_TTL_S`` seconds per occupation and place: offers change with
-    imports (a few times a day), while a fiche is read far more often. ``now`` bypasses the cache."""
+    """The labour-market panel, kept ``PANEL_TTL_S`` seconds per occupation and place (its figures come
+    from aggregates the imports keep, see :mod:`passerelles.offers.market`: a few milliseconds even for a
+    first view; the cache only spares the labels). ``now`` bypasses the cache."""
     if now is not None:
         return compute_market_panel(
             session, occupation_slug, region=region, departement=departement, commune=commune, rayon=rayon, now=now
@@ -507,6 +494,82 @@ def market_panel(
     return panel
 
 
+_circles: dict[tuple[str, int], tuple[str, ...]] = {}
+
+
+def circle_departements(index: PlaceIndex, place: PlaceFilter) -> tuple[str, ...]:
+    """The départements a circle touches: the commune's own, and those of every commune whose centre lies
+    within the radius."""
+    if place.commune is None or place.centre is None or not place.radius_km:
+        return place.departements
+    key = (place.commune.code_insee, place.radius_km)
+    found = _circles.get(key)
+    if found is None:
+        lat0, lat1, lon0, lon1 = bounding_box(place.centre[0], place.centre[1], place.radius_km)
+        depts = {place.commune.departement_code}
+        for c in index.communes.values():
+            if (
+                c.latitude is not None
+                and c.longitude is not None
+                and c.departement_code not in depts
+                and lat0 <= c.latitude <= lat1
+                and lon0 <= c.longitude <= lon1
+                and haversine_km(place.centre[0], place.centre[1], c.latitude, c.longitude) <= place.radius_km
+            ):
+                depts.add(c.departement_code)
+        found = _circles[key] = tuple(sorted(depts))
+    return found
+
+
+def _figures_from_offers(session: Session, codes: list[str], place: PlaceFilter, week0: dt.date) -> market.Figures:
+    """The panel's figures counted from the offers themselves (a store whose aggregates were never built)."""
+    since = dt.datetime.combine(week0, dt.time(), tzinfo=dt.UTC)
+    rows = session.execute(
+        select(*(getattr(JobOffer, c) for c in market.FACT_COLUMNS), JobOffer.latitude, JobOffer.longitude).where(
+            JobOffer.code_rome.in_(codes),
+            or_(JobOffer.closed_at.is_(None), JobOffer.published_at >= since),
+            *_place_conditions(place),
+        )
+    ).all()
+    agg = market.Aggregates.empty()
+    for row in rows:
+        if place.centre and place.radius_km and _within(place, row[-2], row[-1]) is None:
+            continue
+        agg.add(row[:-2])
+    contracts: Counter[str] = Counter()
+    for (_c, _d, k), n in agg.open.items():
+        contracts[k] += n
+    weeks: Counter[dt.date] = Counter()
+    for (_c, _d, w), n in agg.weeks.items():
+        if w >= week0:
+            weeks[w] += n
+    values: dict[str, list[float]] = {"l": [], "h": [], "m": []}
+    for (_c, _d, kind, euros), n in agg.pay.items():
+        values[kind].extend([float(euros)] * n)
+    by_type: dict[str, set[str]] = {}
+    offers_by: Counter[tuple[str, str, str]] = Counter()
+    for (_c, _d, name, stype, city), n in agg.employers.items():
+        by_type.setdefault(stype, set()).add(name)
+        offers_by[(name, stype, city)] += n
+    demo = any(n > 0 for n in agg.open_demo.values()) or any(
+        n > 0 for (_c, _d, w), n in agg.weeks_demo.items() if w >= week0
+    )
+    return market.Figures(
+        open_offers=sum(contracts.values()),
+        contracts=dict(contracts),
+        weeks=dict(weeks),
+        pay_offers=len(values["m"]),
+        pay_low=_quantile(values["l"], 0.1) if values["l"] else None,
+        pay_median=_quantile(values["m"], 0.5) if values["m"] else None,
+        pay_high=_quantile(values["h"], 0.9) if values["h"] else None,
+        structures={s: len(names) for s, names in by_type.items()},
+        employers=[
+            (name, s, city, n) for (name, s, city), n in sorted(offers_by.items(), key=lambda x: (-x[1], x[0]))[:8]
+        ],
+        has_demo=demo,
+    )
+
+
 def compute_market_panel(
     session: Session,
     occupation_slug: str,
@@ -517,7 +580,10 @@ def compute_market_panel(
     rayon: int | None = None,
     now: dt.datetime | None = None,
 ) -> MarketPanel | None:
-    """The labour-market panel of an occupation around a place; ``None`` when the occupation is unknown."""
+    """The labour-market panel of an occupation around a place; ``None`` when the occupation is unknown.
+
+    Its figures come from the aggregates (:mod:`passerelles.offers.market`) once they describe the store:
+    a circle around a commune then covers the départements it touches, as the panel says."""
     now = now or dt.datetime.now(dt.UTC)
     codes = occupation_rome_codes(session, occupation_slug)
     if codes is None:
@@ -529,108 +595,72 @@ def compute_market_panel(
         raise BadCriterion(exc.field, exc.message) from None
     today = now.date()
     week0 = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=TREND_WEEKS - 1)
-    since = dt.datetime.combine(week0, dt.time(), tzinfo=dt.UTC)
-    rows = (
-        session.execute(
-            select(
-                JobOffer.closed_at.is_(None),
-                JobOffer.published_at,
-                JobOffer.contract_type,
-                JobOffer.salary_min,
-                JobOffer.salary_max,
-                JobOffer.salary_period,
-                JobOffer.hours_per_week,
-                JobOffer.structure_type,
-                JobOffer.employer_name,
-                JobOffer.city,
-                JobOffer.latitude,
-                JobOffer.longitude,
-                JobOffer.is_demo,
-            ).where(
-                JobOffer.code_rome.in_(codes),
-                or_(JobOffer.closed_at.is_(None), JobOffer.published_at >= since),
-                *_place_conditions(place),
-            )
-        ).all()
-        if codes
-        else []
-    )
     circle = place.centre is not None and place.radius_km is not None
-    # One pass over plain tuples (attribute access on result rows costs more than the counting itself).
-    weeks: Counter[int] = Counter()
-    contracts: Counter[str] = Counter()
-    employers_by_type: dict[str, set[str]] = {}
-    offers_by_employer: Counter[tuple[str, str, str]] = Counter()
-    lows: list[float] = []
-    highs: list[float] = []
-    mids: list[float] = []
-    open_offers = 0
-    has_demo = False
-    for is_open, published, contract, smin, smax, period, hours, stype, employer, city, lat, lon, demo in rows:
-        if circle and _within(place, lat, lon) is None:
-            continue
-        has_demo = has_demo or bool(demo)
-        if published is not None:
-            day = published.date()
-            if day >= week0:
-                weeks[(day - week0).days // 7] += 1
-        if not is_open:
-            continue
-        open_offers += 1
-        contracts[contract or "?"] += 1
-        name = employer or "Employeur non précisé"
-        employers_by_type.setdefault(stype or "", set()).add(name)
-        offers_by_employer[(name, stype or "", city or "")] += 1
-        if contract in ALTERNANCE or smin is None:
-            continue
-        lo = monthly_full_time(smin, period, hours)
-        hi = monthly_full_time(smax or smin, period, hours)
-        if lo is None or hi is None or not 500 <= lo <= 50_000:
-            continue
-        lows.append(lo)
-        highs.append(hi)
-        mids.append((lo + hi) / 2)
+    place_label, area_note = place.label, None
+    region_open = None
+    aggregated = bool(codes) and market.is_maintained(session)
+    if aggregated:
+        depts: tuple[str, ...] | None = circle_departements(index, place) if circle else place.departements or None
+        fig = market.figures(session, codes, depts, week0)
+        if circle and place.commune is not None and depts:
+            place_label = f"dans les départements à moins de {place.radius_km} km de {place.commune.name}"
+            area_note = (
+                f"Autour d'une commune, ces chiffres portent sur les départements entiers à moins de "
+                f"{place.radius_km} km : " + ", ".join(index.departement_label(d) for d in depts) + "."
+            )
+    elif codes:
+        fig = _figures_from_offers(session, codes, place, week0)
+    else:
+        fig = market.Figures(0, {}, {}, 0, None, None, None, {}, [], False)
     trend = [
-        ChartRow(label=f"sem. du {(week0 + dt.timedelta(weeks=i)).strftime('%d/%m')}", value=weeks.get(i, 0))
+        ChartRow(
+            label=f"sem. du {(week0 + dt.timedelta(weeks=i)).strftime('%d/%m')}",
+            value=fig.weeks.get(week0 + dt.timedelta(weeks=i), 0),
+        )
         for i in range(TREND_WEEKS)
     ]
     contract_rows = [
-        ChartRow(label=CONTRACTS.get(c, "Non précisé" if c == "?" else c), value=n)
-        for c, n in sorted(contracts.items(), key=lambda x: (-x[1], x[0]))
+        ChartRow(label=CONTRACTS.get(c, c) if c else "Non précisé", value=n)
+        for c, n in sorted(fig.contracts.items(), key=lambda x: (-x[1], x[0] or "?"))
     ]
     pay = (
         PayRange(
-            offers=len(mids),
-            low=round(_quantile(lows, 0.1), -1),
-            median=round(statistics.median(mids), -1),
-            high=round(_quantile(highs, 0.9), -1),
+            offers=fig.pay_offers,
+            low=round(fig.pay_low, -1),
+            median=round(fig.pay_median, -1),
+            high=round(fig.pay_high, -1),
         )
-        if mids
+        if fig.pay_offers and fig.pay_low is not None and fig.pay_median is not None and fig.pay_high is not None
         else None
     )
     labels = structure_labels(session)
     structures = [
-        ChartRow(label=labels.get(s, s) if s else "Type non précisé", value=len(names))
-        for s, names in sorted(employers_by_type.items(), key=lambda x: (-len(x[1]), x[0]))
+        ChartRow(label=labels.get(s, s) if s else "Type non précisé", value=n)
+        for s, n in sorted(fig.structures.items(), key=lambda x: (-x[1], x[0]))
     ]
     employers = [
         ChartRow(label=name, value=n, note=", ".join(x for x in (labels.get(st, st) if st else "", city) if x))
-        for (name, st, city), n in sorted(offers_by_employer.items(), key=lambda x: (-x[1], x[0]))[:8]
+        for name, st, city, n in fig.employers
     ]
-    region_label = region_open = None
+    region_label = None
     if place.region_code and (
         place.commune or len(place.departements) < len(index.departements_of_region(place.region_code))
     ):
         region_place = resolve_place(index, region=place.region_code)
         region_label = region_place.label
-        region_open = (
-            session.scalar(
-                select(func.count())
-                .select_from(JobOffer)
-                .where(JobOffer.code_rome.in_(codes), JobOffer.closed_at.is_(None), *_place_conditions(region_place))
+        if aggregated:
+            region_open = market.open_offers(session, codes, region_place.departements)
+        else:
+            region_open = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(JobOffer)
+                    .where(
+                        JobOffer.code_rome.in_(codes), JobOffer.closed_at.is_(None), *_place_conditions(region_place)
+                    )
+                )
+                or 0
             )
-            or 0
-        )
     search = {
         "metier": occupation_slug,
         "region": region,
@@ -641,8 +671,9 @@ def compute_market_panel(
     return MarketPanel(
         occupation=occupation_slug,
         rome_codes=codes,
-        place_label=place.label,
-        open_offers=open_offers,
+        place_label=place_label,
+        area_note=area_note,
+        open_offers=fig.open_offers,
         region_label=region_label,
         region_open_offers=region_open,
         trend=trend,
@@ -651,7 +682,7 @@ def compute_market_panel(
         structures=structures,
         employers=employers,
         bmo_available=False,
-        has_demo=has_demo,
+        has_demo=fig.has_demo,
         search_url="/emploi?" + query_string(search),
         trainings_url="/formations?" + query_string(search),
     )

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from passerelles.db import make_sessionmaker
+from passerelles.exports import csv_stream, csv_text
 from passerelles.maps.services import offer_counts
 from passerelles.offers import market
 from passerelles.offers import services as offers
@@ -189,3 +190,10 @@ def test_quantiles_of_summed_bins_match_the_quantiles_of_the_values() -> None:
             assert market.multiset_quantile([(int(v), n) for v, n in bins], q) == pytest.approx(
                 offers._quantile(values, q)
             )
+
+
+def test_a_streamed_csv_is_the_same_text_in_pieces_header_first() -> None:
+    rows = [[i, f"=ligne {i}", 1.5 * i, None, True] for i in range(7)]
+    pieces = list(csv_stream(["a", "b", "c", "d", "e"], [rows[:3], [], rows[3:]]))
+    assert pieces[0] == "\ufeffa;b;c;d;e\r\n"  # sent before any row is read
+    assert "".join(pieces) == csv_text(["a", "b", "c", "d", "e"], rows) and len(pieces) == 3

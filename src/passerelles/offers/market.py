@@ -27,7 +27,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session, UOWTransaction
-from sqlalchemy.orm.attributes import NO_VALUE, instance_state
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.base import NO_VALUE
 
 from passerelles.offers.models import (
     JobOffer,

@@ -15,8 +15,8 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,6 +56,7 @@ from passerelles.widening.schemas import Dropped
 from passerelles.widening.services import (
     Area,
     Scope,
+    Step,
     area_level,
     distance_order,
     related_occupations,
@@ -252,12 +253,27 @@ def _run(
     return total, [r[0] for r in page_rows], near
 
 
-def search_offers(
-    session: Session, q: OfferQuery, *, now: dt.datetime | None = None, page_size: int = PAGE_SIZE
-) -> OfferResults:
-    """Open offers matching ``q``, newest first (or nearest), with the count in the person's région, widened
-    ``q.elargir`` steps, and further while nothing is found."""
-    now = now or dt.datetime.now(dt.UTC)
+@dataclass
+class _Found:
+    """What an offer search found before its rows are loaded: one page of ids and what the page says."""
+
+    total: int
+    ids: list[int]
+    distances: dict[int, float]
+    place: PlaceFilter
+    sort: str
+    page: int
+    level: int
+    steps: list[Step]
+    auto: bool
+    hopeless: bool
+    region_label: str | None = None
+    region_total: int | None = None
+
+
+def _find(session: Session, q: OfferQuery, now: dt.datetime, page_size: int, *, region: bool = True) -> _Found:
+    """The search itself: widened ``q.elargir`` steps, and further while nothing is found; one page of ids
+    (and, with ``region``, the count of the same search in the whole région)."""
     index = place_index(session)
     area = Area(q.region, q.departement, q.commune, q.rayon if q.commune else None)
     base_place = _place(index, q)
@@ -295,33 +311,63 @@ def search_offers(
     page = min(q.page, max(1, math.ceil(total / page_size)))  # a page past the end shows the last one
     if page != q.page:
         total, ids, distances = _run(session, conds, place, sort, (page - 1) * page_size, page_size, centre)
-    region_label = region_total = None
-    if place.region_code and (
-        place.commune or len(place.departements) < len(index.departements_of_region(place.region_code))
+    found = _Found(total, ids, distances, place, sort, page, level, steps, auto, hopeless)
+    if (
+        region
+        and place.region_code
+        and (place.commune or len(place.departements) < len(index.departements_of_region(place.region_code)))
     ):
         region_place = resolve_place(index, region=place.region_code)
-        region_label = region_place.label
-        region_total = (
+        found.region_label = region_place.label
+        found.region_total = (
             session.scalar(select(func.count()).select_from(JobOffer).where(*conds, *_place_conditions(region_place)))
             or 0
         )
-    items = _load(session, ids, index, distances)
+    return found
+
+
+def search_offers(
+    session: Session, q: OfferQuery, *, now: dt.datetime | None = None, page_size: int = PAGE_SIZE
+) -> OfferResults:
+    """Open offers matching ``q``, newest first (or nearest), with the count in the person's région, widened
+    ``q.elargir`` steps, and further while nothing is found."""
+    f = _find(session, q, now or dt.datetime.now(dt.UTC), page_size)
+    items = _load(session, f.ids, place_index(session), f.distances)
+    steps, level = f.steps, f.level
     return OfferResults(
         query=q,
-        place_label=place.label,
-        total=total,
-        region_label=region_label,
-        region_total=region_total,
+        place_label=f.place.label,
+        total=f.total,
+        region_label=f.region_label,
+        region_total=f.region_total,
         items=items,
-        page=page,
-        pages=max(1, math.ceil(total / page_size)),
-        sort=sort,
+        page=f.page,
+        pages=max(1, math.ceil(f.total / page_size)),
+        sort=f.sort,
         widened=[steps[i].widening(i + 1) for i in range(level)],
-        auto_widened=auto,
-        next_widening=steps[level].text if level < len(steps) and not hopeless else None,
+        auto_widened=f.auto,
+        next_widening=steps[level].text if level < len(steps) and not f.hopeless else None,
         restore_level=area_level(steps),
         has_demo=any(i.is_demo for i in items),
     )
+
+
+def check_criteria(session: Session, q: OfferQuery) -> None:
+    """Raise :class:`BadCriterion` as a search would, without searching (an export checks before it streams)."""
+    _place(place_index(session), q)
+    _what(session, q)
+
+
+def export_batches(
+    session: Session, q: OfferQuery, *, now: dt.datetime | None = None, batch: int = 500
+) -> Iterator[list[OfferItem]]:
+    """The rows of an export (the search's first ``EXPORT_LIMIT`` results, in its order), ``batch`` at a
+    time: a CSV streams them, holding one batch in memory."""
+    f = _find(session, q.model_copy(update={"page": 1}), now or dt.datetime.now(dt.UTC), EXPORT_LIMIT, region=False)
+    index = place_index(session)
+    for n in range(0, len(f.ids), batch):
+        ids = f.ids[n : n + batch]
+        yield _load(session, ids, index, {i: f.distances[i] for i in ids if i in f.distances})
 
 
 def _load(session: Session, ids: Sequence[int], index: PlaceIndex, distances: dict[int, float]) -> list[OfferItem]:
@@ -336,10 +382,6 @@ def _load(session: Session, ids: Sequence[int], index: PlaceIndex, distances: di
 
 def _km(d: float | None) -> float | None:
     return round(d, 1) if d is not None else None
-
-
-def export_offers(session: Session, q: OfferQuery, *, now: dt.datetime | None = None) -> OfferResults:
-    return search_offers(session, q.model_copy(update={"page": 1}), now=now, page_size=EXPORT_LIMIT)
 
 
 FRANCE_TRAVAIL_HOSTS = ("francetravail.fr", "pole-emploi.fr", "francetravail.io")

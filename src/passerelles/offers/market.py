@@ -8,7 +8,7 @@ département (see the ``OfferMarket*`` tables in ``offers.models``) and a panel 
   offers and those published in the last ``KEEP_WEEKS`` weeks, swapped in one transaction);
 - an offer added, changed or removed through the ORM (employers' space, expiry) adjusts them at its flush
   (:func:`_offers_flushed`: minus its old values, plus its new ones), in the same transaction;
-- pay is kept as one-euro histogram bins, so that deciles and median over any union of départements
+- pay is kept as histogram bins of ``PAY_BIN`` euros, so that deciles and median over any union of départements
   come out of the summed bins.
 
 A circle around a commune is counted on the départements it touches (the panel says so in plain words).
@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, event, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.base import NO_VALUE
@@ -45,6 +45,7 @@ HOURS_PER_MONTH = 151.67  # 35 h a week, the French legal full-time month
 NO_EMPLOYER = "Employeur non précisé"
 KEEP_WEEKS = 26  # closed offers count in the trend for the weeks they were published in: the last half-year
 INSERT_CHUNK = 5000
+PAY_BIN = 10  # euros: the panel shows pay rounded to ten euros
 
 # What the panel reads from an offer, in this order.
 FACT_COLUMNS = (
@@ -53,6 +54,7 @@ FACT_COLUMNS = (
     "published_at",
     "closed_at",
     "contract_type",
+    "working_time",
     "salary_min",
     "salary_max",
     "salary_period",
@@ -105,8 +107,8 @@ class Aggregates:
 
     weeks: Counter[tuple[str, str, dt.date]]
     weeks_demo: Counter[tuple[str, str, dt.date]]
-    open: Counter[tuple[str, str, str]]
-    open_demo: Counter[tuple[str, str, str]]
+    open: Counter[tuple[str, str, str, str]]
+    open_demo: Counter[tuple[str, str, str, str]]
     pay: Counter[tuple[str, str, str, int]]
     employers: Counter[tuple[str, str, str, str, str]]
     communes: Counter[tuple[str, str]]
@@ -118,14 +120,21 @@ class Aggregates:
 
     def add(self, row: Sequence[Any], sign: int = 1) -> None:
         """Count one offer (``row``: the values of ``FACT_COLUMNS``), or with ``sign=-1`` take it away."""
-        (code, commune, published, closed, contract, smin, smax, period, hours, stype, employer, city, demo) = row
-        if commune and closed is None:
-            self.communes[(code or "", commune)] += sign
+        (code, commune, published, closed, contract, wtime, smin, smax, period, hours, stype, employer, city, demo) = (
+            row
+        )
+        dept = departement_of(commune)
+        if closed is None:
+            key = (code or "", dept, contract or "", wtime or "")
+            self.open[key] += sign
             if demo:
-                self.communes_demo[(code or "", commune)] += sign
+                self.open_demo[key] += sign
+            if commune:
+                self.communes[(code or "", commune)] += sign
+                if demo:
+                    self.communes_demo[(code or "", commune)] += sign
         if not code:
             return
-        dept = departement_of(commune)
         if published is not None:
             day = published.date()
             week = (code, dept, day - dt.timedelta(days=day.weekday()))
@@ -134,16 +143,12 @@ class Aggregates:
                 self.weeks_demo[week] += sign
         if closed is not None:
             return
-        key = (code, dept, contract or "")
-        self.open[key] += sign
-        if demo:
-            self.open_demo[key] += sign
         self.employers[(code, dept, employer or NO_EMPLOYER, stype or "", city or "")] += sign
         pay = pay_of(contract, smin, smax, period, hours)
         if pay is not None:
             lo, hi = pay
             for kind, value in (("l", lo), ("h", hi), ("m", (lo + hi) / 2)):
-                self.pay[(code, dept, kind, round(value))] += sign
+                self.pay[(code, dept, kind, PAY_BIN * round(value / PAY_BIN))] += sign
 
     def rows(self) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
         """(table, rows) with every non-zero count, for inserting into empty tables."""
@@ -162,10 +167,11 @@ class Aggregates:
                     "code_rome": c,
                     "departement": d,
                     "contract_type": k,
+                    "working_time": t,
                     "offers": n,
-                    "demo": self.open_demo.get((c, d, k), 0),
+                    "demo": self.open_demo.get((c, d, k, t), 0),
                 }
-                for (c, d, k), n in self.open.items()
+                for (c, d, k, t), n in self.open.items()
                 if n > 0
             ],
         )
@@ -259,7 +265,7 @@ def apply_changes(conn: Connection, agg: Aggregates) -> None:
     """Add ``agg``'s counts (positive or negative) to the tables, removing rows that fall to zero."""
     keyed: list[tuple[Any, tuple[str, ...], Counter[Any], Counter[Any] | None]] = [
         (OfferMarketWeek, ("code_rome", "departement", "week"), agg.weeks, agg.weeks_demo),
-        (OfferMarketOpen, ("code_rome", "departement", "contract_type"), agg.open, agg.open_demo),
+        (OfferMarketOpen, ("code_rome", "departement", "contract_type", "working_time"), agg.open, agg.open_demo),
         (OfferMarketPay, ("code_rome", "departement", "kind", "euros"), agg.pay, None),
         (
             OfferMarketEmployer,
@@ -475,3 +481,23 @@ def commune_counts(
         counts[commune] = int(n)
         demo = demo or bool(d)
     return counts, demo
+
+
+def count_open(
+    session: Session,
+    codes: Sequence[str] | None,
+    departements: Iterable[str] | None,
+    contracts: Sequence[str] | None = None,
+    working_time: str | None = None,
+) -> int:
+    """Open offers of these ROME codes (any: ``None``) in these départements (anywhere: ``None``), of these
+    contract types and this working time (any: ``None``): a sum over a few thousand rows at most."""
+    m = OfferMarketOpen
+    conds: list[ColumnElement[bool]] = [m.code_rome.in_(list(codes))] if codes is not None else []
+    if departements is not None:
+        conds.append(m.departement.in_(sorted(departements)))
+    if contracts:
+        conds.append(m.contract_type.in_(list(contracts)))
+    if working_time:
+        conds.append(m.working_time == working_time)
+    return int(session.scalar(select(func.coalesce(func.sum(m.offers), 0)).where(*conds)) or 0)

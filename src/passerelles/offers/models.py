@@ -97,21 +97,23 @@ class OfferMarketWeek(Base):
 
 
 class OfferMarketOpen(Base):
-    """Open offers by contract type ("" when not given)."""
+    """Open offers by contract type and working time ("" when not given; any ROME code, "" when none): the
+    panel's contracts, and the counts of « /emploi » (a few thousand rows where the offers are a million)."""
 
     __tablename__ = "offer_market_open"
 
     code_rome: Mapped[str] = mapped_column(String(5), primary_key=True)
     departement: Mapped[str] = mapped_column(String(3), primary_key=True)
     contract_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    working_time: Mapped[str] = mapped_column(String(20), primary_key=True)
     offers: Mapped[int] = mapped_column(Integer)
     demo: Mapped[int] = mapped_column(Integer)
 
 
 class OfferMarketPay(Base):
-    """Pay of open offers, gross monthly full-time equivalent, as a histogram of one-euro bins: the low
-    end of the range (``kind`` "l"), its high end ("h") and its middle ("m"). Deciles and median over any
-    union of départements come out of the summed bins, to the euro."""
+    """Pay of open offers, gross monthly full-time equivalent, as a histogram of ten-euro bins (``euros``:
+    the amount rounded to ten euros): the low end of the range (``kind`` "l"), its high end ("h") and its
+    middle ("m"). Deciles and median over any union of départements come out of the summed bins."""
 
     __tablename__ = "offer_market_pay"
 

@@ -134,6 +134,16 @@ def _what(session: Session, q: OfferQuery) -> tuple[list[ColumnElement[bool]], l
     return conds, codes
 
 
+@dataclass(frozen=True)
+class _Counted:
+    """Criteria the counts kept by the imports answer (:func:`market.count_open`): ROME codes, contracts,
+    working time — not words nor a publication date."""
+
+    codes: list[str] | None
+    contracts: list[str] | None
+    working_time: str | None
+
+
 def _conditions(
     session: Session,
     q: OfferQuery,
@@ -141,11 +151,16 @@ def _conditions(
     codes: list[str] | None,
     scope: Scope,
     now: dt.datetime,
-) -> list[ColumnElement[bool]]:
+) -> tuple[list[ColumnElement[bool]], _Counted | None]:
+    """The SQL conditions of a search, and the same criteria for the kept counts (``None``: not countable)."""
     conds = list(what)
+    counted_codes = [q.code_rome] if q.code_rome else None
     if codes is not None:
         extra = _rome_codes_of(session, scope.extra) if scope.extra else []
-        conds.append(JobOffer.code_rome.in_(list(dict.fromkeys([*codes, *extra]))))
+        all_codes = list(dict.fromkeys([*codes, *extra]))
+        conds.append(JobOffer.code_rome.in_(all_codes))
+        counted_codes = [c for c in all_codes if c == q.code_rome] if q.code_rome else all_codes
+    countable = len(what) == 1 + bool(q.code_rome)  # « closed_at IS NULL », the ROME code: no words
     if scope.secondary:
         if q.contrat:
             conds.append(JobOffer.contract_type.in_(q.contrat))
@@ -153,7 +168,15 @@ def _conditions(
             conds.append(JobOffer.working_time == q.temps)
         if q.depuis:
             conds.append(JobOffer.published_at >= now - dt.timedelta(days=q.depuis))
-    return conds
+            countable = False
+    counted = (
+        _Counted(
+            counted_codes, list(q.contrat) or None if scope.secondary else None, q.temps if scope.secondary else None
+        )
+        if countable
+        else None
+    )
+    return conds, counted
 
 
 def _rome_codes_of(session: Session, occupation_ids: frozenset[int]) -> list[str]:
@@ -212,8 +235,10 @@ def _run(
     offset: int,
     limit: int,
     centre: tuple[float, float] | None,
+    counted: _Counted | None = None,
 ) -> tuple[int, list[int], dict[int, float]]:
-    """(total, one page of ids, their distances): newest first, or nearest (around ``centre``)."""
+    """(total, one page of ids, their distances): newest first, or nearest (around ``centre``). The total
+    comes from the counts the imports keep when the criteria allow (see ``_Counted``), else from SQL."""
     if place.centre and place.radius_km:
         rows = session.execute(
             select(JobOffer.id, JobOffer.latitude, JobOffer.longitude, JobOffer.published_at).where(
@@ -232,7 +257,7 @@ def _run(
         ids = [k[0] for k in kept[offset : offset + limit]]
         return len(kept), ids, {i: distances[i] for i in ids}
     where = [*conds, *_place_conditions(place)]
-    total = session.scalar(select(func.count()).select_from(JobOffer).where(*where)) or 0
+    total = _count(session, where, place, counted)
     if not limit:
         return total, [], {}
     order: list[Any] = [JobOffer.published_at.desc().nulls_last(), JobOffer.id.desc()]
@@ -296,21 +321,21 @@ def _find(session: Session, q: OfferQuery, now: dt.datetime, page_size: int, *, 
         sort = q.tri or ("distance" if level and centre else "date")
         if sort == "distance" and not centre:
             sort = "date"
-        conds = _conditions(session, q, what, codes, scope, now)
-        total, ids, distances = _run(session, conds, place, sort, (q.page - 1) * page_size, page_size, centre)
+        conds, counted = _conditions(session, q, what, codes, scope, now)
+        total, ids, distances = _run(session, conds, place, sort, (q.page - 1) * page_size, page_size, centre, counted)
         if total or level >= len(steps):
             break
         if not auto:
             widest = steps[-1].scope
-            widest_conds = _conditions(session, q, what, codes, widest, now)
-            if not _run(session, widest_conds, widest.area.place(index), "date", 0, 0, None)[0]:
+            widest_conds, widest_counted = _conditions(session, q, what, codes, widest, now)
+            if not _run(session, widest_conds, widest.area.place(index), "date", 0, 0, None, widest_counted)[0]:
                 hopeless = True
                 break
         level += 1
         auto = True
     page = min(q.page, max(1, math.ceil(total / page_size)))  # a page past the end shows the last one
     if page != q.page:
-        total, ids, distances = _run(session, conds, place, sort, (page - 1) * page_size, page_size, centre)
+        total, ids, distances = _run(session, conds, place, sort, (page - 1) * page_size, page_size, centre, counted)
     found = _Found(total, ids, distances, place, sort, page, level, steps, auto, hopeless)
     if (
         region
@@ -319,11 +344,16 @@ def _find(session: Session, q: OfferQuery, now: dt.datetime, page_size: int, *, 
     ):
         region_place = resolve_place(index, region=place.region_code)
         found.region_label = region_place.label
-        found.region_total = (
-            session.scalar(select(func.count()).select_from(JobOffer).where(*conds, *_place_conditions(region_place)))
-            or 0
-        )
+        found.region_total = _count(session, [*conds, *_place_conditions(region_place)], region_place, counted)
     return found
+
+
+def _count(session: Session, where: list[ColumnElement[bool]], place: PlaceFilter, counted: _Counted | None) -> int:
+    """Open offers matching ``where`` in ``place`` (not a circle): from the kept counts when ``counted``."""
+    if counted is not None and market.is_maintained(session):
+        depts = place.departements or None
+        return market.count_open(session, counted.codes, depts, counted.contracts, counted.working_time)
+    return session.scalar(select(func.count()).select_from(JobOffer).where(*where)) or 0
 
 
 def search_offers(
@@ -574,26 +604,31 @@ def _figures_from_offers(session: Session, codes: list[str], place: PlaceFilter,
         )
     ).all()
     agg = market.Aggregates.empty()
+    values: dict[str, list[float]] = {"l": [], "h": [], "m": []}  # exact amounts (the kept ones are binned)
     for row in rows:
         if place.centre and place.radius_km and _within(place, row[-2], row[-1]) is None:
             continue
         agg.add(row[:-2])
+        (_, _, _, closed, contract, _, smin, smax, period, hours, *_) = row
+        pay = market.pay_of(contract, smin, smax, period, hours) if closed is None else None
+        if pay is not None:
+            values["l"].append(pay[0])
+            values["h"].append(pay[1])
+            values["m"].append((pay[0] + pay[1]) / 2)
     contracts: Counter[str] = Counter()
-    for (_c, _d, k), n in agg.open.items():
-        contracts[k] += n
+    for (c, _d, k, _t), n in agg.open.items():
+        if c:
+            contracts[k] += n
     weeks: Counter[dt.date] = Counter()
     for (_c, _d, w), n in agg.weeks.items():
         if w >= week0:
             weeks[w] += n
-    values: dict[str, list[float]] = {"l": [], "h": [], "m": []}
-    for (_c, _d, kind, euros), n in agg.pay.items():
-        values[kind].extend([float(euros)] * n)
     by_type: dict[str, set[str]] = {}
     offers_by: Counter[tuple[str, str, str]] = Counter()
     for (_c, _d, name, stype, city), n in agg.employers.items():
         by_type.setdefault(stype, set()).add(name)
         offers_by[(name, stype, city)] += n
-    demo = any(n > 0 for n in agg.open_demo.values()) or any(
+    demo = any(n > 0 for (c, *_), n in agg.open_demo.items() if c) or any(
         n > 0 for (_c, _d, w), n in agg.weeks_demo.items() if w >= week0
     )
     return market.Figures(

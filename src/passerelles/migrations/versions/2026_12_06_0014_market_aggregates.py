@@ -38,9 +38,12 @@ def upgrade() -> None:
         "offer_market_open",
         *_key(),
         sa.Column("contract_type", sa.String(length=10), nullable=False),
+        sa.Column("working_time", sa.String(length=20), nullable=False),
         sa.Column("offers", sa.Integer(), nullable=False),
         sa.Column("demo", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("code_rome", "departement", "contract_type", name=op.f("pk_offer_market_open")),
+        sa.PrimaryKeyConstraint(
+            "code_rome", "departement", "contract_type", "working_time", name=op.f("pk_offer_market_open")
+        ),
     )
     op.create_table(
         "offer_market_pay",

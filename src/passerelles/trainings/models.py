@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -71,7 +72,13 @@ class Training(Base):
 
 class TrainingSession(Base):
     __tablename__ = "training_session"
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        # « /formations » counts and pages upcoming open sessions (of some certifications) by start date, in
+        # some départements (a prefix of the commune code): these answer from the index alone.
+        Index("ix_training_session_open_start", "closed_at", "start_date", "commune_code"),
+        Index("ix_training_session_cert_open_start", "certification_id", "closed_at", "start_date", "commune_code"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(40), default="lheo")

@@ -1,4 +1,4 @@
-"""labour-market panel aggregates: open offers, weekly publications, pay bins and employers per ROME code ×
+"""indexes for « /formations » (upcoming open sessions by start date); labour-market panel aggregates: open offers, weekly publications, pay bins and employers per ROME code ×
 département, kept by the imports (an empty store starts maintained; a filled one waits for its next offers
 import or ``passerelles emploi agreger``)
 
@@ -88,6 +88,15 @@ def upgrade() -> None:
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_offer_market_state")),
     )
+    with op.batch_alter_table("training_session", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_training_session_open_start", ["closed_at", "start_date", "commune_code"], unique=False
+        )
+        batch_op.create_index(
+            "ix_training_session_cert_open_start",
+            ["certification_id", "closed_at", "start_date", "commune_code"],
+            unique=False,
+        )
     # An empty store is described by empty aggregates: maintained from its first offer on. A filled one is
     # aggregated by its next offers import (or ``passerelles emploi agreger``); its panel counts offers until then.
     conn = op.get_bind()
@@ -103,6 +112,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("training_session", schema=None) as batch_op:
+        batch_op.drop_index("ix_training_session_cert_open_start")
+        batch_op.drop_index("ix_training_session_open_start")
     for name in (
         "offer_market_state",
         "offer_market_commune",

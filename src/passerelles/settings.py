@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "var" / "search",
         description="Search index directory (versions/ + CURRENT pointer), built from the database.",
     )
+    warm_up: bool | None = Field(
+        default=None,
+        description="Read the reference data, the search index and the pathway rules at process start, before "
+        "the first request (default: everywhere but in the test environment).",
+    )
     environment: str = Field(
         default="development",
         pattern="^[a-z][a-z0-9_-]{0,39}$",

@@ -20,7 +20,9 @@ from passerelles.db import MAX_ID
 from passerelles.glossary.services import expand, load_glossary
 from passerelles.offers.schemas import CONTRACTS
 from passerelles.pathways.rules import RuleBook, build_rulebook
+from passerelles.places.services import place_index
 from passerelles.search.services import SearchBackend, open_backend
+from passerelles.widening.services import preload_rules
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # Ids in paths and queries are database integers (PostgreSQL ``integer``): a larger number is a 422, not an
@@ -75,6 +77,25 @@ def get_rules(request: Request, session: DbSession) -> RuleBook:
 
 
 Rules = Annotated[RuleBook, Depends(get_rules)]
+
+
+def warm_up(app: Any) -> None:
+    """What the first requests of a process would each build once, built before it serves: the place index,
+    the search backend, the pathway rules (widening reads them too)."""
+    state = app.state
+    with state.sessionmaker() as session:
+        place_index(session)
+        preload_rules(session)
+        with _lock:
+            if state.rulebook is None:
+                state.rulebook = build_rulebook(session)
+    if state.search is None:
+        with _lock, state.sessionmaker() as session:
+            settings = state.settings
+            state.search = open_backend(
+                session, settings.search_index_dir, settings.database_url, synonyms_file=settings.synonyms_file
+            )
+    heap.settle()
 
 
 def make_templates(reference_dir: Path | None = None) -> Jinja2Templates:

@@ -31,6 +31,8 @@ class JobOffer(Base):
         UniqueConstraint("source", "external_id"),
         Index("ix_job_offer_open_rome", "closed_at", "code_rome"),
         Index("ix_job_offer_open_published", "closed_at", "published_at"),  # « /emploi »: open offers, newest first
+        # « /emploi » around a commune: the latitude band of the circle, then the rest, read in the index alone.
+        Index("ix_job_offer_open_place", "closed_at", "latitude", "longitude", "code_rome", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -78,6 +78,8 @@ class TrainingSession(Base):
         # some départements (a prefix of the commune code): these answer from the index alone.
         Index("ix_training_session_open_start", "closed_at", "start_date", "commune_code"),
         Index("ix_training_session_cert_open_start", "certification_id", "closed_at", "start_date", "commune_code"),
+        # Around a commune: the latitude band of the circle, longitude, date and certification read in the index.
+        Index("ix_training_session_open_place", "closed_at", "latitude", "longitude", "start_date", "certification_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -97,6 +97,17 @@ def upgrade() -> None:
             ["certification_id", "closed_at", "start_date", "commune_code"],
             unique=False,
         )
+        batch_op.create_index(
+            "ix_training_session_open_place",
+            ["closed_at", "latitude", "longitude", "start_date", "certification_id"],
+            unique=False,
+        )
+    with op.batch_alter_table("job_offer", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_job_offer_open_place",
+            ["closed_at", "latitude", "longitude", "code_rome", "published_at"],
+            unique=False,
+        )
     # An empty store is described by empty aggregates: maintained from its first offer on. A filled one is
     # aggregated by its next offers import (or ``passerelles emploi agreger``); its panel counts offers until then.
     conn = op.get_bind()
@@ -112,7 +123,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("job_offer", schema=None) as batch_op:
+        batch_op.drop_index("ix_job_offer_open_place")
     with op.batch_alter_table("training_session", schema=None) as batch_op:
+        batch_op.drop_index("ix_training_session_open_place")
         batch_op.drop_index("ix_training_session_cert_open_start")
         batch_op.drop_index("ix_training_session_open_start")
     for name in (

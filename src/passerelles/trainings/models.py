@@ -76,8 +76,16 @@ class TrainingSession(Base):
         UniqueConstraint("source", "external_id"),
         # « /formations » counts and pages upcoming open sessions (of some certifications) by start date, in
         # some départements (a prefix of the commune code): these answer from the index alone.
-        Index("ix_training_session_open_start", "closed_at", "start_date", "commune_code"),
-        Index("ix_training_session_cert_open_start", "certification_id", "closed_at", "start_date", "commune_code"),
+        # (The maps count them per commune, with whether any is demonstration data.)
+        Index("ix_training_session_open_start", "closed_at", "start_date", "commune_code", "is_demo"),
+        Index(
+            "ix_training_session_cert_open_start",
+            "certification_id",
+            "closed_at",
+            "start_date",
+            "commune_code",
+            "is_demo",
+        ),
         # Around a commune: the latitude band of the circle, longitude, date and certification read in the index.
         Index("ix_training_session_open_place", "closed_at", "latitude", "longitude", "start_date", "certification_id"),
     )

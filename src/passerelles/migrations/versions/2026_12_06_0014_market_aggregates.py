@@ -90,11 +90,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("training_session", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_training_session_open_start", ["closed_at", "start_date", "commune_code"], unique=False
+            "ix_training_session_open_start", ["closed_at", "start_date", "commune_code", "is_demo"], unique=False
         )
         batch_op.create_index(
             "ix_training_session_cert_open_start",
-            ["certification_id", "closed_at", "start_date", "commune_code"],
+            ["certification_id", "closed_at", "start_date", "commune_code", "is_demo"],
             unique=False,
         )
         batch_op.create_index(

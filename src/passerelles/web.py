@@ -81,7 +81,7 @@ Rules = Annotated[RuleBook, Depends(get_rules)]
 
 def warm_up(app: Any) -> None:
     """What the first requests of a process would each build once, built before it serves: the place index,
-    the search backend, the pathway rules (widening reads them too)."""
+    the search backend (and a first search), the pathway rules (widening reads them too), the templates."""
     state = app.state
     with state.sessionmaker() as session:
         place_index(session)
@@ -95,6 +95,10 @@ def warm_up(app: Any) -> None:
             state.search = open_backend(
                 session, settings.search_index_dir, settings.database_url, synonyms_file=settings.synonyms_file
             )
+    state.search.search("aide soignant")  # the index's files read in, its first lookups remembered
+    env = state.templates.env
+    for name in env.list_templates(extensions=["html"]):  # compiled once, here rather than on a first view
+        env.get_template(name)
     heap.settle()
 
 

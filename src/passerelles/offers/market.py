@@ -46,6 +46,7 @@ NO_EMPLOYER = "Employeur non précisé"
 KEEP_WEEKS = 26  # closed offers count in the trend for the weeks they were published in: the last half-year
 INSERT_CHUNK = 5000
 PAY_BIN = 10  # euros: the panel shows pay rounded to ten euros
+ALL_FRANCE = "*"  # the pay bins of all départements summed, kept as a département of their own
 
 # What the panel reads from an offer, in this order.
 FACT_COLUMNS = (
@@ -148,7 +149,9 @@ class Aggregates:
         if pay is not None:
             lo, hi = pay
             for kind, value in (("l", lo), ("h", hi), ("m", (lo + hi) / 2)):
-                self.pay[(code, dept, kind, PAY_BIN * round(value / PAY_BIN))] += sign
+                euros = PAY_BIN * round(value / PAY_BIN)
+                self.pay[(code, dept, kind, euros)] += sign
+                self.pay[(code, ALL_FRANCE, kind, euros)] += sign  # a few hundred bins for all of France
 
     def rows(self) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
         """(table, rows) with every non-zero count, for inserting into empty tables."""
@@ -416,7 +419,7 @@ def figures(
     bins: dict[str, list[tuple[int, int]]] = {"l": [], "h": [], "m": []}
     for kind, euros, n in session.execute(
         select(p.kind, p.euros, func.sum(p.offers))
-        .where(*_where(p, codes, depts))
+        .where(*_where(p, codes, depts if depts is not None else [ALL_FRANCE]))
         .group_by(p.kind, p.euros)
         .order_by(p.kind, p.euros)
     ):
@@ -432,24 +435,21 @@ def figures(
     }
     employers: list[tuple[str, str, str, int]] = []
     if structures:
+        # Most offers first, ties by name, type and city in code-point order (Python's, as before; "C" on
+        # PostgreSQL, whose default collation orders otherwise; SQLite's own is already that).
         total = func.sum(e.offers)
-        grouped = select(e.employer_name, e.structure_type, e.city, total).where(*_where(e, codes, depts))
-        grouped = grouped.group_by(e.employer_name, e.structure_type, e.city)
-        threshold = list(
-            session.scalars(
-                select(total)
+        keys = [e.employer_name, e.structure_type, e.city]
+        ordered = [k.collate("C") for k in keys] if session.get_bind().dialect.name == "postgresql" else keys
+        employers = [
+            (name, stype, city, int(n))
+            for name, stype, city, n in session.execute(
+                select(e.employer_name, e.structure_type, e.city, total)
                 .where(*_where(e, codes, depts))
-                .group_by(e.employer_name, e.structure_type, e.city)
-                .order_by(total.desc())
+                .group_by(*keys)
+                .order_by(total.desc(), *ordered)
                 .limit(top)
             )
-        )
-        if threshold:
-            # Every group as large as the top-th one, then sorted here: ties break as they always did.
-            rows = session.execute(grouped.having(total >= threshold[-1])).all()
-            employers = sorted(((n, s, c, int(k)) for n, s, c, k in rows), key=lambda x: (-x[3], x[0], x[1], x[2]))[
-                :top
-            ]
+        ]
     return Figures(
         open_offers=sum(contracts.values()),
         contracts=contracts,

@@ -256,7 +256,12 @@ def refresh_market(engine: Engine, *, now: dt.datetime | None = None) -> Refresh
             written += len(rows)
         seconds = time.perf_counter() - start
         conn.execute(insert(OfferMarketState).values(id=1, refreshed_at=now, offers=seen, seconds=seconds))
-    return RefreshReport(seen, written, seconds)
+    if engine.dialect.name == "postgresql":
+        # Tables rewritten whole: without fresh statistics PostgreSQL plans their reads for a few rows.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for model in TABLES:
+                conn.exec_driver_sql(f"ANALYZE {model.__tablename__}")
+    return RefreshReport(seen, written, time.perf_counter() - start)
 
 
 def is_maintained(conn: Connection | Session) -> bool:

@@ -166,4 +166,4 @@ class OfferMarketState(Base):
 
 # Offers written through the ORM adjust the aggregates at their flush: the listener must be registered
 # wherever offers are (imported last: it reads the tables above).
-from passerelles.offers import market as _market  # noqa: E402, F401
+import passerelles.offers.market  # noqa: E402, F401

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
@@ -42,7 +43,7 @@ from passerelles.sources import pages as source_pages
 from passerelles.styleguide import pages as styleguide_pages
 from passerelles.trainings import pages as training_pages
 from passerelles.trainings import routes as training_routes
-from passerelles.web import get_search, make_templates, replica_of, warm_up
+from passerelles.web import get_search, make_templates, open_in_background, replica_of, warm_up
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Included in this order (the first route that matches answers).
@@ -73,18 +74,24 @@ PAGES = (
 ACCOUNT_PAGES = (account_pages, caseload_pages, employer_pages, alert_pages)
 
 
-@contextlib.asynccontextmanager
-async def _read_node(app: FastAPI) -> AsyncIterator[None]:
-    """A read node (``search_replica``) opens its index replica as each worker starts."""
-    app.state.search = replica_of(app.state.settings)
-    warm_up(app.state.search)
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """A read node (``search_replica``) opens its index replica as each worker starts; a process warms up
+    before it serves (``settings.warm_up``; not in tests by default): its first pages then cost what the next
+    ones do."""
+    settings: Settings = app.state.settings
+    if settings.search_replica:
+        app.state.search = replica_of(settings)
+        open_in_background(app.state.search)
+    if settings.warm_up if settings.warm_up is not None else settings.environment != "test":
+        await anyio.to_thread.run_sync(warm_up, app)
     yield
 
 
 def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
     settings = settings or Settings()
     app = http.App(
-        lifespan=_read_node if settings.search_replica else None,
+        lifespan=_lifespan,
         title="Passerelles",
         description="API des métiers du soin et de l'accompagnement : métiers, certifications, recherche.",
         version="1.0.0",

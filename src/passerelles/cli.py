@@ -40,6 +40,7 @@ app.command("search")(search.search)
 app.command("parcours")(pathways.parcours)
 app.command("financement")(funding.financement)
 app.command("serve")(site.serve)
+app.command("marche-du-travail")(offers.market_cmd)
 
 import_app = typer.Typer(help="Importer des données ouvertes.", no_args_is_help=True)
 import_app.command("rome")(rome.import_rome_cmd)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 # A cell starting with these is read as a formula by spreadsheets (CSV injection): prefix it with '.
@@ -51,10 +51,21 @@ def _is_number(text: str) -> bool:
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """The one CSV writer of the product's exports: BOM, ``;``, CRLF, cells neutralised (:func:`safe_cell`)."""
+    return "".join(csv_stream(header, [rows]))
+
+
+def csv_stream(header: Sequence[str], batches: Iterable[Iterable[Sequence[Any]]]) -> Iterator[str]:
+    """:func:`csv_text` in pieces: the BOM and header at once (before the first batch is even read), then
+    one piece per batch of rows, so that a streamed export holds one batch in memory."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return out.getvalue()
+    yield out.getvalue()
+    for rows in batches:
+        out.seek(0)
+        out.truncate()
+        for row in rows:
+            writer.writerow([_cell(v) for v in row])
+        if out.tell():
+            yield out.getvalue()

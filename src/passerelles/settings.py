@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         description="Nœud de lecture : l'index vient d'un autre serveur (passerelles index pull), il n'est jamais "
         "construit en mémoire depuis la base ; sans index, la recherche répond 503.",
     )
+    warm_up: bool | None = Field(
+        default=None,
+        description="Read the reference data, the search index and the pathway rules at process start, before "
+        "the first request (default: everywhere but in the test environment).",
+    )
     environment: str = Field(
         default="development",
         pattern="^[a-z][a-z0-9_-]{0,39}$",

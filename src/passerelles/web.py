@@ -21,7 +21,9 @@ from passerelles.db import MAX_ID
 from passerelles.glossary.services import expand, load_glossary
 from passerelles.offers.schemas import CONTRACTS
 from passerelles.pathways.rules import RuleBook, build_rulebook
-from passerelles.search.services import IndexReplica, SearchBackend, open_backend
+from passerelles.places.services import place_index
+from passerelles.search.services import IndexReplica, IndexUnavailable, SearchBackend, open_backend
+from passerelles.widening.services import preload_rules
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # Ids in paths and queries are database integers (PostgreSQL ``integer``): a larger number is a 422, not an
@@ -77,7 +79,7 @@ def replica_of(settings: Any) -> IndexReplica:
     return IndexReplica(settings.search_index_dir, synonyms_file=settings.synonyms_file, background=True)
 
 
-def warm_up(replica: IndexReplica) -> None:
+def open_in_background(replica: IndexReplica) -> None:
     """Open the replica now (at the start of a worker) rather than at its first search, in a thread: the
     first searches wait for it only if they come before it is done."""
 
@@ -102,6 +104,32 @@ def get_rules(request: Request, session: DbSession) -> RuleBook:
 
 
 Rules = Annotated[RuleBook, Depends(get_rules)]
+
+
+def warm_up(app: Any) -> None:
+    """What the first requests of a process would each build once, built before it serves: the place index,
+    the search backend (and a first search), the pathway rules (widening reads them too), the templates."""
+    state = app.state
+    with state.sessionmaker() as session:
+        place_index(session)
+        preload_rules(session)
+        with _lock:
+            if state.rulebook is None:
+                state.rulebook = build_rulebook(session)
+    if state.search is None:
+        with _lock, state.sessionmaker() as session:
+            settings = state.settings
+            state.search = open_backend(
+                session, settings.search_index_dir, settings.database_url, synonyms_file=settings.synonyms_file
+            )
+    try:
+        state.search.search("aide soignant")  # the index's files read in, its first lookups remembered
+    except IndexUnavailable as exc:  # a read node with no index yet: it answers 503 on searches until one arrives
+        log.warning("Index non ouvert au démarrage : %s", exc)
+    env = state.templates.env
+    for name in env.list_templates(extensions=["html"]):  # compiled once, here rather than on a first view
+        env.get_template(name)
+    heap.settle()
 
 
 def make_templates(reference_dir: Path | None = None) -> Jinja2Templates:

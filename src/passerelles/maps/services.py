@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.maps.schemas import AroundMap, MapPoint
 from passerelles.occupations.models import Occupation
+from passerelles.offers import market
 from passerelles.offers.models import JobOffer
 from passerelles.offers.schemas import OfferQuery
-from passerelles.offers.services import PANEL_TTL_S, occupation_rome_codes
+from passerelles.offers.services import PANEL_TTL_S, circle_departements, occupation_rome_codes
 from passerelles.places.geo import bounding_box, haversine_km
 from passerelles.places.services import (
     CommuneRef,
@@ -81,6 +82,12 @@ def offer_counts(session: Session, rome_codes: Iterable[str] | None, place: Plac
     codes = sorted(set(rome_codes)) if rome_codes is not None else None
     if codes == []:
         return Counter(), False
+    if market.is_maintained(session):
+        # From the aggregates the imports keep (a circle: the communes of the départements it touches,
+        # which build_map then keeps within the radius).
+        circle = place.centre is not None and place.radius_km
+        depts = circle_departements(place_index(session), place) if circle else place.departements or None
+        return market.commune_counts(session, codes, depts)
     what = [JobOffer.code_rome.in_(codes)] if codes is not None else []
     rows = session.execute(
         select(JobOffer.commune_code, func.count(), func.max(cast(JobOffer.is_demo, Integer)))

@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 
 import typer
 
-from passerelles.clitools import DemoOpt, DryRunOpt, Feed, ForceOpt, JsonOpt, RejectsOpt, run_import
+from passerelles.clitools import DemoOpt, DryRunOpt, Feed, ForceOpt, JsonOpt, RejectsOpt, open_engine, run_import
+from passerelles.db import migrate
 from passerelles.offers.importer import import_offers
+from passerelles.offers.market import refresh_market
 from passerelles.settings import Settings
 
 FullOpt = Annotated[bool, typer.Option(help="Flux complet : fermer les offres absentes.")]
@@ -71,3 +73,11 @@ def import_jobposting_cmd(
 ) -> None:
     """Importer des offres d'emploi schema.org JobPosting."""
     _import_offers(ctx, path, "jobposting", dry_run, as_json, full, False, rejects, force)
+
+
+def market_cmd(ctx: typer.Context) -> None:
+    """Recalculer les chiffres du marché du travail des fiches métier à partir des offres (l'import des offres
+    le fait à sa fin)."""
+    engine = open_engine(ctx, Settings().database_url)
+    migrate(engine)
+    typer.echo(refresh_market(engine).as_text())

@@ -31,6 +31,8 @@ class JobOffer(Base):
         UniqueConstraint("source", "external_id"),
         Index("ix_job_offer_open_rome", "closed_at", "code_rome"),
         Index("ix_job_offer_open_published", "closed_at", "published_at"),  # « /emploi »: open offers, newest first
+        # « /emploi » around a commune: the latitude band of the circle, then the rest, read in the index alone.
+        Index("ix_job_offer_open_place", "closed_at", "latitude", "longitude", "code_rome", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,3 +77,93 @@ class JobOffer(Base):
     closed_reason: Mapped[str | None] = mapped_column(String(40))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     row_hash: Mapped[str] = mapped_column(String(40))
+
+
+# ---------------------------------------------------------------- the labour-market panel's aggregates
+# Kept up to date by whatever writes offers (``passerelles.offers.market``): the offers import recomputes
+# them at its end, an offer written through the ORM (employers' space, expiry) adjusts them at its flush.
+# One row per ROME code × département (the département of the offer's commune, "" when unknown) × what
+# is counted, so that a panel for any union of départements is a sum over a few hundred rows.
+
+
+class OfferMarketWeek(Base):
+    """Offers published in a week (open or closed since): the panel's trend."""
+
+    __tablename__ = "offer_market_week"
+
+    code_rome: Mapped[str] = mapped_column(String(5), primary_key=True)
+    departement: Mapped[str] = mapped_column(String(3), primary_key=True)
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # its Monday
+    offers: Mapped[int] = mapped_column(Integer)
+    demo: Mapped[int] = mapped_column(Integer)
+
+
+class OfferMarketOpen(Base):
+    """Open offers by contract type and working time ("" when not given; any ROME code, "" when none): the
+    panel's contracts, and the counts of « /emploi » (a few thousand rows where the offers are a million)."""
+
+    __tablename__ = "offer_market_open"
+
+    code_rome: Mapped[str] = mapped_column(String(5), primary_key=True)
+    departement: Mapped[str] = mapped_column(String(3), primary_key=True)
+    contract_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    working_time: Mapped[str] = mapped_column(String(20), primary_key=True)
+    offers: Mapped[int] = mapped_column(Integer)
+    demo: Mapped[int] = mapped_column(Integer)
+
+
+class OfferMarketPay(Base):
+    """Pay of open offers, gross monthly full-time equivalent, as a histogram of ten-euro bins (``euros``:
+    the amount rounded to ten euros): the low end of the range (``kind`` "l"), its high end ("h") and its
+    middle ("m"). Deciles and median over any union of départements come out of the summed bins."""
+
+    __tablename__ = "offer_market_pay"
+
+    code_rome: Mapped[str] = mapped_column(String(5), primary_key=True)
+    departement: Mapped[str] = mapped_column(String(3), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    euros: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offers: Mapped[int] = mapped_column(Integer)
+
+
+class OfferMarketEmployer(Base):
+    """Open offers per employer (name, structure type and city as the offers give them, "" when not)."""
+
+    __tablename__ = "offer_market_employer"
+
+    code_rome: Mapped[str] = mapped_column(String(5), primary_key=True)
+    departement: Mapped[str] = mapped_column(String(3), primary_key=True)
+    employer_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    structure_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    city: Mapped[str] = mapped_column(String(200), primary_key=True)
+    offers: Mapped[int] = mapped_column(Integer)
+
+
+class OfferMarketCommune(Base):
+    """Open offers per commune (any ROME code, "" when the offer has none): the maps of the occupation page
+    and of « /emploi »."""
+
+    __tablename__ = "offer_market_commune"
+
+    code_rome: Mapped[str] = mapped_column(String(5), primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    departement: Mapped[str] = mapped_column(String(3), index=True)
+    offers: Mapped[int] = mapped_column(Integer)
+    demo: Mapped[int] = mapped_column(Integer)
+
+
+class OfferMarketState(Base):
+    """One row once the aggregates describe every offer in the store (a full refresh, or an empty store):
+    until then the panel is computed from the offers themselves."""
+
+    __tablename__ = "offer_market_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    offers: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
+# Offers written through the ORM adjust the aggregates at their flush: the listener must be registered
+# wherever offers are (imported last: it reads the tables above).
+import passerelles.offers.market  # noqa: E402, F401

@@ -3,15 +3,15 @@ occupation page includes (``market_context``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from passerelles.errors import NotFound
-from passerelles.exports import csv_text
+from passerelles.exports import csv_stream
 from passerelles.maps.services import around_offers
 from passerelles.offers import services
 from passerelles.offers.schemas import CONTRACTS, PUBLISHED_WITHIN, WORKING_TIMES, OfferQuery
@@ -81,16 +81,24 @@ def offers_page(request: Request, session: DbSession) -> Any:
 
 @router.get("/emploi/export.csv")
 def offers_csv(request: Request, session: DbSession) -> Response:
+    """Streamed: the header leaves at once, then the rows 500 at a time (criteria are checked first, so that
+    a wrong one still gets its 422)."""
     try:
         q = parse_params(OfferQuery, request.query_params, lists=("contrat",))
-        results = services.export_offers(session, q)
+        services.check_criteria(session, q)
     except FormErrors as exc:
         return Response(str(exc), status_code=422, media_type="text/plain; charset=utf-8")
     except services.BadCriterion as exc:
         return Response(exc.message, status_code=422, media_type="text/plain; charset=utf-8")
-    body = csv_text(services.OFFER_CSV_HEADER, (services.offer_csv_row(o) for o in results.items))
-    return Response(
-        body,
+    make_session = request.app.state.sessionmaker
+
+    def rows() -> Iterator[list[tuple[Any, ...]]]:
+        with make_session() as own:  # the request's session closes when the response starts
+            for batch in services.export_batches(own, q):
+                yield [services.offer_csv_row(o) for o in batch]
+
+    return StreamingResponse(
+        csv_stream(services.OFFER_CSV_HEADER, rows()),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="offres.csv"'},
     )

@@ -339,6 +339,9 @@ class MarketPanel(BaseModel):
     occupation: str
     rome_codes: list[str]
     place_label: str
+    # Set when the figures cover a wider area than asked (a circle around a commune: the départements it
+    # touches), in plain words for the page.
+    area_note: str | None = None
     open_offers: int
     region_label: str | None = None
     region_open_offers: int | None = None

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +24,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from passerelles.occupations.models import Occupation, OccupationRome
+from passerelles.offers import market
+from passerelles.offers.market import monthly_full_time as monthly_full_time
 from passerelles.offers.models import JobOffer
 from passerelles.offers.schemas import (
     CONTRACTS,
@@ -55,6 +56,7 @@ from passerelles.widening.schemas import Dropped
 from passerelles.widening.services import (
     Area,
     Scope,
+    Step,
     area_level,
     distance_order,
     related_occupations,
@@ -65,8 +67,6 @@ PAGE_SIZE = 20
 MAX_RADIUS_KM = 300
 EXPORT_LIMIT = 5000
 TREND_WEEKS = 8
-HOURS_PER_MONTH = 151.67  # 35 h a week, the French legal full-time month
-ALTERNANCE = ("APP", "PRO")
 
 
 class BadCriterion(ValueError):
@@ -134,6 +134,16 @@ def _what(session: Session, q: OfferQuery) -> tuple[list[ColumnElement[bool]], l
     return conds, codes
 
 
+@dataclass(frozen=True)
+class _Counted:
+    """Criteria the counts kept by the imports answer (:func:`market.count_open`): ROME codes, contracts,
+    working time — not words nor a publication date."""
+
+    codes: list[str] | None
+    contracts: list[str] | None
+    working_time: str | None
+
+
 def _conditions(
     session: Session,
     q: OfferQuery,
@@ -141,11 +151,16 @@ def _conditions(
     codes: list[str] | None,
     scope: Scope,
     now: dt.datetime,
-) -> list[ColumnElement[bool]]:
+) -> tuple[list[ColumnElement[bool]], _Counted | None]:
+    """The SQL conditions of a search, and the same criteria for the kept counts (``None``: not countable)."""
     conds = list(what)
+    counted_codes = [q.code_rome] if q.code_rome else None
     if codes is not None:
         extra = _rome_codes_of(session, scope.extra) if scope.extra else []
-        conds.append(JobOffer.code_rome.in_(list(dict.fromkeys([*codes, *extra]))))
+        all_codes = list(dict.fromkeys([*codes, *extra]))
+        conds.append(JobOffer.code_rome.in_(all_codes))
+        counted_codes = [c for c in all_codes if c == q.code_rome] if q.code_rome else all_codes
+    countable = len(what) == 1 + bool(q.code_rome)  # « closed_at IS NULL », the ROME code: no words
     if scope.secondary:
         if q.contrat:
             conds.append(JobOffer.contract_type.in_(q.contrat))
@@ -153,7 +168,15 @@ def _conditions(
             conds.append(JobOffer.working_time == q.temps)
         if q.depuis:
             conds.append(JobOffer.published_at >= now - dt.timedelta(days=q.depuis))
-    return conds
+            countable = False
+    counted = (
+        _Counted(
+            counted_codes, list(q.contrat) or None if scope.secondary else None, q.temps if scope.secondary else None
+        )
+        if countable
+        else None
+    )
+    return conds, counted
 
 
 def _rome_codes_of(session: Session, occupation_ids: frozenset[int]) -> list[str]:
@@ -212,8 +235,10 @@ def _run(
     offset: int,
     limit: int,
     centre: tuple[float, float] | None,
+    counted: _Counted | None = None,
 ) -> tuple[int, list[int], dict[int, float]]:
-    """(total, one page of ids, their distances): newest first, or nearest (around ``centre``)."""
+    """(total, one page of ids, their distances): newest first, or nearest (around ``centre``). The total
+    comes from the counts the imports keep when the criteria allow (see ``_Counted``), else from SQL."""
     if place.centre and place.radius_km:
         rows = session.execute(
             select(JobOffer.id, JobOffer.latitude, JobOffer.longitude, JobOffer.published_at).where(
@@ -232,7 +257,7 @@ def _run(
         ids = [k[0] for k in kept[offset : offset + limit]]
         return len(kept), ids, {i: distances[i] for i in ids}
     where = [*conds, *_place_conditions(place)]
-    total = session.scalar(select(func.count()).select_from(JobOffer).where(*where)) or 0
+    total = _count(session, where, place, counted)
     if not limit:
         return total, [], {}
     order: list[Any] = [JobOffer.published_at.desc().nulls_last(), JobOffer.id.desc()]
@@ -253,12 +278,27 @@ def _run(
     return total, [r[0] for r in page_rows], near
 
 
-def search_offers(
-    session: Session, q: OfferQuery, *, now: dt.datetime | None = None, page_size: int = PAGE_SIZE
-) -> OfferResults:
-    """Open offers matching ``q``, newest first (or nearest), with the count in the person's région, widened
-    ``q.elargir`` steps, and further while nothing is found."""
-    now = now or dt.datetime.now(dt.UTC)
+@dataclass
+class _Found:
+    """What an offer search found before its rows are loaded: one page of ids and what the page says."""
+
+    total: int
+    ids: list[int]
+    distances: dict[int, float]
+    place: PlaceFilter
+    sort: str
+    page: int
+    level: int
+    steps: list[Step]
+    auto: bool
+    hopeless: bool
+    region_label: str | None = None
+    region_total: int | None = None
+
+
+def _find(session: Session, q: OfferQuery, now: dt.datetime, page_size: int, *, region: bool = True) -> _Found:
+    """The search itself: widened ``q.elargir`` steps, and further while nothing is found; one page of ids
+    (and, with ``region``, the count of the same search in the whole région)."""
     index = place_index(session)
     area = Area(q.region, q.departement, q.commune, q.rayon if q.commune else None)
     base_place = _place(index, q)
@@ -281,48 +321,83 @@ def search_offers(
         sort = q.tri or ("distance" if level and centre else "date")
         if sort == "distance" and not centre:
             sort = "date"
-        conds = _conditions(session, q, what, codes, scope, now)
-        total, ids, distances = _run(session, conds, place, sort, (q.page - 1) * page_size, page_size, centre)
+        conds, counted = _conditions(session, q, what, codes, scope, now)
+        total, ids, distances = _run(session, conds, place, sort, (q.page - 1) * page_size, page_size, centre, counted)
         if total or level >= len(steps):
             break
         if not auto:
             widest = steps[-1].scope
-            widest_conds = _conditions(session, q, what, codes, widest, now)
-            if not _run(session, widest_conds, widest.area.place(index), "date", 0, 0, None)[0]:
+            widest_conds, widest_counted = _conditions(session, q, what, codes, widest, now)
+            if not _run(session, widest_conds, widest.area.place(index), "date", 0, 0, None, widest_counted)[0]:
                 hopeless = True
                 break
         level += 1
         auto = True
     page = min(q.page, max(1, math.ceil(total / page_size)))  # a page past the end shows the last one
     if page != q.page:
-        total, ids, distances = _run(session, conds, place, sort, (page - 1) * page_size, page_size, centre)
-    region_label = region_total = None
-    if place.region_code and (
-        place.commune or len(place.departements) < len(index.departements_of_region(place.region_code))
+        total, ids, distances = _run(session, conds, place, sort, (page - 1) * page_size, page_size, centre, counted)
+    found = _Found(total, ids, distances, place, sort, page, level, steps, auto, hopeless)
+    if (
+        region
+        and place.region_code
+        and (place.commune or len(place.departements) < len(index.departements_of_region(place.region_code)))
     ):
         region_place = resolve_place(index, region=place.region_code)
-        region_label = region_place.label
-        region_total = (
-            session.scalar(select(func.count()).select_from(JobOffer).where(*conds, *_place_conditions(region_place)))
-            or 0
-        )
-    items = _load(session, ids, index, distances)
+        found.region_label = region_place.label
+        found.region_total = _count(session, [*conds, *_place_conditions(region_place)], region_place, counted)
+    return found
+
+
+def _count(session: Session, where: list[ColumnElement[bool]], place: PlaceFilter, counted: _Counted | None) -> int:
+    """Open offers matching ``where`` in ``place`` (not a circle): from the kept counts when ``counted``."""
+    if counted is not None and market.is_maintained(session):
+        depts = place.departements or None
+        return market.count_open(session, counted.codes, depts, counted.contracts, counted.working_time)
+    return session.scalar(select(func.count()).select_from(JobOffer).where(*where)) or 0
+
+
+def search_offers(
+    session: Session, q: OfferQuery, *, now: dt.datetime | None = None, page_size: int = PAGE_SIZE
+) -> OfferResults:
+    """Open offers matching ``q``, newest first (or nearest), with the count in the person's région, widened
+    ``q.elargir`` steps, and further while nothing is found."""
+    f = _find(session, q, now or dt.datetime.now(dt.UTC), page_size)
+    items = _load(session, f.ids, place_index(session), f.distances)
+    steps, level = f.steps, f.level
     return OfferResults(
         query=q,
-        place_label=place.label,
-        total=total,
-        region_label=region_label,
-        region_total=region_total,
+        place_label=f.place.label,
+        total=f.total,
+        region_label=f.region_label,
+        region_total=f.region_total,
         items=items,
-        page=page,
-        pages=max(1, math.ceil(total / page_size)),
-        sort=sort,
+        page=f.page,
+        pages=max(1, math.ceil(f.total / page_size)),
+        sort=f.sort,
         widened=[steps[i].widening(i + 1) for i in range(level)],
-        auto_widened=auto,
-        next_widening=steps[level].text if level < len(steps) and not hopeless else None,
+        auto_widened=f.auto,
+        next_widening=steps[level].text if level < len(steps) and not f.hopeless else None,
         restore_level=area_level(steps),
         has_demo=any(i.is_demo for i in items),
     )
+
+
+def check_criteria(session: Session, q: OfferQuery) -> None:
+    """Raise :class:`BadCriterion` as a search would, without searching (an export checks before it streams)."""
+    _place(place_index(session), q)
+    _what(session, q)
+
+
+def export_batches(
+    session: Session, q: OfferQuery, *, now: dt.datetime | None = None, batch: int = 500
+) -> Iterator[list[OfferItem]]:
+    """The rows of an export (the search's first ``EXPORT_LIMIT`` results, in its order), ``batch`` at a
+    time: a CSV streams them, holding one batch in memory."""
+    f = _find(session, q.model_copy(update={"page": 1}), now or dt.datetime.now(dt.UTC), EXPORT_LIMIT, region=False)
+    index = place_index(session)
+    for n in range(0, len(f.ids), batch):
+        ids = f.ids[n : n + batch]
+        yield _load(session, ids, index, {i: f.distances[i] for i in ids if i in f.distances})
 
 
 def _load(session: Session, ids: Sequence[int], index: PlaceIndex, distances: dict[int, float]) -> list[OfferItem]:
@@ -337,10 +412,6 @@ def _load(session: Session, ids: Sequence[int], index: PlaceIndex, distances: di
 
 def _km(d: float | None) -> float | None:
     return round(d, 1) if d is not None else None
-
-
-def export_offers(session: Session, q: OfferQuery, *, now: dt.datetime | None = None) -> OfferResults:
-    return search_offers(session, q.model_copy(update={"page": 1}), now=now, page_size=EXPORT_LIMIT)
 
 
 FRANCE_TRAVAIL_HOSTS = ("francetravail.fr", "pole-emploi.fr", "francetravail.io")
@@ -428,19 +499,6 @@ def get_offer(session: Session, offer_id: int) -> OfferDetail | None:
 # ---------------------------------------------------------------- labour-market panel
 
 
-def monthly_full_time(amount: float, period: str | None, hours_per_week: float | None) -> float | None:
-    """A pay amount as gross monthly full-time equivalent (35 h), or ``None`` for an unknown period."""
-    if period == "heure":
-        return amount * HOURS_PER_MONTH
-    if period == "an":
-        return amount / 12
-    if period == "mois":
-        if hours_per_week and 0 < hours_per_week < 35:
-            return amount * 35 / hours_per_week
-        return amount
-    return None
-
-
 def _quantile(values: list[float], q: float) -> float:
     values = sorted(values)
     if len(values) == 1:
@@ -476,8 +534,9 @@ def market_panel(
     rayon: int | None = None,
     now: dt.datetime | None = None,
 ) -> MarketPanel | None:
-    """The labour-market panel, kept ``PANEL_TTL_S`` seconds per occupation and place: offers change with
-    imports (a few times a day), while a fiche is read far more often. ``now`` bypasses the cache."""
+    """The labour-market panel, kept ``PANEL_TTL_S`` seconds per occupation and place (its figures come
+    from aggregates the imports keep, see :mod:`passerelles.offers.market`: a few milliseconds even for a
+    first view; the cache only spares the labels). ``now`` bypasses the cache."""
     if now is not None:
         return compute_market_panel(
             session, occupation_slug, region=region, departement=departement, commune=commune, rayon=rayon, now=now
@@ -507,6 +566,87 @@ def market_panel(
     return panel
 
 
+_circles: dict[tuple[str, int], tuple[str, ...]] = {}
+
+
+def circle_departements(index: PlaceIndex, place: PlaceFilter) -> tuple[str, ...]:
+    """The départements a circle touches: the commune's own, and those of every commune whose centre lies
+    within the radius."""
+    if place.commune is None or place.centre is None or not place.radius_km:
+        return place.departements
+    key = (place.commune.code_insee, place.radius_km)
+    found = _circles.get(key)
+    if found is None:
+        lat0, lat1, lon0, lon1 = bounding_box(place.centre[0], place.centre[1], place.radius_km)
+        depts = {place.commune.departement_code}
+        for c in index.communes.values():
+            if (
+                c.latitude is not None
+                and c.longitude is not None
+                and c.departement_code not in depts
+                and lat0 <= c.latitude <= lat1
+                and lon0 <= c.longitude <= lon1
+                and haversine_km(place.centre[0], place.centre[1], c.latitude, c.longitude) <= place.radius_km
+            ):
+                depts.add(c.departement_code)
+        found = _circles[key] = tuple(sorted(depts))
+    return found
+
+
+def _figures_from_offers(session: Session, codes: list[str], place: PlaceFilter, week0: dt.date) -> market.Figures:
+    """The panel's figures counted from the offers themselves (a store whose aggregates were never built)."""
+    since = dt.datetime.combine(week0, dt.time(), tzinfo=dt.UTC)
+    rows = session.execute(
+        select(*(getattr(JobOffer, c) for c in market.FACT_COLUMNS), JobOffer.latitude, JobOffer.longitude).where(
+            JobOffer.code_rome.in_(codes),
+            or_(JobOffer.closed_at.is_(None), JobOffer.published_at >= since),
+            *_place_conditions(place),
+        )
+    ).all()
+    agg = market.Aggregates.empty()
+    values: dict[str, list[float]] = {"l": [], "h": [], "m": []}  # exact amounts (the kept ones are binned)
+    for row in rows:
+        if place.centre and place.radius_km and _within(place, row[-2], row[-1]) is None:
+            continue
+        agg.add(row[:-2])
+        (_, _, _, closed, contract, _, smin, smax, period, hours, *_) = row
+        pay = market.pay_of(contract, smin, smax, period, hours) if closed is None else None
+        if pay is not None:
+            values["l"].append(pay[0])
+            values["h"].append(pay[1])
+            values["m"].append((pay[0] + pay[1]) / 2)
+    contracts: Counter[str] = Counter()
+    for (c, _d, k, _t), n in agg.open.items():
+        if c:
+            contracts[k] += n
+    weeks: Counter[dt.date] = Counter()
+    for (_c, _d, w), n in agg.weeks.items():
+        if w >= week0:
+            weeks[w] += n
+    by_type: dict[str, set[str]] = {}
+    offers_by: Counter[tuple[str, str, str]] = Counter()
+    for (_c, _d, name, stype, city), n in agg.employers.items():
+        by_type.setdefault(stype, set()).add(name)
+        offers_by[(name, stype, city)] += n
+    demo = any(n > 0 for (c, *_), n in agg.open_demo.items() if c) or any(
+        n > 0 for (_c, _d, w), n in agg.weeks_demo.items() if w >= week0
+    )
+    return market.Figures(
+        open_offers=sum(contracts.values()),
+        contracts=dict(contracts),
+        weeks=dict(weeks),
+        pay_offers=len(values["m"]),
+        pay_low=_quantile(values["l"], 0.1) if values["l"] else None,
+        pay_median=_quantile(values["m"], 0.5) if values["m"] else None,
+        pay_high=_quantile(values["h"], 0.9) if values["h"] else None,
+        structures={s: len(names) for s, names in by_type.items()},
+        employers=[
+            (name, s, city, n) for (name, s, city), n in sorted(offers_by.items(), key=lambda x: (-x[1], x[0]))[:8]
+        ],
+        has_demo=demo,
+    )
+
+
 def compute_market_panel(
     session: Session,
     occupation_slug: str,
@@ -517,7 +657,10 @@ def compute_market_panel(
     rayon: int | None = None,
     now: dt.datetime | None = None,
 ) -> MarketPanel | None:
-    """The labour-market panel of an occupation around a place; ``None`` when the occupation is unknown."""
+    """The labour-market panel of an occupation around a place; ``None`` when the occupation is unknown.
+
+    Its figures come from the aggregates (:mod:`passerelles.offers.market`) once they describe the store:
+    a circle around a commune then covers the départements it touches, as the panel says."""
     now = now or dt.datetime.now(dt.UTC)
     codes = occupation_rome_codes(session, occupation_slug)
     if codes is None:
@@ -529,108 +672,72 @@ def compute_market_panel(
         raise BadCriterion(exc.field, exc.message) from None
     today = now.date()
     week0 = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=TREND_WEEKS - 1)
-    since = dt.datetime.combine(week0, dt.time(), tzinfo=dt.UTC)
-    rows = (
-        session.execute(
-            select(
-                JobOffer.closed_at.is_(None),
-                JobOffer.published_at,
-                JobOffer.contract_type,
-                JobOffer.salary_min,
-                JobOffer.salary_max,
-                JobOffer.salary_period,
-                JobOffer.hours_per_week,
-                JobOffer.structure_type,
-                JobOffer.employer_name,
-                JobOffer.city,
-                JobOffer.latitude,
-                JobOffer.longitude,
-                JobOffer.is_demo,
-            ).where(
-                JobOffer.code_rome.in_(codes),
-                or_(JobOffer.closed_at.is_(None), JobOffer.published_at >= since),
-                *_place_conditions(place),
-            )
-        ).all()
-        if codes
-        else []
-    )
     circle = place.centre is not None and place.radius_km is not None
-    # One pass over plain tuples (attribute access on result rows costs more than the counting itself).
-    weeks: Counter[int] = Counter()
-    contracts: Counter[str] = Counter()
-    employers_by_type: dict[str, set[str]] = {}
-    offers_by_employer: Counter[tuple[str, str, str]] = Counter()
-    lows: list[float] = []
-    highs: list[float] = []
-    mids: list[float] = []
-    open_offers = 0
-    has_demo = False
-    for is_open, published, contract, smin, smax, period, hours, stype, employer, city, lat, lon, demo in rows:
-        if circle and _within(place, lat, lon) is None:
-            continue
-        has_demo = has_demo or bool(demo)
-        if published is not None:
-            day = published.date()
-            if day >= week0:
-                weeks[(day - week0).days // 7] += 1
-        if not is_open:
-            continue
-        open_offers += 1
-        contracts[contract or "?"] += 1
-        name = employer or "Employeur non précisé"
-        employers_by_type.setdefault(stype or "", set()).add(name)
-        offers_by_employer[(name, stype or "", city or "")] += 1
-        if contract in ALTERNANCE or smin is None:
-            continue
-        lo = monthly_full_time(smin, period, hours)
-        hi = monthly_full_time(smax or smin, period, hours)
-        if lo is None or hi is None or not 500 <= lo <= 50_000:
-            continue
-        lows.append(lo)
-        highs.append(hi)
-        mids.append((lo + hi) / 2)
+    place_label, area_note = place.label, None
+    region_open = None
+    aggregated = bool(codes) and market.is_maintained(session)
+    if aggregated:
+        depts: tuple[str, ...] | None = circle_departements(index, place) if circle else place.departements or None
+        fig = market.figures(session, codes, depts, week0)
+        if circle and place.commune is not None and depts:
+            place_label = f"dans les départements à moins de {place.radius_km} km de {place.commune.name}"
+            area_note = (
+                f"Autour d'une commune, ces chiffres portent sur les départements entiers à moins de "
+                f"{place.radius_km} km : " + ", ".join(index.departement_label(d) for d in depts) + "."
+            )
+    elif codes:
+        fig = _figures_from_offers(session, codes, place, week0)
+    else:
+        fig = market.Figures(0, {}, {}, 0, None, None, None, {}, [], False)
     trend = [
-        ChartRow(label=f"sem. du {(week0 + dt.timedelta(weeks=i)).strftime('%d/%m')}", value=weeks.get(i, 0))
+        ChartRow(
+            label=f"sem. du {(week0 + dt.timedelta(weeks=i)).strftime('%d/%m')}",
+            value=fig.weeks.get(week0 + dt.timedelta(weeks=i), 0),
+        )
         for i in range(TREND_WEEKS)
     ]
     contract_rows = [
-        ChartRow(label=CONTRACTS.get(c, "Non précisé" if c == "?" else c), value=n)
-        for c, n in sorted(contracts.items(), key=lambda x: (-x[1], x[0]))
+        ChartRow(label=CONTRACTS.get(c, c) if c else "Non précisé", value=n)
+        for c, n in sorted(fig.contracts.items(), key=lambda x: (-x[1], x[0] or "?"))
     ]
     pay = (
         PayRange(
-            offers=len(mids),
-            low=round(_quantile(lows, 0.1), -1),
-            median=round(statistics.median(mids), -1),
-            high=round(_quantile(highs, 0.9), -1),
+            offers=fig.pay_offers,
+            low=round(fig.pay_low, -1),
+            median=round(fig.pay_median, -1),
+            high=round(fig.pay_high, -1),
         )
-        if mids
+        if fig.pay_offers and fig.pay_low is not None and fig.pay_median is not None and fig.pay_high is not None
         else None
     )
     labels = structure_labels(session)
     structures = [
-        ChartRow(label=labels.get(s, s) if s else "Type non précisé", value=len(names))
-        for s, names in sorted(employers_by_type.items(), key=lambda x: (-len(x[1]), x[0]))
+        ChartRow(label=labels.get(s, s) if s else "Type non précisé", value=n)
+        for s, n in sorted(fig.structures.items(), key=lambda x: (-x[1], x[0]))
     ]
     employers = [
         ChartRow(label=name, value=n, note=", ".join(x for x in (labels.get(st, st) if st else "", city) if x))
-        for (name, st, city), n in sorted(offers_by_employer.items(), key=lambda x: (-x[1], x[0]))[:8]
+        for name, st, city, n in fig.employers
     ]
-    region_label = region_open = None
+    region_label = None
     if place.region_code and (
         place.commune or len(place.departements) < len(index.departements_of_region(place.region_code))
     ):
         region_place = resolve_place(index, region=place.region_code)
         region_label = region_place.label
-        region_open = (
-            session.scalar(
-                select(func.count())
-                .select_from(JobOffer)
-                .where(JobOffer.code_rome.in_(codes), JobOffer.closed_at.is_(None), *_place_conditions(region_place))
+        if aggregated:
+            region_open = market.open_offers(session, codes, region_place.departements)
+        else:
+            region_open = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(JobOffer)
+                    .where(
+                        JobOffer.code_rome.in_(codes), JobOffer.closed_at.is_(None), *_place_conditions(region_place)
+                    )
+                )
+                or 0
             )
-            or 0
-        )
     search = {
         "metier": occupation_slug,
         "region": region,
@@ -641,8 +748,9 @@ def compute_market_panel(
     return MarketPanel(
         occupation=occupation_slug,
         rome_codes=codes,
-        place_label=place.label,
-        open_offers=open_offers,
+        place_label=place_label,
+        area_note=area_note,
+        open_offers=fig.open_offers,
         region_label=region_label,
         region_open_offers=region_open,
         trend=trend,
@@ -651,7 +759,7 @@ def compute_market_panel(
         structures=structures,
         employers=employers,
         bmo_available=False,
-        has_demo=has_demo,
+        has_demo=fig.has_demo,
         search_url="/emploi?" + query_string(search),
         trainings_url="/formations?" + query_string(search),
     )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -77,7 +78,23 @@ class Training(Base):
 
 class TrainingSession(Base):
     __tablename__ = "training_session"
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        # « /formations » counts and pages upcoming open sessions (of some certifications) by start date, in
+        # some départements (a prefix of the commune code): these answer from the index alone.
+        # (The maps count them per commune, with whether any is demonstration data.)
+        Index("ix_training_session_open_start", "closed_at", "start_date", "commune_code", "is_demo"),
+        Index(
+            "ix_training_session_cert_open_start",
+            "certification_id",
+            "closed_at",
+            "start_date",
+            "commune_code",
+            "is_demo",
+        ),
+        # Around a commune: the latitude band of the circle, longitude, date and certification read in the index.
+        Index("ix_training_session_open_place", "closed_at", "latitude", "longitude", "start_date", "certification_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(40), default="lheo")

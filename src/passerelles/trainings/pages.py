@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from passerelles.errors import NotFound
-from passerelles.exports import csv_text
+from passerelles.exports import csv_stream, csv_text
 from passerelles.funding.routes import book_of
 from passerelles.funding.services import profile_of, session_funding
 from passerelles.maps.services import around_trainings
@@ -82,16 +83,24 @@ def trainings_page(request: Request, session: DbSession, backend: Search) -> Any
 
 @router.get("/formations/export.csv")
 def trainings_csv(request: Request, session: DbSession, backend: Search) -> Response:
+    """Streamed: the header leaves at once, then the rows 500 at a time (criteria are checked first, so that
+    a wrong one still gets its 422)."""
     try:
         q = parse_params(TrainingQuery, request.query_params)
-        results = services.export_sessions(session, q, backend=backend)
+        services.check_criteria(session, q, backend=backend)
     except FormErrors as exc:
         return Response(str(exc), status_code=422, media_type="text/plain; charset=utf-8")
     except (services.BadCriterion, ValueError) as exc:
         return Response(getattr(exc, "message", str(exc)), status_code=422, media_type="text/plain; charset=utf-8")
-    body = csv_text(sessions.SESSION_CSV_HEADER, (sessions.session_csv_row(i, FUNDERS) for i in results.items))
-    return Response(
-        body,
+    make_session = request.app.state.sessionmaker
+
+    def rows() -> Iterator[list[tuple[Any, ...]]]:
+        with make_session() as own:  # the request's session closes when the response starts
+            for batch in services.export_batches(own, q, backend=backend):
+                yield [sessions.session_csv_row(i, FUNDERS) for i in batch]
+
+    return StreamingResponse(
+        csv_stream(sessions.SESSION_CSV_HEADER, rows()),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="formations.csv"'},
     )

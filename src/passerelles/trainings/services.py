@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -394,16 +394,33 @@ def rounded_km(d: float | None) -> float | None:
     return round(d, 1) if d is not None else None
 
 
-def search_sessions(
+@dataclass
+class _Found:
+    """What a search found before its rows are loaded: one page of ids, and what the page says about them."""
+
+    hits: _Hits
+    place: PlaceFilter
+    sort: str
+    page: int
+    level: int
+    steps: list[Step]
+    auto: bool
+    hopeless: bool
+    region_label: str | None = None
+    region_total: int | None = None
+
+
+def _find(
     session: Session,
     q: TrainingQuery,
+    backend: SearchBackend | None,
+    today: dt.date,
+    page_size: int,
     *,
-    backend: SearchBackend | None = None,
-    today: dt.date | None = None,
-    page_size: int = PAGE_SIZE,
-) -> TrainingResults:
-    """Upcoming sessions matching ``q``, widened ``q.elargir`` steps, and further while nothing is found."""
-    today = today or dt.date.today()
+    region: bool = True,
+) -> _Found:
+    """The search itself: widened ``q.elargir`` steps, and further while nothing is found; one page of ids
+    (and, with ``region``, the count of the same search in the whole région)."""
     index = place_index(session)
     what, area = _scope(session, backend, q)
     base = Scope(area)
@@ -440,14 +457,16 @@ def search_sessions(
     if not hits.ids and hits.total:  # a page past the end (an old link): show the last one
         page = max(1, math.ceil(hits.total / page_size))
         hits = _run(session, conds, place, sort, (page - 1) * page_size, page_size, centre)
-    region_label = region_total = None
-    if place.region_code and (
-        place.commune or len(place.departements) < len(index.departements_of_region(place.region_code))
+    found = _Found(hits, place, sort, page, level, steps, auto, hopeless)
+    if (
+        region
+        and place.region_code
+        and (place.commune or len(place.departements) < len(index.departements_of_region(place.region_code)))
     ):
         region_scope = replace(scope, area=Area(region=place.region_code))
         region_place = region_scope.area.place(index)
-        region_label = region_place.label
-        region_total = (
+        found.region_label = region_place.label
+        found.region_total = (
             session.scalar(
                 select(func.count())
                 .select_from(TrainingSession)
@@ -455,32 +474,63 @@ def search_sessions(
             )
             or 0
         )
-    items = _load_items(session, hits.ids, index, hits.distances)
+    return found
+
+
+def search_sessions(
+    session: Session,
+    q: TrainingQuery,
+    *,
+    backend: SearchBackend | None = None,
+    today: dt.date | None = None,
+    page_size: int = PAGE_SIZE,
+) -> TrainingResults:
+    """Upcoming sessions matching ``q``, widened ``q.elargir`` steps, and further while nothing is found."""
+    f = _find(session, q, backend, today or dt.date.today(), page_size)
+    items = _load_items(session, f.hits.ids, place_index(session), f.hits.distances)
+    steps, level = f.steps, f.level
     return TrainingResults(
         query=q,
-        place_label=place.label,
-        total=hits.total,
-        region_label=region_label,
-        region_total=region_total,
+        place_label=f.place.label,
+        total=f.hits.total,
+        region_label=f.region_label,
+        region_total=f.region_total,
         items=items,
-        page=page,
-        pages=max(1, math.ceil(hits.total / page_size)),
-        sort=sort,
+        page=f.page,
+        pages=max(1, math.ceil(f.hits.total / page_size)),
+        sort=f.sort,
         widened=[steps[i].widening(i + 1) for i in range(level)],
-        auto_widened=auto,
-        next_widening=steps[level].text if level < len(steps) and not hopeless else None,
+        auto_widened=f.auto,
+        next_widening=steps[level].text if level < len(steps) and not f.hopeless else None,
         restore_level=area_level(steps),
         has_demo=any(i.is_demo for i in items),
     )
 
 
-def export_sessions(
-    session: Session, q: TrainingQuery, *, backend: SearchBackend | None = None, today: dt.date | None = None
-) -> TrainingResults:
-    """The same search, every page at once (up to ``EXPORT_LIMIT`` rows), for CSV exports."""
-    return search_sessions(
-        session, q.model_copy(update={"page": 1}), backend=backend, today=today, page_size=EXPORT_LIMIT
-    )
+def check_criteria(session: Session, q: TrainingQuery, *, backend: SearchBackend | None = None) -> None:
+    """Raise :class:`BadCriterion` as a search would, without searching (an export checks before it streams)."""
+    _, area = _scope(session, backend, q)
+    try:
+        area.place(place_index(session))
+    except ValueError as exc:
+        raise BadCriterion(getattr(exc, "field", "lieu"), str(exc)) from None
+
+
+def export_batches(
+    session: Session,
+    q: TrainingQuery,
+    *,
+    backend: SearchBackend | None = None,
+    today: dt.date | None = None,
+    batch: int = 500,
+) -> Iterator[list[SessionItem]]:
+    """The rows of an export (the search's first ``EXPORT_LIMIT`` results, in its order), ``batch`` at a
+    time: a CSV streams them, holding one batch in memory."""
+    f = _find(session, q.model_copy(update={"page": 1}), backend, today or dt.date.today(), EXPORT_LIMIT, region=False)
+    index = place_index(session)
+    for n in range(0, len(f.hits.ids), batch):
+        ids = f.hits.ids[n : n + batch]
+        yield _load_items(session, ids, index, {i: f.hits.distances[i] for i in ids if i in f.hits.distances})
 
 
 def form_options(session: Session) -> dict[str, Any]:

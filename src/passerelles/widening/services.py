@@ -197,6 +197,11 @@ def _rulebook(session: Session) -> RuleBook:
     return book
 
 
+def preload_rules(session: Session) -> None:
+    """Read this database's pathway rules now (a process warming up), not at its first widened search."""
+    _rulebook(session)
+
+
 def _label(book: RuleBook, slug: str) -> str:
     return book.label(slug)
 

@@ -1,7 +1,7 @@
 """labour market: BMO hiring projects (France Travail) and tension indicators (Dares)
 
 Revision ID: 0015_labour_market
-Revises: 0013_apply_loop
+Revises: 0014_market_aggregates
 Create Date: 2026-12-06 01:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_labour_market"
-down_revision: str | None = "0013_apply_loop"
+down_revision: str | None = "0014_market_aggregates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

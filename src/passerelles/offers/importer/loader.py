@@ -35,6 +35,7 @@ from passerelles.offers.importer.records import (
     Outcome,
     read_records,
 )
+from passerelles.offers.market import refresh_market
 from passerelles.offers.models import Employer
 from passerelles.places.resolver import CommuneIndex
 
@@ -317,6 +318,8 @@ def import_offers(
             )
         if stopped is None:
             _close(engine, ctx, full and complete, seen, report, None if force else limits)
+        if not dry_run:
+            refresh_market(engine, now=now)  # the occupation pages' labour-market figures
         for note, n in sorted(ctx.notes.items()):
             report.warnings.append(f"{n} offre(s) : {note}")
         if len(report.rejects) >= MAX_DETAILED_REJECTS:

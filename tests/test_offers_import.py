@@ -905,6 +905,7 @@ def test_the_offers_table_is_analysed_when_its_statistics_are_stale_and_only_the
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert counts(report) == (2500, 0, 0, 0, 0)
-    analyses = [i for i, s in enumerate(statements) if s.lstrip().upper().startswith("ANALYZE")]
+    # job_offer's own ANALYZE (the market aggregates, rewritten whole at the end, get theirs: not counted here)
+    analyses = [i for i, s in enumerate(statements) if s.lstrip().upper().startswith("ANALYZE JOB_OFFER")]
     assert analyses  # the table doubled between batches: analysed
     assert all("n_mod_since_analyze" in statements[i - 1] for i in analyses)  # each time because stale

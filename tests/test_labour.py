@@ -298,3 +298,22 @@ def test_occupation_page_shows_hiring_potential_and_the_tension_badge(
     assert "les indicateurs de tension 2023 de la Dares et de France Travail ne donnent pas de niveau" in text
     text = _visible(client.get("/metiers/directeur-etablissement-social").text)
     assert "ce métier ne correspond à aucun métier de l'enquête" in text
+
+
+def test_the_api_gives_hiring_needs_and_tension_of_a_territory(
+    engine: Engine, client: TestClient, bmo_file: Path
+) -> None:
+    url = "/api/v1/metiers/aide-soignant/besoins-de-recrutement"
+    empty = client.get(url, params={"commune": "Lyon"})
+    assert empty.status_code == 200 and empty.json()["hiring"] is None and empty.json()["tension"] is None
+    import_bmo(engine, bmo_file)
+    import_tensions(engine, TENSIONS)
+    body = client.get(url, params={"commune": "Lyon"}).json()
+    areas = {a["level"]: a for a in body["hiring"]["areas"]}
+    assert body["hiring"]["year"] == 2026 and areas["bassin"]["projects"] == 1240
+    assert areas["bassin"]["difficult_share"] == 62 and areas["departement"]["projects"] == 1450
+    assert areas["region"]["projects"] == 1980 and areas["france"]["projects"] == 4080
+    assert body["tension"]["in_tension"] is True and body["tension"]["year"] == 2023
+    assert body["years"] == {"bmo": 2026, "tensions": 2023}
+    assert client.get(url, params={"commune": "Nulle-Part-sur-Rien"}).status_code == 422
+    assert client.get("/api/v1/metiers/inconnu/besoins-de-recrutement").status_code == 404

@@ -28,6 +28,7 @@ from passerelles.employers import pages as employer_pages
 from passerelles.employers import routes as employer_routes
 from passerelles.funding import pages as funding_pages
 from passerelles.funding import routes as funding_routes
+from passerelles.labour import routes as labour_routes
 from passerelles.occupations import pages as occupation_pages
 from passerelles.occupations import routes as occupation_routes
 from passerelles.offers import pages as offer_pages
@@ -57,6 +58,7 @@ API_ROUTES = (
     offer_routes,
     funding_routes,
     accompaniment_routes,
+    labour_routes,
 )
 ACCOUNT_API_ROUTES = (account_routes, caseload_routes, employer_routes, alert_routes)
 PAGES = (

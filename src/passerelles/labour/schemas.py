@@ -70,3 +70,14 @@ class Tension(BaseModel):
     factors: list[TensionComponent]  # the components at 4 or 5, strongest first
     components: list[TensionComponent]  # all published components
     source: str = "Indicateurs de tension sur le marché du travail, Dares et France Travail"
+
+
+class LabourOut(BaseModel):
+    """An occupation's recruitment needs (BMO survey) and tension indicator on a territory, when imported."""
+
+    occupation: str
+    place_label: str
+    families: list[str] = Field(description="Familles professionnelles (FAP) qui correspondent au métier.")
+    hiring: HiringPotential | None = Field(description="Projets de recrutement de la dernière enquête BMO.")
+    tension: Tension | None = Field(description="Indicateur de tension (Dares, France Travail) et ses composantes.")
+    years: dict[str, int | None] = Field(description="Dernière année importée de chaque source.")

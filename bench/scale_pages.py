@@ -42,6 +42,7 @@ from pages import pages as main_pages
 
 from passerelles.settings import PROJECT_ROOT
 
+MIN_REQUESTS, PAGE_SECONDS = 5, 120.0
 TARGETS = {"warm_p95_ms": 50, "cold_p95_ms": 150, "csv_first_byte_p95_ms": 200, "during_import_factor": 2}
 CSV_PAGES = {
     "export CSV des offres": [
@@ -165,13 +166,15 @@ def is_csv(name: str) -> bool:
     return name.startswith("export CSV")
 
 
-def warm_section(timed: Timed, urls: dict[str, list[str]], requests: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def warm_section(timed: Timed, urls: dict[str, list[str]], requests: int, out: dict[str, Any], save: Any) -> None:
     for name, variants in urls.items():
         for url in variants:
             timed.get(url)
         first, full, cpu = [], [], []
+        started = time.perf_counter()
         for i in range(requests):
+            if i >= MIN_REQUESTS and time.perf_counter() - started > PAGE_SECONDS:
+                break  # a page far off its budget: enough to know it, the run stays bounded
             f, t, c = timed.get(variants[i % len(variants)])
             first.append(f)
             full.append(t)
@@ -188,12 +191,11 @@ def warm_section(timed: Timed, urls: dict[str, list[str]], requests: int) -> dic
             "meets_target": q95(measure) <= target,
         }
         print(f"  chaud    {name:46} p50 {out[name]['p50_ms']:8.1f}  p95 {out[name]['p95_ms']:8.1f} ms", flush=True)
-    return out
+        save()
 
 
-def territory_section(timed: Timed, urls: dict[str, list[str]], samples: int) -> dict[str, Any]:
+def territory_section(timed: Timed, urls: dict[str, list[str]], samples: int, out: dict[str, Any], save: Any) -> None:
     fresh = iter(FRESH_DEPARTEMENTS)
-    out: dict[str, Any] = {}
     for name, template in TERRITORY_PAGES.items():
         if name not in urls:
             continue
@@ -218,11 +220,12 @@ def territory_section(timed: Timed, urls: dict[str, list[str]], samples: int) ->
             "meets_target": q95(measure) <= target,
         }
         print(f"  terr.    {name:46} p50 {out[name]['p50_ms']:8.1f}  p95 {out[name]['p95_ms']:8.1f} ms", flush=True)
-    return out
+        save()
 
 
-def cold_section(entry: dict[str, Any], urls: dict[str, list[str]], samples: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def cold_section(
+    entry: dict[str, Any], urls: dict[str, list[str]], samples: int, out: dict[str, Any], save: Any
+) -> None:
     for name, variants in urls.items():
         firsts, totals, startups, cpus = [], [], [], []
         for i in range(samples):
@@ -252,7 +255,7 @@ def cold_section(entry: dict[str, Any], urls: dict[str, list[str]], samples: int
             "meets_target": q95(measure) <= target,
         }
         print(f"  froid    {name:46} p50 {out[name]['p50_ms']:8.1f}  p95 {out[name]['p95_ms']:8.1f} ms", flush=True)
-    return out
+        save()
 
 
 def import_section(
@@ -372,33 +375,39 @@ def run_backend(
         urls = {name: u for name, u in urls.items() if any(w in name for w in wanted)}
     timed = Timed(entry)
 
-    def territory() -> dict[str, Any]:
-        try:
-            return territory_section(timed, urls, args.cold_samples)
-        finally:
-            timed.engine.dispose()  # no connection left: PostgreSQL clones the database for the import
-
-    sections: list[tuple[str, Any]] = [
-        ("warm", lambda: warm_section(timed, urls, requests)),
-        ("cold_new_territory", territory),
-        ("cold_new_process", lambda: cold_section(entry, urls, args.cold_samples)),
-    ]
-    if not args.no_import:
-        sections.append(("during_import", lambda: import_section(entry, backend, urls, args.scale_dir, args.pg_server)))
-    for key, run in sections:
-        before = loadavg()
-        print(f"[{backend}] {key}… (charge {before})", flush=True)
-        value = run()
-        result[key] = (
-            value if key == "during_import" else {"load_before": before, "load_after": loadavg(), "pages": value}
-        )
+    def save() -> None:
         report["databases"][backend] = result
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    def section(key: str) -> dict[str, Any]:
+        before = loadavg()
+        print(f"[{backend}] {key}… (charge {before})", flush=True)
+        result[key] = {"load_before": before, "pages": {}}
+        pages: dict[str, Any] = result[key]["pages"]
+        return pages
+
+    warm = section("warm")
+    warm_section(timed, urls, requests, warm, save)
+    result["warm"]["load_after"] = loadavg()
+    territory = section("cold_new_territory")
+    try:
+        territory_section(timed, urls, args.cold_samples, territory, save)
+    finally:
+        timed.engine.dispose()  # no connection left: PostgreSQL clones the database for the import
+    result["cold_new_territory"]["load_after"] = loadavg()
+    cold = section("cold_new_process")
+    cold_section(entry, urls, args.cold_samples, cold, save)
+    result["cold_new_process"]["load_after"] = loadavg()
+    save()
+    if not args.no_import:
+        print(f"[{backend}] during_import… (charge {loadavg()})", flush=True)
+        result["during_import"] = import_section(entry, backend, urls, args.scale_dir, args.pg_server)
+        save()
     result["all_meet_targets"] = all(
         page["meets_target"]
         for key in ("warm", "cold_new_territory", "cold_new_process", "during_import")
         if key in result
         for page in result[key]["pages"].values()
     )
-    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    save()

@@ -96,7 +96,10 @@ def main() -> int:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import scale_pages
 
-        return int(scale_pages.main(rest, requests=args.requests if "--requests" in sys.argv else None))
+        given = set(sys.argv)
+        requests = args.requests if "--requests" in given else None
+        output = args.output if any(a.startswith("--output") for a in given) else None
+        return int(scale_pages.main(rest, requests=requests, output=output))
     if rest:
         parser.error(f"options inconnues : {' '.join(rest)}")
     settings = Settings(**({"database_url": args.database_url} if args.database_url else {}), environment="test")

@@ -42,7 +42,7 @@ from pages import pages as main_pages
 
 from passerelles.settings import PROJECT_ROOT
 
-MIN_REQUESTS, PAGE_SECONDS = 5, 120.0
+MIN_REQUESTS = 5
 TARGETS = {"warm_p95_ms": 50, "cold_p95_ms": 150, "csv_first_byte_p95_ms": 200, "during_import_factor": 2}
 CSV_PAGES = {
     "export CSV des offres": [
@@ -166,14 +166,16 @@ def is_csv(name: str) -> bool:
     return name.startswith("export CSV")
 
 
-def warm_section(timed: Timed, urls: dict[str, list[str]], requests: int, out: dict[str, Any], save: Any) -> None:
+def warm_section(
+    timed: Timed, urls: dict[str, list[str]], requests: int, out: dict[str, Any], save: Any, page_seconds: float
+) -> None:
     for name, variants in urls.items():
         for url in variants:
             timed.get(url)
         first, full, cpu = [], [], []
         started = time.perf_counter()
         for i in range(requests):
-            if i >= MIN_REQUESTS and time.perf_counter() - started > PAGE_SECONDS:
+            if i >= MIN_REQUESTS and time.perf_counter() - started > page_seconds:
                 break  # a page far off its budget: enough to know it, the run stays bounded
             f, t, c = timed.get(variants[i % len(variants)])
             first.append(f)
@@ -320,17 +322,21 @@ def import_section(
         scale.drop_copy(copy, backend, work, pg_server)
 
 
-def main(argv: list[str], requests: int | None = None) -> int:
+def main(argv: list[str], requests: int | None = None, output: Path | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/pages.py --scale")
     parser.add_argument("--scale-dir", type=Path, default=PROJECT_ROOT / "var" / "scale")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--pg-server", default=scale.DEFAULT_PG_SERVER, help="PostgreSQL server (any database)")
     parser.add_argument("--cold-samples", type=int, default=6)
+    parser.add_argument(
+        "--page-seconds", type=float, default=120, help="at most this long per page, warm (≥ 5 requests)"
+    )
     parser.add_argument("--pages", default="", help="only the pages whose name contains one of these (comma)")
     parser.add_argument("--build-only", action="store_true", help="build the volume (if absent) and stop")
     parser.add_argument("--no-import", action="store_true", help="skip the measure during an import")
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "bench" / "results" / "pages-scale.json")
     args = parser.parse_args(argv)
+    args.output = output or args.output
     requests = requests or 40
     backends = [b.strip() for b in args.databases.split(",") if b.strip()]
     previous = json.loads(args.output.read_text()) if args.output.exists() else {}
@@ -388,7 +394,7 @@ def run_backend(
         return pages
 
     warm = section("warm")
-    warm_section(timed, urls, requests, warm, save)
+    warm_section(timed, urls, requests, warm, save, args.page_seconds)
     result["warm"]["load_after"] = loadavg()
     territory = section("cold_new_territory")
     try:

@@ -445,7 +445,11 @@ def child_fts_build(url: str, path: str) -> dict[str, Any]:
             for raw in context.chunk(session, kind, ids):
                 d = json.loads(raw)
                 rowid += 1
-                rows_f.append((rowid, d.get("names", ""), d.get("alt", ""), d.get("body", ""), d.get("place", "")))
+                # Records keep their words in the tiered fields (fields.add_tiered: "aide~o20680", and a
+                # marker "~o20680"): the words themselves, names (with alt) and body.
+                names = " ".join(t.split("~")[0] for t in d.get("tn", "").split() if not t.startswith("~"))
+                body = " ".join(t.split("~")[0] for t in d.get("tb", "").split())
+                rows_f.append((rowid, d.get("names", names), d.get("alt", ""), d.get("body", body), d.get("place", "")))
                 rows_d.append(
                     (
                         rowid,
@@ -788,6 +792,7 @@ def main() -> None:
     parser.add_argument("--skip-fts", action="store_true", help="no baselines (FTS5, PostgreSQL full-text)")
     parser.add_argument("--baseline-queries", type=int, default=200, help="the first N queries, for all three")
     parser.add_argument("--pg-server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--baselines-only", action="store_true", help="only the baselines step, merged into the output")
     parser.add_argument("--skip-http", action="store_true", help="no HTTP step")
     parser.add_argument("--skip-pg", action="store_true", help="no PostgreSQL full-text baseline")
     parser.add_argument("--reuse-baselines", action="store_true", help="keep the baselines' tables when present")
@@ -836,6 +841,10 @@ def main() -> None:
             }
         save()
         print(json.dumps({k: results[k] for k in ("service_only_run", "service", "service_with_facets")}, indent=2))
+        return
+    if args.baselines_only:
+        results = {**previous, "baselines": baselines_step(args, root, qpath, queries)}
+        save()
         return
     if args.http_only:
         results = {**previous, "http_only_run": {"date": results["date"], "load_before": load()}}

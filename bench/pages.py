@@ -1,12 +1,17 @@
 """Benchmark of the main pages: server time per page, p95 target ≤ 50 ms, on the data set `make run` loads.
 
 Usage: .venv/bin/python bench/pages.py [--requests 60] [--database-url URL]
+       .venv/bin/python bench/pages.py --scale [--scale-dir var/scale] [--databases sqlite,postgresql]
+           [--pg-server URL] [--cold-samples 6] [--requests 40] [--build-only] [--no-import]
 Runs against the database `make run` prepares (default: var/passerelles.sqlite3, with the reference data,
 ROME 4.60, communes and the demonstration set; run `make init` first). The ASGI app runs in-process
 (Starlette's TestClient): the time measured is the server's, from request to full response body, without
 network; the process CPU time of each request is recorded too, as the machine is shared and wall-clock
 times swing with its load. Each page is warmed up (indexes built once per process), then requested with several query
 variants in turn. Writes bench/results/pages.json with the machine load (`uptime`), since the CPU is shared.
+
+``--scale``: the same pages at national volume (1 000 000 offers, 300 000 sessions), on SQLite and PostgreSQL,
+see bench/scale_pages.py; results in bench/results/pages-scale.json.
 """
 
 from __future__ import annotations
@@ -85,7 +90,18 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=60, help="requests per page (spread over its variants)")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "bench" / "results" / "pages.json")
-    args = parser.parse_args()
+    parser.add_argument("--scale", action="store_true", help="national volume (bench/scale_pages.py)")
+    args, rest = parser.parse_known_args()
+    if args.scale:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import scale_pages
+
+        given = set(sys.argv)
+        requests = args.requests if "--requests" in given else None
+        output = args.output if any(a.startswith("--output") for a in given) else None
+        return int(scale_pages.main(rest, requests=requests, output=output))
+    if rest:
+        parser.error(f"options inconnues : {' '.join(rest)}")
     settings = Settings(**({"database_url": args.database_url} if args.database_url else {}), environment="test")
     engine = make_engine(settings.database_url)
     with engine.connect() as conn:

@@ -14,11 +14,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from passerelles.importing.report import ImportRefused
 
 HEAD_BYTES = 1024 * 1024  # the first MiB is checked for its encoding before anything is read
 TAIL_BYTES = 64 * 1024
+
+
+# lxml parser options for every XML a file importer reads (LHÉO, LHÉO léger, RNCP): no entity resolved, no DTD
+# loaded, no network, libxml2's size limits kept (``huge_tree`` off); comments and processing instructions dropped.
+SAFE_XML_PARSER: dict[str, Any] = {
+    "huge_tree": False,
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from lxml import etree
 from sqlalchemy import Table, delete, select
 from sqlalchemy.engine import Engine
 
-from passerelles.importing.limits import ImportLimits, check_encoding, check_xml_end
+from passerelles.importing.limits import SAFE_XML_PARSER, ImportLimits, check_encoding, check_xml_end
 from passerelles.importing.report import ImportRefused, ImportReport, RecordError, Reject
 from passerelles.importing.sync import sync_rows
 from passerelles.rncp.models import RncpBloc, RncpSheet
@@ -65,14 +65,6 @@ ROUTES = {
     "SI_JURY_CQ": "professionnalisation",
     "SI_JURY_CL": "candidature",
     "SI_JURY_VAE": "vae",
-}
-_PARSER: dict[str, Any] = {
-    "huge_tree": False,
-    "resolve_entities": False,
-    "no_network": True,
-    "load_dtd": False,
-    "remove_comments": True,
-    "remove_pis": True,
 }
 
 
@@ -217,7 +209,7 @@ def _records(stream: IO[bytes], name: str) -> Iterator[tuple[int, int, Any]]:
     whose root is not ``FICHES``, is refused whole."""
     number = 0
     try:
-        for _event, el in etree.iterparse(stream, events=("end",), tag="FICHE", **_PARSER):
+        for _event, el in etree.iterparse(stream, events=("end",), tag="FICHE", **SAFE_XML_PARSER):
             root = el.getroottree().getroot()
             if root.tag != "FICHES":
                 raise ImportRefused(f"{name} : élément racine <{root.tag}> : <FICHES> attendu (export RNCP v4)")

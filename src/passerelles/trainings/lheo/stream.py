@@ -15,6 +15,7 @@ from lxml import etree
 from sqlalchemy.engine import Dialect
 
 from passerelles.importing import xmlchunks
+from passerelles.importing.limits import SAFE_XML_PARSER
 from passerelles.importing.pipeline import CHUNK_END, CHUNKED, STREAM_END
 from passerelles.importing.report import ImportRefused, ImportReport, Reject
 from passerelles.importing.xmlchunks import Piece, Split
@@ -32,14 +33,6 @@ from passerelles.trainings.lheo.tree import local_name, path_to, record_tree
 # What a reader yields per record: its rejects, the formation read (or None) and the RNCP codes it holds
 # that the store does not know (or None).
 Item = tuple[list[Reject], ParsedFormation | None, dict[str, int] | None]
-_PARSER_OPTIONS: dict[str, Any] = {
-    "huge_tree": False,
-    "resolve_entities": False,
-    "no_network": True,
-    "load_dtd": False,
-    "remove_comments": True,
-    "remove_pis": True,
-}
 _LINE_IN_MESSAGE = re.compile(r"\bline (\d+)")
 
 
@@ -73,7 +66,7 @@ class _ChunkSource:
 
 def _prologue_root(prologue: bytes) -> Any:
     """The root element opened by a catalogue's prologue (see :func:`xmlchunks.split`), or None."""
-    parser = etree.XMLPullParser(events=("start",), **_PARSER_OPTIONS)
+    parser = etree.XMLPullParser(events=("start",), **SAFE_XML_PARSER)
     try:
         parser.feed(prologue)
         for _event, el in parser.read_events():
@@ -160,7 +153,7 @@ class DocumentStream:
         # Only the records' end events reach Python (lxml filters the others in C); the root is checked
         # at the first one, or at the end for a document without records.
         parser = etree.iterparse(
-            self.guard, events=("end",), tag=("{*}formation", "{*}offre-formation"), **_PARSER_OPTIONS
+            self.guard, events=("end",), tag=("{*}formation", "{*}offre-formation"), **SAFE_XML_PARSER
         )
         record_tag: str | None = None
         for _event, el in parser:
@@ -188,7 +181,7 @@ class DocumentStream:
         self._root(root)
         assert self.reader is not None
         record_tag = f"{{{self.namespace}}}{self.reader.layout.record}"
-        parser = etree.XMLPullParser(events=("end",), tag=record_tag, **_PARSER_OPTIONS)
+        parser = etree.XMLPullParser(events=("end",), tag=record_tag, **SAFE_XML_PARSER)
         fed = 1  # the parser's line of the next byte fed
 
         def feed(guard: XmlGuard, file_line: int) -> Iterator[Any]:

@@ -30,7 +30,7 @@ from lxml import etree
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
-from passerelles.importing.limits import ImportLimits
+from passerelles.importing.limits import SAFE_XML_PARSER, ImportLimits
 from passerelles.importing.report import ImportRefused, ImportReport, RecordError, Reject
 from passerelles.trainings.lheo.extract import open_catalogue
 from passerelles.trainings.lheo.fields import (
@@ -63,14 +63,13 @@ from passerelles.trainings.schemas import PROVIDER_RULES, SESSION_RULES, TRAININ
 
 SUMMARY_ROOTS = ("lheo-leger", "lheo-index")
 SUMMARY_SOURCE = "lheo-leger"
-_PARSER = {"huge_tree": False, "resolve_entities": False, "no_network": True, "load_dtd": False}
 
 
 def root_name(stream: Any) -> tuple[str | None, str]:
     """(namespace, local name) of the document's root element, read through the guard."""
     guard = XmlGuard(stream)
     try:
-        for _event, el in etree.iterparse(guard, events=("start",), **_PARSER):
+        for _event, el in etree.iterparse(guard, events=("start",), **SAFE_XML_PARSER):
             q = etree.QName(el)
             return q.namespace, q.localname
     except etree.XMLSyntaxError as exc:
@@ -293,9 +292,7 @@ def read_summaries(
     reader = SummaryReader(refs, file_name)
     schema = None
     checked_root = False
-    parser = etree.iterparse(
-        guard, events=("end",), tag="{*}resume-offre", remove_comments=True, remove_pis=True, **_PARSER
-    )
+    parser = etree.iterparse(guard, events=("end",), tag="{*}resume-offre", **SAFE_XML_PARSER)
     try:
         for _event, el in parser:
             if not checked_root:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -127,7 +128,8 @@ class TrainingSession(Base):
     recruitment_state: Mapped[str | None] = mapped_column(String(40))
     registration_terms: Mapped[str | None] = mapped_column(Text)  # modalites-inscription (session)
     # date-information (action, up to 3, ISO dates) and adresse-information: the information meetings.
-    information_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The database's default (no Python one: the importers' driver path, importing.sync, needs none).
+    information_dates: Mapped[list[str]] = mapped_column(JSON, nullable=False, server_default=text("'[]'"))
     information_address: Mapped[str | None] = mapped_column(Text)
     # A session of an LHÉO « léger » summary: the full offer's session it summarises (same start), once
     # that offer is in the store; such a summary is left out of the lists (the full session stands for it).

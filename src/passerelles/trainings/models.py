@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -76,21 +77,26 @@ class Training(Base):
     row_hash: Mapped[str] = mapped_column(String(40))
 
 
+# The sessions the lists show: open, and not a summary (LHÉO léger) linked to its full offer's session.
+LISTED_SQL = "closed_at IS NULL AND full_session_id IS NULL"
+_LISTED: dict[str, Any] = {"sqlite_where": text(LISTED_SQL), "postgresql_where": text(LISTED_SQL)}
+
+
 class TrainingSession(Base):
     __tablename__ = "training_session"
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
-        # « /formations » counts and pages upcoming open sessions (of some certifications) by start date, in
-        # some départements (a prefix of the commune code): these answer from the index alone.
-        # (The maps count them per commune, with whether any is demonstration data.)
-        Index("ix_training_session_open_start", "closed_at", "start_date", "commune_code", "is_demo"),
+        # « /formations » counts and pages the sessions shown (open, not a linked summary: ``LISTED``) of some
+        # certifications by start date, in some départements (a prefix of the commune code); the maps count
+        # them per commune, with whether any is demonstration data. Partial indexes holding only the sessions
+        # shown answer all of these from the index alone (the whole row was read for ``full_session_id``).
+        Index("ix_training_session_listed_start", "start_date", "commune_code", "is_demo", **_LISTED),
         Index(
-            "ix_training_session_cert_open_start",
-            "certification_id",
-            "closed_at",
-            "start_date",
-            "commune_code",
-            "is_demo",
+            "ix_training_session_listed_cert", "certification_id", "start_date", "commune_code", "is_demo", **_LISTED
+        ),
+        # A département's map: its communes are a range of codes.
+        Index(
+            "ix_training_session_listed_commune", "commune_code", "start_date", "certification_id", "is_demo", **_LISTED
         ),
         # Around a commune: the latitude band of the circle, longitude, date and certification read in the index.
         Index("ix_training_session_open_place", "closed_at", "latitude", "longitude", "start_date", "certification_id"),

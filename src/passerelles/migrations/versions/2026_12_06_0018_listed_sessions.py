@@ -19,6 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 LISTED = sa.text("closed_at IS NULL AND full_session_id IS NULL")
+COLUMNS = ["closed_at", "full_session_id"]  # always NULL there: SQLite then reads the index alone
 OPEN = sa.text("closed_at IS NULL")
 NEWEST = [sa.text("published_at DESC NULLS LAST"), sa.text("id DESC")]
 
@@ -26,20 +27,39 @@ NEWEST = [sa.text("published_at DESC NULLS LAST"), sa.text("id DESC")]
 def upgrade() -> None:
     op.drop_index("ix_training_session_open_start", table_name="training_session")
     op.drop_index("ix_training_session_cert_open_start", table_name="training_session")
+    op.drop_index("ix_training_session_open_place", table_name="training_session")
     listed = {"sqlite_where": LISTED, "postgresql_where": LISTED}
     op.create_index(
-        "ix_training_session_listed_start", "training_session", ["start_date", "commune_code", "is_demo"], **listed
+        "ix_training_session_listed_start",
+        "training_session",
+        ["start_date", "commune_code", "is_demo", *COLUMNS],
+        **listed,
     )
     op.create_index(
         "ix_training_session_listed_cert",
         "training_session",
-        ["certification_id", "start_date", "commune_code", "is_demo"],
+        ["certification_id", "start_date", "commune_code", "is_demo", "latitude", "longitude", *COLUMNS],
         **listed,
     )
     op.create_index(
         "ix_training_session_listed_commune",
         "training_session",
-        ["commune_code", "start_date", "certification_id", "is_demo"],
+        ["commune_code", "start_date", "certification_id", "is_demo", *COLUMNS],
+        **listed,
+    )
+    op.create_index(
+        "ix_training_session_listed_place",
+        "training_session",
+        [
+            "latitude",
+            "longitude",
+            "start_date",
+            "certification_id",
+            "commune_code",
+            "is_demo",
+            "duration_hours",
+            *COLUMNS,
+        ],
         **listed,
     )
     if op.get_bind().dialect.name != "postgresql":  # SQLite has no NULLS LAST index (nor needs one: see the model)
@@ -60,6 +80,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_job_offer_open_rome_newest", table_name="job_offer")
         op.drop_index("ix_job_offer_open_newest", table_name="job_offer")
+    op.drop_index("ix_training_session_listed_place", table_name="training_session")
     op.drop_index("ix_training_session_listed_commune", table_name="training_session")
     op.drop_index("ix_training_session_listed_cert", table_name="training_session")
     op.drop_index("ix_training_session_listed_start", table_name="training_session")
@@ -70,4 +91,9 @@ def downgrade() -> None:
     )
     op.create_index(
         "ix_training_session_open_start", "training_session", ["closed_at", "start_date", "commune_code", "is_demo"]
+    )
+    op.create_index(
+        "ix_training_session_open_place",
+        "training_session",
+        ["closed_at", "latitude", "longitude", "start_date", "certification_id"],
     )

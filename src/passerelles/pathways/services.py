@@ -68,7 +68,7 @@ def _attach_sessions(session: Session, routes: list[Route], profile: Profile) ->
     rows = []
     for sid, start_date, is_demo, cid, code in found:
         c = communes.get(code or "")
-        rows.append((sid, start_date, is_demo, certs[cid], c.name if c else None, c, code))
+        rows.append((sid, start_date, is_demo, certs.get(cid or 0, ""), c.name if c else None, c, code))
     # The earliest session within reach (the person's maximum distance, else NEAR_KM); failing that, and
     # only when the person set no maximum, the earliest anywhere, with its distance said.
     radius = profile.max_distance_km if profile.max_distance_km is not None else NEAR_KM

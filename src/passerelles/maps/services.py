@@ -31,6 +31,7 @@ from passerelles.places.services import (
     PlaceFilter,
     PlaceIndex,
     UnknownPlace,
+    commune_range,
     in_departements,
     place_index,
     resolve_place,
@@ -86,12 +87,6 @@ def session_counts(
     else:
         rows = count(_place_conditions(ts.latitude, ts.longitude, ts.commune_code, place))
     return Counter({code: n for code, n, _ in rows if code}), any(bool(d) for *_, d in rows)
-
-
-def commune_range(column: Any, departement: str) -> list[ColumnElement[bool]]:
-    """``column`` (an INSEE commune code) lies in the département, as a range of codes (its prefix: see
-    ``places.services.in_departements``), which an index on the codes reads directly."""
-    return [column >= departement, column < departement[:-1] + chr(ord(departement[-1]) + 1)]
 
 
 def offer_counts(session: Session, rome_codes: Iterable[str] | None, place: PlaceFilter) -> tuple[Counter[str], bool]:

@@ -253,10 +253,9 @@ def insertion_page(db: Session, where: Sequence[ColumnElement[bool]], offset: in
     # The sessions without a rate: of a certification without any, or rated elsewhere only.
     unrated = [g.where() for g in _unrated_groups(groups, certs)]
     others = select(ts.start_date, ts.id).where(*where)
-    alone = [ts.certification_id.is_(None)]
-    if certs:
-        alone.append(ts.certification_id.not_in(sorted(certs)))
-    others = others.where(or_(*alone, *(and_(*u) for u in unrated)))
+    if certs:  # without any rate, every session is among them
+        alone = [ts.certification_id.is_(None), ts.certification_id.not_in(sorted(certs))]
+        others = others.where(or_(*alone, *(and_(*u) for u in unrated)))
     rest = db.execute(others.order_by(ts.start_date, ts.id).offset(skip).limit(need))
     return ids + [sid for _, sid in rest]
 

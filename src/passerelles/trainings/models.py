@@ -93,7 +93,19 @@ class TrainingSession(Base):
         # certifications by start date, in some départements (a prefix of the commune code); the maps count
         # them per commune, with whether any is demonstration data. Partial indexes holding only the sessions
         # shown answer all of these from the index alone (the whole row was read for ``full_session_id``).
-        Index("ix_training_session_listed_start", "start_date", "commune_code", "is_demo", *LISTED_COLUMNS, **_LISTED),
+        # In date order, with what a page filters on and reads: PostgreSQL walks it and stops after a page.
+        Index(
+            "ix_training_session_listed_start",
+            "start_date",
+            "id",  # the page's order (SQLite's rowid, said for PostgreSQL: read without the table)
+            "commune_code",
+            "certification_id",
+            "is_demo",
+            "latitude",
+            "longitude",
+            *LISTED_COLUMNS,
+            **_LISTED,
+        ),
         Index(
             "ix_training_session_listed_cert",
             "certification_id",

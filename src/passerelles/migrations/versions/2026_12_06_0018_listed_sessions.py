@@ -32,7 +32,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_training_session_listed_start",
         "training_session",
-        ["start_date", "commune_code", "is_demo", *COLUMNS],
+        ["start_date", "id", "commune_code", "certification_id", "is_demo", "latitude", "longitude", *COLUMNS],
         **listed,
     )
     op.create_index(

@@ -339,7 +339,9 @@ def test_the_comparison_shows_and_sorts_by_outcome(seeded: tuple[Engine, dict[st
 
 def test_the_training_search_sorts_by_best_outcome(seeded: tuple[Engine, dict[str, int]]) -> None:
     engine, ids = seeded
-    with make_sessionmaker(engine)() as s:  # no rate yet: the order « meilleure insertion » is the date's
+    with make_sessionmaker(engine)() as s:  # no rate: the order « meilleure insertion » is the date's
+        s.execute(delete(TrainingOutcome))
+        s.commit()
         by_date = [i.id for i in search_sessions(s, TrainingQuery()).items]
         assert [i.id for i in search_sessions(s, TrainingQuery(tri="insertion")).items] == by_date
     import_inserjeunes(engine, IJ)

@@ -339,6 +339,11 @@ def test_the_comparison_shows_and_sorts_by_outcome(seeded: tuple[Engine, dict[st
 
 def test_the_training_search_sorts_by_best_outcome(seeded: tuple[Engine, dict[str, int]]) -> None:
     engine, ids = seeded
+    with make_sessionmaker(engine)() as s:  # no rate: the order « meilleure insertion » is the date's
+        s.execute(delete(TrainingOutcome))
+        s.commit()
+        by_date = [i.id for i in search_sessions(s, TrainingQuery()).items]
+        assert [i.id for i in search_sessions(s, TrainingQuery(tri="insertion")).items] == by_date
     import_inserjeunes(engine, IJ)
     with make_sessionmaker(engine)() as s:
         results = search_sessions(s, TrainingQuery(tri="insertion"))
@@ -350,4 +355,17 @@ def test_the_training_search_sorts_by_best_outcome(seeded: tuple[Engine, dict[st
     assert [i.id for i in around.items] == [ids["assp-paris"], ids["aepe-paris"], ids["deas-paris"]]
     page = _visible(_web(engine).get("/formations", params={"tri": "insertion"}).text)
     assert "Classées par le taux d'emploi" in page and "particulier employeur" in page
+    # Page after page, the order is the same as on one page (rates skipped by their counts, then by date).
+    with make_sessionmaker(engine)() as s:
+        paged = [
+            i.id
+            for n in range(1, len(got) + 1)
+            for i in search_sessions(s, TrainingQuery(tri="insertion", page=n), page_size=1).items
+        ]
+        pairs = [
+            i.id
+            for n in (1, 2, 3)
+            for i in search_sessions(s, TrainingQuery(tri="insertion", page=n), page_size=2).items
+        ]
+    assert paged == got and pairs == got[:6]
     assert "63 % des jeunes formés à ce diplôme en emploi 6 mois après" in page

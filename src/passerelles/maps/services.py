@@ -31,6 +31,7 @@ from passerelles.places.services import (
     PlaceFilter,
     PlaceIndex,
     UnknownPlace,
+    commune_range,
     in_departements,
     place_index,
     resolve_place,
@@ -62,18 +63,29 @@ def session_counts(
     if certs == []:
         return Counter(), False
     what = [ts.certification_id.in_(certs)] if certs is not None else []
-    rows = session.execute(
-        select(ts.commune_code, func.count(), func.max(cast(ts.is_demo, Integer)))
-        .where(
-            ts.start_date >= today,
-            ts.closed_at.is_(None),
-            ts.full_session_id.is_(None),  # a linked summary (LHÉO léger): its full session is counted
-            *what,
-            ts.commune_code.is_not(None),
-            *_place_conditions(ts.latitude, ts.longitude, ts.commune_code, place),
+
+    def count(where: list[ColumnElement[bool]]) -> list[Any]:
+        return list(
+            session.execute(
+                select(ts.commune_code, func.count(), func.max(cast(ts.is_demo, Integer)))
+                .where(
+                    ts.start_date >= today,
+                    ts.closed_at.is_(None),
+                    ts.full_session_id.is_(None),  # a linked summary (LHÉO léger): its full session is counted
+                    *what,
+                    ts.commune_code.is_not(None),
+                    *where,
+                )
+                .group_by(ts.commune_code)
+            )
         )
-        .group_by(ts.commune_code)
-    ).all()
+
+    if place.departements and not (place.centre and place.radius_km):
+        # A département's communes are a range of codes, read in the sessions' commune index: one range at a
+        # time (SQLite scans the whole index for an OR of ranges).
+        rows = [row for d in place.departements for row in count(commune_range(ts.commune_code, d))]
+    else:
+        rows = count(_place_conditions(ts.latitude, ts.longitude, ts.commune_code, place))
     return Counter({code: n for code, n, _ in rows if code}), any(bool(d) for *_, d in rows)
 
 

@@ -164,6 +164,28 @@ class OfferMarketState(Base):
     seconds: Mapped[float] = mapped_column(Float)
 
 
+# « /emploi », newest first (``published_at DESC NULLS LAST, id DESC``) among open offers, of all ROME codes or
+# of one (then its communes read in the index, for a région): PostgreSQL walks these in order and stops after
+# a page, where the ascending (closed_at, published_at) index made it sort every open offer. PostgreSQL only:
+# SQLite reads that index backwards (its NULLs come last in a descending order) and has no NULLS LAST index.
+_OPEN = JobOffer.closed_at.is_(None)
+Index(
+    "ix_job_offer_open_newest",
+    JobOffer.published_at.desc().nulls_last(),
+    JobOffer.id.desc(),
+    postgresql_where=_OPEN,
+).ddl_if(dialect="postgresql")
+Index(
+    "ix_job_offer_open_rome_newest",
+    JobOffer.code_rome,
+    JobOffer.published_at.desc().nulls_last(),
+    JobOffer.id.desc(),
+    JobOffer.commune_code,
+    JobOffer.latitude,
+    JobOffer.longitude,
+    postgresql_where=_OPEN,
+).ddl_if(dialect="postgresql")
+
 # Offers written through the ORM adjust the aggregates at their flush: the listener must be registered
 # wherever offers are (imported last: it reads the tables above).
 import passerelles.offers.market  # noqa: E402, F401

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification
 from passerelles.outcomes.importer import NATIONAL, RATES, VALUE_ADDED
 from passerelles.outcomes.models import TrainingOutcome
 from passerelles.places.models import Commune, Departement, Region
+from passerelles.places.services import in_departements, place_index
 from passerelles.trainings.models import TrainingSession
 
 # Said wherever the rates are shown (issue 17): who is counted, what « en emploi » means.
@@ -175,22 +178,96 @@ def _rated(
     return rated, unrated, certs
 
 
+@dataclass(frozen=True)
+class _Group:
+    """Sessions of one certification ranked at one rate: those in some départements (its région's, for a
+    regional rate), or, for the national rate, those outside the départements ``outside`` (and without a
+    commune)."""
+
+    rate: int
+    certification_id: int
+    departements: tuple[str, ...] | None
+    outside: tuple[str, ...] = ()
+
+    def where(self) -> list[ColumnElement[bool]]:
+        ts = TrainingSession
+        conds: list[ColumnElement[bool]] = [ts.certification_id == self.certification_id]
+        if self.departements is not None:
+            conds.append(in_departements(ts.commune_code, self.departements))
+        elif self.outside:
+            conds.append(or_(ts.commune_code.is_(None), not_(in_departements(ts.commune_code, self.outside))))
+        return conds
+
+
+def _groups(db: Session) -> tuple[list[_Group], set[int]]:
+    """The ranked groups, best rate first; the certifications with rates. A session takes the rate of its
+    certification in its région, else in France (none: it comes after, by date)."""
+    regional, national = _rate_maps(db)
+    index = place_index(db)
+    groups: list[_Group] = []
+    covered: dict[int, list[str]] = {}
+    for (cid, region), rate in regional.items():
+        depts = tuple(index.departements_of_region(region))
+        if depts:
+            groups.append(_Group(rate, cid, depts))
+            covered.setdefault(cid, []).extend(depts)
+    for cid, rate in national.items():
+        groups.append(_Group(rate, cid, None, tuple(sorted(covered.get(cid, [])))))
+    groups.sort(key=lambda g: -g.rate)
+    return groups, {c for c, _ in regional} | set(national)
+
+
 def insertion_page(db: Session, where: Sequence[ColumnElement[bool]], offset: int, limit: int) -> list[int]:
-    """One page of session ids in the order « meilleure insertion »: the best rate first, then the sessions
-    without one by start date. The few rates are ranked in Python (a correlated subquery per session took
-    seconds on the national catalogue); the sessions without a rate are paged in SQL."""
-    rated, unrated, certs = _rated(db, where)
-    ids = [r[2] for r in rated[offset : offset + limit]]
-    if len(ids) >= limit:
-        return ids
-    skip, need = max(0, offset - len(rated)), limit - len(ids)
+    """One page of session ids in the order « meilleure insertion »: the best rate first (then the date), then
+    the sessions without one by start date. The few rates make a few groups (a certification in a région);
+    the groups of one rate are read in date order from the sessions' index and merged, a rate at a time,
+    until the page is full; rates before the page are skipped by their counts."""
+    groups, certs = _groups(db)
     ts = TrainingSession
-    others = select(ts.start_date, ts.id).where(*where).order_by(ts.start_date, ts.id).limit(skip + need)
-    if certs:
-        others = others.where(or_(ts.certification_id.is_(None), ts.certification_id.not_in(sorted(certs))))
-    rest = [(start or dt.date.min, sid) for start, sid in db.execute(others)]
-    merged = list(heapq.merge(unrated, rest))
-    return ids + [sid for _, sid in merged[skip : skip + need]]
+    ids: list[int] = []
+    skip = offset
+    for _, level in itertools.groupby(groups, key=lambda g: g.rate):
+        members = list(level)
+        if skip:
+            counts = [db.scalar(select(func.count()).select_from(ts).where(*where, *g.where())) or 0 for g in members]
+            if sum(counts) <= skip:
+                skip -= sum(counts)
+                continue
+            members = [g for g, n in zip(members, counts, strict=True) if n]
+        want = skip + limit - len(ids)
+        rows = [
+            [
+                (start or dt.date.min, sid)
+                for start, sid in db.execute(
+                    select(ts.start_date, ts.id).where(*where, *g.where()).order_by(ts.start_date, ts.id).limit(want)
+                )
+            ]
+            for g in members
+        ]
+        merged = list(heapq.merge(*rows))
+        ids += [sid for _, sid in merged[skip:want]]
+        skip = max(0, skip - len(merged))
+        if len(ids) >= limit:
+            return ids[:limit]
+    need = limit - len(ids)
+    # The sessions without a rate: of a certification without any, or rated elsewhere only.
+    unrated = [g.where() for g in _unrated_groups(groups, certs)]
+    others = select(ts.start_date, ts.id).where(*where)
+    if certs:  # without any rate, every session is among them
+        alone = [ts.certification_id.is_(None), ts.certification_id.not_in(sorted(certs))]
+        others = others.where(or_(*alone, *(and_(*u) for u in unrated)))
+    rest = db.execute(others.order_by(ts.start_date, ts.id).offset(skip).limit(need))
+    return ids + [sid for _, sid in rest]
+
+
+def _unrated_groups(groups: list[_Group], certs: set[int]) -> list[_Group]:
+    """Sessions of a rated certification outside its rated régions, when it has no national rate."""
+    national = {g.certification_id for g in groups if g.departements is None}
+    covered: dict[int, list[str]] = {}
+    for g in groups:
+        if g.departements is not None:
+            covered.setdefault(g.certification_id, []).extend(g.departements)
+    return [_Group(0, c, None, tuple(sorted(covered.get(c, [])))) for c in sorted(certs - national)]
 
 
 def insertion_rates(db: Session, ids: list[int]) -> dict[int, int]:

@@ -24,6 +24,7 @@ from passerelles.pathways.schemas import Blocker, PlanResult, Profile, Reason, R
 from passerelles.pathways.steps import document_route, summary
 from passerelles.places.geo import haversine_km
 from passerelles.places.models import Commune
+from passerelles.places.services import place_index
 from passerelles.rncp.services import shared_blocs
 from passerelles.settings import Settings
 from passerelles.trainings.models import TrainingSession
@@ -42,38 +43,48 @@ def _attach_sessions(session: Session, routes: list[Route], profile: Profile) ->
     if session.execute(_ANY_SESSION).first() is None:
         return  # no training offer loaded: nothing to attach (cheap check before the full query)
     origin = session.get(Commune, profile.commune) if profile.commune else None
-    # Only the columns shown: whole rows would decode every session's JSON columns (up to 2 000 of them).
-    rows = session.execute(
-        select(
-            TrainingSession.title,
-            TrainingSession.start_date,
-            TrainingSession.is_demo,
-            Certification.slug,
-            Commune.name,
-            Commune.latitude,
-            Commune.longitude,
+    # The sessions the training search lists (open, not a summary linked to its full session), earliest first,
+    # read in their partial index alone (certification, date, commune); the communes' names and coordinates
+    # come from the place index, the titles of the few sessions kept from their rows.
+    ts = TrainingSession
+    certs: dict[int, str] = {
+        cid: slug
+        for cid, slug in session.execute(
+            select(Certification.id, Certification.slug).where(Certification.slug.in_(wanted))
         )
-        .join(Certification, Certification.id == TrainingSession.certification_id)
-        .outerjoin(Commune, Commune.code_insee == TrainingSession.commune_code)
-        .where(Certification.slug.in_(sorted(wanted)), TrainingSession.start_date >= dt.date.today())
-        .order_by(TrainingSession.start_date, TrainingSession.id)
+    }
+    found = session.execute(
+        select(ts.id, ts.start_date, ts.is_demo, ts.certification_id, ts.commune_code)
+        .where(
+            ts.certification_id.in_(sorted(certs)),
+            ts.start_date >= dt.date.today(),
+            ts.closed_at.is_(None),
+            ts.full_session_id.is_(None),
+        )
+        .order_by(ts.start_date, ts.id)
         .limit(2000)
     ).all()
+    communes = place_index(session).communes
+    rows = []
+    for sid, start_date, is_demo, cid, code in found:
+        c = communes.get(code or "")
+        rows.append((sid, start_date, is_demo, certs.get(cid or 0, ""), c.name if c else None, c, code))
     # The earliest session within reach (the person's maximum distance, else NEAR_KM); failing that, and
     # only when the person set no maximum, the earliest anywhere, with its distance said.
     radius = profile.max_distance_km if profile.max_distance_km is not None else NEAR_KM
     near: dict[str, SessionHint] = {}
     anywhere: dict[str, SessionHint] = {}
-    for title, start_date, is_demo, slug, commune_name, latitude, longitude in rows:
+    of: dict[tuple[str, str], int] = {}  # (certification, near or anywhere) → the session kept
+    for sid, start_date, is_demo, slug, commune_name, commune, _ in rows:
         if slug in near or (origin is None and slug in anywhere):
             continue
         distance = None
-        if origin is not None and commune_name is not None:
-            points = (origin.latitude, origin.longitude, latitude, longitude)
+        if origin is not None and commune is not None:
+            points = (origin.latitude, origin.longitude, commune.latitude, commune.longitude)
             if all(v is not None for v in points):
                 distance = haversine_km(*(float(v or 0) for v in points))
         hint = SessionHint(
-            title=title,
+            title="",  # read below, for the sessions kept
             start_date=start_date.isoformat() if start_date else None,
             commune=commune_name,
             distance_km=round(distance, 1) if distance is not None else None,
@@ -82,9 +93,15 @@ def _attach_sessions(session: Session, routes: list[Route], profile: Profile) ->
         )
         if origin is None or (distance is not None and distance <= radius):
             near[slug] = hint
-        elif profile.max_distance_km is None:
-            anywhere.setdefault(slug, hint)
+            of[slug, "near"] = sid
+        elif profile.max_distance_km is None and slug not in anywhere:
+            anywhere[slug] = hint
+            of[slug, "anywhere"] = sid
     first = {**anywhere, **near}
+    kept = select(ts.id, ts.title).where(ts.id.in_(sorted(set(of.values()))))
+    titles = {i: t for i, t in session.execute(kept)}
+    for (slug, where), sid in of.items():
+        (near if where == "near" else anywhere)[slug].title = titles[sid]
     for r in routes:
         for s in r.steps:
             if s.kind == "formation" and s.certification in first:

@@ -463,6 +463,12 @@ def in_departements(column: Any, codes: tuple[str, ...] | list[str]) -> ColumnEl
     return parts[0] if len(parts) == 1 else or_(*parts)
 
 
+def commune_range(column: Any, departement: str) -> list[ColumnElement[bool]]:
+    """``column`` (an INSEE commune code) lies in the département, as a range of codes (its prefix: see
+    ``in_departements``), which an index on the codes reads directly."""
+    return [column >= departement, column < departement[:-1] + chr(ord(departement[-1]) + 1)]
+
+
 def read_place_field(
     index: PlaceIndex,
     text: str | None,

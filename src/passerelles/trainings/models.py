@@ -77,24 +77,69 @@ class Training(Base):
     row_hash: Mapped[str] = mapped_column(String(40))
 
 
+# The sessions the lists show: open, and not a summary (LHÉO léger) linked to its full offer's session. Their
+# partial indexes end with these two columns (always NULL there): SQLite (3.40) reads an index alone only when
+# it holds every column the query names, those of the index's WHERE included.
+LISTED_SQL = "closed_at IS NULL AND full_session_id IS NULL"
+LISTED_COLUMNS = ("closed_at", "full_session_id")
+_LISTED: dict[str, Any] = {"sqlite_where": text(LISTED_SQL), "postgresql_where": text(LISTED_SQL)}
+
+
 class TrainingSession(Base):
     __tablename__ = "training_session"
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
-        # « /formations » counts and pages upcoming open sessions (of some certifications) by start date, in
-        # some départements (a prefix of the commune code): these answer from the index alone.
-        # (The maps count them per commune, with whether any is demonstration data.)
-        Index("ix_training_session_open_start", "closed_at", "start_date", "commune_code", "is_demo"),
+        # « /formations » counts and pages the sessions shown (open, not a linked summary: ``LISTED``) of some
+        # certifications by start date, in some départements (a prefix of the commune code); the maps count
+        # them per commune, with whether any is demonstration data. Partial indexes holding only the sessions
+        # shown answer all of these from the index alone (the whole row was read for ``full_session_id``).
+        # In date order, with what a page filters on and reads: PostgreSQL walks it and stops after a page.
         Index(
-            "ix_training_session_cert_open_start",
+            "ix_training_session_listed_start",
+            "start_date",
+            "id",  # the page's order (SQLite's rowid, said for PostgreSQL: read without the table)
+            "commune_code",
             "certification_id",
-            "closed_at",
+            "is_demo",
+            "latitude",
+            "longitude",
+            *LISTED_COLUMNS,
+            **_LISTED,
+        ),
+        Index(
+            "ix_training_session_listed_cert",
+            "certification_id",
             "start_date",
             "commune_code",
             "is_demo",
+            "latitude",
+            "longitude",
+            *LISTED_COLUMNS,
+            **_LISTED,
         ),
-        # Around a commune: the latitude band of the circle, longitude, date and certification read in the index.
-        Index("ix_training_session_open_place", "closed_at", "latitude", "longitude", "start_date", "certification_id"),
+        # A département's map: its communes are a range of codes.
+        Index(
+            "ix_training_session_listed_commune",
+            "commune_code",
+            "start_date",
+            "certification_id",
+            "is_demo",
+            *LISTED_COLUMNS,
+            **_LISTED,
+        ),
+        # Around a commune: the latitude band of the circle, then what the search, its map and its orders read.
+        Index(
+            "ix_training_session_listed_place",
+            "latitude",
+            "longitude",
+            "start_date",
+            "certification_id",
+            "commune_code",
+            "is_demo",
+            "duration_hours",
+            *LISTED_COLUMNS,
+            **_LISTED,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

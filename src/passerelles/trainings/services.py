@@ -25,7 +25,7 @@ from passerelles.certifications.models import Certification, OccupationCertifica
 from passerelles.occupations.models import Occupation
 from passerelles.outcomes.services import insertion_page, insertion_rates
 from passerelles.places.geo import bounding_box, haversine_km
-from passerelles.places.services import PlaceFilter, PlaceIndex, in_departements, place_index
+from passerelles.places.services import PlaceFilter, PlaceIndex, commune_range, in_departements, place_index
 from passerelles.search.services import SearchBackend
 from passerelles.trainings.models import Provider, TrainingSession
 from passerelles.trainings.schemas import (
@@ -231,6 +231,8 @@ def _conditions(
     if place.centre and place.radius_km:
         lat0, lat1, lon0, lon1 = bounding_box(place.centre[0], place.centre[1], place.radius_km)
         conds += [ts.latitude.between(lat0, lat1), ts.longitude.between(lon0, lon1)]
+    elif len(place.departements) == 1:  # a range of commune codes, read in the sessions' commune index
+        conds += commune_range(ts.commune_code, place.departements[0])
     elif place.departements:
         conds.append(in_departements(ts.commune_code, place.departements))
     if scope.secondary:

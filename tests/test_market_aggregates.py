@@ -130,7 +130,11 @@ def _tables(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
 def test_a_migrated_empty_store_is_maintained_from_its_first_offer(engine: Engine, ids: dict[str, int]) -> None:
     with make_sessionmaker(engine)() as s:
         assert market.is_maintained(s)
-        assert market.open_offers(s, ["J1501"], None) == 17  # 18 of the code, one closed
+        # Counted from the offers themselves (other tests of this module close, change and delete some).
+        open_now = s.scalars(select(JobOffer.id).where(JobOffer.code_rome == "J1501", JobOffer.closed_at.is_(None)))
+        expected = len(list(open_now))
+        assert expected >= 16  # the seeded 18 of the code, one closed, at most one more closed by another test
+        assert market.open_offers(s, ["J1501"], None) == expected
 
 
 def test_orm_writes_keep_the_aggregates_equal_to_a_full_recount(engine: Engine, ids: dict[str, int]) -> None:

@@ -410,5 +410,5 @@ def test_the_version_a_process_left_is_freed(shared_db: Engine, tmp_path: Path) 
     update(shared_db, root)
     replica.engine()  # sees the new pointer: opens it in a thread, answers with the old one meanwhile
     wait_for(lambda: replica.version == current_version(root).name, "la nouvelle version est ouverte", 60)  # type: ignore[union-attr]
-    wait_for(lambda: old() is None, "l'ancienne version est libérée", 10)
+    wait_for(lambda: old() is None, "l'ancienne version est libérée", 30)
     shared_db.dispose()

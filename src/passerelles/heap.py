@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Callable
 from typing import Any
 
 
@@ -23,12 +24,19 @@ def _resettle() -> None:
     settle()
 
 
-def resettle_later(seconds: float) -> None:
+def resettle_later(seconds: float, gone: Callable[[], bool] | None = None, tries: int = 6) -> None:
     """A large cache was replaced (a new search index version): once what still used the old one is done
     (``seconds``), thaw, collect and freeze again. A frozen object is never collected, and the old engine
     holds reference cycles: without this, each process would keep its first version (its memory and the
-    mapped files of a removed version) for good."""
-    timer = threading.Timer(seconds, _resettle)
+    mapped files of a removed version) for good. ``gone`` tells whether the old cache was freed: while a
+    request still held it (a long search), the collection is tried again later, waiting twice as long."""
+
+    def run() -> None:
+        _resettle()
+        if gone is not None and not gone() and tries > 1:
+            resettle_later(seconds * 2, gone, tries - 1)
+
+    timer = threading.Timer(seconds, run)
     timer.daemon = True
     timer.start()
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -122,8 +123,10 @@ class IndexReplica:
     def _open_in_background(self, stamp: tuple[int, int] | None) -> None:
         try:
             with self._open_lock:
+                left = weakref.ref(self._engine) if self._engine is not None else None
                 self._open(stamp)
-            heap.resettle_later(self.retire_seconds)  # the old version's engine is freed once its searches end
+            # The old version's engine is freed once its searches end (tried again while one still holds it).
+            heap.resettle_later(self.retire_seconds, gone=lambda: left is None or left() is None)
         except Exception as exc:  # the old version keeps serving; tried again at the next change
             with self._lock:
                 self._stamp, self.failure = stamp, f"{type(exc).__name__}: {exc}"

@@ -843,7 +843,12 @@ def job_offer_indexes(engine: Engine) -> set[str]:
 def test_indexes_deferred_while_filling_an_empty_table_are_back_after_the_import(
     engine: Engine, tmp_path: Path
 ) -> None:
-    model = {str(index.name) for index in cast(Table, JobOffer.__table__).indexes}
+    model = {
+        str(index.name)
+        for index in cast(Table, JobOffer.__table__).indexes
+        # an index the models create on the other database only (``Index(...).ddl_if(dialect=...)``) is left out
+        if getattr(getattr(index, "_ddl_if", None), "dialect", None) in (None, engine.dialect.name)
+    }
     assert job_offer_indexes(engine) == model
     stages: list[set[str]] = []
 

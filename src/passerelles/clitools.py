@@ -43,6 +43,7 @@ class Feed(NamedTuple):
     source: Path | str
     full: bool
     dry_run: bool
+    indexed: bool = True  # what it loads is in the search index (the index is updated after it)
 
 
 def open_engine(ctx: typer.Context, url: str | None = None) -> Engine:
@@ -114,7 +115,7 @@ def run_import(
         raise
     if record:
         record_run(engine, feed.importer, feed.source, started, full=feed.full, report=report)
-    if not report.dry_run:
+    if not report.dry_run and feed.indexed:
         update_index(engine, settings, quiet=as_json)
     finish_import(report, as_json, rejects, settings.var_dir / "rejects")
 

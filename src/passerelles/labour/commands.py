@@ -32,7 +32,7 @@ def import_bmo_cmd(
         lambda engine: import_bmo(engine, path, dry_run=dry_run, force=force, limits=settings.import_limits),
         as_json,
         rejects,
-        Feed("bmo", path, False, dry_run),
+        Feed("bmo", path, False, dry_run, indexed=False),
     )
 
 
@@ -56,5 +56,5 @@ def import_tensions_cmd(
         lambda engine: import_tensions(engine, path, dry_run=dry_run, force=force, limits=settings.import_limits),
         as_json,
         rejects,
-        Feed("tensions", path, False, dry_run),
+        Feed("tensions", path, False, dry_run, indexed=False),
     )

@@ -176,14 +176,19 @@ def _remove(
 # ---------------------------------------------------------------- BMO: extract
 
 
-def check_workbook(path: Path) -> None:
-    """Refuse what is not a plain .xlsx workbook of reasonable size before any parser opens it: missing,
-    too big, not a zip archive, cut, encrypted, too many parts, or parts that unzip beyond reason."""
+def _check_file(path: Path) -> None:
+    """Refuse a missing file or one beyond :data:`MAX_BYTES` before anything reads it."""
     if not path.is_file():
         raise ImportRefused(f"fichier introuvable : {path.name}")
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise ImportRefused(f"{path.name} : fichier trop gros ({_n(size)} octets, {_n(MAX_BYTES)} au plus)")
+
+
+def check_workbook(path: Path) -> None:
+    """Refuse what is not a plain .xlsx workbook of reasonable size before any parser opens it: missing,
+    too big, not a zip archive, cut, encrypted, too many parts, or parts that unzip beyond reason."""
+    _check_file(path)
     with path.open("rb") as fh:
         magic = fh.read(4)
     if magic != b"PK\x03\x04":
@@ -483,10 +488,7 @@ def import_tensions(
 ) -> ImportReport:
     """Import the Dares tension indicators (CSV); rows of the same years the file no longer holds are removed."""
     limits = limits or ImportLimits()
-    if not path.is_file():
-        raise ImportRefused(f"fichier introuvable : {path.name}")
-    if path.stat().st_size > MAX_BYTES:
-        raise ImportRefused(f"{path.name} : fichier trop gros ({_n(path.stat().st_size)} octets)")
+    _check_file(path)
     report = ImportReport(importer="tensions", source=str(path), dry_run=dry_run)
     rejects: list[Reject] = []
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}

@@ -49,5 +49,5 @@ def import_inserjeunes_cmd(
         ),
         as_json,
         rejects,
-        Feed("inserjeunes", path, False, dry_run),
+        Feed("inserjeunes", path, False, dry_run, indexed=False),
     )

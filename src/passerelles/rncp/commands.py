@@ -31,5 +31,5 @@ def import_rncp_cmd(
         lambda engine: import_rncp(engine, path, dry_run=dry_run, limits=settings.import_limits),
         as_json,
         rejects,
-        Feed("rncp", path, False, dry_run),
+        Feed("rncp", path, False, dry_run, indexed=False),
     )

@@ -31,7 +31,7 @@ from sqlalchemy import Engine, func, select, text
 from passerelles.certifications.models import Certification
 from passerelles.importing.sync import row_hash
 from passerelles.trainings.lheo import MAX_TEXT_BYTES, TRUNCATED, ImportRefused, XmlGuard, import_lheo
-from passerelles.trainings.models import Provider, Training, TrainingSession
+from passerelles.trainings.models import Provider, Training, TrainingSession, route_mask
 from passerelles.trainings.schemas import PROVIDER_RULES, SESSION_RULES, TRAINING_RULES, Rule, check_record
 from tests.support.databases import (
     BACKENDS,
@@ -267,6 +267,7 @@ def test_real_samples_import_then_reimport_changes_nothing(engine: Engine) -> No
     # INSEE 69380 does not exist and 69110 is not Lyon's postcode: found by name within the département.
     assert photo["commune_code"] == "69123"
     assert photo["routes"] == ["continue", "apprentissage"] and photo["cost_text"] == "100 € TTC de l'heure"
+    assert photo["route_mask"] == route_mask(photo["routes"]) == 6  # the routes' bits, for the listed indexes
     assert str(photo["registration_start"]) == "2004-06-21"
     providers = rows(engine, "provider", "lheo")
     assert providers["30059912300183"]["commune_code"] == "69286"

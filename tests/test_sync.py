@@ -27,6 +27,7 @@ def _row(**changes: Any) -> dict[str, Any]:
         "address": "1 rue de la Paix",
         "latitude": 48.5,
         "routes": ["continue", "apprentissage"],
+        "route_mask": 6,  # the importers write it beside the routes (else the driver path does not apply)
         "funding": [],
         "cost_eur": Decimal("12.50"),
         "cpf_eligible": True,

@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from passerelles.db import Base
 
@@ -82,6 +82,22 @@ class Training(Base):
 # it holds every column the query names, those of the index's WHERE included.
 LISTED_SQL = "closed_at IS NULL AND full_session_id IS NULL"
 LISTED_COLUMNS = ("closed_at", "full_session_id")
+# The search's own filters that the listed indexes hold too (« voie », « modalité », « inscriptions ouvertes »):
+# with them, a count or page under such a filter is read from the index alone as well.
+LISTED_FILTERS = ("route_mask", "modality", "recruitment_state", "registration_start", "registration_end")
+# The access routes as bits of ``route_mask`` (the JSON list ``routes`` cannot be held by an index).
+ROUTE_BITS = {"initiale": 1, "continue": 2, "apprentissage": 4, "vae": 8}
+
+
+def route_mask(routes: Any) -> int:
+    """The bits of ``routes`` (a list of access routes; unknown ones ignored)."""
+    return sum(bit for route, bit in ROUTE_BITS.items() if route in (routes or ()))
+
+
+def _route_mask_default(context: Any) -> int:  # a Core insert that names the routes but not their mask
+    return route_mask(context.get_current_parameters().get("routes"))
+
+
 _LISTED: dict[str, Any] = {"sqlite_where": text(LISTED_SQL), "postgresql_where": text(LISTED_SQL)}
 
 
@@ -103,6 +119,7 @@ class TrainingSession(Base):
             "is_demo",
             "latitude",
             "longitude",
+            *LISTED_FILTERS,
             *LISTED_COLUMNS,
             **_LISTED,
         ),
@@ -114,6 +131,7 @@ class TrainingSession(Base):
             "is_demo",
             "latitude",
             "longitude",
+            *LISTED_FILTERS,
             *LISTED_COLUMNS,
             **_LISTED,
         ),
@@ -124,6 +142,7 @@ class TrainingSession(Base):
             "start_date",
             "certification_id",
             "is_demo",
+            *LISTED_FILTERS,
             *LISTED_COLUMNS,
             **_LISTED,
         ),
@@ -137,6 +156,7 @@ class TrainingSession(Base):
             "commune_code",
             "is_demo",
             "duration_hours",
+            *LISTED_FILTERS,
             *LISTED_COLUMNS,
             **_LISTED,
         ),
@@ -161,6 +181,10 @@ class TrainingSession(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     modality: Mapped[str | None] = mapped_column(String(20))  # presentiel | distance | mixte
     routes: Mapped[list[str]] = mapped_column(JSON, default=list)  # initiale, continue, apprentissage, vae
+    # ``routes`` as bits (ROUTE_BITS), for the listed indexes; the importers write it beside ``routes``.
+    route_mask: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("0"), default=_route_mask_default
+    )
     duration_hours: Mapped[int | None] = mapped_column(Integer)
     duration_text: Mapped[str | None] = mapped_column(Text)
     rhythm: Mapped[str | None] = mapped_column(Text)
@@ -184,3 +208,8 @@ class TrainingSession(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     row_hash: Mapped[str] = mapped_column(String(40))
+
+    @validates("routes")
+    def _keep_route_mask(self, _key: str, routes: list[str]) -> list[str]:
+        self.route_mask = route_mask(routes)
+        return routes

@@ -27,7 +27,7 @@ from passerelles.outcomes.services import insertion_page, insertion_rates
 from passerelles.places.geo import bounding_box, haversine_km
 from passerelles.places.services import PlaceFilter, PlaceIndex, commune_range, in_departements, place_index
 from passerelles.search.services import SearchBackend
-from passerelles.trainings.models import Provider, TrainingSession
+from passerelles.trainings.models import ROUTE_BITS, Provider, TrainingSession
 from passerelles.trainings.schemas import (
     FUNDERS,
     CertificationBrief,
@@ -236,8 +236,8 @@ def _conditions(
     elif place.departements:
         conds.append(in_departements(ts.commune_code, place.departements))
     if scope.secondary:
-        if q.voie:
-            conds.append(_json_has(ts.routes, q.voie))
+        if q.voie:  # the routes' bits: held by the listed indexes, unlike the JSON list
+            conds.append(ts.route_mask.op("&")(ROUTE_BITS.get(q.voie, 0)) != 0)
         if q.modalite:
             conds.append(ts.modality == q.modalite)
         if q.debut_min:

@@ -36,6 +36,7 @@ from passerelles.trainings.lheo.layouts import Layout
 from passerelles.trainings.lheo.references import References
 from passerelles.trainings.lheo.rows import SESSION, TRAINING, FrozenRecord, RowBinder
 from passerelles.trainings.lheo.tree import Node, as_node, kid_text, text_of, texts_at
+from passerelles.trainings.models import route_mask
 from passerelles.trainings.schemas import PROVIDER_RULES, SESSION_RULES, TRAINING_RULES
 
 
@@ -393,6 +394,7 @@ class RecordReader:
             "longitude": longitude,
             "modality": MODALITY.get(modality_code) if modality_code else None,
             "routes": [r for r in ROUTE_ORDER if r in routes],
+            "route_mask": route_mask(routes),
             "duration_hours": hours,
             "duration_text": text_of(action.find(L.duration)),
             "rhythm": text_of(action.find(L.rhythm)),

@@ -59,6 +59,7 @@ from passerelles.trainings.lheo.references import References
 from passerelles.trainings.lheo.rows import PROVIDER, SESSION, TRAINING, FrozenRecord
 from passerelles.trainings.lheo.stream import xsd_schema
 from passerelles.trainings.lheo.tree import Node, local_name, record_tree, text_of, texts_at
+from passerelles.trainings.models import route_mask
 from passerelles.trainings.schemas import PROVIDER_RULES, SESSION_RULES, TRAINING_RULES
 
 SUMMARY_ROOTS = ("lheo-leger", "lheo-index")
@@ -239,6 +240,7 @@ class SummaryReader:
             "longitude": longitude,
             "modality": MODALITY.get(modality_code) if modality_code else None,
             "routes": routes,
+            "route_mask": route_mask(routes),
             "duration_hours": parse_int(text_of(rec.find("nombre-heures-total")), "nombre-heures-total"),
             "duration_text": None,
             "rhythm": None,

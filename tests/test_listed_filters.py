@@ -1,0 +1,144 @@
+"""The search's own filters on sessions (« voie », « modalité », « inscriptions ouvertes ») are held by the
+listed sessions' indexes (migration 0019): the access routes as bits (``route_mask``), kept equal to the
+JSON list by every writer (importer, ORM, Core insert) and by the migration on existing rows; on SQLite, a
+count under such a filter is read from an index alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, insert, select, text
+from sqlalchemy.orm import Session
+
+from passerelles.db import alembic_config, make_engine
+from passerelles.trainings import services as trainings
+from passerelles.trainings.models import ROUTE_BITS, Training, TrainingSession, route_mask
+from passerelles.trainings.schemas import TrainingQuery
+from tests.support.databases import BACKENDS, DatabaseFactory
+
+ROUTES = [[], ["initiale"], ["continue", "apprentissage"], ["initiale", "continue", "apprentissage", "vae"]]
+
+
+def test_route_mask_has_one_bit_per_route() -> None:
+    assert route_mask([]) == 0 and route_mask(None) == 0
+    assert route_mask(["apprentissage", "inconnue"]) == ROUTE_BITS["apprentissage"]
+    assert route_mask(ROUTES[3]) == 15 and len(set(ROUTE_BITS.values())) == 4
+
+
+@pytest.fixture(params=BACKENDS)
+def at_0018(request: pytest.FixtureRequest, databases: DatabaseFactory) -> Iterator[Engine]:
+    """An empty database migrated up to 0018 only (before the route bits)."""
+    url = databases.url(request.param)
+    engine = make_engine(url)
+    cfg = alembic_config(url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0018_listed_sessions")
+    yield engine
+    engine.dispose()
+
+
+def test_the_migration_sets_the_bits_of_existing_sessions(at_0018: Engine) -> None:
+    with at_0018.begin() as conn:
+        conn.execute(text("INSERT INTO training (id, source, external_id, title, rncp, certifinfo, formacodes, nsf, rome_codes, is_demo, row_hash) VALUES (1, 'lheo', 'F', 'T', '[]', '[]', '[]', '[]', '[]', false, 'h')"))  # fmt: skip # noqa: E501
+        for i, routes in enumerate(ROUTES):
+            conn.execute(
+                text(
+                    "INSERT INTO training_session (source, external_id, training_id, title, routes, funding, contact,"
+                    " is_demo, row_hash) VALUES ('lheo', :e, 1, 'S', :r, '[]', '{}', false, 'h')"
+                ),
+                {"e": f"S{i}", "r": str(routes).replace("'", '"')},
+            )
+    cfg = alembic_config(at_0018.url.render_as_string(hide_password=False))
+    with at_0018.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    with at_0018.connect() as conn:
+        found = dict(conn.execute(text("SELECT external_id, route_mask FROM training_session")).all())
+    assert found == {f"S{i}": route_mask(r) for i, r in enumerate(ROUTES)}
+    assert found["S2"] == ROUTE_BITS["continue"] | ROUTE_BITS["apprentissage"]
+
+
+@pytest.mark.parametrize("empty_engine", BACKENDS, indirect=True)
+def test_orm_and_core_writers_keep_the_bits_with_the_routes(empty_engine: Engine) -> None:
+    with Session(empty_engine) as db:
+        training = Training(source="t", external_id="F", title="T", row_hash="h")
+        db.add(training)
+        db.flush()
+        orm = TrainingSession(
+            source="t", external_id="orm", training_id=training.id, title="S", routes=["vae"], row_hash="h"
+        )
+        db.add(orm)
+        db.flush()
+        orm.routes = ["initiale", "vae"]  # changed afterwards: the bits follow
+        db.execute(
+            insert(TrainingSession).values(
+                source="t", external_id="core", training_id=training.id, title="S", routes=["continue"], row_hash="h"
+            )
+        )
+        db.commit()
+        found = dict(db.execute(select(TrainingSession.external_id, TrainingSession.route_mask)).all())
+    assert found == {"orm": route_mask(["initiale", "vae"]), "core": ROUTE_BITS["continue"]}
+
+
+@pytest.mark.parametrize("empty_engine", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "criteria",
+    [{"voie": "apprentissage"}, {"inscriptions": True}, {"modalite": "distance"}, {"certification": "deaes"}],
+)
+def test_a_count_under_a_filter_reads_an_index_alone_on_sqlite(empty_engine: Engine, criteria: dict) -> None:
+    """The count of a search under each filter, explained by SQLite: a covering index, never the table."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT COUNT"):
+            statements.append((statement, parameters))
+
+    from sqlalchemy import event
+
+    from tests.support.databases import build_reference_database
+
+    build_reference_database(empty_engine)
+    # Sessions and their statistics, as on a store after an import (the planner chooses from them).
+    with Session(empty_engine) as db:
+        training = Training(source="t", external_id="F", title="T", row_hash="h")
+        db.add(training)
+        db.flush()
+        day = dt.date(2027, 1, 4)
+        db.execute(
+            insert(TrainingSession),
+            [
+                {
+                    "source": "t",
+                    "external_id": f"S{i}",
+                    "training_id": training.id,
+                    "title": "S",
+                    "start_date": day + dt.timedelta(days=i % 300),
+                    "routes": ROUTES[i % 4],
+                    "route_mask": route_mask(ROUTES[i % 4]),
+                    "modality": ("presentiel", "distance")[i % 2],
+                    "commune_code": f"{38000 + i % 500}",
+                    "row_hash": "h",
+                    "closed_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC) if i % 10 == 0 else None,
+                }
+                for i in range(2000)
+            ],
+        )
+        db.commit()
+    with empty_engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    event.listen(empty_engine, "before_cursor_execute", record)
+    try:
+        with Session(empty_engine) as db:
+            trainings.search_sessions(db, TrainingQuery(**criteria), today=dt.date(2026, 12, 6))
+    finally:
+        event.remove(empty_engine, "before_cursor_execute", record)
+    assert statements, "the search counts its sessions"
+    with empty_engine.connect() as conn:
+        for statement, parameters in statements:
+            plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+            if "training_session" in statement:
+                assert "COVERING INDEX ix_training_session_listed" in plan, plan

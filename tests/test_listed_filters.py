@@ -6,6 +6,7 @@ count under such a filter is read from an index alone."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -142,3 +143,33 @@ def test_a_count_under_a_filter_reads_an_index_alone_on_sqlite(empty_engine: Eng
             plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
             if "training_session" in statement:
                 assert "COVERING INDEX ix_training_session_listed" in plan, plan
+
+
+@pytest.mark.parametrize("empty_engine", BACKENDS, indirect=True)
+def test_an_import_that_changed_a_table_much_vacuums_it_on_postgresql(empty_engine: Engine) -> None:
+    """After a bulk import, PostgreSQL reads the listed indexes alone only once a vacuum has marked the pages
+    all-visible: the import vacuums the tables it changed much (autovacuum may be off, as on this machine)."""
+    from passerelles.importing.sync import vacuum_after_import
+
+    postgresql = empty_engine.dialect.name == "postgresql"
+    with empty_engine.connect() as conn:
+        conn.execute(insert(Training).values(source="t", external_id="F", title="T", row_hash="h"))
+        conn.commit()
+        if postgresql:  # this backend's statistics in shared memory as soon as it is idle
+            conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
+            conn.commit()
+    if not postgresql:
+        assert vacuum_after_import(empty_engine, least=1) == []
+        return
+    inserted = text("SELECT n_ins_since_vacuum FROM pg_stat_user_tables WHERE relname = 'training'")
+    for _ in range(50):
+        with empty_engine.connect() as conn:
+            if conn.scalar(inserted):
+                break
+        time.sleep(0.1)
+    assert vacuum_after_import(empty_engine, least=1_000_000) == []  # too few changes
+    assert "training" in vacuum_after_import(empty_engine, least=1)
+    with empty_engine.connect() as conn:
+        vacuumed = conn.scalar(text("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'training'"))
+    assert vacuumed is not None
+    assert "training" not in vacuum_after_import(empty_engine, least=1)  # nothing changed since

@@ -33,7 +33,9 @@ from passerelles.offers.importer import import_offers
 from passerelles.offers.models import JobOffer
 from passerelles.places.geo import haversine_km
 from passerelles.places.models import Commune
+from passerelles.search import facets
 from passerelles.search.engine import SearchEngine, hit_of, mark
+from passerelles.search.fields import SAMPLE_RATE, in_sample
 from passerelles.search.gazetteer import UnknownPlace
 from passerelles.search.index import current_version, rebuild, update
 from passerelles.search.schemas import SearchHit, SearchQuery
@@ -345,6 +347,35 @@ def test_facets_are_counted_without_their_own_filter(engine_: SearchEngine) -> N
     # Other facets are narrowed by the contract filter: only offers remain.
     assert {f.value for f in cdi.facets["type"]} == {"offer"}
     assert [f.selected for f in cdi.facets["contract"] if f.value == "CDI"] == [True]
+
+
+def test_facets_of_a_huge_search_are_estimated_on_the_sample(
+    engine_: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above FACET_EXACT_CAP documents, sessions and offers are counted on their sample (one in SAMPLE_RATE,
+    chosen by a hash of their id) and scaled; occupations and diplomas stay exact; the page says so."""
+    for query in (SearchQuery(q="aide soignant"), SearchQuery(types=["offer", "training"])):
+        exact = engine_.query(query)
+        assert not exact.facets_approximate
+        monkeypatch.setattr(facets, "FACET_EXACT_CAP", 0)
+        estimated = engine_.query(query)
+        monkeypatch.undo()
+        assert estimated.facets_approximate and estimated.total == exact.total  # the results are not sampled
+        real = {f.value: f.count for f in exact.facets["type"]}
+        guess = {f.value: f.count for f in estimated.facets["type"]}
+        for kind in ("occupation", "certification"):
+            assert guess.get(kind) == real.get(kind)  # counted whole
+        for kind in ("offer", "training"):
+            assert guess[kind] == facets.round_estimate(guess[kind]) > 0  # 2 significant digits
+            if not query.q:  # every record of the set (hundreds): the estimate within 4 σ of a binomial sample
+                sigma = math.sqrt(real[kind] * (SAMPLE_RATE - 1))
+                assert real[kind] >= 500 and abs(guess[kind] - real[kind]) <= 4 * sigma + 50, (kind, real, guess)
+    sampled = [i for i in range(100_000) if in_sample(i)]
+    assert abs(len(sampled) - 100_000 / SAMPLE_RATE) < 200 and sampled[:3] != [0, 16, 32]
+
+
+def test_round_estimate_keeps_two_significant_digits() -> None:
+    assert [facets.round_estimate(n) for n in (0, 16, 64, 112, 1_776, 340_448)] == [0, 20, 60, 110, 1_800, 340_000]
 
 
 def test_radius_is_exact_and_sorts_by_distance(engine_: SearchEngine, search_db: Engine) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from passerelles.db import make_engine, make_sessionmaker, migrate, session_scope
 from passerelles.importing.report import ImportRefused, ImportReport
 from passerelles.importing.runs import record_run
+from passerelles.importing.sync import vacuum_after_import
 from passerelles.search.index import current_version, rebuild, update
 from passerelles.search.services import IndexReplica, SearchBackend, open_backend, published
 from passerelles.settings import Settings
@@ -115,6 +116,8 @@ def run_import(
         raise
     if record:
         record_run(engine, feed.importer, feed.source, started, full=feed.full, report=report)
+    if not report.dry_run:
+        vacuum_after_import(engine)
     if not report.dry_run and feed.indexed:
         update_index(engine, settings, quiet=as_json)
     finish_import(report, as_json, rejects, settings.var_dir / "rejects")

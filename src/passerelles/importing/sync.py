@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Connection, Date, DateTime, Table, and_, bindparam, insert, or_, select, text, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -223,6 +223,30 @@ def refresh_statistics(conn: Connection, table: Table) -> None:
     row = conn.execute(_STALE, {"name": table.name}).first()
     if row is not None and row[1] >= max(1000.0, row[0]):
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table.name)}")
+
+
+_CHANGED_SINCE_VACUUM = text(
+    "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+    "AND n_ins_since_vacuum + n_dead_tup >= GREATEST(:least, :share * n_live_tup)"
+)
+
+
+def vacuum_after_import(engine: Engine, *, least: int = 10_000, share: float = 0.2) -> list[str]:
+    """PostgreSQL: ``VACUUM (ANALYZE)`` the tables an import changed much (``least`` rows and ``share`` of
+    the table since their last vacuum); the names of those vacuumed.
+
+    The lists read the sessions and offers from their indexes alone (the listed partial indexes) only for
+    pages the visibility map marks all-visible, which a vacuum sets: after a bulk import and before
+    autovacuum comes by (never, where it is off), each row would be read from the table too."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        tables = list(conn.execute(_CHANGED_SINCE_VACUUM, {"least": least, "share": share}).scalars())
+    if tables:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for name in tables:
+                conn.exec_driver_sql(f"VACUUM (ANALYZE) {conn.dialect.identifier_preparer.quote(name)}")
+    return tables
 
 
 def tune_for_bulk(conn: Connection) -> None:

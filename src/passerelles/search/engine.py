@@ -171,7 +171,7 @@ class SearchEngine(Filters, Tiers):
             self._hit(key if r.sort == "pertinence" else 0.0, addr, terms, [], r.highlight, distances.get(id(addr)))
             for key, addr, _d in hits
         ]
-        facets = self._facets(lean() if lean else None, filters, r) if r.facets else {}
+        facets, approximate = self._facets(lean, filters, r, lean_bound, place) if r.facets else ({}, False)
         place_info = None
         if place:
             place_info = PlaceInfo(code=place[1], name=self.gazetteer.name(*place), kind=place[0], from_query=True)
@@ -188,6 +188,7 @@ class SearchEngine(Filters, Tiers):
             sort=r.sort,
             results=results,
             facets=facets,
+            facets_approximate=approximate,
             place=place_info,
             corrections=self._corrections(unknown, results),
             took_ms=round((time.perf_counter() - started) * 1000, 2),

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Protocol
 
 import tantivy
 
 from passerelles.certifications.schemas import ROUTE_LABELS
 from passerelles.offers.schemas import CONTRACTS, WORKING_TIMES
-from passerelles.search.fields import FACET_FIELDS
+from passerelles.search.fields import FACET_FIELDS, SAMPLE_MARK, SAMPLE_RATE
 from passerelles.search.gazetteer import Places, UnknownPlace
 from passerelles.search.nearby import Nearby
 from passerelles.search.schemas import FacetValue, SearchQuery
@@ -36,6 +37,25 @@ FACET_TITLES = {
 }
 
 
+FACET_EXACT_CAP = 20_000
+REFERENCE_TYPES = ("occupation", "certification", "rome")  # never sampled (a few thousand documents)
+
+
+def round_estimate(n: int) -> int:
+    """A count estimated from the sample, to two significant digits (16 × 7 = 112 → 110)."""
+    if n < 100:
+        return max(10, round(n, -1)) if n else 0
+    return round(n, 2 - len(str(n)))
+
+
+class Lean(Protocol):
+    """The facets' queries of a search's words (built only when facets are asked)."""
+
+    def whole(self) -> tantivy.Query: ...  # every document holding one of the words
+    def references(self) -> tantivy.Query: ...  # occupations and diplomas holding one of them
+    def sample(self) -> tantivy.Query: ...  # the sampled sessions and offers holding one of them
+
+
 def _day(value: dt.date | None, *, end: bool = False) -> dt.datetime | None:
     if value is None:
         return None
@@ -48,9 +68,9 @@ class Filters(Nearby):
 
     places: Places
 
-    def _filter_bound(self, r: SearchQuery) -> float:
-        """An upper bound of the documents the term filters of ``r`` let through (inf when unknown)."""
-        bound = math.inf
+    def _filter_bounds(self, r: SearchQuery) -> dict[str, float]:
+        """For each term filter of ``r``, an upper bound of the documents it lets through."""
+        bounds: dict[str, float] = {}
         for field, values in (
             ("type", r.types),
             ("region", [r.region] if r.region else []),
@@ -62,8 +82,21 @@ class Filters(Nearby):
             ("working_time", r.working_time),
         ):
             if values:
-                bound = min(bound, sum(self.searcher.doc_freq(field, v) for v in values))
-        return bound
+                bounds[field] = float(sum(self.searcher.doc_freq(field, v) for v in values))
+        return bounds
+
+    def _place_bound(self, kind: str, code: str) -> float:
+        """An upper bound of the documents the filter of a place named in the text lets through (its
+        records, and every occupation and diploma)."""
+        if kind == "commune":
+            found = min(self.searcher.doc_freq("place", t) for t in analyze(self.places.communes[code][0]))
+        else:
+            found = self.searcher.doc_freq(kind, code)
+        return float(found + sum(self.searcher.doc_freq("type", t) for t in REFERENCE_TYPES))
+
+    def _filter_bound(self, r: SearchQuery) -> float:
+        """An upper bound of the documents the term filters of ``r`` let through (inf when unknown)."""
+        return min(self._filter_bounds(r).values(), default=math.inf)
 
     def _filters(
         self, r: SearchQuery, place: tuple[str, str] | None
@@ -135,20 +168,45 @@ class Filters(Nearby):
         return tantivy.Query.term_query(self.schema, kind, code)
 
     def _facets(
-        self, text: tantivy.Query | None, filters: dict[str, tantivy.Query], r: SearchQuery
-    ) -> dict[str, list[FacetValue]]:
-        """Disjunctive counts: each facet counted with every filter but its own."""
+        self,
+        lean: Lean | None,
+        filters: dict[str, tantivy.Query],
+        r: SearchQuery,
+        bound: float,
+        place: tuple[str, str] | None = None,
+    ) -> tuple[dict[str, list[FacetValue]], bool]:
+        """Disjunctive counts: each facet counted with every filter but its own; and whether they are
+        approximate. ``bound`` bounds the documents holding the words (all of them without words). Where
+        this bound and the group's filters let through more than FACET_EXACT_CAP documents, the records'
+        counts come from their sample (SAMPLE_RATE, field ``rs``), scaled; occupations and diplomas are
+        always counted whole. ``place``: the place named in the text, if any (its filter bounds too)."""
         groups: dict[tuple[str, ...], list[str]] = {}
         for f in FACET_FIELDS:
             others = tuple(k for k in filters if k != f)
             groups.setdefault(others, []).append(f)
+        bounds = self._filter_bounds(r)
+        if place and "text_place" in filters:
+            bounds["text_place"] = self._place_bound(*place)
         counts: dict[str, dict[str, int]] = {}
+        approximate = False
         for others, fields in groups.items():
-            q = self._combine(text, [filters[k] for k in others])
             aggs = {f: {"terms": {"field": f, "size": 120 if f == "departement" else 30}} for f in fields}
-            result = self.searcher.aggregate(q, aggs)
+            kept = [filters[k] for k in others]
+            if min([bound, *(bounds[k] for k in others if k in bounds)]) <= FACET_EXACT_CAP:
+                result = self.searcher.aggregate(self._combine(lean.whole() if lean else None, kept), aggs)
+                for f in fields:
+                    counts[f] = {b["key"]: int(b["doc_count"]) for b in result[f]["buckets"]}
+                continue
+            approximate = True
+            references = lean.references() if lean else self._terms("type", REFERENCE_TYPES)
+            sample = lean.sample() if lean else tantivy.Query.term_query(self.schema, "rs", SAMPLE_MARK)
+            whole = self.searcher.aggregate(self._combine(references, kept), aggs)
+            sampled = self.searcher.aggregate(self._combine(sample, kept), aggs)
             for f in fields:
-                counts[f] = {b["key"]: int(b["doc_count"]) for b in result[f]["buckets"]}
+                merged = {b["key"]: int(b["doc_count"]) for b in whole[f]["buckets"]}
+                for b in sampled[f]["buckets"]:
+                    merged[b["key"]] = merged.get(b["key"], 0) + round_estimate(int(b["doc_count"]) * SAMPLE_RATE)
+                counts[f] = merged
         selected: dict[str, set[str]] = {
             "type": set(r.types),
             "region": {r.region} if r.region else set(),
@@ -172,7 +230,7 @@ class Filters(Nearby):
                 if f not in ("level",)
                 else sorted(items, key=lambda x: x.value)
             )
-        return out
+        return out, approximate
 
     def _label(self, facet: str, value: str) -> str:
         if facet == "type":

@@ -8,7 +8,7 @@ from typing import Any
 
 import tantivy
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Result types weigh on the score (tantivy multiplies it by log2(2 + weight)): someone typing a name is
 # first looking for the occupation or the diploma, then for offers and sessions of it.
 TYPE_WEIGHT = {"occupation": 6.0, "certification": 3.0, "rome": 1.5, "training": 0.3, "offer": 0.0}
@@ -29,6 +29,16 @@ TIERED_FIELDS = {"names": "tn", "body": "tb", "place": "tp"}
 CELL_DEGREES = 0.1
 COARSE_CELLS = 5
 FACET_FIELDS = ("type", "region", "departement", "level", "route", "modality", "contract", "working_time")
+# One session or offer in SAMPLE_RATE also carries its words (those of ``rw`` and ``place``) in "rs": the
+# facets of a search matching hundreds of thousands of records are counted on that sample and scaled up
+# (shown as approximate), a sixteenth of the postings to read. Chosen by a hash of the record's id.
+SAMPLE_RATE = 16
+SAMPLE_MARK = "~s"  # in ``rs`` of every sampled record: the sample of a search without words
+
+
+def in_sample(record_id: int) -> bool:
+    """Whether a record is in the facets' sample (Knuth's multiplicative hash, its top 4 bits)."""
+    return ((record_id * 2654435761) & 0xFFFFFFFF) >> 28 == 0
 
 
 def build_schema() -> tantivy.Schema:
@@ -46,6 +56,7 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(tiered, tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("tg", tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("rw", tokenizer_name="whitespace", index_option="basic")
+    sb.add_text_field("rs", tokenizer_name="whitespace", index_option="basic")
     sb.add_text_field("point", fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_date_field("start", fast=True, indexed=True)
     sb.add_date_field("published", fast=True, indexed=True)
@@ -79,14 +90,14 @@ def cell_of(lat: float, lon: float, scale: int = 1) -> str:
     return f"{math.floor(lat / size)}:{math.floor(lon / size)}"
 
 
-def add_tiered(doc: dict[str, Any], bucket: str) -> None:
+def add_tiered(doc: dict[str, Any], bucket: str, *, sampled: bool = False) -> None:
     """Move the words of ``names`` (+ ``alt``), ``body`` and ``place`` into the tiered fields of ``bucket``,
     the words of names into the field of the record's map cell, and every word once into ``rw``.
 
     Sessions and offers thus leave ``names``, ``alt`` and ``body`` to occupations and diplomas: the full
     query that ranks those reads a few thousand postings, not the million records'. (``place`` stays: it
     filters records by a place named in the text.) ``rw`` is only looked up (document frequencies, the
-    vocabulary of typo candidates, facet counts), never ranked."""
+    vocabulary of typo candidates, facet counts), never ranked; nor is ``rs`` (``sampled``: see SAMPLE_RATE)."""
     names = dict.fromkeys((doc.pop("names", "") + " " + doc.pop("alt", "")).split())
     body = dict.fromkeys(doc.pop("body", "").split())
     place = dict.fromkeys(doc.get("place", "").split())
@@ -101,3 +112,5 @@ def add_tiered(doc: dict[str, Any], bucket: str) -> None:
         cells = (bucket[0] + cell_of(doc["lat"], doc["lon"]), bucket[0].upper() + cell_of(doc["lat"], doc["lon"], 5))
         doc["tg"] = " ".join(f"{t}@{cell}" for cell in cells for t in ("", *names))
     doc["rw"] = " ".join(dict.fromkeys([*names, *body]))
+    if sampled:  # in the facets' sample: every word a search's facets look up, in one field
+        doc["rs"] = " ".join(dict.fromkeys([SAMPLE_MARK, *names, *body, *place]))

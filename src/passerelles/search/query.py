@@ -19,6 +19,7 @@ MAX_QUERY_TOKENS = 8
 FIELD_BOOST = {"names": 3.0, "alt": 1.6, "body": 0.4, "place": 1.0}
 EXACT_BOOST = 12.0
 REFERENCE_FIELDS = ("names", "alt", "body")  # only occupations and diplomas have words there
+LEAN_FIELDS = (*REFERENCE_FIELDS, "rw", "place")  # and sessions and offers theirs in these (fields.add_tiered)
 SYNONYM_BOOST = 2.0
 TYPO_CANDIDATES = 4
 CORRECTED_BOOST = 0.8  # a whole name read with its typos corrected scores a little less than typed right
@@ -122,6 +123,22 @@ class Vocabulary:
 def count_of(res: Any) -> int:
     """The count of a tantivy search result (0 when it was not counted)."""
     return int(getattr(res, "count", 0) or 0)
+
+
+class LeanQueries:
+    """The facets' queries of a search's words (see facets.Lean), built when asked."""
+
+    def __init__(self, owner: TextQueries, words: Words, exact: str) -> None:
+        self.owner, self.words, self.exact = owner, words, exact
+
+    def whole(self) -> tantivy.Query:
+        return self.owner._lean(self.words, self.exact)
+
+    def references(self) -> tantivy.Query:
+        return self.owner._lean(self.words, self.exact, REFERENCE_FIELDS)
+
+    def sample(self) -> tantivy.Query:
+        return self.owner._lean(self.words, self.exact, ("rs",), with_exact=False)
 
 
 class TextQueries:
@@ -258,7 +275,7 @@ class TextQueries:
         self, q: str
     ) -> tuple[
         tantivy.Query | None,
-        Callable[[], tantivy.Query] | None,
+        LeanQueries | None,
         set[str],
         list[str],
         tuple[str, str] | None,
@@ -333,7 +350,7 @@ class TextQueries:
         bound = self._bound(words, exact)
         return (
             tantivy.Query.boolean_query(clauses),
-            lambda: self._lean(words, exact),
+            LeanQueries(self, words, exact),
             terms,
             unknown,
             place,
@@ -348,10 +365,12 @@ class TextQueries:
         bound += sum(min(self._df(t) for t in phrase) for phrase, _weight in words.phrases)
         return bound
 
-    def _lean(self, words: Words, exact: str) -> tantivy.Query:
-        """Every document holding one of the words: what facets count (built only when they are asked)."""
-        clauses = [(tantivy.Occur.Should, self._exact(exact, EXACT_BOOST))]
-        fields = ("names", "alt", "body", "rw", "place")
+    def _lean(
+        self, words: Words, exact: str, fields: tuple[str, ...] = LEAN_FIELDS, *, with_exact: bool = True
+    ) -> tantivy.Query:
+        """Every document holding one of the words in ``fields`` (or, ``with_exact``, the whole query as a
+        name): what facets count (built only when they are asked)."""
+        clauses = [(tantivy.Occur.Should, self._exact(exact, EXACT_BOOST))] if with_exact else []
         for t in words:
             for f in fields:
                 clauses.append((tantivy.Occur.Should, tantivy.Query.term_query(self.schema, f, t)))

@@ -22,7 +22,7 @@ from passerelles.db import make_engine
 from passerelles.offers.models import JobOffer
 from passerelles.offers.schemas import CONTRACTS
 from passerelles.search.documents import structure_names
-from passerelles.search.fields import TYPE_WEIGHT, add_tiered, bucket_of
+from passerelles.search.fields import TYPE_WEIGHT, add_tiered, bucket_of, in_sample
 from passerelles.search.gazetteer import Places, read_places
 from passerelles.search.text import analyze
 from passerelles.trainings.models import TrainingSession
@@ -130,7 +130,7 @@ class RecordContext:
             doc["start"] = start_day + "T00:00:00Z"
         if lat is not None and lon is not None:
             doc["lat"], doc["lon"] = float(lat), float(lon)
-        add_tiered(doc, bucket_of("training", start_day))
+        add_tiered(doc, bucket_of("training", start_day), sampled=in_sample(i))
         when = f"du {start_day[8:10]}/{start_day[5:7]}/{start_day[:4]}" if start_day else "dates à venir"
         # The place's keys written out, as in offer_json, not merged from a helper's dict: this runs once
         # per row, for a million rows.
@@ -194,7 +194,7 @@ class RecordContext:
             doc["published"] = stamp
         if lat is not None and lon is not None:
             doc["lat"], doc["lon"] = float(lat), float(lon)
-        add_tiered(doc, bucket_of("offer", stamp))
+        add_tiered(doc, bucket_of("offer", stamp), sampled=in_sample(i))
         payload = {
             "title": title,
             "url": f"/api/v1/search/documents/offer:{i}",

@@ -154,6 +154,9 @@ class SearchPage(BaseModel):
     sort: SortOrder
     results: list[SearchHit]
     facets: dict[str, list[FacetValue]] = {}
+    # Counted on a sample of the sessions and offers (searches matching more than 50 000 documents): to
+    # show as orders of magnitude (« environ »).
+    facets_approximate: bool = False
     place: PlaceInfo | None = None
     corrections: dict[str, list[str]] = Field({}, description="Mots inconnus et les mots de l'index retenus")
     took_ms: float

@@ -27,11 +27,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# SQLite reads the pages of the file through a memory map (no copy into each connection's page cache), and
+# keeps 64 MiB of them per connection instead of 2 MiB: the lists of a national store count and page the
+# listed sessions' indexes (tens of megabytes) at each request. See docs/architecture.md.
+SQLITE_MMAP_BYTES = 4 << 30
+SQLITE_CACHE_KIB = 64 << 10
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
     # SQLite's lower() folds ASCII only: « Éducateur » would not match « éducateur » in ilike searches.
     dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)

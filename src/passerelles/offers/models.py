@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passerelles.db import Base
@@ -33,6 +33,20 @@ class JobOffer(Base):
         Index("ix_job_offer_open_published", "closed_at", "published_at"),  # « /emploi »: open offers, newest first
         # « /emploi » around a commune: the latitude band of the circle, then the rest, read in the index alone.
         Index("ix_job_offer_open_place", "closed_at", "latitude", "longitude", "code_rome", "published_at"),
+        # The same for one occupation (its ROME codes), with the contract and working time a search may ask:
+        # only that occupation's offers of the band are read, from the index alone.
+        Index(
+            "ix_job_offer_open_rome_place",
+            "code_rome",
+            "latitude",
+            "longitude",
+            "contract_type",
+            "working_time",
+            "published_at",
+            "closed_at",  # always NULL there: SQLite then reads the index alone
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -39,7 +39,7 @@ from passerelles.offers.schemas import (
     OfferResults,
     PayRange,
 )
-from passerelles.places.geo import bounding_box, haversine_km
+from passerelles.places.geo import bounding_box, haversine_km, haversine_sql
 from passerelles.places.services import (
     PlaceFilter,
     PlaceIndex,
@@ -239,30 +239,24 @@ def _run(
 ) -> tuple[int, list[int], dict[int, float]]:
     """(total, one page of ids, their distances): newest first, or nearest (around ``centre``). The total
     comes from the counts the imports keep when the criteria allow (see ``_Counted``), else from SQL."""
-    if place.centre and place.radius_km:
-        rows = session.execute(
-            select(JobOffer.id, JobOffer.latitude, JobOffer.longitude, JobOffer.published_at).where(
-                *conds, *_place_conditions(place)
-            )
-        ).all()
-        kept = []
-        distances: dict[int, float] = {}
-        for oid, lat, lon, published in rows:
-            d = _within(place, lat, lon)
-            if d is not None:
-                distances[oid] = d
-                stamp = published.timestamp() if published else 0.0
-                kept.append((oid, d, -stamp))
-        kept.sort(key=lambda k: (k[1], k[2], k[0]) if sort == "distance" else (k[2], k[1], k[0]))
-        ids = [k[0] for k in kept[offset : offset + limit]]
-        return len(kept), ids, {i: distances[i] for i in ids}
     where = [*conds, *_place_conditions(place)]
-    total = _count(session, where, place, counted)
+    circle = bool(place.centre and place.radius_km)
+    if place.centre and place.radius_km:  # within the circle (after its bounding box), measured in the database
+        centre = place.centre
+        where.append(haversine_sql(JobOffer.latitude, JobOffer.longitude, centre) <= place.radius_km)
+        total = session.scalar(select(func.count()).select_from(JobOffer).where(*where)) or 0
+    else:
+        total = _count(session, where, place, counted)
     if not limit:
         return total, [], {}
     order: list[Any] = [JobOffer.published_at.desc().nulls_last(), JobOffer.id.desc()]
     if sort == "distance" and centre:
-        order = [*distance_order(JobOffer.latitude, JobOffer.longitude, centre), *order]
+        nearest = (
+            [haversine_sql(JobOffer.latitude, JobOffer.longitude, centre)]
+            if circle
+            else distance_order(JobOffer.latitude, JobOffer.longitude, centre)
+        )
+        order = [*nearest, *order]
     page_rows = session.execute(
         select(JobOffer.id, JobOffer.latitude, JobOffer.longitude)
         .where(*where)

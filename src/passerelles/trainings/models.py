@@ -146,6 +146,20 @@ class TrainingSession(Base):
             *LISTED_COLUMNS,
             **_LISTED,
         ),
+        # Around a commune, for some certifications: only their sessions of the circle's latitude band.
+        Index(
+            "ix_training_session_listed_cert_place",
+            "certification_id",
+            "latitude",
+            "longitude",
+            "start_date",
+            "commune_code",
+            "is_demo",
+            "duration_hours",
+            *LISTED_FILTERS,
+            *LISTED_COLUMNS,
+            **_LISTED,
+        ),
         # Around a commune: the latitude band of the circle, then what the search, its map and its orders read.
         Index(
             "ix_training_session_listed_place",

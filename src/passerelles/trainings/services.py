@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification, OccupationCertification
 from passerelles.occupations.models import Occupation
-from passerelles.outcomes.services import insertion_page, insertion_rates
-from passerelles.places.geo import bounding_box, haversine_km
+from passerelles.outcomes.services import insertion_page
+from passerelles.places.geo import bounding_box, haversine_km, haversine_sql
 from passerelles.places.services import PlaceFilter, PlaceIndex, commune_range, in_departements, place_index
 from passerelles.search.services import SearchBackend
 from passerelles.trainings.models import ROUTE_BITS, Provider, TrainingSession
@@ -291,36 +291,20 @@ def _run(
     """One page of sessions; ``centre`` (the commune searched around) orders by distance outside a circle."""
     ts = TrainingSession
     if place.centre and place.radius_km:
-        lat, lon = place.centre
-        rows = session.execute(
-            select(ts.id, ts.latitude, ts.longitude, ts.start_date, ts.duration_hours).where(*conds)
-        ).all()
-        kept = []
-        distances: dict[int, float] = {}
-        for sid, la, lo, start, hours in rows:
-            if la is None or lo is None:
-                continue
-            d = haversine_km(lat, lon, la, lo)
-            if d <= place.radius_km:
-                distances[sid] = d
-                kept.append((sid, d, start or dt.date.max, hours if hours is not None else math.inf))
-        if sort == "insertion":  # the best employment rate first (InserJeunes), then the date
-            rates = insertion_rates(session, [k[0] for k in kept])
-            kept.sort(key=lambda k: (-rates.get(k[0], -1), k[2], k[0]))
-        elif sort == "distance":
-            kept.sort(key=lambda k: (k[1], k[2], k[0]))
-        elif sort == "duree":
-            kept.sort(key=lambda k: (k[3], k[2], k[0]))
-        else:
-            kept.sort(key=lambda k: (k[2], k[1], k[0]))
-        page = [k[0] for k in kept[offset : offset + limit]]
-        return _Hits(len(kept), page, {i: distances[i] for i in page})
+        # Within the circle (its bounding box is already among the conditions), measured in the database.
+        centre = place.centre
+        conds = [*conds, haversine_sql(ts.latitude, ts.longitude, centre) <= place.radius_km]
     total = session.scalar(select(func.count()).select_from(ts).where(*conds)) or 0
     order: list[Any] = (
         [ts.duration_hours.nulls_last(), ts.start_date, ts.id] if sort == "duree" else [ts.start_date, ts.id]
     )
     if sort == "distance" and centre:
-        order = [*distance_order(ts.latitude, ts.longitude, centre), ts.start_date, ts.id]
+        nearest = (
+            [haversine_sql(ts.latitude, ts.longitude, centre)]
+            if place.centre and place.radius_km
+            else distance_order(ts.latitude, ts.longitude, centre)
+        )
+        order = [*nearest, ts.start_date, ts.id]
     if not limit:
         return _Hits(total, [], {})
     if sort == "insertion":  # the best employment rate first (InserJeunes), then the date

@@ -29,7 +29,18 @@ class JobOffer(Base):
     __tablename__ = "job_offer"
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
-        Index("ix_job_offer_open_rome", "closed_at", "code_rome"),
+        # « /emploi » for an occupation: its open offers newest first (walked backwards, stopped after a page),
+        # with the place of each, so that a département's or région's page is read in the index alone.
+        Index(
+            "ix_job_offer_open_rome",
+            "closed_at",
+            "code_rome",
+            "published_at",
+            "id",  # the page's order after the date (SQLite's rowid, said)
+            "commune_code",
+            "latitude",
+            "longitude",
+        ),
         Index("ix_job_offer_open_published", "closed_at", "published_at"),  # « /emploi »: open offers, newest first
         # « /emploi » around a commune: the latitude band of the circle, then the rest, read in the index alone.
         Index("ix_job_offer_open_place", "closed_at", "latitude", "longitude", "code_rome", "published_at"),

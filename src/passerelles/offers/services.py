@@ -247,7 +247,7 @@ def _run(
         total = session.scalar(select(func.count()).select_from(JobOffer).where(*where)) or 0
     else:
         total = _count(session, where, place, counted)
-    if not limit:
+    if not limit or not total:  # nothing to page (a page query would walk every row for none)
         return total, [], {}
     order: list[Any] = [JobOffer.published_at.desc().nulls_last(), JobOffer.id.desc()]
     if sort == "distance" and centre:

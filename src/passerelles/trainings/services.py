@@ -272,6 +272,14 @@ def registration_open(today: dt.date) -> ColumnElement[bool]:
     )
 
 
+def _any(session: Session, conds: list[ColumnElement[bool]], place: PlaceFilter) -> bool:
+    """Whether any session matches (stops at the first: cheaper than a count)."""
+    ts = TrainingSession
+    if place.centre and place.radius_km:
+        conds = [*conds, haversine_sql(ts.latitude, ts.longitude, place.centre) <= place.radius_km]
+    return session.scalar(select(ts.id).where(*conds).limit(1)) is not None
+
+
 @dataclass
 class _Hits:
     total: int
@@ -305,7 +313,7 @@ def _run(
             else distance_order(ts.latitude, ts.longitude, centre)
         )
         order = [*nearest, ts.start_date, ts.id]
-    if not limit:
+    if not limit or not total:  # nothing to page (a page query would walk every row for none)
         return _Hits(total, [], {})
     if sort == "insertion":  # the best employment rate first (InserJeunes), then the date
         wanted = insertion_page(session, conds, offset, limit)
@@ -434,7 +442,7 @@ def _find(
             # Nothing here: when even the widest search finds nothing, say so at once (no step to offer).
             widest = steps[-1].scope
             widest_place = widest.area.place(index)
-            if not _run(session, _conditions(what, widest, q, widest_place, today), widest_place, "date", 0, 0).total:
+            if not _any(session, _conditions(what, widest, q, widest_place, today), widest_place):
                 hopeless = True
                 break
         level += 1

@@ -1,4 +1,4 @@
-"""Circles around a commune for one occupation or certification: open offers by ROME code then latitude
+"""An occupation's open offers newest first with their place; circles around a commune for one occupation or certification: open offers by ROME code then latitude
 (with contract and working time), listed sessions by certification then latitude, read from the index alone
 
 Indexes only.
@@ -24,6 +24,13 @@ FILTERS = ["route_mask", "modality", "recruitment_state", "registration_start", 
 
 
 def upgrade() -> None:
+    # An occupation's open offers newest first, with their place (a page of a département or région).
+    op.drop_index("ix_job_offer_open_rome", table_name="job_offer")
+    op.create_index(
+        "ix_job_offer_open_rome",
+        "job_offer",
+        ["closed_at", "code_rome", "published_at", "id", "commune_code", "latitude", "longitude"],
+    )
     op.create_index(
         "ix_job_offer_open_rome_place",
         "job_offer",
@@ -48,3 +55,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_training_session_listed_cert_place", table_name="training_session")
     op.drop_index("ix_job_offer_open_rome_place", table_name="job_offer")
+    op.drop_index("ix_job_offer_open_rome", table_name="job_offer")
+    op.create_index("ix_job_offer_open_rome", "job_offer", ["closed_at", "code_rome"])

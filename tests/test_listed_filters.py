@@ -173,3 +173,41 @@ def test_an_import_that_changed_a_table_much_vacuums_it_on_postgresql(empty_engi
         vacuumed = conn.scalar(text("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'training'"))
     assert vacuumed is not None
     assert "training" not in vacuum_after_import(empty_engine, least=1)  # nothing changed since
+
+
+@pytest.mark.parametrize("empty_engine", BACKENDS, indirect=True)
+def test_counts_are_kept_until_the_sessions_change(empty_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A count is kept for the same conditions, and forgotten when a session is written here (ORM), when
+    an import ran elsewhere (a new import run), or after COUNT_TTL_S; a write that bypasses all three (a Core
+    update in another process) shows after COUNT_TTL_S at most."""
+    from passerelles.importing.models import ImportRun
+    from passerelles.trainings import counts
+
+    counts.forget_counts()
+    open_ = [TrainingSession.closed_at.is_(None)]
+    with Session(empty_engine) as db:
+        training = Training(source="t", external_id="F", title="T", row_hash="h")
+        db.add(training)
+        db.flush()
+        db.add(TrainingSession(source="t", external_id="S1", training_id=training.id, title="S", row_hash="h"))
+        db.commit()
+        assert counts.count_sessions(db, open_) == 1
+        # Another process closes it (Core, no import run): this process still says 1, for a while.
+        with empty_engine.begin() as conn:
+            conn.execute(text("UPDATE training_session SET closed_at = CURRENT_TIMESTAMP"))
+        assert counts.count_sessions(db, open_) == 1
+        # An import elsewhere records its run: the count is taken again.
+        with empty_engine.begin() as conn:
+            conn.execute(insert(ImportRun).values(importer="lheo", source="x", status="ok", started_at=dt.datetime.now(dt.UTC), finished_at=dt.datetime.now(dt.UTC)))  # fmt: skip # noqa: E501
+        assert counts.count_sessions(db, open_) == 0
+        # A session written here through the ORM.
+        db.add(TrainingSession(source="t", external_id="S2", training_id=training.id, title="S", row_hash="h"))
+        db.commit()
+        assert counts.count_sessions(db, open_) == 1
+        # Time passes.
+        with empty_engine.begin() as conn:
+            conn.execute(text("UPDATE training_session SET closed_at = NULL"))
+        assert counts.count_sessions(db, open_) == 1
+        later = time.monotonic() + counts.COUNT_TTL_S + 1
+        monkeypatch.setattr(counts, "_clock", lambda: later)
+        assert counts.count_sessions(db, open_) == 2

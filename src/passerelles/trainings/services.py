@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, or_, select
 from sqlalchemy.orm import Session
 
 from passerelles.certifications.models import Certification, OccupationCertification
@@ -27,6 +27,7 @@ from passerelles.outcomes.services import insertion_page
 from passerelles.places.geo import bounding_box, haversine_km, haversine_sql
 from passerelles.places.services import PlaceFilter, PlaceIndex, commune_range, in_departements, place_index
 from passerelles.search.services import SearchBackend
+from passerelles.trainings.counts import count_sessions
 from passerelles.trainings.models import ROUTE_BITS, Provider, TrainingSession
 from passerelles.trainings.schemas import (
     FUNDERS,
@@ -302,7 +303,7 @@ def _run(
         # Within the circle (its bounding box is already among the conditions), measured in the database.
         centre = place.centre
         conds = [*conds, haversine_sql(ts.latitude, ts.longitude, centre) <= place.radius_km]
-    total = session.scalar(select(func.count()).select_from(ts).where(*conds)) or 0
+    total = count_sessions(session, conds)
     order: list[Any] = (
         [ts.duration_hours.nulls_last(), ts.start_date, ts.id] if sort == "duree" else [ts.start_date, ts.id]
     )
@@ -460,14 +461,7 @@ def _find(
         region_scope = replace(scope, area=Area(region=place.region_code))
         region_place = region_scope.area.place(index)
         found.region_label = region_place.label
-        found.region_total = (
-            session.scalar(
-                select(func.count())
-                .select_from(TrainingSession)
-                .where(*_conditions(what, region_scope, q, region_place, today))
-            )
-            or 0
-        )
+        found.region_total = count_sessions(session, _conditions(what, region_scope, q, region_place, today))
     return found
 
 

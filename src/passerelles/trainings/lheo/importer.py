@@ -13,6 +13,7 @@ from passerelles.importing.limits import ImportLimits
 from passerelles.importing.pipeline import auto_workers, sharded
 from passerelles.importing.report import ImportRefused, ImportReport, Reject
 from passerelles.settings import default_data_dir, lheo_schema
+from passerelles.trainings.counts import forget_counts
 from passerelles.trainings.lheo.extract import check_plain_file, local_file, open_catalogue
 from passerelles.trainings.lheo.loader import Loader
 from passerelles.trainings.lheo.reader import ParsedFormation, reject_position
@@ -98,6 +99,8 @@ def import_lheo(
         if str(exc).startswith(f"{file_name} :"):
             raise
         raise ImportRefused(f"{file_name} : {exc}") from None  # the message names the file
+    finally:
+        forget_counts()  # the counts this process kept may be stale now
 
 
 def _import(

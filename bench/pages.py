@@ -54,6 +54,8 @@ def pages(session_ids: list[int], offer_id: int) -> dict[str, list[str]]:
             "/formations?certification=deaes&commune=Lyon&rayon=30&tri=distance",
             "/formations?q=aide-soignant&departement=38&voie=apprentissage",
             "/formations?certification=cafdes&departement=48",
+            "/formations?inscriptions=1",
+            "/formations?metier=aide-soignant&tri=insertion",
         ],
         "session": [f"/formations/sessions/{i}" for i in session_ids[:3]],
         "comparaison": [f"/formations/comparer?ids={ids}", f"/formations/comparer?ids={ids}&commune=Lyon"],

@@ -10,9 +10,10 @@ and reused. For each database:
 - **warm**: one process (Starlette's TestClient, in-process: the server's time from request to full body, or
   to the first byte for CSV exports, without network), each page warmed up on its variants, then
   ``--requests`` requests spread over them; wall-clock and process CPU time of each request;
-- **cold, new process**: for every page, ``--cold-samples`` fresh Python processes; each builds the app
-  and makes that page its very first request (the time of that request is the measure; the process start
-  and app build are recorded beside it). The files are in the OS page cache (a process cold start, not a
+- **cold, new process**: for every page, ``--cold-samples`` fresh Python processes; each builds the app,
+  starts it as ``passerelles serve`` does (lifespan: the warm-up of ``web.warm_up``, on in production) and
+  makes that page its very first request (the time of that request is the measure; the process start, app
+  build and warm-up are recorded beside it as ``startup_ms``). The files are in the OS page cache (a process cold start, not a
   machine's cold boot);
 - **cold, new territory**: in the warm process, pages requested for a département no earlier request of
   that process has named (one département per sample, never reused);
@@ -74,15 +75,17 @@ from passerelles.app import create_app
 from passerelles.db import make_engine
 from passerelles.settings import Settings
 url, index_dir, var_dir, path = sys.argv[1:5]
-settings = Settings(database_url=url, search_index_dir=index_dir, var_dir=var_dir, environment="test")
-client = TestClient(create_app(settings, engine=make_engine(url)))
-startup = (time.perf_counter() - t0) * 1000
-t, c = time.perf_counter(), time.process_time()
-with client.stream("GET", path) as response:
-    first = None
-    for _chunk in response.iter_raw():
-        first = first or (time.perf_counter() - t) * 1000
-    total = (time.perf_counter() - t) * 1000
+# As `passerelles serve` starts: the app's lifespan warms the process up (PASSERELLES_WARM_UP) before it
+# serves; that start is recorded beside the first request's time.
+settings = Settings(database_url=url, search_index_dir=index_dir, var_dir=var_dir, environment="test", warm_up=True)
+with TestClient(create_app(settings, engine=make_engine(url))) as client:
+    startup = (time.perf_counter() - t0) * 1000
+    t, c = time.perf_counter(), time.process_time()
+    with client.stream("GET", path) as response:
+        first = None
+        for _chunk in response.iter_raw():
+            first = first or (time.perf_counter() - t) * 1000
+        total = (time.perf_counter() - t) * 1000
 print(json.dumps({"status": response.status_code, "startup_ms": startup, "first_byte_ms": first or total,
                   "total_ms": total, "cpu_ms": (time.process_time() - c) * 1000}))
 """

@@ -539,3 +539,39 @@ def test_title_words_match_whatever_the_case_of_accented_letters(db: Session, id
     for typed in ("CHAMBÉRY", "chambéry", "Chambéry"):
         r = _search(db, certification="deas", q=typed)
         assert [i.id for i in r.items] == [ids["cha1"]], typed
+
+
+def test_a_server_warms_every_main_page_before_it_serves(seeded: tuple[Engine, dict[str, Any]], tmp_path: Any) -> None:
+    """As ``passerelles serve`` starts (warm-up on): each main page is requested once through the app before
+    the first visitor's request, and each answers."""
+    from passerelles import web
+
+    engine = seeded[0]
+    settings = Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        environment="test",
+        warm_up=True,
+        search_index_dir=tmp_path / "index",
+    )
+    asked: list[list[tuple[str, int]]] = []
+    real = web.warm_pages
+
+    async def recording(app: Any) -> list[tuple[str, int]]:
+        done = await real(app)
+        asked.append(done)
+        return done
+
+    import passerelles.app as app_module
+
+    original = app_module.warm_pages
+    app_module.warm_pages = recording
+    try:
+        with TestClient(create_app(settings, engine=engine)) as client:
+            assert asked, "warmed before serving"
+            assert client.get("/formations").status_code == 200
+    finally:
+        app_module.warm_pages = original
+    (done,) = asked
+    assert len(done) == len(web.WARM_PAGES)  # the seeded store has sessions, offers and occupations
+    assert {status for _path, status in done} == {200}, done
+    assert any(path.startswith("/formations/sessions/") for path, _s in done)

@@ -44,7 +44,7 @@ from passerelles.sources import pages as source_pages
 from passerelles.styleguide import pages as styleguide_pages
 from passerelles.trainings import pages as training_pages
 from passerelles.trainings import routes as training_routes
-from passerelles.web import get_search, make_templates, open_in_background, replica_of, warm_up
+from passerelles.web import get_search, make_templates, open_in_background, replica_of, warm_pages, warm_up
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Included in this order (the first route that matches answers).
@@ -87,6 +87,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         open_in_background(app.state.search)
     if settings.warm_up if settings.warm_up is not None else settings.environment != "test":
         await anyio.to_thread.run_sync(warm_up, app)
+        await warm_pages(app)
     yield
 
 

@@ -159,6 +159,63 @@ def warm_occupation_page(state: Any) -> None:
         labour_context(session, codes, where.place, index, state.settings.reference_dir)
 
 
+# Each main page once, as a visitor would ask it (``{occupation}``, ``{session}``, ``{offer}``: the first of
+# the store; ``{sessions}``: the first two), through the app itself before it serves: what a page builds on its first request (statements,
+# schemas, the page's template and macros) is then built, and the first visitors pay what the next ones do.
+WARM_PAGES = (
+    "/",
+    "/recherche?q=aide+soignant",
+    "/metiers/{occupation}",
+    "/formations",
+    "/formations?metier={occupation}",
+    "/formations/sessions/{session}",
+    "/formations/comparer?ids={sessions}",
+    "/emploi",
+    "/emploi?metier={occupation}",
+    "/emploi/offres/{offer}",
+    "/parcours",
+    "/financer",
+    "/etre-accompagne",
+    "/certifications",
+)
+
+
+async def warm_pages(app: Any) -> list[tuple[str, int]]:
+    """Request WARM_PAGES through ``app`` (no network); (path, status) of each. A failure is logged, never
+    raised: a page that cannot be warmed is built on its first request, as before."""
+    import httpx
+    from anyio import to_thread
+
+    from passerelles.occupations.models import Occupation
+    from passerelles.offers.models import JobOffer
+    from passerelles.trainings.models import TrainingSession
+
+    def firsts() -> dict[str, Any]:
+        with app.state.sessionmaker() as session:
+            two = list(session.scalars(select(TrainingSession.id).order_by(TrainingSession.id).limit(2)))
+            return {
+                "occupation": session.scalar(select(Occupation.slug).order_by(Occupation.slug).limit(1)),
+                "session": two[0] if two else None,
+                "sessions": ",".join(map(str, two)) if len(two) == 2 else None,
+                "offer": session.scalar(select(JobOffer.id).order_by(JobOffer.id).limit(1)),
+            }
+
+    values = await to_thread.run_sync(firsts)
+    done: list[tuple[str, int]] = []
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 0))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+        for page in WARM_PAGES:
+            if any("{" + name + "}" in page and value is None for name, value in values.items()):
+                continue  # an empty store: no such page yet
+            path = page.format(**values)
+            try:
+                response = await client.get(path)
+                done.append((path, response.status_code))
+            except Exception:  # the first visitor will build it
+                log.warning("Préchauffage : %s a échoué", path, exc_info=True)
+    return done
+
+
 def make_templates(reference_dir: Path | None = None) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env

@@ -159,9 +159,10 @@ def warm_occupation_page(state: Any) -> None:
         labour_context(session, codes, where.place, index, state.settings.reference_dir)
 
 
-# Each main page once, as a visitor would ask it (``{occupation}``, ``{session}``, ``{offer}``: the first of
-# the store; ``{sessions}``: the first two), through the app itself before it serves: what a page builds on its first request (statements,
-# schemas, the page's template and macros) is then built, and the first visitors pay what the next ones do.
+# Each main page once, as a visitor would ask it, through the app itself before it serves (``{occupation}``,
+# ``{session}``, ``{offer}``: the first of the store; ``{sessions}``: the first two): what a page builds on its
+# first request (statements, schemas, the page's template and macros) is then built, and the first visitors
+# pay what the next ones do.
 WARM_PAGES = (
     "/",
     "/recherche?q=aide+soignant",

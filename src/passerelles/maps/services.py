@@ -36,6 +36,7 @@ from passerelles.places.services import (
     place_index,
     resolve_place,
 )
+from passerelles.trainings.counts import kept
 from passerelles.trainings.models import TrainingSession
 from passerelles.trainings.schemas import TrainingQuery
 from passerelles.webforms import query_string
@@ -80,12 +81,16 @@ def session_counts(
             )
         )
 
-    if place.departements and not (place.centre and place.radius_km):
-        # A département's communes are a range of codes, read in the sessions' commune index: one range at a
-        # time (SQLite scans the whole index for an OR of ranges).
-        rows = [row for d in place.departements for row in count(commune_range(ts.commune_code, d))]
-    else:
-        rows = count(_place_conditions(ts.latitude, ts.longitude, ts.commune_code, place))
+    def counted() -> list[Any]:
+        if place.departements and not (place.centre and place.radius_km):
+            # A département's communes are a range of codes, read in the sessions' commune index: one range at a
+            # time (SQLite scans the whole index for an OR of ranges).
+            return [tuple(row) for d in place.departements for row in count(commune_range(ts.commune_code, d))]
+        return [tuple(row) for row in count(_place_conditions(ts.latitude, ts.longitude, ts.commune_code, place))]
+
+    # Kept like the lists' counts (trainings/counts.py): the same maps are drawn over and over.
+    where_key = (tuple(place.departements), place.centre, place.radius_km)
+    rows = kept(session, ("map", tuple(certs or ()), certs is None, where_key, today), counted)
     return Counter({code: n for code, n, _ in rows if code}), any(bool(d) for *_, d in rows)
 
 

@@ -1,4 +1,4 @@
-"""Counts of sessions kept a minute per process (``count_sessions``).
+"""Counts of sessions kept a minute per process (``count_sessions``; ``kept`` for other figures of them).
 
 A national list counts tens of thousands of index entries, and the same few searches are asked over and
 over; the sessions change with imports. A count is kept COUNT_TTL_S seconds for the same conditions, and
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, event, func, select
 from sqlalchemy.orm import Session
@@ -20,7 +21,8 @@ from passerelles.trainings.models import TrainingSession
 
 COUNT_TTL_S = 60.0
 MAX_KEPT = 2048
-_counts: dict[tuple[Any, ...], tuple[float, int]] = {}
+T = TypeVar("T")
+_counts: dict[tuple[Any, ...], tuple[float, Any]] = {}
 _lock = threading.Lock()
 _clock = time.monotonic
 
@@ -28,22 +30,28 @@ _clock = time.monotonic
 def count_sessions(session: Session, conds: list[ColumnElement[bool]]) -> int:
     """The sessions matching ``conds``, counted, or found among the recent counts."""
     statement = select(func.count()).select_from(TrainingSession).where(*conds)
+    compiled = statement.compile(session.get_bind())
+    key = ("count", str(compiled), repr(sorted(compiled.params.items())))
+    return int(kept(session, key, lambda: session.scalar(statement) or 0))
+
+
+def kept(session: Session, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, or its value kept for ``key`` (and this database, while its sessions are unchanged)."""
     bind = session.get_bind()
-    compiled = statement.compile(bind)
     newest = session.execute(
         select(select(func.max(TrainingSession.id)).scalar_subquery(), select(func.max(ImportRun.id)).scalar_subquery())
     ).one()
-    key = (str(getattr(bind, "url", id(bind))), str(compiled), repr(sorted(compiled.params.items())), tuple(newest))
+    full = (str(getattr(bind, "url", id(bind))), *key, tuple(newest))
     clock = _clock()
-    found = _counts.get(key)
+    found = _counts.get(full)
     if found is not None and found[0] > clock:
-        return found[1]
-    total = session.scalar(statement) or 0
+        return cast(T, found[1])
+    value = compute()
     with _lock:
         if len(_counts) >= MAX_KEPT:
             _counts.clear()
-        _counts[key] = (clock + COUNT_TTL_S, total)
-    return total
+        _counts[full] = (clock + COUNT_TTL_S, value)
+    return value
 
 
 def forget_counts() -> None:

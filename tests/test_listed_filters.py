@@ -211,3 +211,18 @@ def test_counts_are_kept_until_the_sessions_change(empty_engine: Engine, monkeyp
         later = time.monotonic() + counts.COUNT_TTL_S + 1
         monkeypatch.setattr(counts, "_clock", lambda: later)
         assert counts.count_sessions(db, open_) == 2
+
+
+def test_an_import_lowers_its_own_priority_never_raises_it() -> None:
+    """On a machine that also serves pages, an import runs at niceness PASSERELLES_IMPORT_NICE (10) at
+    least; a process already lower stays so (in a child process: the test's own priority is left alone)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os; from passerelles.clitools import lower_priority; "
+        "lower_priority(10); a = os.nice(0); lower_priority(5); b = os.nice(0); lower_priority(0); "
+        "print(a, b, os.nice(0))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["10", "10", "10"]

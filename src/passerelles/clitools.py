@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,6 +100,7 @@ def run_import(
 ) -> None:
     """Migrate, run one importer, print its report; an input refused as a whole exits with status 2.
     The run is recorded for ``data status`` (not a dry run), even a refused or failed one."""
+    lower_priority(settings.import_nice)
     engine = open_engine(ctx, settings.database_url)
     migrate(engine)
     started = dt.datetime.now(dt.UTC)
@@ -121,6 +123,14 @@ def run_import(
     if not report.dry_run and feed.indexed:
         update_index(engine, settings, quiet=as_json)
     finish_import(report, as_json, rejects, settings.var_dir / "rejects")
+
+
+def lower_priority(nice: int) -> None:
+    """This process (its reader processes and index threads after it) at niceness ``nice`` at least: on a
+    machine that also serves the site, an import's CPU goes to the pages first (never raised back)."""
+    current = os.nice(0)
+    if nice > current:
+        os.nice(nice - current)
 
 
 REPLICA_BUILDS_NOTHING = (

@@ -161,6 +161,13 @@ class Settings(BaseSettings):
         description="Processus lecteurs des imports LHÉO et offres (0 : aucun) ; "
         "absent : deux pour un fichier de plus de 16 Mo sur une machine à plusieurs cœurs.",
     )
+    import_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Priorité d'un import pour le système (nice) : les pages servies sur la même machine passent "
+        "avant lui ; 0 : inchangée.",
+    )
     # Open data downloads (`passerelles data fetch`): the address of a dataset whose registry entry has none.
     fetch_urls: dict[str, str] = Field(
         default_factory=dict,

@@ -363,10 +363,12 @@ def test_facets_of_a_huge_search_are_estimated_on_the_sample(
         assert estimated.facets_approximate and estimated.total == exact.total  # the results are not sampled
         real = {f.value: f.count for f in exact.facets["type"]}
         guess = {f.value: f.count for f in estimated.facets["type"]}
+        said = {f.value: f.approximate for f in estimated.facets["type"]}
         for kind in ("occupation", "certification"):
             assert guess.get(kind) == real.get(kind)  # counted whole
+            assert said.get(kind) in (False, None)  # and not said to be estimated
         for kind in ("offer", "training"):
-            assert guess[kind] == facets.round_estimate(guess[kind]) > 0  # 2 significant digits
+            assert guess[kind] == facets.round_estimate(guess[kind]) > 0 and said[kind]  # 2 significant digits
             if not query.q:  # every record of the set (hundreds): the estimate within 4 σ of a binomial sample
                 sigma = math.sqrt(real[kind] * (SAMPLE_RATE - 1))
                 assert real[kind] >= 500 and abs(guess[kind] - real[kind]) <= 4 * sigma + 50, (kind, real, guess)

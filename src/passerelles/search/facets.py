@@ -188,6 +188,7 @@ class Filters(Nearby):
         if place and "text_place" in filters:
             bounds["text_place"] = self._place_bound(*place)
         counts: dict[str, dict[str, int]] = {}
+        estimated: dict[str, set[str]] = {f: set() for f in FACET_FIELDS}  # values with a sampled part
         approximate = False
         for others, fields in groups.items():
             aggs = {f: {"terms": {"field": f, "size": 120 if f == "departement" else 30}} for f in fields}
@@ -206,6 +207,7 @@ class Filters(Nearby):
                 merged = {b["key"]: int(b["doc_count"]) for b in whole[f]["buckets"]}
                 for b in sampled[f]["buckets"]:
                     merged[b["key"]] = merged.get(b["key"], 0) + round_estimate(int(b["doc_count"]) * SAMPLE_RATE)
+                    estimated[f].add(b["key"])
                 counts[f] = merged
         selected: dict[str, set[str]] = {
             "type": set(r.types),
@@ -220,11 +222,16 @@ class Filters(Nearby):
         out: dict[str, list[FacetValue]] = {}
         for f, values in counts.items():
             items = [
-                FacetValue(value=v, label=self._label(f, v), count=c, selected=v in selected[f])
+                FacetValue(
+                    value=v, label=self._label(f, v), count=c, selected=v in selected[f], approximate=v in estimated[f]
+                )
                 for v, c in values.items()
             ]
             for v in selected[f] - set(values):
-                items.append(FacetValue(value=v, label=self._label(f, v), count=0, selected=True))
+                # Not found: none, or (estimated) none in the sample; its count is then not shown.
+                items.append(
+                    FacetValue(value=v, label=self._label(f, v), count=0, selected=True, approximate=approximate)
+                )
             out[f] = (
                 sorted(items, key=lambda x: (-x.count, x.label))
                 if f not in ("level",)

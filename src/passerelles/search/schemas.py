@@ -135,6 +135,7 @@ class FacetValue(BaseModel):
     label: str
     count: int
     selected: bool = False
+    approximate: bool = False  # estimated from the sample of sessions and offers (see SearchPage.facets_approximate)
 
 
 class PlaceInfo(BaseModel):

@@ -245,3 +245,36 @@ def test_complete_offer_form_keeps_input_and_publishes(client: TestClient, world
         and "Non précisé</dd>" not in public.split("Salaire")[1][:80]
     )
     assert "AS de nuit" in client.get("/emploi", params={"q": "AS de nuit"}).text
+
+
+def test_erasing_ones_data_erases_the_cvs_of_ones_applications(
+    client: TestClient, world: World, db: Session, settings: Settings
+) -> None:
+    """The person erases their account and file (right to erasure): their applications go, and so do the CVs
+    stored on disk for them; another applicant's CV stays."""
+    offer_id = _offer(db, world)
+    other = TestClient(client.app)
+    cv_other = {"cv": ("CV.pdf", minimal_pdf(), "application/pdf")}
+    sent = _apply(other, offer_id, _anonymous(other), files=cv_other, email="autre@example.org", name="Alex Roy")
+    assert sent.status_code == 200
+    counsellor_account = db.get(Account, world.ids["conseiller_a"])
+    assert counsellor_account is not None
+    file = caseloads.create_file(
+        db, counsellor_account, FileIn(first_name="Nadia", last_name="Benali", consent_accompagnement=True)
+    )
+    file.account_id = world.ids["personne"]
+    db.commit()
+    token = login(client, world.emails["personne"])
+    cv = {"cv": ("Mon CV.pdf", minimal_pdf(), "application/pdf")}
+    sent = _apply(client, offer_id, token, files=cv, via_counsellor="oui", phone="06 12 34 56 78")
+    assert sent.status_code == 200
+    file_id = file.id
+    mine = db.scalar(select(Application).where(Application.file_id == file_id))
+    assert mine is not None and mine.cv_name
+    cv_name = mine.cv_name
+    assert len(_stored(settings)) == 2
+    assert client.delete("/api/v1/moi", headers={"X-CSRF-Token": token}).status_code == 204
+    db.expire_all()
+    assert db.scalar(select(Application).where(Application.file_id == file_id)) is None
+    left = [p.name for p in _stored(settings)]
+    assert f"{cv_name}.pdf" not in left and len(left) == 1  # the other applicant's CV stays

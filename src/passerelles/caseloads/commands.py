@@ -8,6 +8,7 @@ import typer
 
 from passerelles.caseloads import privacy
 from passerelles.clitools import command_session
+from passerelles.employers import applications  # noqa: F401  (registers the CVs erased with a file)
 from passerelles.settings import Settings
 
 files_app = typer.Typer(help="Dossiers d'accompagnement : purge des dossiers inactifs.", no_args_is_help=True)

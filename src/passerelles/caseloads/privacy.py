@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from passerelles.accounts import services as accounts
@@ -20,6 +21,28 @@ from passerelles.caseloads.services import access_log, detail_of, own_files, wri
 from passerelles.settings import Settings
 
 FileData = Callable[[Session, PersonFile], dict[str, Any]]
+# Files on disk that hang from a person's file, found by the packages above this one (the employers' space
+# registers its CVs, ``employers.applications``): erased with the file, once the erasure is committed (a
+# rolled-back erasure keeps them).
+StoredFiles = Callable[[Session, Settings, PersonFile], list[Path]]
+STORED_FILES: list[StoredFiles] = []
+_PENDING = "passerelles.erased_files"
+
+
+def _forget_stored(session: Session, settings: Settings, file: PersonFile) -> None:
+    paths = [path for find in STORED_FILES for path in find(session, settings, file)]
+    session.info.setdefault(_PENDING, []).extend(paths)
+
+
+@event.listens_for(Session, "after_commit")
+def _unlink_erased(session: Session) -> None:
+    for path in session.info.pop(_PENDING, []):
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _keep_erased(session: Session, _previous: Any) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def export_own_data(session: Session, actor: Account, file_data: FileData) -> dict[str, Any]:
@@ -61,8 +84,10 @@ def _erase_account(session: Session, settings: Settings, account: Account) -> No
 
 def erase_file(session: Session, settings: Settings, file: PersonFile, *, with_account: bool = True) -> None:
     """Delete the file and everything hanging from it (consents, steps, notes, actions, shares, access log,
-    applications, registrations); outcome events stay, keyed by a random value that nothing links back."""
+    applications and their CVs on disk, registrations); outcome events stay, keyed by a random value that
+    nothing links back."""
     account = session.get(Account, file.account_id) if file.account_id else None
+    _forget_stored(session, settings, file)
     session.execute(delete(PersonFile).where(PersonFile.id == file.id))
     if with_account and account is not None:
         _erase_account(session, settings, account)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import CursorResult, false, or_, select, update
@@ -14,10 +15,11 @@ from sqlalchemy.orm import Session
 from passerelles.accounts.mail import send_mail
 from passerelles.accounts.models import Account
 from passerelles.accounts.services import AccessDenied, InvalidInput, aware, check_signature, now, sign
+from passerelles.caseloads import privacy
 from passerelles.caseloads import services as caseloads
 from passerelles.caseloads.models import PersonFile
 from passerelles.caseloads.schemas import StepIn
-from passerelles.employers import notices
+from passerelles.employers import notices, uploads
 from passerelles.employers.memberships import active_structure_query, require_structure
 from passerelles.employers.models import (
     APPLICATION_STATUSES,
@@ -392,3 +394,12 @@ def file_data(session: Session, file: PersonFile) -> dict[str, Any]:
             for r in session.scalars(select(JobDatingRegistration).where(JobDatingRegistration.file_id == file.id))
         ],
     }
+
+
+def stored_cvs(session: Session, settings: Settings, file: PersonFile) -> list[Path]:
+    """The CVs on disk of the applications made from ``file`` (erased with it: see caseloads.privacy)."""
+    names = session.scalars(select(Application.cv_name).where(Application.file_id == file.id))
+    return [path for name in names if name and (path := uploads.cv_path(settings, name)) is not None]
+
+
+privacy.STORED_FILES.append(stored_cvs)

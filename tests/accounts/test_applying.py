@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from passerelles.accounts.models import Account
 from passerelles.caseloads import services as caseloads
+from passerelles.caseloads.models import PersonFile
 from passerelles.caseloads.schemas import FileIn
 from passerelles.employers import applying
 from passerelles.employers import services as employers
@@ -52,6 +53,18 @@ def _apply(client: TestClient, offer_id: int, token: str, files: dict | None = N
 
 def _subjects(mailbox: Mailbox, address: str) -> list[str]:
     return [str(make_header(decode_header(m["Subject"]))) for m in mailbox.to(address)]
+
+
+def _followed_person(db: Session, world: World) -> PersonFile:
+    """The file a counsellor opened for the world's « personne », linked to that person's account."""
+    counsellor_account = db.get(Account, world.ids["conseiller_a"])
+    assert counsellor_account is not None
+    file = caseloads.create_file(
+        db, counsellor_account, FileIn(first_name="Nadia", last_name="Benali", consent_accompagnement=True)
+    )
+    file.account_id = world.ids["personne"]
+    db.commit()
+    return file
 
 
 def _stored(settings: Settings) -> list[Path]:
@@ -134,13 +147,7 @@ def test_signed_in_person_applies_through_their_counsellor(
     client: TestClient, world: World, db: Session, mailbox: Mailbox
 ) -> None:
     offer_id = _offer(db, world)
-    counsellor_account = db.get(Account, world.ids["conseiller_a"])
-    assert counsellor_account is not None
-    file = caseloads.create_file(
-        db, counsellor_account, FileIn(first_name="Nadia", last_name="Benali", consent_accompagnement=True)
-    )
-    file.account_id = world.ids["personne"]
-    db.commit()
+    file = _followed_person(db, world)
     token = login(client, world.emails["personne"])
     form = client.get(f"/emploi/offres/{offer_id}/postuler").text
     assert "Passer par mon conseiller" in form
@@ -257,13 +264,7 @@ def test_erasing_ones_data_erases_the_cvs_of_ones_applications(
     cv_other = {"cv": ("CV.pdf", minimal_pdf(), "application/pdf")}
     sent = _apply(other, offer_id, _anonymous(other), files=cv_other, email="autre@example.org", name="Alex Roy")
     assert sent.status_code == 200
-    counsellor_account = db.get(Account, world.ids["conseiller_a"])
-    assert counsellor_account is not None
-    file = caseloads.create_file(
-        db, counsellor_account, FileIn(first_name="Nadia", last_name="Benali", consent_accompagnement=True)
-    )
-    file.account_id = world.ids["personne"]
-    db.commit()
+    file = _followed_person(db, world)
     token = login(client, world.emails["personne"])
     cv = {"cv": ("Mon CV.pdf", minimal_pdf(), "application/pdf")}
     sent = _apply(client, offer_id, token, files=cv, via_counsellor="oui", phone="06 12 34 56 78")

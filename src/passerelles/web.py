@@ -109,7 +109,8 @@ Rules = Annotated[RuleBook, Depends(get_rules)]
 
 def warm_up(app: Any) -> None:
     """What the first requests of a process would each build once, built before it serves: the place index,
-    the search backend (and a first search), the pathway rules (widening reads them too), the templates."""
+    the search backend (and a first search), the pathway rules (widening reads them too), the templates; then
+    ``warm_pages`` asks each main page once (an occupation page among them)."""
     state = app.state
     with state.sessionmaker() as session:
         place_index(session)
@@ -127,36 +128,10 @@ def warm_up(app: Any) -> None:
         state.search.search("aide soignant")  # the index's files read in, its first lookups remembered
     except IndexUnavailable as exc:  # a read node with no index yet: it answers 503 on searches until one arrives
         log.warning("Index non ouvert au démarrage : %s", exc)
-    warm_occupation_page(state)
     env = state.templates.env
     for name in env.list_templates(extensions=["html"]):  # compiled once, here rather than on a first view
         env.get_template(name)
     heap.settle()
-
-
-def warm_occupation_page(state: Any) -> None:
-    """What a first occupation page would do once (its statements compiled, the FAP ↔ ROME file read, the
-    money format loaded), done on one occupation for all of France; its figures are kept as a visit's are."""
-    from passerelles.labour.services import labour_context
-    from passerelles.maps.services import around_occupation
-    from passerelles.occupations import services as occupations
-    from passerelles.occupations.models import Occupation
-    from passerelles.offers.pages import market_context
-    from passerelles.offers.services import occupation_rome_codes
-
-    formatting.eur(1234.5)
-    with state.sessionmaker() as session:
-        slug = session.scalar(select(Occupation.slug).order_by(Occupation.slug).limit(1))
-        if slug is None:
-            return
-        index = place_index(session)
-        where = occupations.territory(index, {})
-        occupations.get_occupation(session, slug)
-        occupations.live_figures(session, slug, where.place, index)
-        around_occupation(session, slug, where.place)
-        market_context(session, slug, {})
-        codes = occupation_rome_codes(session, slug) or []
-        labour_context(session, codes, where.place, index, state.settings.reference_dir)
 
 
 # Each main page once, as a visitor would ask it, through the app itself before it serves (``{occupation}``,

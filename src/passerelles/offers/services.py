@@ -99,9 +99,13 @@ def _place(index: PlaceIndex, q: OfferQuery) -> PlaceFilter:
 
 
 def _place_conditions(place: PlaceFilter) -> list[ColumnElement[bool]]:
-    if place.centre and place.radius_km:
+    if place.centre and place.radius_km:  # the circle's bounding box (an index range), then the circle itself
         lat0, lat1, lon0, lon1 = bounding_box(place.centre[0], place.centre[1], place.radius_km)
-        return [JobOffer.latitude.between(lat0, lat1), JobOffer.longitude.between(lon0, lon1)]
+        return [
+            JobOffer.latitude.between(lat0, lat1),
+            JobOffer.longitude.between(lon0, lon1),
+            haversine_sql(JobOffer.latitude, JobOffer.longitude, place.centre) <= place.radius_km,
+        ]
     if place.departements:
         return [in_departements(JobOffer.commune_code, place.departements)]
     return []
@@ -241,9 +245,8 @@ def _run(
     comes from the counts the imports keep when the criteria allow (see ``_Counted``), else from SQL."""
     where = [*conds, *_place_conditions(place)]
     circle = bool(place.centre and place.radius_km)
-    if place.centre and place.radius_km:  # within the circle (after its bounding box), measured in the database
+    if place.centre and place.radius_km:  # a circle: counted in SQL (the kept counts are per département)
         centre = place.centre
-        where.append(haversine_sql(JobOffer.latitude, JobOffer.longitude, centre) <= place.radius_km)
         total = session.scalar(select(func.count()).select_from(JobOffer).where(*where)) or 0
     else:
         total = _count(session, where, place, counted)

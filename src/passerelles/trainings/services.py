@@ -229,9 +229,10 @@ def _conditions(
             conds.append(and_(*(ts.title.ilike(f"%{w}%") for w in words)))
     if what.level:
         conds.append(ts.certification_id.in_(select(Certification.id).where(Certification.level_eu == what.level)))
-    if place.centre and place.radius_km:
+    if place.centre and place.radius_km:  # the circle's bounding box (an index range), then the circle itself
         lat0, lat1, lon0, lon1 = bounding_box(place.centre[0], place.centre[1], place.radius_km)
         conds += [ts.latitude.between(lat0, lat1), ts.longitude.between(lon0, lon1)]
+        conds.append(haversine_sql(ts.latitude, ts.longitude, place.centre) <= place.radius_km)
     elif len(place.departements) == 1:  # a range of commune codes, read in the sessions' commune index
         conds += commune_range(ts.commune_code, place.departements[0])
     elif place.departements:
@@ -273,12 +274,9 @@ def registration_open(today: dt.date) -> ColumnElement[bool]:
     )
 
 
-def _any(session: Session, conds: list[ColumnElement[bool]], place: PlaceFilter) -> bool:
+def _any(session: Session, conds: list[ColumnElement[bool]]) -> bool:
     """Whether any session matches (stops at the first: cheaper than a count)."""
-    ts = TrainingSession
-    if place.centre and place.radius_km:
-        conds = [*conds, haversine_sql(ts.latitude, ts.longitude, place.centre) <= place.radius_km]
-    return session.scalar(select(ts.id).where(*conds).limit(1)) is not None
+    return session.scalar(select(TrainingSession.id).where(*conds).limit(1)) is not None
 
 
 @dataclass
@@ -299,10 +297,8 @@ def _run(
 ) -> _Hits:
     """One page of sessions; ``centre`` (the commune searched around) orders by distance outside a circle."""
     ts = TrainingSession
-    if place.centre and place.radius_km:
-        # Within the circle (its bounding box is already among the conditions), measured in the database.
+    if place.centre and place.radius_km:  # around the circle's own centre (its conditions hold the circle)
         centre = place.centre
-        conds = [*conds, haversine_sql(ts.latitude, ts.longitude, centre) <= place.radius_km]
     total = count_sessions(session, conds)
     order: list[Any] = (
         [ts.duration_hours.nulls_last(), ts.start_date, ts.id] if sort == "duree" else [ts.start_date, ts.id]
@@ -443,7 +439,7 @@ def _find(
             # Nothing here: when even the widest search finds nothing, say so at once (no step to offer).
             widest = steps[-1].scope
             widest_place = widest.area.place(index)
-            if not _any(session, _conditions(what, widest, q, widest_place, today), widest_place):
+            if not _any(session, _conditions(what, widest, q, widest_place, today)):
                 hopeless = True
                 break
         level += 1
